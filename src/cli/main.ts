@@ -1,0 +1,53 @@
+/**
+ * grokscope's command line: `npm run cli -- <command> [flags]`.
+ *
+ *   train    train headless (same code as the page's worker); flags are the URL's keys
+ */
+import { UsageError, parseArgs } from './args.ts';
+import { trainCommand } from './train.ts';
+
+const USAGE = `usage: npm run cli -- <command> [flags]
+
+commands:
+  train     Train headless and write {config, history} as JSON.
+            --preset NAME      a paper experiment (mainline, no-wd, p53, frac60, frac10, two-layer, dropout, grokfast)
+            --p --frac --seed --task --dm --heads --mlp --layers --act --vout
+            --lr --wd --b1 --b2 --warm --epochs --drop --l1 --gf --gfa
+                               any configuration key of the page's URL
+            --backend wasm|cpu (default wasm)
+            --every N          checkpoint every N epochs (default epochs/100)
+            --out FILE         write the JSON there (default: standard output)
+            --quiet            no progress output
+
+example:
+  npm run cli -- train --preset mainline --epochs 500 --every 100 --out run.json
+`;
+
+const BOOLEAN_FLAGS = new Set(['quiet', 'help']);
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, BOOLEAN_FLAGS);
+  if (args.command === null || args.command === 'help' || args.flags.has('help')) {
+    process.stdout.write(USAGE);
+    return args.command === null && !args.flags.has('help') ? 2 : 0;
+  }
+  switch (args.command) {
+    case 'train':
+      await trainCommand(args);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${args.command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,66 @@
+/**
+ * Named configurations of the paper's experiments, by the name that goes into the URL
+ * (?preset=no-wd). Each is a difference from the mainline configuration (DEFAULT_CONFIG).
+ */
+import { DEFAULT_CONFIG, type TrainConfig } from './schema.ts';
+
+export interface Preset {
+  label: string;
+  /** What the paper reports for it, to compare a run against (ANALYSIS.md §6). */
+  expect: string;
+  changes: Partial<TrainConfig>;
+}
+
+export const PRESETS = {
+  mainline: {
+    label: 'Mainline: P = 113, 30% data, λ = 1',
+    expect: 'Memorizes by ~1.4k epochs, groks near ~10k, cleanup until ~14k (paper, Fig. 2 and 7).',
+    changes: {},
+  },
+  'no-wd': {
+    label: 'No weight decay (λ = 0)',
+    expect: 'Memorizes but never groks (paper §5.3).',
+    changes: { weightDecay: 0 },
+  },
+  p53: {
+    label: 'P = 53 with λ = 5',
+    expect: 'Groks only with the stronger decay λ ≈ 5 (paper, App. D).',
+    changes: { p: 53, weightDecay: 5 },
+  },
+  frac60: {
+    label: '60% of pairs for training',
+    expect: 'Generalizes at once, with no memorization plateau (paper, App. D).',
+    changes: { frac: 0.6 },
+  },
+  frac10: {
+    label: '10% of pairs for training',
+    expect: 'Too little data: does not grok within 40k epochs (paper, App. D).',
+    changes: { frac: 0.1 },
+  },
+  'two-layer': {
+    label: '2-layer transformer',
+    expect: 'Also groks; the fast forward does not apply, so it trains slower.',
+    changes: { nLayers: 2 },
+  },
+  dropout: {
+    label: 'Dropout on MLP neurons instead of weight decay',
+    expect: 'Dropout p = 0.1 with λ = 0: a different regularizer; compare with no-wd.',
+    changes: { weightDecay: 0, dropout: 0.1 },
+  },
+  grokfast: {
+    label: 'Mainline with Grokfast-EMA (α 0.98, λ_g 2)',
+    expect: 'The same run with slow gradients amplified groks earlier (Lee et al. 2024).',
+    changes: { grokfastLambda: 2 },
+  },
+} satisfies Record<string, Preset>;
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+export function isPresetName(name: string): name is PresetName {
+  return Object.prototype.hasOwnProperty.call(PRESETS, name);
+}
+
+export function presetConfig(name: PresetName): TrainConfig {
+  return { ...DEFAULT_CONFIG, ...PRESETS[name].changes };
+}

@@ -1,0 +1,120 @@
+/**
+ * The configuration in the query string: short keys (FIELDS[k].key), only values that differ
+ * from the base (the preset named by ?preset=, else the mainline defaults). Decoding never
+ * throws: every bad parameter becomes a ConfigIssue naming it, and that field keeps its base
+ * value, so a bad link never silently trains something else.
+ */
+import { BACKENDS, type BackendName } from '../worker/protocol.ts';
+import { isPresetName, presetConfig, type PresetName } from './presets.ts';
+import {
+  CONFIG_KEYS,
+  DEFAULT_CONFIG,
+  FIELDS,
+  checkConsistency,
+  checkField,
+  type ConfigIssue,
+  type TrainConfig,
+} from './schema.ts';
+
+/** Everything the URL can carry. */
+export interface UrlState {
+  config: TrainConfig;
+  preset: PresetName | null;
+  /** ?backend= override of the default order webgpu → webgl → wasm → cpu. */
+  backend: BackendName | null;
+}
+
+export interface DecodedUrl extends UrlState {
+  issues: ConfigIssue[];
+}
+
+/** Keys that are not config fields. */
+export const EXTRA_KEYS = ['preset', 'backend'] as const;
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Parses one raw value for a field: a number from plain decimal text, or an enum string. */
+export function parseFieldValue(name: keyof TrainConfig, raw: string): { value: TrainConfig[keyof TrainConfig] } | { error: string } {
+  const spec = FIELDS[name];
+  const text = raw.trim();
+  let value: unknown = text;
+  if (spec.kind !== 'enum') {
+    if (!DECIMAL.test(text)) return { error: `must be a number, got "${raw}"` };
+    value = Number(text);
+  }
+  const problem = checkField(name, value);
+  return problem ? { error: problem } : { value: value as TrainConfig[keyof TrainConfig] };
+}
+
+const FIELD_BY_KEY = new Map(CONFIG_KEYS.map((name) => [FIELDS[name].key, name]));
+
+/** Shortens text from a URL before quoting it back to the person. */
+function quote(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
+  const params = typeof search === 'string' ? new URLSearchParams(search) : search;
+  const issues: ConfigIssue[] = [];
+  let preset: PresetName | null = null;
+  const presetRaw = params.get('preset');
+  if (presetRaw !== null) {
+    if (isPresetName(presetRaw)) preset = presetRaw;
+    else issues.push({ key: 'preset', message: `unknown preset "${quote(presetRaw)}"`, fallback: 'the mainline configuration' });
+  }
+  const base = preset ? presetConfig(preset) : { ...DEFAULT_CONFIG };
+  const config: TrainConfig = { ...base };
+
+  let backend: BackendName | null = null;
+  const backendRaw = params.get('backend');
+  if (backendRaw !== null) {
+    if ((BACKENDS as readonly string[]).includes(backendRaw)) backend = backendRaw as BackendName;
+    else issues.push({ key: 'backend', message: `must be one of ${BACKENDS.join(', ')}, got "${quote(backendRaw)}"`, fallback: 'the default order' });
+  }
+
+  const seen = new Set<string>();
+  for (const [key, raw] of params) {
+    if (seen.has(key)) {
+      issues.push({ key, message: 'given more than once', fallback: 'the first value' });
+      continue;
+    }
+    seen.add(key);
+    if ((EXTRA_KEYS as readonly string[]).includes(key)) continue;
+    const name = FIELD_BY_KEY.get(key);
+    if (!name) {
+      issues.push({ key, message: `unknown parameter "${quote(key)}", ignored` });
+      continue;
+    }
+    const parsed = parseFieldValue(name, raw);
+    if ('error' in parsed) {
+      const fallback = base[name];
+      issues.push({ key, message: `${FIELDS[name].label} ${parsed.error.replace(/"([^"]*)"/, (_, s: string) => `"${quote(s)}"`)}`, fallback: String(fallback) });
+    } else {
+      (config as unknown as Record<string, unknown>)[name] = parsed.value;
+    }
+  }
+
+  // Rules across fields: reset the fields involved to their base values, most to blame first,
+  // until the rule holds (the base configuration itself is always consistent).
+  for (const problem of checkConsistency(config)) {
+    for (const field of problem.fields) {
+      if (!checkConsistency(config).some((p) => p.rule === problem.rule)) break;
+      if (config[field] === base[field]) continue;
+      (config as unknown as Record<string, unknown>)[field] = base[field];
+      issues.push({ key: FIELDS[field].key, message: problem.message, fallback: `${FIELDS[field].label} = ${base[field]}` });
+    }
+  }
+  return { config, preset, backend, issues };
+}
+
+/** The query string (without '?') that decodes back to exactly this state. */
+export function encodeQuery(state: UrlState): string {
+  const params = new URLSearchParams();
+  const base = state.preset ? presetConfig(state.preset) : DEFAULT_CONFIG;
+  if (state.preset) params.set('preset', state.preset);
+  for (const name of CONFIG_KEYS) {
+    if (state.config[name] !== base[name]) params.set(FIELDS[name].key, String(state.config[name]));
+  }
+  if (state.backend) params.set('backend', state.backend);
+  return params.toString();
+}

@@ -1,0 +1,38 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { decodeQuery, encodeQuery } from './config/url.ts';
+import { useAppStore } from './store/store.ts';
+import { App } from './ui/App.tsx';
+import './ui/styles.css';
+import { commands } from './worker/client.ts';
+
+/** URL writes are debounced: dragging a slider would otherwise hit the browser's history rate limit. */
+const URL_WRITE_DELAY_MS = 150;
+
+const decoded = decodeQuery(window.location.search);
+useAppStore.getState().loadUrl(decoded);
+
+let urlTimer: ReturnType<typeof setTimeout> | undefined;
+useAppStore.subscribe(
+  (s) => [s.draft, s.preset, s.backendRequest] as const,
+  ([config, preset, backend]) => {
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(() => {
+      const query = encodeQuery({ config, preset, backend });
+      const url = `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`;
+      window.history.replaceState(null, '', url);
+    }, URL_WRITE_DELAY_MS);
+  },
+  { equalityFn: (a, b) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] },
+);
+
+commands.init();
+
+// A read-only handle for tests and the curious (e.g. the browser console).
+(window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore };
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,80 @@
+/**
+ * The task and its train/test split (ANALYSIS.md §1). Pairs (a, b) are indexed i = a·P + b;
+ * token P is '='. Everything here is plain arrays: the trainer uploads what it needs.
+ */
+import type { Task, TrainConfig } from '../config/schema.ts';
+import { Rng, streamSeed } from './rng.ts';
+
+/** Tasks by name (the name is what goes into the URL). */
+export const TASK_FNS: Record<Task, (a: number, b: number, p: number, table: Int32Array | null) => number> = {
+  add: (a, b, p) => (a + b) % p,
+  sub: (a, b, p) => (((a - b) % p) + p) % p,
+  poly: (a, b, p) => (a * a + a * b + b * b) % p,
+  // A fixed random function of the pair: memorizable, never generalizable (the control).
+  rand: (a, b, p, table) => table![a * p + b],
+};
+
+/** Labels of all P² pairs, `[P²]`, in pair-index order. */
+export function labelTable(task: Task, p: number, seed: number): Int32Array {
+  let table: Int32Array | null = null;
+  if (task === 'rand') {
+    const rng = new Rng(streamSeed(seed, 'rand-table'));
+    table = new Int32Array(p * p);
+    for (let i = 0; i < table.length; i++) table[i] = rng.int(p);
+  }
+  const fn = TASK_FNS[task];
+  const labels = new Int32Array(p * p);
+  for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) labels[a * p + b] = fn(a, b, p, table);
+  return labels;
+}
+
+/**
+ * The seeded split: a Fisher–Yates permutation of [0, P²) drawn from mulberry32 (stream
+ * 'split' of the seed); the first floor(frac·P²) indices train, the rest test. Both lists are
+ * returned sorted, so the split is a pair of sets and its order never matters downstream.
+ */
+export function splitPairs(p: number, frac: number, seed: number): { train: Int32Array; test: Int32Array } {
+  const n = p * p;
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  new Rng(streamSeed(seed, 'split')).shuffle(perm);
+  const nTrain = Math.floor(frac * n);
+  return { train: perm.slice(0, nTrain).sort(), test: perm.slice(nTrain).sort() };
+}
+
+/** Checks an explicit list of train pair indices (e.g. imported); returns the sorted split. */
+export function splitFromIndices(p: number, indices: ArrayLike<number>): { train: Int32Array; test: Int32Array } {
+  const n = p * p;
+  const isTrain = new Uint8Array(n);
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    if (!Number.isInteger(i) || i < 0 || i >= n) {
+      throw new Error(`train index ${i} at position ${k} is outside [0, ${n}) for P = ${p}`);
+    }
+    if (isTrain[i]) throw new Error(`train index ${i} appears twice`);
+    isTrain[i] = 1;
+  }
+  if (indices.length === 0 || indices.length === n) {
+    throw new Error(`train indices must leave both train and test non-empty (got ${indices.length} of ${n})`);
+  }
+  const train = new Int32Array(indices.length);
+  const test = new Int32Array(n - indices.length);
+  for (let i = 0, t = 0, s = 0; i < n; i++) (isTrain[i] ? (train[t++] = i) : (test[s++] = i));
+  return { train, test };
+}
+
+export interface Dataset {
+  p: number;
+  /** Label of every pair, `[P²]`. */
+  labels: Int32Array;
+  /** Sorted pair indices. */
+  train: Int32Array;
+  test: Int32Array;
+}
+
+export function makeDataset(config: TrainConfig, trainIndices?: ArrayLike<number>): Dataset {
+  const split = trainIndices
+    ? splitFromIndices(config.p, trainIndices)
+    : splitPairs(config.p, config.frac, config.seed);
+  return { p: config.p, labels: labelTable(config.task, config.p, config.seed), ...split };
+}

@@ -1,0 +1,263 @@
+/**
+ * One training run on the active tfjs backend: parameters, AdamW state, data, and the two
+ * things a loop needs — `trainStep` (one full-batch update, no GPU read) and `evaluate`
+ * (a small tensor of metrics to read back asynchronously). Used unchanged by the Web Worker,
+ * the CLI and the tests.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { dims, type TrainConfig } from '../config/schema.ts';
+import { AdamW, GrokfastEma } from './adamw.ts';
+import { makeDataset, type Dataset } from './data.ts';
+import { forwardFast } from './fast.ts';
+import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
+import { accuracy, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
+import { initWeights, paramSpecs, size, type Weights } from './params.ts';
+import { streamSeed } from './rng.ts';
+
+export type ForwardPath = 'fast' | 'general';
+
+export interface TrainerOptions {
+  /** Explicit train pair indices (an imported run's split) instead of the seeded split. */
+  trainIndices?: ArrayLike<number>;
+  /** Starting weights by TransformerLens name instead of the seeded init. */
+  weights?: Weights;
+  /** Forward implementation; default: fast for 1 block, general otherwise. */
+  forward?: ForwardPath;
+}
+
+/** What one evaluation reads back, all on the current weights. */
+export interface EvalMetrics {
+  trainLoss: number;
+  trainAcc: number;
+  testLoss: number;
+  testAcc: number;
+  /** Σ θ² over every parameter (§5.8, Fig. 7 bottom right). */
+  sumSquaredWeights: number;
+}
+
+/** The live-changeable hyperparameters. */
+export interface LiveHyper {
+  lr: number;
+  weightDecay: number;
+  grokfastLambda: number;
+}
+
+let nextTrainerId = 0;
+
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly dataset: Dataset;
+  readonly path: ForwardPath;
+  /** Updates applied so far: the weights are those after `epoch` epochs. */
+  get epoch(): number {
+    return this.optimizer.t;
+  }
+
+  private readonly params = new Map<string, tf.Variable>();
+  /** tfjs variable names are global: map ours (unique per trainer) back to TransformerLens names. */
+  private readonly nameOfVar = new Map<string, string>();
+  private readonly optimizer: AdamW;
+  private grokfast: GrokfastEma | null = null;
+  private readonly trainBatch: PairBatch;
+  private readonly allBatch: PairBatch;
+  /** `[P²]` 1 on train pairs, 0 on test pairs. */
+  private readonly trainMask: tf.Tensor1D;
+  private lastLoss: tf.Scalar | null = null;
+
+  constructor(config: TrainConfig, opts: TrainerOptions = {}) {
+    this.config = { ...config };
+    this.dataset = makeDataset(config, opts.trainIndices);
+    this.path = opts.forward ?? (config.nLayers === 1 ? 'fast' : 'general');
+    if (this.path === 'fast' && config.nLayers !== 1) throw new Error('the fast forward needs a 1-block model');
+    const id = nextTrainerId++;
+    const weights = opts.weights ?? initWeights(config);
+    const specs = paramSpecs(config);
+    // Check everything before making any tensor, so a bad input leaks nothing.
+    for (const spec of specs) {
+      const w = weights[spec.name];
+      if (!w) throw new Error(`missing weight ${spec.name}`);
+      if (w.length !== size(spec.shape)) {
+        throw new Error(`weight ${spec.name} has ${w.length} values, expected shape [${spec.shape.join(', ')}]`);
+      }
+    }
+    for (const spec of specs) {
+      const w = weights[spec.name];
+      const varName = `t${id}/${spec.name}`;
+      this.params.set(spec.name, tf.tidy(() => tf.variable(tf.tensor(w, spec.shape, 'float32'), true, varName)));
+      this.nameOfVar.set(varName, spec.name);
+    }
+    this.optimizer = new AdamW(this.params, {
+      lr: config.lr,
+      weightDecay: config.weightDecay,
+      beta1: config.beta1,
+      beta2: config.beta2,
+      eps: 1e-8,
+      warmup: config.warmup,
+    });
+    if (config.grokfastLambda > 0) this.grokfast = new GrokfastEma(config.grokfastAlpha, config.grokfastLambda);
+    const all = new Int32Array(config.p * config.p).map((_, i) => i);
+    this.trainBatch = makePairBatch(config, this.dataset.train, this.dataset.labels, true);
+    this.allBatch = makePairBatch(config, all, this.dataset.labels, false);
+    const mask = new Float32Array(config.p * config.p);
+    for (const i of this.dataset.train) mask[i] = 1;
+    this.trainMask = tf.tensor1d(mask);
+  }
+
+  /** The parameters as tensors by TransformerLens name (owned by the trainer: do not dispose). */
+  get paramTensors(): Params {
+    return Object.fromEntries(this.params);
+  }
+
+  get hyper(): LiveHyper {
+    return { lr: this.optimizer.hp.lr, weightDecay: this.optimizer.hp.weightDecay, grokfastLambda: this.grokfast?.lambda ?? 0 };
+  }
+
+  /** Changes lr / λ / λ_g from the next update on; the Adam moments are kept. */
+  setHyper(h: Partial<LiveHyper>): void {
+    if (h.lr !== undefined) this.optimizer.hp.lr = h.lr;
+    if (h.weightDecay !== undefined) this.optimizer.hp.weightDecay = h.weightDecay;
+    if (h.grokfastLambda !== undefined) {
+      if (h.grokfastLambda > 0 && !this.grokfast) this.grokfast = new GrokfastEma(this.config.grokfastAlpha, h.grokfastLambda);
+      else if (this.grokfast) this.grokfast.lambda = h.grokfastLambda;
+    }
+    this.config.lr = this.optimizer.hp.lr;
+    this.config.weightDecay = this.optimizer.hp.weightDecay;
+    this.config.grokfastLambda = h.grokfastLambda ?? this.config.grokfastLambda;
+  }
+
+  /** Logits at the last position, `[N, d_vocab_out]`. */
+  forward(batch: PairBatch, opts: ForwardOptions = {}): tf.Tensor2D {
+    const params = this.paramTensors;
+    return this.path === 'fast' ? forwardFast(params, this.config, batch, opts) : forwardGeneral(params, this.config, batch, opts);
+  }
+
+  /**
+   * One full-batch AdamW update (update number `epoch`). Queues GPU work and returns without
+   * reading anything back; the loss of the weights before the update is kept in `lastLoss`.
+   */
+  trainStep(): void {
+    const c = this.config;
+    const epoch = this.epoch;
+    const { value, grads } = tf.variableGrads(() => {
+      const opts: ForwardOptions = {};
+      if (c.dropout > 0) opts.dropoutMasks = this.dropoutMasks(epoch);
+      const logits = this.forward(this.trainBatch, opts);
+      let loss = crossEntropyMean(logits, this.trainBatch.labelsOneHot);
+      if (c.l1 > 0) {
+        const l1 = tf.addN([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
+        loss = tf.add(loss, tf.mul(l1, c.l1));
+      }
+      return loss;
+    });
+    const byName: Record<string, tf.Tensor> = {};
+    for (const [varName, g] of Object.entries(grads)) byName[this.nameOfVar.get(varName)!] = g;
+    if (this.grokfast && this.grokfast.lambda > 0) {
+      const filtered = this.grokfast.filter(byName);
+      this.optimizer.step(filtered);
+      tf.dispose(Object.values(filtered));
+    } else {
+      this.optimizer.step(byName);
+    }
+    tf.dispose(Object.values(grads));
+    this.lastLoss?.dispose();
+    this.lastLoss = value;
+  }
+
+  /** Inverted dropout on MLP neurons, seeded by (seed, epoch) so a run is repeatable. */
+  private dropoutMasks(epoch: number): tf.Tensor[] {
+    const c = this.config;
+    const shape = this.path === 'fast' ? [this.trainBatch.n, c.dMlp] : [this.trainBatch.n, 3, c.dMlp];
+    const keep = 1 - c.dropout;
+    const seed = (streamSeed(c.seed, 'dropout') + epoch) >>> 0;
+    return Array.from({ length: c.nLayers }, (_, l) =>
+      tf.tidy(() => tf.div(tf.cast(tf.less(tf.randomUniform(shape, 0, 1, 'float32', seed + l * 7919), keep), 'float32'), keep)),
+    );
+  }
+
+  /** The training loss of the weights before the latest update (a scalar tensor), or null. */
+  get lastTrainLoss(): tf.Scalar | null {
+    return this.lastLoss;
+  }
+
+  /** Last-position logits of all P² pairs in pair-index order, `[P², d_vocab_out]`. */
+  logitsAll(opts: ForwardOptions = {}): tf.Tensor2D {
+    return this.forward(this.allBatch, opts);
+  }
+
+  /**
+   * Queues the evaluation of the current weights and returns it as one `[5]` tensor
+   * (trainLoss, trainAcc, testLoss, testAcc, Σθ²) for a single asynchronous read.
+   */
+  evaluate(): tf.Tensor1D {
+    return tf.tidy(() => {
+      const logits = this.logitsAll();
+      const loss = crossEntropyPerExample(logits, this.allBatch.labelsOneHot);
+      const correct = tf.cast(tf.equal(tf.argMax(logits, 1), this.allBatch.labelIds), 'float32');
+      const nTrain = this.dataset.train.length;
+      const nTest = this.dataset.test.length;
+      const testMask = tf.sub(1, this.trainMask);
+      const sumSq = tf.addN([...this.params.values()].map((p) => tf.sum(tf.square(p))));
+      return tf.stack([
+        tf.div(tf.sum(tf.mul(loss, this.trainMask)), nTrain),
+        tf.div(tf.sum(tf.mul(correct, this.trainMask)), nTrain),
+        tf.div(tf.sum(tf.mul(loss, testMask)), nTest),
+        tf.div(tf.sum(tf.mul(correct, testMask)), nTest),
+        sumSq,
+      ]) as tf.Tensor1D;
+    });
+  }
+
+  /** `evaluate` and read it back. */
+  async evaluateAsync(): Promise<EvalMetrics> {
+    const t = this.evaluate();
+    try {
+      return toEvalMetrics(await t.data());
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** Train accuracy of the current weights on the train batch (for tests). */
+  trainAccuracy(): tf.Scalar {
+    return tf.tidy(() => accuracy(this.forward(this.trainBatch), this.trainBatch.labelIds));
+  }
+
+  /** Host copies of every parameter by TransformerLens name. */
+  async readWeights(): Promise<Weights> {
+    const out: Weights = {};
+    for (const [name, p] of this.params) out[name] = (await p.data()) as Float32Array;
+    return out;
+  }
+
+  /** Optimizer state for persistence (Adam moments and update count). */
+  readOptimizerState() {
+    return this.optimizer.readState();
+  }
+
+  loadOptimizerState(state: Parameters<AdamW['loadState']>[0]): void {
+    this.optimizer.loadState(state);
+  }
+
+  get numTrain(): number {
+    return this.dataset.train.length;
+  }
+
+  get dims() {
+    return dims(this.config);
+  }
+
+  dispose(): void {
+    for (const p of this.params.values()) p.dispose();
+    this.optimizer.dispose();
+    this.grokfast?.dispose();
+    disposePairBatch(this.trainBatch);
+    disposePairBatch(this.allBatch);
+    this.trainMask.dispose();
+    this.lastLoss?.dispose();
+    this.lastLoss = null;
+  }
+}
+
+export function toEvalMetrics(v: ArrayLike<number>): EvalMetrics {
+  return { trainLoss: v[0], trainAcc: v[1], testLoss: v[2], testAcc: v[3], sumSquaredWeights: v[4] };
+}

@@ -1,0 +1,151 @@
+/**
+ * The page's state (zustand). Low-rate session state lives here as plain values; the checkpoint
+ * history is a mutable, versioned `History` (see history.ts). Worker events come in through
+ * `receive`; nothing here talks to the worker (src/worker/client.ts does).
+ */
+import { create } from 'zustand';
+import { subscribeWithSelector } from 'zustand/middleware';
+import { presetConfig, type PresetName } from '../config/presets.ts';
+import { CONFIG_KEYS, FIELDS, type ConfigIssue, type TrainConfig } from '../config/schema.ts';
+import type { DecodedUrl } from '../config/url.ts';
+import type { BackendInfo, BackendName, LiveSettings, RunStatus, WorkerEvent } from '../worker/protocol.ts';
+import { History } from './history.ts';
+
+export interface Notice {
+  id: number;
+  level: 'error' | 'warning' | 'info';
+  text: string;
+}
+
+export interface RunInfo {
+  runId: number;
+  numParams: number;
+  nTrain: number;
+  nTest: number;
+}
+
+export interface AppState {
+  /** The configuration in the form and the URL. */
+  draft: TrainConfig;
+  /** The preset the draft was based on (for the URL), or null. */
+  preset: PresetName | null;
+  /** ?backend= override. */
+  backendRequest: BackendName | null;
+  /** Problems found in the URL when the page opened. */
+  urlIssues: ConfigIssue[];
+  /** The configuration the worker's current run was built with (live fields follow the draft). */
+  applied: TrainConfig | null;
+  backend: BackendInfo | null;
+  run: RunInfo | null;
+  status: RunStatus;
+  epoch: number;
+  epochsPerSec: number;
+  lastTrainLoss: number;
+  checkpointEvery: number;
+  history: History;
+  historyVersion: number;
+  notices: Notice[];
+
+  /** Fields of the draft; live ones also go to the running worker (by the client). */
+  setDraft: (changes: Partial<TrainConfig>) => void;
+  choosePreset: (name: PresetName) => void;
+  loadUrl: (decoded: DecodedUrl) => void;
+  notify: (level: Notice['level'], text: string) => void;
+  dismiss: (id: number) => void;
+  receive: (event: WorkerEvent) => void;
+}
+
+let nextNoticeId = 1;
+
+export const LIVE_FIELDS = CONFIG_KEYS.filter((k) => FIELDS[k].live) as (keyof LiveSettings & keyof TrainConfig)[];
+
+/** Whether the draft differs from the running configuration in a field that needs a reset. */
+export function needsReset(draft: TrainConfig, applied: TrainConfig | null): boolean {
+  if (!applied) return true;
+  return CONFIG_KEYS.some((k) => !FIELDS[k].live && draft[k] !== applied[k]);
+}
+
+export function liveSettings(c: TrainConfig): LiveSettings {
+  return { lr: c.lr, weightDecay: c.weightDecay, grokfastLambda: c.grokfastLambda, epochs: c.epochs };
+}
+
+export const createAppStore = () =>
+  create<AppState>()(
+    subscribeWithSelector((set, get) => ({
+      draft: presetConfig('mainline'),
+      preset: null,
+      backendRequest: null,
+      urlIssues: [],
+      applied: null,
+      backend: null,
+      run: null,
+      status: 'starting',
+      epoch: 0,
+      epochsPerSec: 0,
+      lastTrainLoss: NaN,
+      checkpointEvery: 1,
+      history: new History(),
+      historyVersion: 0,
+      notices: [],
+
+      setDraft: (changes) => set((s) => ({ draft: { ...s.draft, ...changes } })),
+
+      choosePreset: (name) => set({ draft: presetConfig(name), preset: name }),
+
+      loadUrl: (decoded) =>
+        set({ draft: decoded.config, preset: decoded.preset, backendRequest: decoded.backend, urlIssues: decoded.issues }),
+
+      notify: (level, text) => set((s) => ({ notices: [...s.notices, { id: nextNoticeId++, level, text }] })),
+
+      dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
+
+      receive: (event) => {
+        const s = get();
+        // Events of an older run (before a reset) are dropped, except errors about the worker itself.
+        const stale = s.run !== null && event.runId !== -1 && event.type !== 'ready' && event.runId !== s.run.runId;
+        if (stale) return;
+        switch (event.type) {
+          case 'ready':
+            s.history.clear();
+            set({
+              run: { runId: event.runId, numParams: event.numParams, nTrain: event.nTrain, nTest: event.nTest },
+              backend: event.backend,
+              applied: event.config,
+              epoch: 0,
+              epochsPerSec: 0,
+              lastTrainLoss: NaN,
+              historyVersion: s.historyVersion + 1,
+            });
+            return;
+          case 'status':
+            set({ status: event.status, epoch: event.epoch });
+            return;
+          case 'progress':
+            set({
+              epoch: event.epoch,
+              epochsPerSec: event.epochsPerSec,
+              lastTrainLoss: event.trainLoss,
+              checkpointEvery: event.checkpointEvery,
+            });
+            return;
+          case 'checkpoint':
+            s.history.push(event.checkpoint);
+            set({ historyVersion: s.historyVersion + 1, epoch: Math.max(s.epoch, event.checkpoint.epoch) });
+            return;
+          case 'error':
+            get().notify(event.fatal ? 'error' : 'warning', event.message);
+            if (event.fatal) set({ status: 'error' });
+            return;
+          default: {
+            const never: never = event;
+            throw new Error(`unhandled worker event ${JSON.stringify(never)}`);
+          }
+        }
+      },
+    })),
+  );
+
+export type AppStore = ReturnType<typeof createAppStore>;
+
+/** The page's one store. */
+export const useAppStore = createAppStore();

@@ -1,0 +1,59 @@
+/**
+ * Messages the person must see: problems in the link they opened, worker errors, and which
+ * backend runs when it is not WebGPU. Text is rendered as text, never as HTML.
+ */
+import { useState } from 'react';
+import { describeIssue } from '../config/schema.ts';
+import { useAppStore } from '../store/store.ts';
+
+export function Notices() {
+  const urlIssues = useAppStore((s) => s.urlIssues);
+  const notices = useAppStore((s) => s.notices);
+  const dismiss = useAppStore((s) => s.dismiss);
+  const backend = useAppStore((s) => s.backend);
+  const [urlDismissed, setUrlDismissed] = useState(false);
+  const noWebGpu = backend !== null && backend.name !== 'webgpu';
+  return (
+    <div className="notices" aria-live="polite">
+      {urlIssues.length > 0 && !urlDismissed && (
+        <div className="notice warning" role="alert" data-testid="url-issues">
+          <button type="button" className="close" aria-label="Dismiss" onClick={() => setUrlDismissed(true)}>
+            ×
+          </button>
+          <strong>Some parameters in this link were not valid; defaults are used instead:</strong>
+          <ul>
+            {urlIssues.map((issue, i) => (
+              <li key={i}>
+                <code>{issue.key}</code>: {describeIssue(issue)}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {noWebGpu && (
+        <div className={`notice ${backend.requested === backend.name ? 'info' : 'warning'}`} data-testid="backend-notice">
+          {backend.requested === backend.name ? (
+            <>
+              Training on <strong>{backend.name}</strong> as the link asks (<code>?backend={backend.name}</code>).
+            </>
+          ) : (
+            <>
+              <strong>WebGPU is not available here</strong>
+              {backend.skipped.length > 0 ? ` (${backend.skipped[0].replace(/^webgpu: /, '')})` : ''}. Training runs on{' '}
+              <strong>{backend.name}</strong> ({backend.adapter}) instead, far slower than a GPU: the mainline run can take hours. Try
+              the preset “P = 53 with λ = 5”, or open this page in a browser with WebGPU (recent Chrome or Edge).
+            </>
+          )}
+        </div>
+      )}
+      {notices.map((n) => (
+        <div key={n.id} className={`notice ${n.level}`} role={n.level === 'error' ? 'alert' : 'status'} data-testid={`notice-${n.level}`}>
+          <button type="button" className="close" aria-label="Dismiss" onClick={() => dismiss(n.id)}>
+            ×
+          </button>
+          {n.text}
+        </div>
+      ))}
+    </div>
+  );
+}

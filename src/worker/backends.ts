@@ -1,0 +1,74 @@
+/**
+ * Backend loaders for the browser worker. Each backend's code is a separate chunk imported only
+ * when it is tried, so a browser with WebGPU never downloads WebGL or WASM code.
+ */
+import { setBackendOrThrow, type BackendLoader } from '../model/backend-select.ts';
+import type { BackendName } from './protocol.ts';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+
+/** Minimal WebGPU typings for what we read (the full @webgpu/types are not needed). */
+interface GpuAdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+}
+interface GpuAdapterLike {
+  info?: GpuAdapterInfoLike;
+  requestAdapterInfo?: () => Promise<GpuAdapterInfoLike>;
+}
+interface GpuLike {
+  requestAdapter(opts?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
+}
+
+export function describeAdapter(info: GpuAdapterInfoLike | undefined): string {
+  if (!info) return 'unknown GPU';
+  const parts = [info.vendor, info.architecture, info.device].filter((s) => s && s.length > 0);
+  const name = info.description && info.description.length > 0 ? info.description : parts.join(' ');
+  return name.length > 0 ? name : 'unknown GPU';
+}
+
+const webgpu: BackendLoader = async () => {
+  const gpu = (globalThis.navigator as unknown as { gpu?: GpuLike }).gpu;
+  if (!gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
+  // The same request tfjs makes, so the name is that of the adapter it will use.
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('the browser offers no WebGPU adapter (WebGPU disabled or unsupported GPU)');
+  const info = adapter.info ?? (await adapter.requestAdapterInfo?.());
+  await import('@tensorflow/tfjs-backend-webgpu');
+  await setBackendOrThrow('webgpu');
+  return describeAdapter(info);
+};
+
+const webgl: BackendLoader = async () => {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-webgl');
+  await setBackendOrThrow('webgl');
+  const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+  if (!gl) return 'WebGL';
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+};
+
+const wasm: BackendLoader = async () => {
+  const tfWasm = await import('@tensorflow/tfjs-backend-wasm');
+  tfWasm.setWasmPaths({
+    'tfjs-backend-wasm.wasm': wasmUrl,
+    'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
+  });
+  await setBackendOrThrow('wasm');
+  const tf = await import('@tensorflow/tfjs-core');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  return `WebAssembly on the CPU${simd ? ' (SIMD)' : ''}`;
+};
+
+const cpu: BackendLoader = async () => {
+  await import('@tensorflow/tfjs-backend-cpu');
+  await setBackendOrThrow('cpu');
+  return 'plain JavaScript on the CPU';
+};
+
+export const browserLoaders: Record<BackendName, BackendLoader> = { webgpu, webgl, wasm, cpu };

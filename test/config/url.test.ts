@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { PRESETS, PRESET_NAMES, presetConfig } from '../../src/config/presets.ts';
+import { CONFIG_KEYS, DEFAULT_CONFIG, FIELDS, describeIssue, type TrainConfig } from '../../src/config/schema.ts';
+import { decodeQuery, encodeQuery } from '../../src/config/url.ts';
+
+/** A valid value different from the default, for every field. */
+const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
+  p: 53,
+  frac: 0.45,
+  seed: 4294967295,
+  task: 'poly',
+  dModel: 96,
+  nHeads: 8,
+  dMlp: 256,
+  nLayers: 2,
+  act: 'gelu',
+  vocabOut: 'p',
+  lr: 3e-4,
+  weightDecay: 0.3,
+  beta1: 0.8,
+  beta2: 0.999,
+  warmup: 0,
+  epochs: 20000,
+  dropout: 0.2,
+  l1: 1e-5,
+  grokfastLambda: 2,
+  grokfastAlpha: 0.9,
+};
+
+describe('URL codec', () => {
+  it('encodes the defaults as an empty query', () => {
+    expect(encodeQuery({ config: { ...DEFAULT_CONFIG }, preset: null, backend: null })).toBe('');
+    const decoded = decodeQuery('');
+    expect(decoded.config).toEqual(DEFAULT_CONFIG);
+    expect(decoded.issues).toEqual([]);
+  });
+
+  it.each(CONFIG_KEYS)('round-trips %s alone, with only its key in the URL', (name) => {
+    const config = { ...DEFAULT_CONFIG, [name]: OTHER_VALUE[name] } as TrainConfig;
+    const query = encodeQuery({ config, preset: null, backend: null });
+    expect(query).toBe(`${FIELDS[name].key}=${encodeURIComponent(String(OTHER_VALUE[name]))}`);
+    const decoded = decodeQuery(`?${query}`);
+    expect(decoded.issues).toEqual([]);
+    expect(decoded.config).toEqual(config);
+  });
+
+  it('round-trips every field changed at once, a preset and a backend', () => {
+    const config = { ...OTHER_VALUE };
+    for (const preset of [null, ...PRESET_NAMES]) {
+      const query = encodeQuery({ config, preset, backend: 'wasm' });
+      const decoded = decodeQuery(query);
+      expect(decoded.issues).toEqual([]);
+      expect(decoded.config).toEqual(config);
+      expect(decoded.preset).toBe(preset);
+      expect(decoded.backend).toBe('wasm');
+    }
+  });
+
+  it('writes only what differs from the preset', () => {
+    const config = { ...presetConfig('p53'), seed: 3 };
+    expect(encodeQuery({ config, preset: 'p53', backend: null })).toBe('preset=p53&seed=3');
+  });
+
+  it('applies a preset, then explicit keys over it', () => {
+    const decoded = decodeQuery('?preset=p53&wd=2');
+    expect(decoded.config.p).toBe(53);
+    expect(decoded.config.weightDecay).toBe(2);
+    expect(decoded.preset).toBe('p53');
+  });
+
+  it('has the paper presets by name', () => {
+    expect(presetConfig('mainline')).toEqual(DEFAULT_CONFIG);
+    expect(presetConfig('no-wd').weightDecay).toBe(0);
+    expect(presetConfig('p53')).toMatchObject({ p: 53, weightDecay: 5 });
+    expect(presetConfig('frac60').frac).toBe(0.6);
+    expect(presetConfig('two-layer').nLayers).toBe(2);
+    expect(Object.keys(PRESETS)).toContain('dropout');
+  });
+});
+
+describe('URL codec, bad values', () => {
+  const cases: [string, string, RegExp][] = [
+    ['p=abc', 'p', /must be a number, got "abc"/],
+    ['p=12', 'p', /12 is not prime/],
+    ['p=2', 'p', /must be in \[3, 257\]/],
+    ['p=509', 'p', /must be in \[3, 257\]/],
+    ['p=11.5', 'p', /whole number/],
+    ['p=', 'p', /must be a number/],
+    ['p=0x11', 'p', /must be a number/],
+    ['frac=0', 'frac', /must be in \(0, 1\)/],
+    ['frac=1', 'frac', /must be in \(0, 1\)/],
+    ['frac=1.5', 'frac', /must be in \(0, 1\)/],
+    ['frac=-0.3', 'frac', /must be in \(0, 1\)/],
+    ['frac=NaN', 'frac', /must be a number/],
+    ['frac=Infinity', 'frac', /must be a number/],
+    ['seed=-1', 'seed', /must be in/],
+    ['seed=4294967296', 'seed', /must be in/],
+    ['task=mul', 'task', /must be one of add, sub, poly, rand/],
+    ['dm=1e9', 'dm', /must be in/],
+    ['heads=0', 'heads', /must be in/],
+    ['layers=3', 'layers', /must be in \[1, 2\]/],
+    ['act=tanh', 'act', /must be one of relu, gelu/],
+    ['vout=q', 'vout', /must be one of p1, p/],
+    ['lr=0', 'lr', /must be in \(0, 1\]/],
+    ['lr=fast', 'lr', /must be a number/],
+    ['wd=-1', 'wd', /must be in \[0, 100\]/],
+    ['b2=1', 'b2', /must be in \[0, 1\)/],
+    ['epochs=0', 'epochs', /must be in/],
+    ['drop=1', 'drop', /must be in \[0, 1\)/],
+    ['gf=-2', 'gf', /must be in/],
+  ];
+
+  it.each(cases)('%s names %s and keeps the default', (query, key, message) => {
+    const decoded = decodeQuery(query);
+    const issue = decoded.issues.find((i) => i.key === key);
+    expect(issue, JSON.stringify(decoded.issues)).toBeDefined();
+    expect(issue!.message).toMatch(message);
+    expect(decoded.config).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('keeps the other, valid values when one is bad', () => {
+    const decoded = decodeQuery('p=53&frac=2&wd=0.5');
+    expect(decoded.config).toEqual({ ...DEFAULT_CONFIG, p: 53, weightDecay: 0.5 });
+    expect(decoded.issues.map((i) => i.key)).toEqual(['frac']);
+  });
+
+  it('falls back to the preset value, not the global default, under a preset', () => {
+    const decoded = decodeQuery('preset=p53&p=54');
+    expect(decoded.config.p).toBe(53);
+    expect(decoded.issues[0].fallback).toBe('53');
+  });
+
+  it('reports unknown presets, keys, backends and repeated keys', () => {
+    const decoded = decodeQuery('preset=nope&zz=1&backend=tpu&p=53&p=59');
+    expect(decoded.issues.map((i) => i.key).sort()).toEqual(['backend', 'p', 'preset', 'zz']);
+    expect(decoded.preset).toBeNull();
+    expect(decoded.backend).toBeNull();
+    expect(decoded.config).toEqual({ ...DEFAULT_CONFIG, p: 53 });
+  });
+
+  it('refuses d_model not divisible by heads, blaming heads', () => {
+    const decoded = decodeQuery('dm=100&heads=8');
+    expect(decoded.config.dModel).toBe(100);
+    expect(decoded.config.nHeads).toBe(DEFAULT_CONFIG.nHeads);
+    expect(decoded.issues[0]).toMatchObject({ key: 'heads' });
+    expect(decoded.issues[0].message).toMatch(/d_model \(100\) must be divisible by heads \(8\)/);
+  });
+
+  it('resolves contradictions that survive a reset to defaults', () => {
+    // 130 is not divisible by the default 4 heads either, so d_model must fall back too.
+    const decoded = decodeQuery('dm=130&heads=3');
+    expect(decoded.config.dModel % decoded.config.nHeads).toBe(0);
+    expect(decoded.issues.length).toBeGreaterThan(0);
+  });
+
+  it('says what it uses instead', () => {
+    expect(describeIssue(decodeQuery('p=12').issues[0])).toBe('P (modulus) 12 is not prime; using 113');
+  });
+
+  it('quotes long bad values shortened', () => {
+    const decoded = decodeQuery(`p=${'9'.repeat(500)}x`);
+    expect(decoded.issues[0].message.length).toBeLessThan(200);
+  });
+});

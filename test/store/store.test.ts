@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
+import { History } from '../../src/store/history.ts';
+import { createAppStore, needsReset } from '../../src/store/store.ts';
+import type { Checkpoint } from '../../src/worker/protocol.ts';
+
+const ckpt = (epoch: number, testLoss = 1): Checkpoint => ({
+  epoch,
+  trainLoss: 1,
+  testLoss,
+  trainAcc: 0.5,
+  testAcc: 0.1,
+  sumSquaredWeights: 10,
+  lr: 1e-3,
+  weightDecay: 1,
+});
+
+describe('History', () => {
+  it('grows past its capacity and keeps every checkpoint', () => {
+    const h = new History(4);
+    for (let e = 0; e < 1000; e++) h.push(ckpt(e, e));
+    expect(h.length).toBe(1000);
+    expect(h.column('testLoss')[999]).toBe(999);
+    expect(h.at(500).epoch).toBe(500);
+  });
+
+  it('drops later checkpoints when an earlier epoch arrives (a resumed run)', () => {
+    const h = new History();
+    for (const e of [0, 10, 20, 30]) h.push(ckpt(e));
+    h.push(ckpt(20, 7));
+    expect(Array.from(h.column('epoch'))).toEqual([0, 10, 20]);
+    expect(h.last()!.testLoss).toBe(7);
+  });
+});
+
+describe('store', () => {
+  it('takes worker events: ready resets the history, checkpoints bump the version', () => {
+    const store = createAppStore();
+    const s = () => store.getState();
+    s().receive({ type: 'ready', runId: 1, backend: { name: 'wasm', adapter: 'x', requested: null, skipped: [] }, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG });
+    s().receive({ type: 'checkpoint', runId: 1, checkpoint: ckpt(0) });
+    s().receive({ type: 'checkpoint', runId: 1, checkpoint: ckpt(5) });
+    expect(s().history.length).toBe(2);
+    const v = s().historyVersion;
+    // An event from an older run is ignored.
+    s().receive({ type: 'checkpoint', runId: 0, checkpoint: ckpt(9) });
+    expect(s().historyVersion).toBe(v);
+    s().receive({ type: 'ready', runId: 2, backend: { name: 'wasm', adapter: 'x', requested: null, skipped: [] }, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG });
+    expect(s().history.length).toBe(0);
+    s().receive({ type: 'error', runId: 2, message: 'boom', fatal: false });
+    expect(s().notices.map((n) => n.text)).toEqual(['boom']);
+  });
+
+  it('tells which draft changes need a reset', () => {
+    expect(needsReset({ ...DEFAULT_CONFIG, weightDecay: 0 }, DEFAULT_CONFIG)).toBe(false);
+    expect(needsReset({ ...DEFAULT_CONFIG, epochs: 5 }, DEFAULT_CONFIG)).toBe(false);
+    expect(needsReset({ ...DEFAULT_CONFIG, p: 53 }, DEFAULT_CONFIG)).toBe(true);
+    expect(needsReset(DEFAULT_CONFIG, null)).toBe(true);
+  });
+});

@@ -1,0 +1,167 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TrainConfig } from '../../src/config/schema.ts';
+import { Trainer } from '../../src/model/trainer.ts';
+import type { Checkpoint, WorkerEvent } from '../../src/worker/protocol.ts';
+import { TrainingSession } from '../../src/worker/session.ts';
+import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
+
+function makeSession(opts: { every?: number; createTrainer?: (c: TrainConfig) => Trainer } = {}) {
+  const events: WorkerEvent[] = [];
+  const session = new TrainingSession({
+    createTrainer: opts.createTrainer ?? ((c) => new Trainer(c)),
+    post: (e) => events.push(e),
+    backendInfo: () => ({ name: 'wasm', adapter: 'test', requested: null, skipped: [] }),
+    checkpointEvery: opts.every,
+  });
+  const of = <T extends WorkerEvent['type']>(type: T) => events.filter((e): e is Extract<WorkerEvent, { type: T }> => e.type === type);
+  const checkpoints = (): Checkpoint[] => of('checkpoint').map((e) => e.checkpoint);
+  const statuses = () => of('status').map((e) => e.status);
+  return { session, events, of, checkpoints, statuses };
+}
+
+async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('TrainingSession', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('builds a run: ready, the epoch-0 checkpoint, then idle', async () => {
+    const { session, of, checkpoints, statuses } = makeSession();
+    await session.handle({ type: 'init', config: tinyConfig(), backend: null });
+    expect(of('ready')).toHaveLength(1);
+    expect(of('ready')[0]).toMatchObject({ nTrain: 24, nTest: 25, numParams: expect.any(Number) });
+    expect(checkpoints().map((c) => c.epoch)).toEqual([0]);
+    expect(statuses()).toEqual(['starting', 'idle']);
+    session.dispose();
+  });
+
+  it('trains to the epoch limit with checkpoints on a fixed cadence, then says done', async () => {
+    const { session, checkpoints, statuses, of } = makeSession({ every: 10 });
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 50 }), backend: null });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    expect(checkpoints().map((c) => c.epoch)).toEqual([0, 10, 20, 30, 40, 50]);
+    expect(statuses().at(-1)).toBe('done');
+    expect(of('progress').at(-1)!.epoch).toBe(50);
+    expect(session.currentTrainer!.epoch).toBe(50);
+    session.dispose();
+  });
+
+  it('steps exactly N epochs, then pauses with a checkpoint at the end', async () => {
+    const { session, checkpoints, statuses } = makeSession({ every: 100 });
+    await session.handle({ type: 'init', config: tinyConfig(), backend: null });
+    await session.handle({ type: 'step', epochs: 7 });
+    await session.idle();
+    expect(session.currentTrainer!.epoch).toBe(7);
+    expect(checkpoints().map((c) => c.epoch)).toEqual([0, 7]);
+    expect(statuses().at(-1)).toBe('paused');
+    await session.handle({ type: 'step', epochs: 3 });
+    await session.idle();
+    expect(session.currentTrainer!.epoch).toBe(10);
+    session.dispose();
+  });
+
+  it('pauses and resumes without losing an epoch', async () => {
+    const { session, statuses, of } = makeSession();
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 100_000 }), backend: null });
+    await session.handle({ type: 'start' });
+    await until(() => of('progress').length >= 3);
+    await session.handle({ type: 'pause' });
+    await session.idle();
+    expect(statuses().at(-1)).toBe('paused');
+    const at = session.currentTrainer!.epoch;
+    expect(at).toBeGreaterThan(0);
+    expect(of('progress').at(-1)!.epoch).toBe(at);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(session.currentTrainer!.epoch).toBe(at);
+    await session.handle({ type: 'resume' });
+    await until(() => session.currentTrainer!.epoch > at + 5);
+    await session.handle({ type: 'pause' });
+    await session.idle();
+    session.dispose();
+  });
+
+  it('applies a weight-decay change while running from the next update on', async () => {
+    const { session, checkpoints, of } = makeSession({ every: 5 });
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 100_000, weightDecay: 1 }), backend: null });
+    await session.handle({ type: 'start' });
+    await until(() => checkpoints().length >= 3);
+    await session.handle({ type: 'set', settings: { weightDecay: 0.05, lr: 2e-3 } });
+    const changedAt = session.currentTrainer!.epoch;
+    await until(() => checkpoints().some((c) => c.epoch > changedAt + 5));
+    await session.handle({ type: 'pause' });
+    await session.idle();
+    const after = checkpoints().filter((c) => c.epoch > changedAt);
+    expect(after.length).toBeGreaterThan(0);
+    for (const c of after) expect(c).toMatchObject({ weightDecay: 0.05, lr: 2e-3 });
+    expect(checkpoints()[1]).toMatchObject({ weightDecay: 1, lr: 1e-3 });
+    expect(of('error')).toEqual([]);
+    session.dispose();
+  });
+
+  it('adapts the checkpoint interval so evaluation stays cheap', async () => {
+    const { session, of } = makeSession();
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 100_000 }), backend: null });
+    await session.handle({ type: 'start' });
+    await until(() => of('progress').length >= 12);
+    await session.handle({ type: 'pause' });
+    await session.idle();
+    const every = of('progress').at(-1)!.checkpointEvery;
+    // A tiny model trains thousands of epochs a second: checkpoints must be spaced out.
+    expect(every).toBeGreaterThan(1);
+    const epochs = of('checkpoint').map((e) => e.checkpoint.epoch);
+    for (let i = 1; i < epochs.length; i++) expect(epochs[i]).toBeGreaterThan(epochs[i - 1]);
+    session.dispose();
+  });
+
+  it('resets to a new run with a new id, and frees the old one', async () => {
+    const { session, of } = makeSession({ every: 10 });
+    await session.handle({ type: 'init', config: tinyConfig(), backend: null });
+    const before = numTensors();
+    await session.handle({ type: 'step', epochs: 10 });
+    await session.idle();
+    await session.handle({ type: 'reset', config: tinyConfig({ seed: 4 }) });
+    expect(of('ready').map((e) => e.runId)).toEqual([1, 2]);
+    expect(session.currentTrainer!.epoch).toBe(0);
+    expect(numTensors()).toBe(before);
+    session.dispose();
+  });
+
+  it('pauses with a message when the loss becomes NaN', async () => {
+    const c = tinyConfig();
+    const { session, of, statuses } = makeSession({
+      createTrainer: (config) => {
+        const t = new Trainer(config);
+        const poisoned = Object.fromEntries(paramSpecsOf(t).map((name) => [name, new Float32Array(t.paramTensors[name].size).fill(NaN)]));
+        t.dispose();
+        return new Trainer(config, { weights: poisoned });
+      },
+    });
+    await session.handle({ type: 'init', config: c, backend: null });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    expect(of('error')[0].message).toMatch(/loss became NaN at epoch 1; training is paused/);
+    expect(statuses().at(-1)).toBe('paused');
+    session.dispose();
+  });
+
+  it('reports a trainer that cannot be built as a fatal error', async () => {
+    const { session, of, statuses } = makeSession({
+      createTrainer: () => {
+        throw new Error('out of memory (test)');
+      },
+    });
+    await session.handle({ type: 'init', config: tinyConfig(), backend: null });
+    expect(of('error')[0]).toMatchObject({ message: 'out of memory (test)', fatal: true });
+    expect(statuses().at(-1)).toBe('error');
+  });
+});
+
+function paramSpecsOf(t: Trainer): string[] {
+  return Object.keys(t.paramTensors);
+}
