@@ -2,7 +2,7 @@
  * Named configurations of the paper's experiments, by the name that goes into the URL
  * (?preset=no-wd). Each is a difference from the mainline configuration (DEFAULT_CONFIG).
  */
-import { DEFAULT_CONFIG, type TrainConfig } from './schema.ts';
+import { CONFIG_KEYS, DEFAULT_CONFIG, type TrainConfig } from './schema.ts';
 
 export interface Preset {
   label: string;
@@ -63,4 +63,9 @@ export function isPresetName(name: string): name is PresetName {
 
 export function presetConfig(name: PresetName): TrainConfig {
   return { ...DEFAULT_CONFIG, ...PRESETS[name].changes };
+}
+
+/** The first preset whose configuration is exactly `config`, or null. */
+export function matchPreset(config: TrainConfig): PresetName | null {
+  return PRESET_NAMES.find((name) => CONFIG_KEYS.every((k) => presetConfig(name)[k] === config[k])) ?? null;
 }

@@ -134,6 +134,29 @@ export function crossEntropyMean(logits: tf.Tensor2D, labels: tf.Tensor2D): tf.S
   return f(logits) as tf.Scalar;
 }
 
+/**
+ * Sum of same-shaped tensors. tf.addN binds one storage buffer per input, and WebGPU allows 8
+ * per shader stage by default (tfjs-backend-webgpu does not split): more than 7 inputs make an
+ * invalid pipeline that silently voids the whole command buffer. So add in groups of at most 6.
+ */
+export const ADD_N_MAX_INPUTS = 6;
+
+export function addAll(ts: tf.Tensor[]): tf.Tensor {
+  if (ts.length === 0) throw new Error('addAll needs at least one tensor');
+  return tf.tidy(() => {
+    let level = ts;
+    while (level.length > 1) {
+      const next: tf.Tensor[] = [];
+      for (let i = 0; i < level.length; i += ADD_N_MAX_INPUTS) {
+        const group = level.slice(i, i + ADD_N_MAX_INPUTS);
+        next.push(group.length === 1 ? group[0] : tf.addN(group));
+      }
+      level = next;
+    }
+    return level[0];
+  });
+}
+
 /** Fraction of rows whose argmax equals the label, as a scalar tensor. */
 export function accuracy(logits: tf.Tensor2D, labelIds: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labelIds), 'float32')) as tf.Scalar);

@@ -10,7 +10,7 @@ import { AdamW, GrokfastEma } from './adamw.ts';
 import { makeDataset, type Dataset } from './data.ts';
 import { forwardFast } from './fast.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
-import { accuracy, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
+import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
 import { initWeights, paramSpecs, size, type Weights } from './params.ts';
 import { streamSeed } from './rng.ts';
 
@@ -144,7 +144,7 @@ export class Trainer {
       const logits = this.forward(this.trainBatch, opts);
       let loss = crossEntropyMean(logits, this.trainBatch.labelsOneHot);
       if (c.l1 > 0) {
-        const l1 = tf.addN([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
+        const l1 = addAll([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
         loss = tf.add(loss, tf.mul(l1, c.l1));
       }
       return loss;
@@ -196,7 +196,7 @@ export class Trainer {
       const nTrain = this.dataset.train.length;
       const nTest = this.dataset.test.length;
       const testMask = tf.sub(1, this.trainMask);
-      const sumSq = tf.addN([...this.params.values()].map((p) => tf.sum(tf.square(p))));
+      const sumSq = addAll([...this.params.values()].map((p) => tf.sum(tf.square(p))));
       return tf.stack([
         tf.div(tf.sum(tf.mul(loss, this.trainMask)), nTrain),
         tf.div(tf.sum(tf.mul(correct, this.trainMask)), nTrain),

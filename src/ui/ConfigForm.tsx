@@ -3,7 +3,7 @@
  * Options marked live apply at once; the rest apply on Reset (or at once, before the first update).
  */
 import { useId } from 'react';
-import { PRESETS, PRESET_NAMES, isPresetName } from '../config/presets.ts';
+import { PRESETS, PRESET_NAMES, isPresetName, matchPreset } from '../config/presets.ts';
 import { FIELDS, TASK_LABELS, checkConsistency, dims, type TrainConfig } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
 import { commands } from '../worker/client.ts';
@@ -32,7 +32,8 @@ function commit(name: keyof TrainConfig, value: TrainConfig[keyof TrainConfig]) 
 
 export function ConfigForm() {
   const draft = useAppStore((s) => s.draft);
-  const preset = useAppStore((s) => s.preset);
+  // A link without ?preset= that equals one (the empty link is the mainline) shows its name.
+  const preset = useAppStore((s) => s.preset ?? matchPreset(s.draft));
   const presetId = useId();
   const problems = checkConsistency(draft);
   const d = dims(draft);

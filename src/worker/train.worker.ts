@@ -2,6 +2,7 @@
  * The Web Worker that trains. It owns the tfjs backend and the run; the page talks to it only
  * through the messages of protocol.ts.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../model/backend-select.ts';
 import { Trainer } from '../model/trainer.ts';
 import { browserLoaders } from './backends.ts';
@@ -21,9 +22,26 @@ let session: TrainingSession | null = null;
 /** Messages are handled strictly in order, including the asynchronous backend start. */
 let chain: Promise<void> = Promise.resolve();
 
+/** Device errors never throw in tfjs: listen for them, or a broken kernel fails silently. */
+function watchWebGpuDevice(): void {
+  const device = (tf.backend() as unknown as { device?: EventTarget & { lost?: Promise<{ message: string; reason: string }> } }).device;
+  if (!device) return;
+  let reported = 0;
+  device.addEventListener('uncapturederror', (e) => {
+    if (reported++ > 2) return;
+    const message = (e as unknown as { error?: { message?: string } }).error?.message ?? 'unknown error';
+    post({ type: 'error', runId: -1, message: `WebGPU reported an error; results may be wrong: ${message}`, fatal: false });
+    void session?.handle({ type: 'pause' });
+  });
+  void device.lost?.then((info) => {
+    post({ type: 'error', runId: -1, message: `The GPU device was lost (${info.reason || 'unknown reason'}: ${info.message}). Reload the page to continue.`, fatal: true });
+  });
+}
+
 async function handle(cmd: Command): Promise<void> {
   if (cmd.type === 'init' && !session) {
     backend = await selectBackend(cmd.backend, browserLoaders);
+    if (backend.name === 'webgpu') watchWebGpuDevice();
     session = new TrainingSession({
       createTrainer: (config) => new Trainer(config),
       post,

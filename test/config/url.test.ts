@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS, PRESET_NAMES, presetConfig } from '../../src/config/presets.ts';
+import { PRESETS, PRESET_NAMES, matchPreset, presetConfig } from '../../src/config/presets.ts';
 import { CONFIG_KEYS, DEFAULT_CONFIG, FIELDS, describeIssue, type TrainConfig } from '../../src/config/schema.ts';
 import { decodeQuery, encodeQuery } from '../../src/config/url.ts';
 
@@ -160,5 +160,13 @@ describe('URL codec, bad values', () => {
   it('quotes long bad values shortened', () => {
     const decoded = decodeQuery(`p=${'9'.repeat(500)}x`);
     expect(decoded.issues[0].message.length).toBeLessThan(200);
+  });
+});
+
+describe('presets', () => {
+  it('recognizes a configuration that equals a preset', () => {
+    expect(matchPreset(DEFAULT_CONFIG)).toBe('mainline');
+    expect(matchPreset(presetConfig('p53'))).toBe('p53');
+    expect(matchPreset({ ...DEFAULT_CONFIG, seed: 1 })).toBeNull();
   });
 });

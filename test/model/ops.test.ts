@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, beforeAll } from 'vitest';
-import { crossEntropyMean, crossEntropyPerExample, log1pAccurate, oneHotFloat } from '../../src/model/ops.ts';
+import { addAll, crossEntropyMean, crossEntropyPerExample, log1pAccurate, oneHotFloat } from '../../src/model/ops.ts';
 import { useBackend } from '../helpers.ts';
 
 /** Cross-entropy in float64, the textbook way. */
@@ -61,3 +61,15 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
   });
 }
+
+describe('addAll', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('sums any number of tensors (tf.addN in groups WebGPU can bind)', () => {
+    for (const n of [1, 2, 6, 7, 8, 13, 40]) {
+      const ts = Array.from({ length: n }, (_, i) => tf.tensor1d([i, 1]));
+      expect(Array.from(addAll(ts).dataSync())).toEqual([(n * (n - 1)) / 2, n]);
+    }
+    expect(() => addAll([])).toThrow(/at least one/);
+  });
+});

@@ -9,7 +9,8 @@ const line = (x: Float64Array, y: ArrayLike<number>, name: string, color: string
   y: y as unknown as number[],
   name,
   type: 'scatter',
-  mode: 'lines',
+  // A lone point (epoch 0) would be invisible as a line.
+  mode: x.length < 2 ? 'markers' : 'lines',
   line: { color, width: 2, dash },
 });
 

@@ -30,7 +30,7 @@ export const BASE_LAYOUT: Partial<PlotlyTypes.Layout> = {
   font: { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 12, color: '#222' },
   paper_bgcolor: 'rgba(0,0,0,0)',
   plot_bgcolor: '#fff',
-  legend: { orientation: 'h', x: 0, y: 1.12, font: { size: 11 } },
+  legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom', font: { size: 11 } },
   hovermode: 'x unified',
 };
 

@@ -1,0 +1,91 @@
+/** Launching Debian's Chromium headless for the browser tests (see shared TESTING.md). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { inject } from 'vitest';
+
+export const chromiumPath = inject('chromium');
+export const baseUrl = inject('baseUrl');
+/** Browser tests run when Chromium was found (and must, under CI=true). */
+export const hasBrowser = chromiumPath !== null;
+
+const QUIET_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Session {
+  context: BrowserContext;
+  page: Page;
+  /** Messages the page logged and errors it threw, for failure reports. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh browser profile; `webgpu` adds --enable-unsafe-webgpu (a SwiftShader adapter). */
+export async function openBrowser(opts: { webgpu: boolean; width?: number; height?: number }): Promise<Session> {
+  const dir = mkdtempSync(join(tmpdir(), 'grokscope-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: chromiumPath!,
+    headless: true,
+    args: [...(opts.webgpu ? ['--enable-unsafe-webgpu'] : []), ...QUIET_FLAGS],
+    viewport: { width: opts.width ?? 1400, height: opts.height ?? 1000 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  return {
+    context,
+    page,
+    logs,
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The page's store state, through the read-only handle it exposes as window.grokscope. */
+export interface PageState {
+  epoch: number;
+  status: string;
+  backend: { name: string; adapter: string; requested: string | null; skipped: string[] } | null;
+  draft: Record<string, unknown>;
+  history: { epoch: number; trainLoss: number; testLoss: number; trainAcc: number; testAcc: number; weightDecay: number; lr: number }[];
+  notices: { level: string; text: string }[];
+}
+
+export function pageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => {
+    type Store = { getState(): Record<string, unknown> & { history: { toArray(): unknown[] } } };
+    const s = (window as unknown as { grokscope: { store: Store } }).grokscope.store.getState();
+    return {
+      epoch: s.epoch,
+      status: s.status,
+      backend: s.backend,
+      draft: s.draft,
+      history: s.history.toArray(),
+      notices: s.notices,
+    } as unknown as PageState;
+  });
+}
+
+/** Polls `pageState` until `cond` holds. */
+export async function waitForState(page: Page, cond: (s: PageState) => boolean, timeoutMs = 60_000, what = 'state'): Promise<PageState> {
+  const start = Date.now();
+  for (;;) {
+    const s = await pageState(page);
+    if (cond(s)) return s;
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last state: epoch ${s.epoch}, status ${s.status}, backend ${s.backend?.name}, notices ${JSON.stringify(s.notices)}`);
+    }
+    await page.waitForTimeout(100);
+  }
+}
