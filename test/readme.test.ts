@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PRESET_NAMES } from '../src/config/presets.ts';
+import { CONFIG_KEYS, FIELDS } from '../src/config/schema.ts';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+
+describe('README', () => {
+  it('documents every URL key and preset', () => {
+    for (const k of CONFIG_KEYS) expect(readme, FIELDS[k].key).toContain(`\`${FIELDS[k].key}\``);
+    for (const name of PRESET_NAMES) expect(readme, name).toContain(`\`${name}\``);
+  });
+
+  it('gives commands that exist', () => {
+    for (const cmd of readme.matchAll(/npm run (\w+)/g)) expect(pkg.scripts, cmd[0]).toHaveProperty(cmd[1]);
+    expect(readme).toContain('npm install && npm run dev');
+    expect(readme).toContain('npm test');
+  });
+});
