@@ -25,9 +25,38 @@ export function transposeLast(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
+/**
+ * tfjs-wasm caches one XNNPACK operator per right-hand operand, keyed by the operand's data id and
+ * not its shape, and packs the operand's values into it. A reshape shares its input's data id, so
+ * the same data used as a right-hand operand under two 2-D shapes (e.g. the logits as [P², P] and
+ * as [P, P³]) silently reuses the first operator: wrong products, or reads out of bounds. On wasm
+ * every right-hand operand is therefore checked against the shape its data was first used with,
+ * and copied when they differ.
+ */
+const rhsShapes = new WeakMap<object, string>();
+
+function rhsOperand(b: tf.Tensor): tf.Tensor {
+  if (b.rank !== 2 || tf.getBackend() !== 'wasm') return b;
+  const shape = b.shape.join('x');
+  const first = rhsShapes.get(b.dataId);
+  if (first === undefined) {
+    rhsShapes.set(b.dataId, shape);
+    return b;
+  }
+  if (first === shape) return b;
+  const copy = tf.add(b, tf.scalar(0));
+  rhsShapes.set(copy.dataId, shape);
+  return copy;
+}
+
+/** tf.matMul, with the wasm operator-cache guard on the right-hand operand. */
+export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  return tf.matMul(a, rhsOperand(b), transposeA, transposeB);
+}
+
 function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  if (!wantsExplicitTranspose()) return tf.matMul(a, b, transposeA, transposeB);
-  return tf.matMul(transposeA ? transposeLast(a) : a, transposeB ? transposeLast(b) : b);
+  if (!wantsExplicitTranspose()) return matMul(a, b, transposeA, transposeB);
+  return matMul(transposeA ? transposeLast(a) : a, transposeB ? transposeLast(b) : b);
 }
 
 /**
@@ -40,7 +69,7 @@ export function mm<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
     const yb = y as tf.Tensor;
     (save as tf.GradSaveFunc)([xa, yb]);
     return {
-      value: tf.matMul(xa, yb),
+      value: matMul(xa, yb),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
         matMulT(dy, saved[1], false, true),
         matMulT(saved[0], dy, true, false),
@@ -59,7 +88,7 @@ export function gatherRows(table: tf.Tensor2D, indices: tf.Tensor1D, oneHotT?: t
   if (!oneHotT) return tf.gather(table, indices);
   const f = tf.customGrad((t: tf.Tensor | tf.GradSaveFunc) => ({
     value: tf.gather(t as tf.Tensor, indices),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(oneHotT, dy),
+    gradFunc: (dy: tf.Tensor) => matMul(oneHotT, dy),
   }));
   return f(table) as tf.Tensor2D;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, beforeAll } from 'vitest';
-import { addAll, crossEntropyMean, crossEntropyPerExample, log1pAccurate, oneHotFloat } from '../../src/model/ops.ts';
+import { addAll, crossEntropyMean, crossEntropyPerExample, log1pAccurate, mm, oneHotFloat } from '../../src/model/ops.ts';
 import { useBackend } from '../helpers.ts';
 
 /** Cross-entropy in float64, the textbook way. */
@@ -71,5 +71,24 @@ describe('addAll', () => {
       expect(Array.from(addAll(ts).dataSync())).toEqual([(n * (n - 1)) / 2, n]);
     }
     expect(() => addAll([])).toThrow(/at least one/);
+  });
+});
+
+describe('mm on wasm with one operand under two shapes', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('gives the right products (tfjs-wasm caches operators by the right operand’s data id)', () => {
+    const x = tf.tensor1d(Array.from({ length: 24 }, (_, i) => (i % 7) - 3));
+    const asTall = tf.reshape(x, [6, 4]);
+    const asWide = tf.reshape(x, [4, 6]);
+    const left6 = tf.ones([2, 6]);
+    const left4 = tf.ones([3, 4]);
+    const first = mm(left6, asTall).arraySync() as number[][];
+    const second = mm(left4, asWide).arraySync() as number[][];
+    // Column sums, computed by hand from x.
+    const xs = Array.from({ length: 24 }, (_, i) => (i % 7) - 3);
+    const colSums = (rows: number, cols: number) => Array.from({ length: cols }, (_, j) => xs.filter((_, i) => i % cols === j && Math.floor(i / cols) < rows).reduce((s, v) => s + v, 0));
+    expect(first[0]).toEqual(colSums(6, 4));
+    expect(second[2]).toEqual(colSums(4, 6));
   });
 });
