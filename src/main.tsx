@@ -14,16 +14,16 @@ useAppStore.getState().loadUrl(decoded);
 
 let urlTimer: ReturnType<typeof setTimeout> | undefined;
 useAppStore.subscribe(
-  (s) => [s.draft, s.preset, s.backendRequest] as const,
-  ([config, preset, backend]) => {
+  (s) => [s.draft, s.preset, s.backendRequest, s.keyFreqsRequest] as const,
+  ([config, preset, backend, keyFreqs]) => {
     clearTimeout(urlTimer);
     urlTimer = setTimeout(() => {
-      const query = encodeQuery({ config, preset, backend });
+      const query = encodeQuery({ config, preset, backend, keyFreqs });
       const url = `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`;
       window.history.replaceState(null, '', url);
     }, URL_WRITE_DELAY_MS);
   },
-  { equalityFn: (a, b) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] },
+  { equalityFn: (a, b) => a.every((x, i) => x === b[i]) },
 );
 
 commands.init();

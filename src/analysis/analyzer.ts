@@ -249,20 +249,35 @@ export class Analyzer {
     return 2 * this.p + this.nK + 4 + numKeyFreqs;
   }
 
+  /** Number of values `logitMeasures` returns for |K| key frequencies. */
+  logitMeasuresLength(numKeyFreqs: number): number {
+    return this.nK + 4 + numKeyFreqs;
+  }
+
+  /** Unpacks `logitMeasures`' values (at `offset`). */
+  unpackLogitMeasures(values: Float32Array, keyFreqs: readonly number[], offset = 0) {
+    const cosCoefficients = values.slice(offset, offset + this.nK);
+    const at = (i: number) => values[offset + this.nK + i];
+    const variance = at(3);
+    let explained = 0;
+    for (const k of keyFreqs) explained += cosCoefficients[k - 1] ** 2;
+    return {
+      cosCoefficients,
+      restrictedLoss: at(0),
+      restrictedAcc: at(1),
+      excludedLoss: at(2),
+      excludedLossPerFreq: keyFreqs.map((_, i) => at(4 + i)),
+      logitFVE: variance > 0 ? explained / variance : 0,
+    };
+  }
+
   /** Unpacks `cheap`'s values (at `offset` in `values`) into the named measures. */
   unpackCheap(values: Float32Array, keyFreqs: readonly number[], offset = 0): CheapAnalysis {
     const p = this.p;
-    const at = (i: number) => values[offset + i];
     const componentNormsWE = values.slice(offset, offset + p);
     const componentNormsWL = values.slice(offset + p, offset + 2 * p);
     const normsWE = perFrequency(componentNormsWE);
     const normsWL = perFrequency(componentNormsWL);
-    const base = 2 * p;
-    const cosCoefficients = values.slice(offset + base, offset + base + this.nK);
-    const s = base + this.nK;
-    const variance = at(s + 3);
-    let explained = 0;
-    for (const k of keyFreqs) explained += cosCoefficients[k - 1] ** 2;
     return {
       componentNormsWE,
       componentNormsWL,
@@ -272,13 +287,13 @@ export class Analyzer {
       giniWL: gini(normsWL.subarray(1)),
       liveKeyFreqs: keyFreqsFromNorms(normsWL),
       keyFreqs: [...keyFreqs],
-      restrictedLoss: at(s),
-      restrictedAcc: at(s + 1),
-      excludedLoss: at(s + 2),
-      excludedLossPerFreq: keyFreqs.map((_, i) => at(s + 4 + i)),
-      cosCoefficients,
-      logitFVE: variance > 0 ? explained / variance : 0,
+      ...this.unpackLogitMeasures(values, keyFreqs, offset + 2 * p),
     };
+  }
+
+  /** Number of values `heavy` returns. */
+  heavyLength(dMlp: number, heads: number, numNeurons: number): number {
+    return this.p * this.p * (1 + heads + numNeurons) + this.nK * dMlp;
   }
 
   /**

@@ -5,6 +5,7 @@
  * value, so a bad link never silently trains something else.
  */
 import { BACKENDS, type BackendName } from '../worker/protocol.ts';
+import { checkKeyFreqs } from '../analysis/keyfreqs.ts';
 import { isPresetName, presetConfig, type PresetName } from './presets.ts';
 import {
   CONFIG_KEYS,
@@ -22,6 +23,8 @@ export interface UrlState {
   preset: PresetName | null;
   /** ?backend= override of the default order webgpu → webgl → wasm → cpu. */
   backend: BackendName | null;
+  /** ?k=14,35,41: key frequencies pinned by hand (null: the default rule). */
+  keyFreqs: number[] | null;
 }
 
 export interface DecodedUrl extends UrlState {
@@ -29,7 +32,7 @@ export interface DecodedUrl extends UrlState {
 }
 
 /** Keys that are not config fields. */
-export const EXTRA_KEYS = ['preset', 'backend'] as const;
+export const EXTRA_KEYS = ['preset', 'backend', 'k'] as const;
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -104,7 +107,16 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
       issues.push({ key: FIELDS[field].key, message: problem.message, fallback: `${FIELDS[field].label} = ${base[field]}` });
     }
   }
-  return { config, preset, backend, issues };
+  let keyFreqs: number[] | null = null;
+  const kRaw = params.get('k');
+  if (kRaw !== null) {
+    const parts = kRaw.split(',').map((x) => x.trim());
+    const ks = parts.map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
+    const problem = ks.some(Number.isNaN) ? `must be whole numbers separated by commas, got "${quote(kRaw)}"` : checkKeyFreqs(ks, config.p);
+    if (problem) issues.push({ key: 'k', message: `key frequencies ${problem}`, fallback: 'the default rule' });
+    else keyFreqs = ks;
+  }
+  return { config, preset, backend, keyFreqs, issues };
 }
 
 /** The query string (without '?') that decodes back to exactly this state. */
@@ -115,6 +127,8 @@ export function encodeQuery(state: UrlState): string {
   for (const name of CONFIG_KEYS) {
     if (state.config[name] !== base[name]) params.set(FIELDS[name].key, String(state.config[name]));
   }
+  if (state.keyFreqs) params.set('k', state.keyFreqs.join(','));
   if (state.backend) params.set('backend', state.backend);
-  return params.toString();
+  // Commas read better than %2C in a shared link, and are safe in a query string.
+  return params.toString().replace(/%2C/g, ',');
 }

@@ -60,3 +60,16 @@ export function initWeights(c: TrainConfig): Weights {
   }
   return w;
 }
+
+/** Splits weights flattened in `paramSpecs` order back into named arrays (views, no copy). */
+export function unflattenWeights(c: TrainConfig, flat: Float32Array): Weights {
+  const out: Weights = {};
+  let offset = 0;
+  for (const spec of paramSpecs(c)) {
+    const n = size(spec.shape);
+    out[spec.name] = flat.subarray(offset, offset + n);
+    offset += n;
+  }
+  if (offset !== flat.length) throw new Error(`flat weights have ${flat.length} values, the model has ${offset}`);
+  return out;
+}

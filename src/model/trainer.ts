@@ -125,9 +125,8 @@ export class Trainer {
     this.config.grokfastLambda = h.grokfastLambda ?? this.config.grokfastLambda;
   }
 
-  /** Logits at the last position, `[N, d_vocab_out]`. */
-  forward(batch: PairBatch, opts: ForwardOptions = {}): tf.Tensor2D {
-    const params = this.paramTensors;
+  /** Logits at the last position, `[N, d_vocab_out]`, of the current weights or of `params`. */
+  forward(batch: PairBatch, opts: ForwardOptions = {}, params: Params = this.paramTensors): tf.Tensor2D {
     return this.path === 'fast' ? forwardFast(params, this.config, batch, opts) : forwardGeneral(params, this.config, batch, opts);
   }
 
@@ -179,24 +178,40 @@ export class Trainer {
     return this.lastLoss;
   }
 
-  /** Last-position logits of all P² pairs in pair-index order, `[P², d_vocab_out]`. */
-  logitsAll(opts: ForwardOptions = {}): tf.Tensor2D {
-    return this.forward(this.allBatch, opts);
+  /**
+   * Last-position logits of all P² pairs in pair-index order, `[P², d_vocab_out]`, of the current
+   * weights or of other `params` of the same model (a snapshot).
+   */
+  logitsAll(opts: ForwardOptions = {}, params?: Params): tf.Tensor2D {
+    return this.forward(this.allBatch, opts, params);
+  }
+
+  /** Number of values `flatWeights` returns (the parameter count). */
+  get flatWeightsLength(): number {
+    let n = 0;
+    for (const p of this.params.values()) n += p.size;
+    return n;
+  }
+
+  /** Every parameter flattened and concatenated in `paramSpecs` order, `[numParams]`: one read. */
+  flatWeights(): tf.Tensor1D {
+    return tf.tidy(() => tf.concat([...this.params.values()].map((p) => tf.reshape(p, [-1]))) as tf.Tensor1D);
   }
 
   /**
-   * Queues the evaluation of the current weights and returns it as one `[5]` tensor
-   * (trainLoss, trainAcc, testLoss, testAcc, Σθ²) for a single asynchronous read.
+   * Queues the evaluation of the current weights (or of `params`, e.g. a snapshot; then from its
+   * `logits` if given) and returns it as one `[5]` tensor (trainLoss, trainAcc, testLoss, testAcc,
+   * Σθ²) for a single asynchronous read.
    */
-  evaluate(): tf.Tensor1D {
+  evaluate(logits?: tf.Tensor2D, params: Params = this.paramTensors): tf.Tensor1D {
     return tf.tidy(() => {
-      const logits = this.logitsAll();
-      const loss = crossEntropyPerExample(logits, this.allBatch.labelsOneHot);
-      const correct = tf.cast(tf.equal(tf.argMax(logits, 1), this.allBatch.labelIds), 'float32');
+      const all = logits ?? this.logitsAll({}, params);
+      const loss = crossEntropyPerExample(all, this.allBatch.labelsOneHot);
+      const correct = tf.cast(tf.equal(tf.argMax(all, 1), this.allBatch.labelIds), 'float32');
       const nTrain = this.dataset.train.length;
       const nTest = this.dataset.test.length;
       const testMask = tf.sub(1, this.trainMask);
-      const sumSq = addAll([...this.params.values()].map((p) => tf.sum(tf.square(p))));
+      const sumSq = addAll(Object.values(params).map((p) => tf.sum(tf.square(p))));
       return tf.stack([
         tf.div(tf.sum(tf.mul(loss, this.trainMask)), nTrain),
         tf.div(tf.sum(tf.mul(correct, this.trainMask)), nTrain),

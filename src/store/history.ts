@@ -1,9 +1,10 @@
 /**
- * The checkpoint history of one run, as growable typed columns. It is mutated in place and
- * versioned: the store holds a `historyVersion` number, views subscribe to it and read the
- * columns they draw, so a 40k-epoch run costs no per-checkpoint React state copies.
+ * The checkpoint history of one run, as growable typed columns (and row-per-checkpoint matrices
+ * for the per-frequency measures). It is mutated in place and versioned: the store holds a
+ * `historyVersion` number, views subscribe to it and read the columns they draw, so a 40k-epoch
+ * run costs no per-checkpoint React state copies.
  */
-import type { Checkpoint } from '../worker/protocol.ts';
+import type { Checkpoint, RecomputedRow } from '../worker/protocol.ts';
 
 export const HISTORY_COLUMNS = [
   'epoch',
@@ -14,16 +15,33 @@ export const HISTORY_COLUMNS = [
   'sumSquaredWeights',
   'lr',
   'weightDecay',
+  'restrictedLoss',
+  'restrictedAcc',
+  'excludedLoss',
+  'giniWE',
+  'giniWL',
+  'logitFVE',
+  'keyFreqsVersion',
+  'neuronsWellExplained',
 ] as const satisfies readonly (keyof Checkpoint)[];
 
 export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
 
+export const HISTORY_MATRICES = ['normsWE', 'normsWL', 'cosCoefficients'] as const satisfies readonly (keyof Checkpoint)[];
+export type HistoryMatrix = (typeof HISTORY_MATRICES)[number];
+
 export class History {
   length = 0;
   private cols: Record<HistoryColumn, Float64Array>;
+  private mats: Record<HistoryMatrix, { width: number; data: Float32Array }>;
+  private perFreq: number[][] = [];
 
   constructor(capacity = 256) {
     this.cols = Object.fromEntries(HISTORY_COLUMNS.map((c) => [c, new Float64Array(capacity)])) as Record<HistoryColumn, Float64Array>;
+    this.mats = Object.fromEntries(HISTORY_MATRICES.map((m) => [m, { width: 0, data: new Float32Array(0) }])) as Record<
+      HistoryMatrix,
+      { width: number; data: Float32Array }
+    >;
   }
 
   /**
@@ -32,9 +50,72 @@ export class History {
    */
   push(c: Checkpoint): void {
     while (this.length > 0 && this.cols.epoch[this.length - 1] >= c.epoch) this.length -= 1;
+    this.perFreq.length = this.length;
     if (this.length === this.cols.epoch.length) this.grow();
     for (const name of HISTORY_COLUMNS) this.cols[name][this.length] = c[name];
+    for (const name of HISTORY_MATRICES) {
+      const m = this.mats[name];
+      const row = c[name];
+      if (m.width === 0 && row.length > 0) {
+        m.width = row.length;
+        m.data = new Float32Array(this.cols.epoch.length * m.width).fill(NaN);
+      }
+      if (m.width > 0) {
+        if (row.length === m.width) m.data.set(row, this.length * m.width);
+        else m.data.fill(NaN, this.length * m.width, (this.length + 1) * m.width);
+      }
+    }
+    this.perFreq.push([...c.excludedLossPerFreq]);
     this.length += 1;
+  }
+
+  /** Replaces the K-dependent measures of the checkpoint at `row.epoch`, if present. */
+  applyRecomputed(row: RecomputedRow, version: number): boolean {
+    const i = this.indexOf(row.epoch);
+    if (i < 0) return false;
+    this.cols.restrictedLoss[i] = row.restrictedLoss;
+    this.cols.restrictedAcc[i] = row.restrictedAcc;
+    this.cols.excludedLoss[i] = row.excludedLoss;
+    this.cols.logitFVE[i] = row.logitFVE;
+    this.cols.keyFreqsVersion[i] = version;
+    this.perFreq[i] = [...row.excludedLossPerFreq];
+    return true;
+  }
+
+  /** Sets the neuron count measured by a heavy pass at `epoch`. */
+  setNeuronsWellExplained(epoch: number, count: number): void {
+    const i = this.indexOf(epoch);
+    if (i >= 0) this.cols.neuronsWellExplained[i] = count;
+  }
+
+  /** Index of the checkpoint at exactly `epoch` (binary search), or −1. */
+  indexOf(epoch: number): number {
+    const e = this.cols.epoch;
+    let lo = 0;
+    let hi = this.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (e[mid] === epoch) return mid;
+      if (e[mid] < epoch) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Index of the last checkpoint at or before `epoch` (0 if none is). */
+  indexAtOrBefore(epoch: number): number {
+    const e = this.cols.epoch;
+    let lo = 0;
+    let hi = this.length - 1;
+    let best = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (e[mid] <= epoch) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best;
   }
 
   /** A view (no copy) of one column's filled part. */
@@ -42,9 +123,34 @@ export class History {
     return this.cols[name].subarray(0, this.length);
   }
 
+  /** Width of a per-frequency matrix (0 until a checkpoint with it arrives). */
+  width(name: HistoryMatrix): number {
+    return this.mats[name].width;
+  }
+
+  /** One checkpoint's row of a matrix (a view). */
+  row(name: HistoryMatrix, i: number): Float32Array {
+    const m = this.mats[name];
+    return m.data.subarray(i * m.width, (i + 1) * m.width);
+  }
+
+  /** Column j of a matrix over all checkpoints (a copy). */
+  matrixColumn(name: HistoryMatrix, j: number): Float32Array {
+    const m = this.mats[name];
+    const out = new Float32Array(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = m.data[i * m.width + j];
+    return out;
+  }
+
+  excludedLossPerFreq(i: number): number[] {
+    return this.perFreq[i] ?? [];
+  }
+
   at(i: number): Checkpoint {
     const out = {} as Checkpoint;
     for (const name of HISTORY_COLUMNS) out[name] = this.cols[name][i];
+    for (const name of HISTORY_MATRICES) out[name] = Array.from(this.mats[name].width > 0 ? this.row(name, i) : []);
+    out.excludedLossPerFreq = this.excludedLossPerFreq(i);
     return out;
   }
 
@@ -58,13 +164,23 @@ export class History {
 
   clear(): void {
     this.length = 0;
+    this.perFreq = [];
+    for (const name of HISTORY_MATRICES) this.mats[name] = { width: 0, data: new Float32Array(0) };
   }
 
   private grow(): void {
+    const capacity = this.cols.epoch.length * 2;
     for (const name of HISTORY_COLUMNS) {
-      const bigger = new Float64Array(this.cols[name].length * 2);
+      const bigger = new Float64Array(capacity);
       bigger.set(this.cols[name]);
       this.cols[name] = bigger;
+    }
+    for (const name of HISTORY_MATRICES) {
+      const m = this.mats[name];
+      if (m.width === 0) continue;
+      const bigger = new Float32Array(capacity * m.width).fill(NaN);
+      bigger.set(m.data);
+      m.data = bigger;
     }
   }
 }

@@ -8,7 +8,7 @@ import { subscribeWithSelector } from 'zustand/middleware';
 import { presetConfig, type PresetName } from '../config/presets.ts';
 import { CONFIG_KEYS, FIELDS, type ConfigIssue, type TrainConfig } from '../config/schema.ts';
 import type { DecodedUrl } from '../config/url.ts';
-import type { BackendInfo, BackendName, LiveSettings, RunStatus, WorkerEvent } from '../worker/protocol.ts';
+import type { BackendInfo, BackendName, HeavyResult, KeyFreqsState, LiveSettings, RunStatus, WorkerEvent } from '../worker/protocol.ts';
 import { History } from './history.ts';
 
 export interface Notice {
@@ -44,6 +44,19 @@ export interface AppState {
   checkpointEvery: number;
   history: History;
   historyVersion: number;
+  /** The key frequencies the curves use, the rule's current answer, and whether pinned. */
+  keyFreqs: KeyFreqsState | null;
+  /** Key frequencies asked for by the link (?k=), applied when the run is built. */
+  keyFreqsRequest: number[] | null;
+  /** Past snapshots still to re-measure after K changed. */
+  recomputeRemaining: number;
+  /** Epochs with a weight snapshot (every view can be shown there). */
+  snapshotEpochs: number[];
+  /** Heavy analyses by epoch (a small cache, not reactive: see heavyVersion). */
+  heavy: Map<number, HeavyResult>;
+  heavyVersion: number;
+  /** Epoch of the newest heavy analysis of the live weights. */
+  latestHeavyEpoch: number | null;
   notices: Notice[];
 
   /** Fields of the draft; live ones also go to the running worker (by the client). */
@@ -56,6 +69,9 @@ export interface AppState {
 }
 
 let nextNoticeId = 1;
+
+/** Heavy analyses kept in memory on the page (each is ~0.5 MB at P = 113). */
+export const HEAVY_CACHE_SIZE = 12;
 
 export const LIVE_FIELDS = CONFIG_KEYS.filter((k) => FIELDS[k].live) as (keyof LiveSettings & keyof TrainConfig)[];
 
@@ -86,6 +102,13 @@ export const createAppStore = () =>
       checkpointEvery: 1,
       history: new History(),
       historyVersion: 0,
+      keyFreqs: null,
+      keyFreqsRequest: null,
+      recomputeRemaining: 0,
+      snapshotEpochs: [],
+      heavy: new Map(),
+      heavyVersion: 0,
+      latestHeavyEpoch: null,
       notices: [],
 
       setDraft: (changes) => set((s) => ({ draft: { ...s.draft, ...changes } })),
@@ -93,7 +116,13 @@ export const createAppStore = () =>
       choosePreset: (name) => set({ draft: presetConfig(name), preset: name }),
 
       loadUrl: (decoded) =>
-        set({ draft: decoded.config, preset: decoded.preset, backendRequest: decoded.backend, urlIssues: decoded.issues }),
+        set({
+          draft: decoded.config,
+          preset: decoded.preset,
+          backendRequest: decoded.backend,
+          keyFreqsRequest: decoded.keyFreqs,
+          urlIssues: decoded.issues,
+        }),
 
       notify: (level, text) => set((s) => ({ notices: [...s.notices, { id: nextNoticeId++, level, text }] })),
 
@@ -107,7 +136,13 @@ export const createAppStore = () =>
         switch (event.type) {
           case 'ready':
             s.history.clear();
+            s.heavy.clear();
             set({
+              keyFreqs: null,
+              recomputeRemaining: 0,
+              snapshotEpochs: [],
+              heavyVersion: s.heavyVersion + 1,
+              latestHeavyEpoch: null,
               run: { runId: event.runId, numParams: event.numParams, nTrain: event.nTrain, nTest: event.nTest },
               backend: event.backend,
               applied: event.config,
@@ -131,6 +166,28 @@ export const createAppStore = () =>
           case 'checkpoint':
             s.history.push(event.checkpoint);
             set({ historyVersion: s.historyVersion + 1, epoch: Math.max(s.epoch, event.checkpoint.epoch) });
+            return;
+          case 'keyFreqs':
+            set({ keyFreqs: event.keyFreqs, historyVersion: s.historyVersion + 1 });
+            return;
+          case 'recomputed':
+            for (const row of event.rows) s.history.applyRecomputed(row, event.version);
+            set({ recomputeRemaining: event.remaining, historyVersion: s.historyVersion + 1 });
+            return;
+          case 'heavy': {
+            s.heavy.set(event.result.epoch, event.result);
+            // Keep the cache small: the newest live one, and the most recently inspected few.
+            while (s.heavy.size > HEAVY_CACHE_SIZE) s.heavy.delete(s.heavy.keys().next().value!);
+            if (event.latest) s.history.setNeuronsWellExplained(event.result.epoch, event.result.neuronsWellExplained);
+            set({
+              heavyVersion: s.heavyVersion + 1,
+              latestHeavyEpoch: event.latest ? event.result.epoch : s.latestHeavyEpoch,
+              historyVersion: event.latest ? s.historyVersion + 1 : s.historyVersion,
+            });
+            return;
+          }
+          case 'snapshots':
+            set({ snapshotEpochs: event.epochs });
             return;
           case 'error':
             get().notify(event.fatal ? 'error' : 'warning', event.message);

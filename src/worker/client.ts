@@ -31,7 +31,7 @@ const store = () => useAppStore.getState();
 function applyIfUntrained(): void {
   const s = store();
   if (s.epoch === 0 && s.status !== 'running' && needsReset(s.draft, s.applied) && checkConsistency(s.draft).length === 0) {
-    send({ type: 'reset', config: s.draft });
+    send({ type: 'reset', config: s.draft, keyFreqs: s.keyFreqsRequest });
   }
 }
 
@@ -39,14 +39,14 @@ export const commands = {
   /** Starts the worker with the configuration from the URL. */
   init(): void {
     const s = store();
-    send({ type: 'init', config: s.draft, backend: s.backendRequest });
+    send({ type: 'init', config: s.draft, backend: s.backendRequest, keyFreqs: s.keyFreqsRequest });
   },
 
   /** Train: applies pending form changes first if the run has not trained yet, then runs. */
   train(): void {
     const s = store();
     if (checkConsistency(s.draft).length > 0) return;
-    if (needsReset(s.draft, s.applied) && s.epoch === 0) send({ type: 'reset', config: s.draft });
+    if (needsReset(s.draft, s.applied) && s.epoch === 0) send({ type: 'reset', config: s.draft, keyFreqs: s.keyFreqsRequest });
     send({ type: s.status === 'paused' ? 'resume' : 'start' });
   },
 
@@ -57,7 +57,7 @@ export const commands = {
   step(epochs: number): void {
     const s = store();
     if (checkConsistency(s.draft).length > 0) return;
-    if (needsReset(s.draft, s.applied) && s.epoch === 0) send({ type: 'reset', config: s.draft });
+    if (needsReset(s.draft, s.applied) && s.epoch === 0) send({ type: 'reset', config: s.draft, keyFreqs: s.keyFreqsRequest });
     send({ type: 'step', epochs });
   },
 
@@ -65,13 +65,24 @@ export const commands = {
   reset(): void {
     const s = store();
     if (checkConsistency(s.draft).length > 0) return;
-    send({ type: 'reset', config: s.draft });
+    send({ type: 'reset', config: s.draft, keyFreqs: s.keyFreqsRequest });
   },
 
   /** Changes live settings (λ, lr, …): the draft, the URL and the running training. */
   setLive(changes: Partial<LiveSettings>): void {
     store().setDraft(changes as Partial<TrainConfig>);
     send({ type: 'set', settings: changes });
+  },
+
+  /** Pins the key frequencies (null: back to the rule); the curves are re-measured with them. */
+  setKeyFreqs(keyFreqs: number[] | null): void {
+    useAppStore.setState({ keyFreqsRequest: keyFreqs });
+    send({ type: 'setKeyFreqs', keyFreqs });
+  },
+
+  /** Asks for the heavy measures (neurons, spectra, attention) at an epoch. */
+  inspect(epoch: number): void {
+    send({ type: 'inspect', epoch });
   },
 
   /** Changes fields that apply on Reset; applied at once while the run has not trained. */

@@ -38,13 +38,67 @@ export interface Checkpoint {
   /** The lr and λ the next update uses. */
   lr: number;
   weightDecay: number;
+  /** §5 measures (ANALYSIS.md), with the key frequencies of version `keyFreqsVersion`. */
+  restrictedLoss: number;
+  restrictedAcc: number;
+  excludedLoss: number;
+  giniWE: number;
+  giniWL: number;
+  logitFVE: number;
+  keyFreqsVersion: number;
+  /** Per-frequency norms of W_E and W_L, index 0 = constant term (Fig. 3). */
+  normsWE: number[];
+  normsWL: number[];
+  /** Coefficients of cos(w_k(a+b−c)) for k = 1 … (P−1)/2 (index k − 1; Fig. 14). */
+  cosCoefficients: number[];
+  /** Excluded loss with each single key frequency removed, in the order of the K used. */
+  excludedLossPerFreq: number[];
+  /** Neurons with FVE > 0.85 when the heavy analysis ran at this epoch, else NaN. */
+  neuronsWellExplained: number;
+}
+
+/** Restricted/excluded loss of a past checkpoint, recomputed with a new K (§5.6). */
+export interface RecomputedRow {
+  epoch: number;
+  restrictedLoss: number;
+  restrictedAcc: number;
+  excludedLoss: number;
+  excludedLossPerFreq: number[];
+  logitFVE: number;
+}
+
+/** Key frequencies: the K every curve uses (`active`), and what the rule says now (`live`). */
+export interface KeyFreqsState {
+  version: number;
+  active: number[];
+  live: number[];
+  /** Set by hand (click or ?k=) rather than by the rule. */
+  pinned: boolean;
+}
+
+/** The heavy measures of one snapshot (ANALYSIS.md §5.9, 5.11, 5.12). */
+export interface HeavyResult {
+  epoch: number;
+  p: number;
+  dMlp: number;
+  heads: number;
+  /** `[P, P]` norm over c of the logits' 2-D Fourier transform. */
+  logitSpectrum: Float32Array;
+  neuronFreq: Int16Array;
+  neuronFVE: Float32Array;
+  neuronsWellExplained: number;
+  /** `[heads, P, P]` attention from '=' to a over (a, b). */
+  attention: Float32Array;
+  neuronIndices: Int32Array;
+  /** `[n, P, P]` activations of `neuronIndices` over (a, b). */
+  neuronMaps: Float32Array;
 }
 
 export type RunStatus = 'starting' | 'idle' | 'running' | 'paused' | 'done' | 'error';
 
 export type Command =
   /** Pick the backend and build the run. Sent once when the worker starts. */
-  | { type: 'init'; config: TrainConfig; backend: BackendName | null }
+  | { type: 'init'; config: TrainConfig; backend: BackendName | null; keyFreqs?: number[] | null }
   /** Train until `epochs` (from idle or paused). */
   | { type: 'start' }
   | { type: 'pause' }
@@ -52,9 +106,13 @@ export type Command =
   /** Train exactly `epochs` more updates, then pause. */
   | { type: 'step'; epochs: number }
   /** Throw the run away and build a new one with `config` (new weights, split, optimizer). */
-  | { type: 'reset'; config: TrainConfig }
+  | { type: 'reset'; config: TrainConfig; keyFreqs?: number[] | null }
   /** Change live settings; the next update uses them. */
-  | { type: 'set'; settings: Partial<LiveSettings> };
+  | { type: 'set'; settings: Partial<LiveSettings> }
+  /** Pin the key frequencies (null: back to the default rule); past checkpoints are re-measured. */
+  | { type: 'setKeyFreqs'; keyFreqs: number[] | null }
+  /** Compute the heavy measures of the snapshot nearest to `epoch`. */
+  | { type: 'inspect'; epoch: number };
 
 export type WorkerEvent =
   | { type: 'ready'; runId: number; backend: BackendInfo; numParams: number; nTrain: number; nTest: number; config: TrainConfig }
@@ -70,4 +128,8 @@ export type WorkerEvent =
       /** Epochs between checkpoints at the moment (adaptive). */
       checkpointEvery: number;
     }
+  | { type: 'keyFreqs'; runId: number; keyFreqs: KeyFreqsState }
+  | { type: 'recomputed'; runId: number; version: number; rows: RecomputedRow[]; remaining: number }
+  | { type: 'heavy'; runId: number; result: HeavyResult; latest: boolean }
+  | { type: 'snapshots'; runId: number; epochs: number[] }
   | { type: 'error'; runId: number; message: string; fatal: boolean };

@@ -3,20 +3,29 @@
  * to postMessage, the CLI to a terminal, the tests to an array.
  *
  * The loop never waits on the GPU for every epoch. It queues a block of K updates, starts an
- * asynchronous read of the block's last loss (and of a checkpoint's metrics when one is due),
- * and only then waits for the *previous* block's read, so one block is always queued behind the
- * one being read. K adapts so that the page hears from the worker a few times a second; the
- * checkpoint interval adapts so that evaluation costs at most a tenth of the time.
+ * asynchronous read of the block's last loss (and of a checkpoint's metrics and measures when one
+ * is due), and only then waits for the *previous* block's read, so one block is always queued
+ * behind the one being read. K adapts so that the page hears from the worker a few times a second;
+ * the checkpoint and heavy-analysis intervals adapt so that measuring costs a bounded share of the
+ * time (EVAL_BUDGET + HEAVY_BUDGET + RECOMPUTE_BUDGET ≤ 15%).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { checkKeyFreqs } from '../analysis/keyfreqs.ts';
 import { configsEqual, type TrainConfig } from '../config/schema.ts';
 import { toEvalMetrics, type Trainer } from '../model/trainer.ts';
 import type { BackendInfo, Checkpoint, Command, LiveSettings, RunStatus, WorkerEvent } from './protocol.ts';
+import { RunAnalysis, type CheckpointOutcome, type Prepared } from './run-analysis.ts';
 
 /** Target time between progress events (and so the length of a block of updates). */
 export const PROGRESS_INTERVAL_MS = 250;
-/** Evaluating a checkpoint may take at most this share of the training time. */
-export const EVAL_BUDGET = 0.1;
+/** Checkpoints (metrics + cheap measures) may take at most this share of the training time. */
+export const EVAL_BUDGET = 0.07;
+/** The heavy measures (neurons, spectra, attention) of the live weights: this share, … */
+export const HEAVY_BUDGET = 0.03;
+/** … and at most this often. */
+export const HEAVY_MIN_INTERVAL_MS = 2000;
+/** Re-measuring past snapshots after K changes, while training runs (at full speed when paused). */
+export const RECOMPUTE_BUDGET = 0.05;
 /** At most this many checkpoints a second, however fast training runs. */
 export const MIN_CHECKPOINT_INTERVAL_MS = 200;
 /** Checkpoint intervals, in epochs, are chosen from these so that curves sample round epochs. */
@@ -32,6 +41,9 @@ export interface SessionOptions {
   backendInfo: () => BackendInfo;
   /** Fixed checkpoint interval in epochs (the CLI's --every); adaptive when absent. */
   checkpointEvery?: number;
+  /** Compute the paper's measures at checkpoints (default true; off only to measure their cost). */
+  analysis?: boolean;
+  snapshotBudgetBytes?: number;
   now?: () => number;
   /** Lets queued messages in between blocks; default: a macrotask. */
   yieldToEvents?: () => Promise<void>;
@@ -40,28 +52,41 @@ export interface SessionOptions {
 interface PendingBlock {
   /** Loss of the block's last update, cloned so later steps may free the original. */
   loss: tf.Scalar | null;
-  metrics: tf.Tensor1D | null;
+  checkpoint: Prepared<CheckpointOutcome> | null;
+  heavy: boolean;
   endEpoch: number;
   updates: number;
-  hyper: { lr: number; weightDecay: number };
+}
+
+/** Moving average that starts at its first sample. */
+function ema(prev: number, sample: number, weight = 0.3): number {
+  return Number.isFinite(prev) ? (1 - weight) * prev + weight * sample : sample;
 }
 
 export class TrainingSession {
   private trainer: Trainer | null = null;
+  private analysis: RunAnalysis | null = null;
   private runId = 0;
   private status: RunStatus = 'starting';
   /** Training stops at this epoch: the config's epochs, or the end of a Step. */
   private stopAt = 0;
   private stopIsStep = false;
   private loopDone: Promise<void> | null = null;
+  private backgroundDone: Promise<void> | null = null;
   private stepsPerBlock = 1;
   private checkpointEvery: number;
   private readonly fixedEvery: boolean;
   private nextCheckpoint = 0;
   private msPerEpoch = NaN;
-  private evalMs = NaN;
+  private checkpointMs = NaN;
+  private heavyMs = NaN;
+  private recomputeMs = NaN;
+  private lastHeavyAt = -Infinity;
+  private lastRecomputeAt = -Infinity;
   private epochsPerSec = 0;
   private lastBlockEnd = 0;
+  private inspectRequests: number[] = [];
+  private readonly withAnalysis: boolean;
   private readonly now: () => number;
   private readonly yieldToEvents: () => Promise<void>;
   /** Commands are handled one at a time, in order. */
@@ -72,10 +97,15 @@ export class TrainingSession {
     this.yieldToEvents = opts.yieldToEvents ?? (() => new Promise((r) => setTimeout(r, 0)));
     this.fixedEvery = opts.checkpointEvery !== undefined;
     this.checkpointEvery = opts.checkpointEvery ?? 1;
+    this.withAnalysis = opts.analysis ?? true;
   }
 
   get currentTrainer(): Trainer | null {
     return this.trainer;
+  }
+
+  get currentAnalysis(): RunAnalysis | null {
+    return this.analysis;
   }
 
   get currentStatus(): RunStatus {
@@ -88,10 +118,11 @@ export class TrainingSession {
     return this.queue;
   }
 
-  /** Resolves when the training loop (if any) has stopped. */
+  /** Resolves when the training loop and background re-measuring (if any) have stopped. */
   async idle(): Promise<void> {
     await this.queue;
     await this.loopDone;
+    await this.backgroundDone;
   }
 
   private async dispatch(cmd: Command): Promise<void> {
@@ -99,7 +130,8 @@ export class TrainingSession {
       case 'init':
       case 'reset':
         await this.stopLoop();
-        await this.build(cmd.config);
+        await this.backgroundDone;
+        await this.build(cmd.config, cmd.keyFreqs ?? null);
         return;
       case 'start':
       case 'resume':
@@ -122,6 +154,22 @@ export class TrainingSession {
       case 'set':
         this.applySettings(cmd.settings);
         return;
+      case 'setKeyFreqs': {
+        if (!this.analysis || !this.trainer) return;
+        if (cmd.keyFreqs) {
+          const problem = checkKeyFreqs(cmd.keyFreqs, this.trainer.config.p);
+          if (problem) throw new Error(`key frequencies: ${problem}`);
+        }
+        this.analysis.pin(cmd.keyFreqs);
+        this.postKeyFreqs();
+        if (this.status !== 'running') this.startBackground();
+        return;
+      }
+      case 'inspect':
+        if (!this.analysis) return;
+        if (this.status === 'running') this.inspectRequests.push(cmd.epoch);
+        else await this.inspect(cmd.epoch);
+        return;
       default: {
         const never: never = cmd;
         throw new Error(`unknown command ${JSON.stringify(never)}`);
@@ -140,7 +188,9 @@ export class TrainingSession {
     }
   }
 
-  private async build(config: TrainConfig): Promise<void> {
+  private async build(config: TrainConfig, keyFreqs: number[] | null): Promise<void> {
+    this.analysis?.dispose();
+    this.analysis = null;
     const previous = this.trainer;
     this.trainer = null;
     previous?.dispose();
@@ -148,27 +198,76 @@ export class TrainingSession {
     this.setStatus('starting');
     const trainer = this.opts.createTrainer(config);
     this.trainer = trainer;
+    if (keyFreqs) {
+      const problem = checkKeyFreqs(keyFreqs, config.p);
+      if (problem) {
+        this.opts.post({ type: 'error', runId: this.runId, message: `key frequencies ${keyFreqs.join(', ')}: ${problem}; using the default rule`, fatal: false });
+        keyFreqs = null;
+      }
+    }
+    this.analysis = this.withAnalysis ? new RunAnalysis(trainer, { pinnedKeyFreqs: keyFreqs, snapshotBudgetBytes: this.opts.snapshotBudgetBytes }) : null;
     this.stepsPerBlock = 1;
     this.msPerEpoch = NaN;
-    this.evalMs = NaN;
+    this.checkpointMs = NaN;
+    this.heavyMs = NaN;
+    this.recomputeMs = NaN;
+    this.lastHeavyAt = -Infinity;
     this.epochsPerSec = 0;
+    this.inspectRequests = [];
     if (!this.fixedEvery) this.checkpointEvery = 1;
     this.opts.post({
       type: 'ready',
       runId: this.runId,
       backend: this.opts.backendInfo(),
-      numParams: Object.values(trainer.paramTensors).reduce((n, p) => n + p.size, 0),
+      numParams: trainer.flatWeightsLength,
       nTrain: trainer.dataset.train.length,
       nTest: trainer.dataset.test.length,
       config: { ...trainer.config },
     });
-    // Epoch 0, before any update; also times one evaluation for the checkpoint cadence.
+    if (this.analysis) this.postKeyFreqs();
+    // Epoch 0, before any update; its duration times a checkpoint with the heavy measures.
     const t0 = this.now();
-    const metrics = await trainer.evaluateAsync();
-    this.evalMs = this.now() - t0;
-    this.postCheckpoint({ ...metrics, epoch: trainer.epoch, lr: trainer.hyper.lr, weightDecay: trainer.hyper.weightDecay });
+    const first = this.prepareCheckpoint(true);
+    const values = (await first.tensor.data()) as Float32Array;
+    first.tensor.dispose();
+    this.checkpointMs = this.now() - t0;
+    this.heavyMs = this.checkpointMs;
+    this.lastHeavyAt = this.now();
+    this.emitCheckpoint(first.finish(values), true);
     this.nextCheckpoint = trainer.epoch + this.checkpointEvery;
     this.setStatus(trainer.epoch >= config.epochs ? 'done' : 'idle');
+  }
+
+  /** The checkpoint read: metrics and measures, or metrics alone when analysis is off. */
+  private prepareCheckpoint(heavy: boolean): Prepared<CheckpointOutcome> {
+    const trainer = this.trainer!;
+    const hyper = { lr: trainer.hyper.lr, weightDecay: trainer.hyper.weightDecay };
+    if (this.analysis) return this.analysis.prepareCheckpoint({ heavy, hyper });
+    const epoch = trainer.epoch;
+    return {
+      tensor: trainer.evaluate(),
+      finish: (values) => ({
+        checkpoint: { ...emptyMeasures(), epoch, ...toEvalMetrics(values), ...hyper },
+        heavy: null,
+        keyFreqsChanged: false,
+        snapshotTaken: false,
+      }),
+    };
+  }
+
+  private emitCheckpoint(outcome: CheckpointOutcome, latestHeavy: boolean): void {
+    this.opts.post({ type: 'checkpoint', runId: this.runId, checkpoint: outcome.checkpoint });
+    if (outcome.heavy) this.opts.post({ type: 'heavy', runId: this.runId, result: outcome.heavy, latest: latestHeavy });
+    if (outcome.keyFreqsChanged) this.postKeyFreqs();
+    if (outcome.snapshotTaken) this.postSnapshots();
+  }
+
+  private postKeyFreqs(): void {
+    if (this.analysis) this.opts.post({ type: 'keyFreqs', runId: this.runId, keyFreqs: this.analysis.keyFreqs });
+  }
+
+  private postSnapshots(): void {
+    if (this.analysis) this.opts.post({ type: 'snapshots', runId: this.runId, epochs: this.analysis.snapshots.epochs() });
   }
 
   private startLoop(): void {
@@ -180,7 +279,10 @@ export class TrainingSession {
     this.setStatus('running');
     this.nextCheckpoint = this.alignCheckpoint(t.epoch);
     this.lastBlockEnd = this.now();
-    this.loopDone = this.loop(this.runId).catch((err) => this.fail(err));
+    const runId = this.runId;
+    this.loopDone = this.loop(runId)
+      .then(() => this.afterLoop(runId))
+      .catch((err) => this.fail(err));
   }
 
   /** Stops after the block in flight; resolves once everything queued has been read. */
@@ -194,6 +296,12 @@ export class TrainingSession {
     return (Math.floor(epoch / this.checkpointEvery) + 1) * this.checkpointEvery;
   }
 
+  private heavyDue(): boolean {
+    if (!this.analysis) return false;
+    const wait = Math.max(HEAVY_MIN_INTERVAL_MS, (this.heavyMs || 0) / HEAVY_BUDGET);
+    return this.now() - this.lastHeavyAt >= wait;
+  }
+
   private async loop(runId: number): Promise<void> {
     const trainer = this.trainer!;
     let pending: PendingBlock | null = null;
@@ -205,31 +313,98 @@ export class TrainingSession {
       for (let i = 0; i < updates; i++) trainer.trainStep();
       const endEpoch = trainer.epoch;
       const due = endEpoch >= this.nextCheckpoint || endEpoch >= this.stopAt;
+      const heavy = due && this.heavyDue();
+      if (heavy) this.lastHeavyAt = this.now();
       const block: PendingBlock = {
         loss: trainer.lastTrainLoss ? tf.clone(trainer.lastTrainLoss) : null,
-        metrics: due ? trainer.evaluate() : null,
+        checkpoint: due ? this.prepareCheckpoint(heavy) : null,
+        heavy,
         endEpoch,
         updates,
-        hyper: { lr: trainer.hyper.lr, weightDecay: trainer.hyper.weightDecay },
       };
       if (due) this.nextCheckpoint = this.alignCheckpoint(endEpoch);
       // Read the previous block while this one runs on the device.
       if (pending) await this.consume(pending, runId);
       pending = block;
+      await this.runBackgroundJobs(runId);
       await this.yieldToEvents();
     }
     if (pending) await this.consume(pending, runId);
-    if (this.runId !== runId) return;
+  }
+
+  /** After the loop: the final status, a snapshot of the last weights, and pending re-measuring. */
+  private async afterLoop(runId: number): Promise<void> {
+    if (this.runId !== runId || !this.trainer) return;
+    const trainer = this.trainer;
     if (this.status === 'running' || trainer.epoch >= this.stopAt) {
       const finished = trainer.epoch >= trainer.config.epochs && !this.stopIsStep;
       this.setStatus(finished ? 'done' : 'paused');
     }
+    if (this.analysis && this.analysis.snapshots.all().at(-1)?.epoch !== trainer.epoch) {
+      const snap = this.analysis.prepareSnapshot();
+      const values = (await snap.tensor.data()) as Float32Array;
+      snap.tensor.dispose();
+      if (this.runId !== runId) return;
+      snap.finish(values);
+      this.postSnapshots();
+    }
+    for (const epoch of this.inspectRequests.splice(0)) await this.inspect(epoch);
+    this.startBackground();
+  }
+
+  /** Between blocks: answer inspections, and re-measure a snapshot if the budget allows. */
+  private async runBackgroundJobs(runId: number): Promise<void> {
+    for (const epoch of this.inspectRequests.splice(0)) await this.inspect(epoch);
+    if (!this.analysis || this.analysis.pendingRecomputes === 0) return;
+    const wait = (this.recomputeMs || 0) / RECOMPUTE_BUDGET;
+    if (this.now() - this.lastRecomputeAt < wait) return;
+    await this.recomputeOne(runId);
+  }
+
+  /** Re-measures pending snapshots at full speed while nothing trains. */
+  private startBackground(): void {
+    if (!this.analysis || this.analysis.pendingRecomputes === 0 || this.backgroundDone) return;
+    const runId = this.runId;
+    this.backgroundDone = (async () => {
+      while (this.runId === runId && this.status !== 'running' && this.analysis && this.analysis.pendingRecomputes > 0) {
+        await this.recomputeOne(runId);
+        await this.yieldToEvents();
+      }
+    })()
+      .catch((err) => this.fail(err))
+      .finally(() => {
+        this.backgroundDone = null;
+      });
+  }
+
+  private async recomputeOne(runId: number): Promise<void> {
+    const prepared = this.analysis?.prepareRecompute();
+    if (!prepared) return;
+    const t0 = this.now();
+    const values = (await prepared.tensor.data()) as Float32Array;
+    prepared.tensor.dispose();
+    this.recomputeMs = ema(this.recomputeMs, this.now() - t0);
+    this.lastRecomputeAt = this.now();
+    if (this.runId !== runId || !this.analysis) return;
+    const { version, row } = prepared.finish(values);
+    if (version !== this.analysis.keyFreqs.version) return;
+    this.opts.post({ type: 'recomputed', runId, version, rows: [row], remaining: this.analysis.pendingRecomputes });
+  }
+
+  private async inspect(epoch: number): Promise<void> {
+    if (!this.analysis) return;
+    const runId = this.runId;
+    const prepared = this.analysis.prepareInspect(epoch);
+    const values = (await prepared.tensor.data()) as Float32Array;
+    prepared.tensor.dispose();
+    if (this.runId !== runId) return;
+    this.opts.post({ type: 'heavy', runId, result: prepared.finish(values), latest: false });
   }
 
   private async consume(block: PendingBlock, runId: number): Promise<void> {
-    const [lossValues, metricValues] = await Promise.all([block.loss?.data(), block.metrics?.data()]);
+    const [lossValues, checkpointValues] = await Promise.all([block.loss?.data(), block.checkpoint?.tensor.data()]);
     block.loss?.dispose();
-    block.metrics?.dispose();
+    block.checkpoint?.tensor.dispose();
     if (this.runId !== runId || !this.trainer) return;
     const end = this.now();
     const elapsed = Math.max(end - this.lastBlockEnd, 1e-3);
@@ -244,8 +419,8 @@ export class TrainingSession {
       trainLoss: loss,
       checkpointEvery: this.checkpointEvery,
     });
-    if (metricValues) {
-      this.postCheckpoint({ ...toEvalMetrics(metricValues), epoch: block.endEpoch, ...block.hyper });
+    if (block.checkpoint && checkpointValues) {
+      this.emitCheckpoint(block.checkpoint.finish(checkpointValues as Float32Array), true);
     }
     if (lossValues && !Number.isFinite(loss)) {
       this.opts.post({
@@ -260,29 +435,28 @@ export class TrainingSession {
 
   /** Updates the speed estimate, the block length and the checkpoint interval. */
   private adapt(block: PendingBlock, elapsedMs: number): void {
-    const trainMs = block.metrics ? Math.max(elapsedMs - (this.evalMs || 0), elapsedMs / 2) : elapsedMs;
-    const msPerEpoch = trainMs / block.updates;
-    this.msPerEpoch = Number.isFinite(this.msPerEpoch) ? 0.7 * this.msPerEpoch + 0.3 * msPerEpoch : msPerEpoch;
+    const measuring = block.checkpoint ? (this.checkpointMs || 0) + (block.heavy ? this.heavyMs || 0 : 0) : 0;
+    const trainMs = Math.max(elapsedMs - measuring, elapsedMs / 2);
+    this.msPerEpoch = ema(this.msPerEpoch, trainMs / block.updates);
     this.epochsPerSec = 1000 / this.msPerEpoch;
     const ideal = PROGRESS_INTERVAL_MS / this.msPerEpoch;
     this.stepsPerBlock = Math.max(1, Math.min(MAX_BLOCK, Math.round(0.5 * this.stepsPerBlock + 0.5 * ideal)));
-    if (block.metrics && Number.isFinite(this.evalMs)) {
-      // A block with an evaluation took longer than its updates alone: that excess is the eval.
+    if (block.checkpoint) {
+      // A block with a checkpoint took longer than its updates alone: that excess is the measuring.
       const excess = elapsedMs - block.updates * this.msPerEpoch;
-      if (excess > 0) this.evalMs = 0.7 * this.evalMs + 0.3 * excess;
+      if (excess > 0) {
+        if (block.heavy) this.heavyMs = ema(this.heavyMs, Math.max(excess - (this.checkpointMs || 0), 0));
+        else this.checkpointMs = ema(this.checkpointMs, excess);
+      }
     }
     if (!this.fixedEvery) {
-      const minEpochs = Math.max(MIN_CHECKPOINT_INTERVAL_MS, this.evalMs / EVAL_BUDGET) / this.msPerEpoch;
+      const minEpochs = Math.max(MIN_CHECKPOINT_INTERVAL_MS, (this.checkpointMs || 0) / EVAL_BUDGET) / this.msPerEpoch;
       const every = NICE_INTERVALS.find((n) => n >= minEpochs) ?? NICE_INTERVALS[NICE_INTERVALS.length - 1];
       if (every !== this.checkpointEvery) {
         this.checkpointEvery = every;
         this.nextCheckpoint = this.alignCheckpoint(this.trainer!.epoch);
       }
     }
-  }
-
-  private postCheckpoint(checkpoint: Checkpoint): void {
-    this.opts.post({ type: 'checkpoint', runId: this.runId, checkpoint });
   }
 
   private setStatus(status: RunStatus): void {
@@ -307,7 +481,27 @@ export class TrainingSession {
   dispose(): void {
     this.runId += 1;
     this.status = 'paused';
+    this.analysis?.dispose();
+    this.analysis = null;
     this.trainer?.dispose();
     this.trainer = null;
   }
+}
+
+/** The measures of a checkpoint taken without analysis. */
+function emptyMeasures(): Omit<Checkpoint, 'epoch' | 'trainLoss' | 'testLoss' | 'trainAcc' | 'testAcc' | 'sumSquaredWeights' | 'lr' | 'weightDecay'> {
+  return {
+    restrictedLoss: NaN,
+    restrictedAcc: NaN,
+    excludedLoss: NaN,
+    giniWE: NaN,
+    giniWL: NaN,
+    logitFVE: NaN,
+    keyFreqsVersion: -1,
+    normsWE: [],
+    normsWL: [],
+    cosCoefficients: [],
+    excludedLossPerFreq: [],
+    neuronsWellExplained: NaN,
+  };
 }

@@ -29,7 +29,7 @@ const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
 
 describe('URL codec', () => {
   it('encodes the defaults as an empty query', () => {
-    expect(encodeQuery({ config: { ...DEFAULT_CONFIG }, preset: null, backend: null })).toBe('');
+    expect(encodeQuery({ config: { ...DEFAULT_CONFIG }, preset: null, backend: null, keyFreqs: null })).toBe('');
     const decoded = decodeQuery('');
     expect(decoded.config).toEqual(DEFAULT_CONFIG);
     expect(decoded.issues).toEqual([]);
@@ -37,7 +37,7 @@ describe('URL codec', () => {
 
   it.each(CONFIG_KEYS)('round-trips %s alone, with only its key in the URL', (name) => {
     const config = { ...DEFAULT_CONFIG, [name]: OTHER_VALUE[name] } as TrainConfig;
-    const query = encodeQuery({ config, preset: null, backend: null });
+    const query = encodeQuery({ config, preset: null, backend: null, keyFreqs: null });
     expect(query).toBe(`${FIELDS[name].key}=${encodeURIComponent(String(OTHER_VALUE[name]))}`);
     const decoded = decodeQuery(`?${query}`);
     expect(decoded.issues).toEqual([]);
@@ -47,18 +47,19 @@ describe('URL codec', () => {
   it('round-trips every field changed at once, a preset and a backend', () => {
     const config = { ...OTHER_VALUE };
     for (const preset of [null, ...PRESET_NAMES]) {
-      const query = encodeQuery({ config, preset, backend: 'wasm' });
+      const query = encodeQuery({ config, preset, backend: 'wasm', keyFreqs: [14, 25] });
       const decoded = decodeQuery(query);
       expect(decoded.issues).toEqual([]);
       expect(decoded.config).toEqual(config);
       expect(decoded.preset).toBe(preset);
       expect(decoded.backend).toBe('wasm');
+      expect(decoded.keyFreqs).toEqual([14, 25]);
     }
   });
 
   it('writes only what differs from the preset', () => {
     const config = { ...presetConfig('p53'), seed: 3 };
-    expect(encodeQuery({ config, preset: 'p53', backend: null })).toBe('preset=p53&seed=3');
+    expect(encodeQuery({ config, preset: 'p53', backend: null, keyFreqs: null })).toBe('preset=p53&seed=3');
   });
 
   it('applies a preset, then explicit keys over it', () => {
@@ -151,6 +152,22 @@ describe('URL codec, bad values', () => {
     const decoded = decodeQuery('dm=130&heads=3');
     expect(decoded.config.dModel % decoded.config.nHeads).toBe(0);
     expect(decoded.issues.length).toBeGreaterThan(0);
+  });
+
+  it('reads and checks pinned key frequencies (?k=)', () => {
+    expect(decodeQuery('k=14,35,41').keyFreqs).toEqual([14, 35, 41]);
+    expect(encodeQuery({ config: { ...DEFAULT_CONFIG }, preset: null, backend: null, keyFreqs: [14, 35, 41] })).toBe('k=14,35,41');
+    for (const [q, msg] of [
+      ['k=57', /not an integer in \[1, 56\]/],
+      ['k=3,3', /repeated/],
+      ['k=a,b', /whole numbers separated by commas/],
+      ['k=', /whole numbers/],
+      ['p=53&k=30', /\[1, 26\]/],
+    ] as const) {
+      const d = decodeQuery(q);
+      expect(d.keyFreqs).toBeNull();
+      expect(d.issues.find((i) => i.key === 'k')?.message).toMatch(msg);
+    }
   });
 
   it('says what it uses instead', () => {

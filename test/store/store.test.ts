@@ -13,6 +13,18 @@ const ckpt = (epoch: number, testLoss = 1): Checkpoint => ({
   sumSquaredWeights: 10,
   lr: 1e-3,
   weightDecay: 1,
+  restrictedLoss: 2,
+  restrictedAcc: 0.2,
+  excludedLoss: 3,
+  giniWE: 0.1,
+  giniWL: 0.2,
+  logitFVE: 0.3,
+  keyFreqsVersion: 0,
+  normsWE: [1, 2, 3],
+  normsWL: [4, 5, epoch],
+  cosCoefficients: [7, 8],
+  excludedLossPerFreq: [],
+  neuronsWellExplained: NaN,
 });
 
 describe('History', () => {
@@ -22,6 +34,18 @@ describe('History', () => {
     expect(h.length).toBe(1000);
     expect(h.column('testLoss')[999]).toBe(999);
     expect(h.at(500).epoch).toBe(500);
+  });
+
+  it('keeps per-frequency rows and replaces re-measured values', () => {
+    const h = new History(2);
+    for (const e of [0, 10, 20]) h.push(ckpt(e));
+    expect(Array.from(h.row('normsWL', 1))).toEqual([4, 5, 10]);
+    expect(Array.from(h.matrixColumn('normsWL', 2))).toEqual([0, 10, 20]);
+    expect(h.applyRecomputed({ epoch: 10, restrictedLoss: 9, restrictedAcc: 1, excludedLoss: 8, excludedLossPerFreq: [7], logitFVE: 0.9 }, 3)).toBe(true);
+    expect(h.at(1)).toMatchObject({ restrictedLoss: 9, excludedLoss: 8, keyFreqsVersion: 3, excludedLossPerFreq: [7] });
+    expect(h.applyRecomputed({ epoch: 15, restrictedLoss: 9, restrictedAcc: 1, excludedLoss: 8, excludedLossPerFreq: [], logitFVE: 0.9 }, 3)).toBe(false);
+    expect(h.indexAtOrBefore(15)).toBe(1);
+    expect(h.indexAtOrBefore(-5)).toBe(0);
   });
 
   it('drops later checkpoints when an earlier epoch arrives (a resumed run)', () => {
