@@ -58,6 +58,8 @@ export interface HeavyAnalysis {
   /** Activations (post-ReLU, at '=') of `neuronIndices` over (a, b), `[n, P (a), P (b)]`. */
   neuronIndices: Int32Array;
   neuronMaps: Float32Array;
+  /** W_L = W_out · W_U[:, :P], `[d_mlp, P]` (Fig. 5: its rows per frequency cluster). */
+  neuronLogitMap: Float32Array;
 }
 
 /** §4.3: a neuron is "well explained" by one frequency above this fraction of variance. */
@@ -293,7 +295,7 @@ export class Analyzer {
 
   /** Number of values `heavy` returns. */
   heavyLength(dMlp: number, heads: number, numNeurons: number): number {
-    return this.p * this.p * (1 + heads + numNeurons) + this.nK * dMlp;
+    return this.p * this.p * (1 + heads + numNeurons) + this.nK * dMlp + dMlp * this.p;
   }
 
   /**
@@ -343,9 +345,9 @@ export class Analyzer {
 
   /**
    * The heavy measures, packed for one read: logit spectrum `[P²]`, neuron fractions `[nK·d_mlp]`,
-   * attention from '=' to a `[heads·P²]`, and the maps of `neuronIndices` `[n·P²]`.
+   * attention from '=' to a `[heads·P²]`, the maps of `neuronIndices` `[n·P²]` and W_L `[d_mlp·P]`.
    */
-  heavy(logitsAll: tf.Tensor2D, acts: LastPositionActivations, neuronIndices: Int32Array): tf.Tensor1D {
+  heavy(params: Params, logitsAll: tf.Tensor2D, acts: LastPositionActivations, neuronIndices: Int32Array): tf.Tensor1D {
     return tf.tidy(() => {
       const p = this.p;
       const heads = acts.pattern.shape[1];
@@ -359,6 +361,7 @@ export class Analyzer {
         tf.reshape(this.neuronFrequencyFractions(acts.mlpPost), [-1]),
         tf.reshape(attentionToA, [-1]),
         tf.reshape(maps, [-1]),
+        tf.reshape(this.neuronLogitMap(params), [-1]),
       ]) as tf.Tensor1D;
     });
   }
@@ -371,6 +374,7 @@ export class Analyzer {
     const fractions = take(this.nK * dMlp);
     const attention = take(heads * p2);
     const neuronMaps = take(neuronIndices.length * p2);
+    const neuronLogitMap = take(dMlp * this.p);
     const neuronFreq = new Int16Array(dMlp);
     const neuronFVE = new Float32Array(dMlp);
     let well = 0;
@@ -381,7 +385,7 @@ export class Analyzer {
       neuronFVE[n] = fractions[best * dMlp + n];
       if (neuronFVE[n] > NEURON_FVE_THRESHOLD) well++;
     }
-    return { logitSpectrum, neuronFreq, neuronFVE, neuronsWellExplained: well, attention, neuronIndices, neuronMaps };
+    return { logitSpectrum, neuronFreq, neuronFVE, neuronsWellExplained: well, attention, neuronIndices, neuronMaps, neuronLogitMap };
   }
 
   dispose(): void {

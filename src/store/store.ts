@@ -58,7 +58,13 @@ export interface AppState {
   /** Epoch of the newest heavy analysis of the live weights. */
   latestHeavyEpoch: number | null;
   notices: Notice[];
+  /** The epoch the views show (the scrubber), or null to follow training live. */
+  viewEpoch: number | null;
+  /** Playing the history back as an animation. */
+  playing: boolean;
 
+  setViewEpoch: (epoch: number | null) => void;
+  setPlaying: (playing: boolean) => void;
   /** Fields of the draft; live ones also go to the running worker (by the client). */
   setDraft: (changes: Partial<TrainConfig>) => void;
   choosePreset: (name: PresetName) => void;
@@ -110,6 +116,11 @@ export const createAppStore = () =>
       heavyVersion: 0,
       latestHeavyEpoch: null,
       notices: [],
+      viewEpoch: null,
+      playing: false,
+
+      setViewEpoch: (epoch) => set({ viewEpoch: epoch }),
+      setPlaying: (playing) => set({ playing }),
 
       setDraft: (changes) => set((s) => ({ draft: { ...s.draft, ...changes } })),
 
@@ -138,6 +149,8 @@ export const createAppStore = () =>
             s.history.clear();
             s.heavy.clear();
             set({
+              viewEpoch: null,
+              playing: false,
               keyFreqs: null,
               recomputeRemaining: 0,
               snapshotEpochs: [],

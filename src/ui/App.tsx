@@ -1,10 +1,40 @@
-/** The page: header, messages, controls on the left, live charts on the right. */
+/**
+ * The page: controls on the left; on the right the explorable, in the paper's order — the task,
+ * training curves and phases, progress measures, Fourier spectra, attention, neurons, logits —
+ * each with a short guide that quotes the live run. A sticky scrubber moves every view in time.
+ */
+import type { ReactNode } from 'react';
 import { ConfigForm } from './ConfigForm.tsx';
+import { GuideCircuit, GuideCleanup, GuideMemorization, GuideTask } from './Guide.tsx';
 import { Header } from './Header.tsx';
 import { LiveControls } from './LiveControls.tsx';
 import { Notices } from './Notices.tsx';
 import { RunControls } from './RunControls.tsx';
-import { AccuracyChart, LossChart } from './charts/TrainingCurves.tsx';
+import { Scrubber } from './Scrubber.tsx';
+import { FourierSpectra } from './charts/FourierSpectra.tsx';
+import { AttentionMaps, ClusterWL, FveHistogram, LogitSpectrum, NeuronMaps, NeuronsByFrequency } from './charts/HeavyViews.tsx';
+import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
+import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
+
+const SECTIONS = [
+  ['training', 'Training'],
+  ['measures', 'Progress measures'],
+  ['fourier', 'Fourier'],
+  ['attention', 'Attention'],
+  ['neurons', 'Neurons'],
+  ['logits', 'Logits'],
+] as const;
+
+function Section({ id, title, figure, children }: { id: string; title: string; figure: string; children: ReactNode }) {
+  return (
+    <section id={id} className="panel section" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>
+        {title} <span className="figure-ref">{figure}</span>
+      </h2>
+      {children}
+    </section>
+  );
+}
 
 export function App() {
   return (
@@ -12,21 +42,75 @@ export function App() {
       <Header />
       <Notices />
       <main className="layout">
-        <aside className="sidebar">
+        <aside className="sidebar" aria-label="Controls">
           <RunControls />
           <LiveControls />
           <ConfigForm />
         </aside>
         <div className="content">
-          <section className="panel charts" aria-label="Training curves">
+          <div className="sticky-bar">
+            <Scrubber />
+            <nav className="toc" aria-label="Sections">
+              {SECTIONS.map(([id, label]) => (
+                <a key={id} href={`#${id}`}>
+                  {label}
+                </a>
+              ))}
+            </nav>
+          </div>
+          <GuideTask />
+          <Section id="training" title="Training curves and the three phases" figure="Fig. 2, 7, 13">
+            <GuideMemorization />
             <LossChart />
             <AccuracyChart />
-          </section>
+          </Section>
+          <Section id="measures" title="Progress measures" figure="Fig. 7">
+            <GuideCircuit />
+            <div className="grid-2">
+              <GiniChart />
+              <WeightNormChart />
+            </div>
+            <NeuronCountChart />
+          </Section>
+          <Section id="fourier" title="Fourier spectra of the embedding and of W_L" figure="Fig. 3">
+            <p className="explain">
+              Project W_E and W_L = W_out·W_U onto the Fourier basis of ℤ_P: at initialization every frequency carries similar weight; as the circuit forms a few
+              key frequencies stand out and the rest fade (cleanup). Bars in vermillion are the key frequencies K that the restricted and excluded losses use.
+            </p>
+            <FourierSpectra />
+          </Section>
+          <Section id="attention" title="Attention from '=' to a" figure="Fig. 4, 9">
+            <p className="explain">
+              Each head's attention from the '=' token to a, over all pairs (a, b). Once grokked, the pattern is periodic: a head attends by a function of a alone
+              at its key frequency, mixing cos(w_k a) and cos(w_k b) terms into the residual stream.
+            </p>
+            <AttentionMaps />
+          </Section>
+          <Section id="neurons" title="MLP neurons" figure="Fig. 5, 12">
+            <p className="explain">
+              A neuron's activation over (a, b), centred, in the 2-D Fourier basis: the share of its variance in one frequency's terms {'{1, cos w_k, sin w_k}²'}
+              is its FVE. Grokked neurons cluster by frequency, and the neurons of one cluster write to the logits with the same frequency (W_L rows).
+            </p>
+            <NeuronMaps />
+            <div className="grid-2">
+              <FveHistogram />
+              <NeuronsByFrequency />
+            </div>
+            <ClusterWL />
+          </Section>
+          <Section id="logits" title="The logits" figure="Fig. 4, 8, 14">
+            <GuideCleanup />
+            <div className="grid-2">
+              <LogitSpectrum />
+              <CoefficientsChart />
+            </div>
+            <InterferenceChart />
+          </Section>
         </div>
       </main>
       <footer className="footer muted">
-        Reproduces “Progress measures for grokking via mechanistic interpretability” (Nanda, Chan, Lieberum, Smith, Steinhardt, ICLR 2023)
-        in your browser with TensorFlow.js.
+        Reproduces “Progress measures for grokking via mechanistic interpretability” (Nanda, Chan, Lieberum, Smith, Steinhardt, ICLR 2023) in your browser with
+        TensorFlow.js. Figures refer to the paper.
       </footer>
     </div>
   );

@@ -92,6 +92,8 @@ export interface HeavyResult {
   neuronIndices: Int32Array;
   /** `[n, P, P]` activations of `neuronIndices` over (a, b). */
   neuronMaps: Float32Array;
+  /** `[d_mlp, P]` W_L = W_out · W_U[:, :P]. */
+  neuronLogitMap: Float32Array;
 }
 
 export type RunStatus = 'starting' | 'idle' | 'running' | 'paused' | 'done' | 'error';

@@ -125,7 +125,7 @@ export class RunAnalysis {
       const { logits, acts } = this.logitsWithActivations(undefined, opts.heavy);
       const parts: tf.Tensor[] = [trainer.evaluate(logits), this.analyzer.cheap(trainer.paramTensors, logits, K)];
       if (acts) {
-        parts.push(this.analyzer.heavy(logits, acts, featured));
+        parts.push(this.analyzer.heavy(trainer.paramTensors, logits, acts, featured));
         tf.dispose([acts.pattern, acts.mlpPost]);
       }
       if (snapshot) parts.push(trainer.flatWeights());
@@ -228,9 +228,9 @@ export class RunAnalysis {
     const at = snap ? snap.epoch : this.trainer.epoch;
     const featured = this.featured;
     const tensor = tf.tidy(() => {
-      const params = snap ? this.snapshotParams(snap.weights) : undefined;
+      const params = snap ? this.snapshotParams(snap.weights) : this.trainer.paramTensors;
       const { logits, acts } = this.logitsWithActivations(params, true);
-      const out = this.analyzer.heavy(logits, acts!, featured);
+      const out = this.analyzer.heavy(params, logits, acts!, featured);
       tf.dispose([acts!.pattern, acts!.mlpPost]);
       return out;
     });

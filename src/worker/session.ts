@@ -225,17 +225,31 @@ export class TrainingSession {
       config: { ...trainer.config },
     });
     if (this.analysis) this.postKeyFreqs();
-    // Epoch 0, before any update; its duration times a checkpoint with the heavy measures.
-    const t0 = this.now();
+    // Epoch 0, before any update (this first read also compiles the GPU kernels).
     const first = this.prepareCheckpoint(true);
     const values = (await first.tensor.data()) as Float32Array;
     first.tensor.dispose();
-    this.checkpointMs = this.now() - t0;
-    this.heavyMs = this.checkpointMs;
     this.lastHeavyAt = this.now();
     this.emitCheckpoint(first.finish(values), true);
+    await this.calibrate();
     this.nextCheckpoint = trainer.epoch + this.checkpointEvery;
     this.setStatus(trainer.epoch >= config.epochs ? 'done' : 'idle');
+  }
+
+  /**
+   * Times a checkpoint and a heavy pass once, warm, each read to completion, so the cadences rest on
+   * their real costs (timing them inside pipelined blocks is too noisy to budget with).
+   */
+  private async calibrate(): Promise<void> {
+    const time = async (heavy: boolean) => {
+      const t0 = this.now();
+      const probe = this.prepareCheckpoint(heavy);
+      await probe.tensor.data();
+      probe.tensor.dispose();
+      return this.now() - t0;
+    };
+    this.checkpointMs = await time(false);
+    this.heavyMs = this.analysis ? Math.max((await time(true)) - this.checkpointMs, 0) : 0;
   }
 
   /** The checkpoint read: metrics and measures, or metrics alone when analysis is off. */
@@ -441,14 +455,6 @@ export class TrainingSession {
     this.epochsPerSec = 1000 / this.msPerEpoch;
     const ideal = PROGRESS_INTERVAL_MS / this.msPerEpoch;
     this.stepsPerBlock = Math.max(1, Math.min(MAX_BLOCK, Math.round(0.5 * this.stepsPerBlock + 0.5 * ideal)));
-    if (block.checkpoint) {
-      // A block with a checkpoint took longer than its updates alone: that excess is the measuring.
-      const excess = elapsedMs - block.updates * this.msPerEpoch;
-      if (excess > 0) {
-        if (block.heavy) this.heavyMs = ema(this.heavyMs, Math.max(excess - (this.checkpointMs || 0), 0));
-        else this.checkpointMs = ema(this.checkpointMs, excess);
-      }
-    }
     if (!this.fixedEvery) {
       const minEpochs = Math.max(MIN_CHECKPOINT_INTERVAL_MS, (this.checkpointMs || 0) / EVAL_BUDGET) / this.msPerEpoch;
       const every = NICE_INTERVALS.find((n) => n >= minEpochs) ?? NICE_INTERVALS[NICE_INTERVALS.length - 1];

@@ -26,7 +26,7 @@ async function analyze(config: TrainConfig, weights: Weights | undefined, keyFre
     },
   });
   const cheapT = analyzer.cheap(trainer.paramTensors, logits, K);
-  const heavyT = analyzer.heavy(logits, acts!, neuronIndices);
+  const heavyT = analyzer.heavy(trainer.paramTensors, logits, acts!, neuronIndices);
   const cheap = analyzer.unpackCheap((await cheapT.data()) as Float32Array, K);
   const heavy = analyzer.unpackHeavy((await heavyT.data()) as Float32Array, config.dMlp, config.nHeads, neuronIndices);
   const metrics = await trainer.evaluateAsync();
@@ -134,6 +134,9 @@ describe('measures on constructed models (closed form)', () => {
     let outside = 0;
     for (let f = 0; f < p; f++) for (let g = 0; g < p; g++) (inK(f) && inK(g) ? (inside += heavy.logitSpectrum[f * p + g] ** 2) : (outside += heavy.logitSpectrum[f * p + g] ** 2));
     expect(outside / inside).toBeLessThan(1e-6);
+    // W_L comes back whole: row (a0, b0) is 12·Σ_k cos(w_k(a0+b0−c)); check neuron (5, 9).
+    expect(heavy.neuronLogitMap.length).toBe(config.dMlp * p);
+    for (let c = 0; c < p; c++) expect(heavy.neuronLogitMap[(5 * p + 9) * p + c]).toBeCloseTo(want(c), 3);
     // Head 0 attends from '=' to a, head 1 to b.
     const heads = config.nHeads;
     expect(heavy.attention.length).toBe(heads * p * p);

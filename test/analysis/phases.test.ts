@@ -66,7 +66,8 @@ describe('phase detection (§5.2)', () => {
 
   it('never leaves memorization without a circuit (no weight decay: excluded loss keeps falling)', () => {
     const c = fig7();
-    const flat = { ...c, excludedLoss: c.epoch.map((e) => 10 ** (0.7 - e / 4000)), testLoss: c.epoch.map(() => 20) };
+    const epochs = Array.from(c.epoch);
+    const flat = { ...c, excludedLoss: epochs.map((e) => 10 ** (0.7 - e / 4000)), testLoss: epochs.map(() => 20) };
     expect(detectPhases(flat).map((p) => p.name)).toEqual(['memorization']);
   });
 

@@ -1,12 +1,13 @@
 /**
- * A Plotly chart that follows the store: it subscribes to `historyVersion` outside React and
- * redraws with Plotly.react at most every MIN_REDRAW_MS, on an animation frame — never a React
- * render per checkpoint.
+ * A Plotly chart that follows the store: it subscribes to what it draws outside React and redraws
+ * with Plotly.react at most every MIN_REDRAW_MS, through the shared frame-budgeted queue, and
+ * only while it is on screen — never a React render per checkpoint.
  */
 import { useEffect, useRef } from 'react';
 import type * as PlotlyTypes from 'plotly.js';
 import { useAppStore, type AppState } from '../../store/store.ts';
 import { BASE_LAYOUT, PLOT_CONFIG, loadPlotly, type Plotly } from './plotly.ts';
+import { cancelDraw, requestDraw } from './scheduler.ts';
 
 /** Redraws faster than this add nothing the eye can follow while training. */
 export const MIN_REDRAW_MS = 200;
@@ -16,32 +17,69 @@ export interface PlotSpec {
   layout: Partial<PlotlyTypes.Layout>;
 }
 
-export function useLivePlot(build: (s: AppState) => PlotSpec) {
+/** What a chart draws from; a change of any element triggers a redraw. */
+export type Watch = (s: AppState) => readonly unknown[];
+
+const defaultWatch: Watch = (s) => [s.historyVersion];
+
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+}
+
+/**
+ * `redrawKey`: a value owned by the component (not the store) whose change also redraws, e.g. an
+ * input of the view.
+ */
+export function useLivePlot(
+  build: (s: AppState) => PlotSpec | null,
+  watch: Watch = defaultWatch,
+  onClick?: (e: PlotlyTypes.PlotMouseEvent) => void,
+  redrawKey?: unknown,
+) {
   const ref = useRef<HTMLDivElement>(null);
+  const scheduleRef = useRef<() => void>(() => undefined);
   const buildRef = useRef(build);
   buildRef.current = build;
+  const clickRef = useRef(onClick);
+  clickRef.current = onClick;
   useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const key = {};
     let plotly: Plotly | null = null;
     let alive = true;
-    let raf = 0;
+    let visible = true;
+    let dirty = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastDraw = -Infinity;
+    let clickBound = false;
     const draw = () => {
-      raf = 0;
-      const el = ref.current;
-      if (!plotly || !el || !alive) return;
-      const { data, layout } = buildRef.current(useAppStore.getState());
-      void plotly.react(el, data as PlotlyTypes.Data[], { ...BASE_LAYOUT, ...layout }, PLOT_CONFIG);
+      if (!plotly || !alive) return;
+      dirty = false;
       lastDraw = performance.now();
+      const spec = buildRef.current(useAppStore.getState());
+      if (!spec) return;
+      void plotly.react(el, spec.data as PlotlyTypes.Data[], { ...BASE_LAYOUT, ...spec.layout }, PLOT_CONFIG);
+      if (!clickBound && clickRef.current) {
+        clickBound = true;
+        (el as unknown as { on(ev: string, fn: (e: PlotlyTypes.PlotMouseEvent) => void): void }).on('plotly_click', (e) => clickRef.current?.(e));
+      }
     };
     const schedule = () => {
-      if (raf || timer !== undefined) return;
+      dirty = true;
+      if (!visible || !plotly || timer !== undefined) return;
       const wait = Math.max(0, MIN_REDRAW_MS - (performance.now() - lastDraw));
       timer = setTimeout(() => {
         timer = undefined;
-        raf = requestAnimationFrame(draw);
+        requestDraw(key, draw);
       }, wait);
     };
+    scheduleRef.current = schedule;
+    const observer = new IntersectionObserver((entries) => {
+      visible = entries.some((e) => e.isIntersecting);
+      if (visible && dirty) schedule();
+    });
+    observer.observe(el);
     loadPlotly().then(
       (p) => {
         if (!alive) return;
@@ -50,15 +88,18 @@ export function useLivePlot(build: (s: AppState) => PlotSpec) {
       },
       (err: unknown) => useAppStore.getState().notify('error', `The charts could not load: ${String(err)}`),
     );
-    const unsubscribe = useAppStore.subscribe((s) => s.historyVersion, schedule);
-    const el = ref.current;
+    const unsubscribe = useAppStore.subscribe(watch, schedule, { equalityFn: sameList });
     return () => {
       alive = false;
       unsubscribe();
+      observer.disconnect();
+      cancelDraw(key);
       if (timer !== undefined) clearTimeout(timer);
-      cancelAnimationFrame(raf);
-      if (plotly && el) plotly.purge(el);
+      if (plotly) plotly.purge(el);
     };
+    // watch is a module-level function per chart; charts never swap it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
+  useEffect(() => scheduleRef.current(), [redrawKey]);
   return ref;
 }

@@ -1,0 +1,175 @@
+/**
+ * The curves over training, drawn live: loss with the restricted and excluded losses (Fig. 2, 7),
+ * accuracy with the restricted accuracy (Fig. 2, 13), the Gini coefficients of W_E and W_L and the
+ * sum of squared weights (Fig. 7), and the neurons one frequency explains (§4.3). The detected
+ * phases are shaded and labelled; hovering a label shows its rule. A line marks the scrubbed epoch.
+ */
+import type * as PlotlyTypes from 'plotly.js';
+import type { AppState } from '../../store/store.ts';
+import { curve, formatK, phases, viewedEpoch } from '../view.ts';
+import { COLORS } from './plotly.ts';
+import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
+
+type Trace = Partial<PlotlyTypes.PlotData>;
+
+export const PHASE_COLORS: Record<string, string> = {
+  memorization: 'rgba(0,114,178,0.09)',
+  'circuit formation': 'rgba(230,159,0,0.13)',
+  cleanup: 'rgba(0,158,115,0.12)',
+  stable: 'rgba(120,120,120,0.06)',
+};
+
+export function line(x: ArrayLike<number>, y: ArrayLike<number>, name: string, color: string, dash?: PlotlyTypes.Dash): Trace {
+  return {
+    x: x as unknown as number[],
+    y: y as unknown as number[],
+    name,
+    type: 'scatter',
+    // A lone point (epoch 0) would be invisible as a line.
+    mode: x.length < 2 ? 'markers' : 'lines',
+    line: { color, width: 2, dash },
+    connectgaps: false,
+  };
+}
+
+/** Phase bands, phase labels (hover: the rule) and the scrubber's marker, for any chart over epochs. */
+export function epochDecorations(s: AppState): Pick<PlotlyTypes.Layout, 'shapes' | 'annotations'> {
+  const last = s.history.last()?.epoch ?? 0;
+  const shapes: Partial<PlotlyTypes.Shape>[] = [];
+  const annotations: Partial<PlotlyTypes.Annotations>[] = [];
+  const list = phases(s);
+  list.forEach((p, i) => {
+    const end = p.end ?? last;
+    shapes.push({ type: 'rect', xref: 'x', yref: 'paper', x0: p.start, x1: end, y0: 0, y1: 1, fillcolor: PHASE_COLORS[p.name], line: { width: 0 }, layer: 'below' });
+    annotations.push({
+      x: (p.start + end) / 2,
+      // Staggered, so the labels of narrow neighbouring phases do not overlap.
+      y: i % 2 === 0 ? 1 : 0.93,
+      xref: 'x',
+      yref: 'paper',
+      yanchor: 'top',
+      text: p.name,
+      showarrow: false,
+      font: { size: 10, color: '#444' },
+      hovertext: `${p.name}: ${p.start.toLocaleString('en-US')}–${p.end === null ? 'now' : p.end.toLocaleString('en-US')} epochs. Rule: ${p.rule}`,
+    });
+  });
+  const viewed = s.viewEpoch !== null ? viewedEpoch(s) : null;
+  if (viewed !== null) shapes.push({ type: 'line', xref: 'x', yref: 'paper', x0: viewed, x1: viewed, y0: 0, y1: 1, line: { color: '#222', width: 1.5, dash: 'dot' } });
+  return { shapes: shapes as PlotlyTypes.Shape[], annotations: annotations as PlotlyTypes.Annotations[] };
+}
+
+const X_AXIS: Partial<PlotlyTypes.LayoutAxis> = { title: { text: 'epoch' }, zeroline: false, rangemode: 'tozero' };
+const title = (text: string) => ({ text, x: 0, xanchor: 'left' as const, font: { size: 14 } });
+
+/** Charts over epochs redraw on new checkpoints, K changes and scrubbing. */
+export const watchCurves: Watch = (s) => [s.historyVersion, s.viewEpoch, s.keyFreqs?.version];
+
+export function lossSpec(s: AppState): PlotSpec {
+  const h = s.history;
+  const epoch = h.column('epoch');
+  const K = formatK(s.keyFreqs?.active);
+  return {
+    data: [
+      line(epoch, h.column('trainLoss'), 'train', COLORS.blue),
+      line(epoch, h.column('testLoss'), 'test', COLORS.vermillion),
+      line(epoch, curve(s, 'restrictedLoss'), 'restricted (test)', COLORS.green, 'dash'),
+      line(epoch, curve(s, 'excludedLoss'), 'excluded (train)', COLORS.purple, 'dot'),
+    ],
+    layout: {
+      title: title(`Loss · restricted & excluded with K = {${K}}`),
+      xaxis: X_AXIS,
+      yaxis: { type: 'log', title: { text: 'cross-entropy' }, exponentformat: 'power' },
+      ...epochDecorations(s),
+      datarevision: s.historyVersion,
+    },
+  };
+}
+
+export function accuracySpec(s: AppState): PlotSpec {
+  const h = s.history;
+  const epoch = h.column('epoch');
+  const pct = (c: ArrayLike<number>) => Array.from(c, (v) => 100 * v);
+  return {
+    data: [
+      line(epoch, pct(h.column('trainAcc')), 'train', COLORS.blue),
+      line(epoch, pct(h.column('testAcc')), 'test', COLORS.vermillion),
+      line(epoch, pct(curve(s, 'restrictedAcc')), 'restricted (test)', COLORS.green, 'dash'),
+    ],
+    layout: {
+      title: title('Accuracy'),
+      xaxis: X_AXIS,
+      yaxis: { range: [0, 102], title: { text: '%' }, ticksuffix: '%' },
+      ...epochDecorations(s),
+      datarevision: s.historyVersion,
+    },
+  };
+}
+
+export function giniSpec(s: AppState): PlotSpec {
+  const h = s.history;
+  const epoch = h.column('epoch');
+  return {
+    data: [line(epoch, h.column('giniWE'), 'W_E', COLORS.sky), line(epoch, h.column('giniWL'), 'W_L', COLORS.blue)],
+    layout: {
+      title: title('Gini of the Fourier norms (sparsity)'),
+      xaxis: X_AXIS,
+      yaxis: { range: [0, 1], title: { text: 'Gini' } },
+      ...epochDecorations(s),
+      datarevision: s.historyVersion,
+    },
+  };
+}
+
+export function weightNormSpec(s: AppState): PlotSpec {
+  const h = s.history;
+  const epoch = h.column('epoch');
+  return {
+    data: [line(epoch, h.column('sumSquaredWeights'), 'Σ θ²', COLORS.orange)],
+    layout: {
+      title: title('Sum of squared weights'),
+      xaxis: X_AXIS,
+      yaxis: { title: { text: 'Σ θ²' }, rangemode: 'tozero' },
+      showlegend: false,
+      ...epochDecorations(s),
+      datarevision: s.historyVersion,
+    },
+  };
+}
+
+export function neuronCountSpec(s: AppState): PlotSpec {
+  const h = s.history;
+  const counts = h.column('neuronsWellExplained');
+  const epoch = h.column('epoch');
+  const x: number[] = [];
+  const y: number[] = [];
+  counts.forEach((c, i) => {
+    if (Number.isFinite(c)) {
+      x.push(epoch[i]);
+      y.push(c);
+    }
+  });
+  const dMlp = s.applied?.dMlp ?? 0;
+  return {
+    data: [{ ...line(x, y, 'neurons', COLORS.green), mode: 'lines+markers', marker: { size: 4 } }],
+    layout: {
+      title: title('Neurons explained by one frequency (FVE > 0.85)'),
+      xaxis: X_AXIS,
+      yaxis: { range: [0, Math.max(dMlp, 1)], title: { text: `of ${dMlp}` } },
+      showlegend: false,
+      ...epochDecorations(s),
+      datarevision: s.historyVersion,
+    },
+  };
+}
+
+function Chart({ spec, testId, label, tall }: { spec: (s: AppState) => PlotSpec; testId: string; label: string; tall?: boolean }) {
+  const ref = useLivePlot(spec, watchCurves);
+  return <div ref={ref} className={tall ? 'chart tall' : 'chart'} data-testid={testId} role="img" aria-label={label} />;
+}
+
+export const LossChart = () => <Chart spec={lossSpec} testId="loss-chart" label="Train, test, restricted and excluded loss over epochs, log scale, with the phases shaded" tall />;
+export const AccuracyChart = () => <Chart spec={accuracySpec} testId="accuracy-chart" label="Train, test and restricted accuracy over epochs" />;
+export const GiniChart = () => <Chart spec={giniSpec} testId="gini-chart" label="Gini coefficient of the Fourier norms of W_E and W_L over epochs" />;
+export const WeightNormChart = () => <Chart spec={weightNormSpec} testId="weight-norm-chart" label="Sum of squared weights over epochs" />;
+export const NeuronCountChart = () => <Chart spec={neuronCountSpec} testId="neuron-count-chart" label="Number of MLP neurons explained by one frequency over epochs" />;
