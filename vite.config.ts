@@ -23,6 +23,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // Unit tests first, then the browser tests alone: they time the page's main thread.
+          sequence: { groupOrder: 0 },
           include: ['test/**/*.test.ts'],
           exclude: ['test/browser/**'],
           testTimeout: 60_000,
@@ -32,6 +34,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
+          sequence: { groupOrder: 1 },
           include: ['test/browser/**/*.test.ts'],
           globalSetup: ['test/browser/setup.ts'],
           fileParallelism: false,
