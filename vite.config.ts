@@ -1,10 +1,25 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+
+/**
+ * Social previews need an absolute og:image URL. The deploy sets VITE_SITE_URL (the hosted
+ * address); without it the image stays relative, which some previewers also accept.
+ */
+function absoluteOgImage(): Plugin {
+  return {
+    name: 'grokscope-og-image',
+    transformIndexHtml(html) {
+      const site = process.env.VITE_SITE_URL;
+      if (!site) return html;
+      return html.replace('<meta property="og:image" content="og.png" />', `<meta property="og:image" content="${new URL('og.png', site).href}" />`);
+    },
+  };
+}
 
 export default defineConfig({
   // Relative base: the built site works under any path (GitHub Pages project sites included).
   base: './',
-  plugins: [react()],
+  plugins: [react(), absoluteOgImage()],
   worker: { format: 'es' },
   optimizeDeps: {
     include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-cpu'],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PRESET_NAMES } from '../src/config/presets.ts';
@@ -16,5 +17,14 @@ describe('README', () => {
     for (const cmd of readme.matchAll(/npm run (\w+)/g)) expect(pkg.scripts, cmd[0]).toHaveProperty(cmd[1]);
     expect(readme).toContain('npm install && npm run dev');
     expect(readme).toContain('npm test');
+  });
+});
+
+describe('404 page', () => {
+  it('allows its redirect script by hash in its Content-Security-Policy', () => {
+    const html = readFileSync(new URL('../public/404.html', import.meta.url), 'utf8');
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1];
+    const hash = createHash('sha256').update(script).digest('base64');
+    expect(html).toContain(`'sha256-${hash}'`);
   });
 });

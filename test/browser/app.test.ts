@@ -33,7 +33,18 @@ describe.skipIf(!hasBrowser)('the page (wasm backend)', () => {
 
   it('trains when Train is pressed: the epoch counter and the loss curve advance', async () => {
     const { page } = s;
+    // The page loads nothing from other origins, and its Content-Security-Policy is never violated.
+    const foreign: string[] = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (!['data:', 'blob:'].includes(url.protocol) && url.origin !== new URL(baseUrl).origin) foreign.push(r.url());
+    });
+    await page.addInitScript(() => {
+      (window as unknown as { cspViolations: string[] }).cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => (window as unknown as { cspViolations: string[] }).cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
     await page.goto(`${baseUrl}?${SMALL}&backend=wasm`);
+    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toMatch(/default-src 'self'/);
     await waitForState(page, (st) => st.status === 'idle', 60_000, 'the worker to be ready');
     await expect.poll(() => page.getByTestId('backend-name').textContent()).toBe('wasm');
     await page.getByTestId('train').click();
@@ -54,6 +65,8 @@ describe.skipIf(!hasBrowser)('the page (wasm backend)', () => {
     await page.getByTestId('pause').click();
     await waitForState(page, (x) => x.status === 'paused', 30_000, 'pause');
     expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+    expect(foreign).toEqual([]);
+    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
   });
 
   it('applies the weight-decay slider live: the URL and the running training pick it up', async () => {

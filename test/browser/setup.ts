@@ -13,6 +13,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     chromium: string | null;
     baseUrl: string;
+    /** The built site, for the bundle-size report. */
+    outDir: string;
   }
 }
 
@@ -33,6 +35,7 @@ export async function setup(project: TestProject): Promise<void> {
     process.stderr.write('\n*** Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH): SKIPPING the browser tests ***\n\n');
     project.provide('chromium', null);
     project.provide('baseUrl', '');
+    project.provide('outDir', '');
     return;
   }
   outDir = mkdtempSync(join(tmpdir(), 'grokscope-site-'));
@@ -42,6 +45,7 @@ export async function setup(project: TestProject): Promise<void> {
   if (!url) throw new Error('vite preview did not report its URL');
   project.provide('chromium', chromium);
   project.provide('baseUrl', url);
+  project.provide('outDir', outDir);
 }
 
 export async function teardown(): Promise<void> {
