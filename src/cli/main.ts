@@ -2,7 +2,9 @@
  * grokscope's command line: `npm run cli -- <command> [flags]`.
  *
  *   train    train headless (same code as the page's worker); flags are the URL's keys
+ *   analyze  the paper's measures of a safetensors checkpoint, as JSON
  */
+import { analyzeCommand } from './analyze.ts';
 import { UsageError, parseArgs } from './args.ts';
 import { trainCommand } from './train.ts';
 
@@ -18,9 +20,19 @@ commands:
             --every N          checkpoint every N epochs (default epochs/100)
             --out FILE         write the JSON there (default: standard output)
             --quiet            no progress output
+            --init FILE        start from a safetensors checkpoint's weights and train_indices
+                               (fresh Adam moments and warm-up; flags override its config)
+            --save FILE        write the final weights as a safetensors checkpoint
 
-example:
+  analyze FILE.safetensors
+            Print the paper's measures of a checkpoint as one JSON object.
+            --key-freqs 14,35,41   use these key frequencies instead of the default rule
+            --backend wasm|cpu
+
+examples:
   npm run cli -- train --preset mainline --epochs 500 --every 100 --out run.json
+  npm run cli -- train --preset mainline --epochs 20000 --save grokked.safetensors
+  npm run cli -- analyze grokked.safetensors --key-freqs 14,35,41
 `;
 
 const BOOLEAN_FLAGS = new Set(['quiet', 'help']);
@@ -34,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
   switch (args.command) {
     case 'train':
       await trainCommand(args);
+      return 0;
+    case 'analyze':
+      process.stdout.write(`${JSON.stringify(await analyzeCommand(args), null, 1)}\n`);
       return 0;
     default:
       throw new UsageError(`unknown command "${args.command}"`);

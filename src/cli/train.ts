@@ -2,7 +2,9 @@
  * `train`: trains headless with the worker's own TrainingSession, printing progress and writing
  * `{config, backend, history}` as JSON (history: one object per checkpoint, epoch 0 first).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { CONFIG_KEYS, FIELDS, checkConsistency, type TrainConfig } from '../config/schema.ts';
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { Checkpoint } from '../worker/protocol.ts';
 import { TrainingSession } from '../worker/session.ts';
@@ -10,12 +12,41 @@ import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
 import { ProgressReporter } from './progress.ts';
 
-export const TRAIN_FLAGS = new Set(['every', 'out', 'quiet']);
+export const TRAIN_FLAGS = new Set(['every', 'out', 'quiet', 'init', 'save']);
+/** Node has memory to spare: ~1600 mainline snapshots. */
+export const CLI_SNAPSHOT_BUDGET_BYTES = 1.5 * 1024 ** 3;
 
 export interface TrainResult {
   config: Trainer['config'];
   backend: { name: string; adapter: string };
+  /** The key frequencies the K-dependent measures of the history use, and the rule's last answer. */
+  keyFreqs: { version: number; active: number[]; live: number[]; pinned: boolean } | null;
   history: Checkpoint[];
+}
+
+function readCheckpointFile(path: string): CheckpointData {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (err) {
+    throw new UsageError(`--init: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return decodeCheckpoint(bytes);
+  } catch (err) {
+    throw new UsageError(`--init: ${path} is not a usable checkpoint: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The checkpoint's configuration with the flags that were given on top. */
+function configWithFlags(base: TrainConfig, args: ParsedArgs): TrainConfig {
+  const given = new Set(new URLSearchParams(args.query).keys());
+  if (given.has('preset')) throw new UsageError('--init takes its configuration from the checkpoint; --preset does not apply');
+  const config = { ...base };
+  for (const k of CONFIG_KEYS) if (given.has(FIELDS[k].key)) (config as unknown as Record<string, unknown>)[k] = args.decoded.config[k];
+  const problems = checkConsistency(config);
+  if (problems.length > 0) throw new UsageError(problems[0].message);
+  return config;
 }
 
 export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
@@ -24,13 +55,16 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
   if (decoded.issues.length > 0) {
     throw new UsageError(decoded.issues.map((i) => `--${i.key}: ${i.message}`).join('\n'));
   }
-  const config = decoded.config;
+  const initPath = flags.get('init');
+  const init = initPath ? readCheckpointFile(initPath) : null;
+  const config = init ? configWithFlags(init.config, args) : decoded.config;
   const every = intFlag(flags, 'every', Math.max(1, Math.round(config.epochs / 100)));
   const quiet = flags.get('quiet') === 'true';
   const backend = await startNodeBackend(decoded.backend);
   const log = (s: string) => {
     if (!quiet) process.stderr.write(`${s}\n`);
   };
+  if (init) log(`starting from ${initPath} (epoch ${init.epoch}${init.trainIndices ? ', its train_indices' : ''}; fresh Adam moments)`);
   log(`grokscope: P=${config.p}, ${config.frac * 100}% train, λ=${config.weightDecay}, lr=${config.lr}, ${config.epochs} epochs on ${backend.name} (${backend.adapter})`);
   for (const s of backend.skipped) log(`  skipped ${s}`);
 
@@ -38,9 +72,18 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
   const progress = new ProgressReporter(config.epochs, process.stderr, quiet);
   let failure: string | null = null;
   const session = new TrainingSession({
-    createTrainer: (c) => new Trainer(c),
+    createTrainer: (c) => {
+      if (!init) return new Trainer(c);
+      try {
+        return new Trainer(c, { weights: init.weights, trainIndices: init.trainIndices ?? undefined });
+      } catch (err) {
+        throw new UsageError(`--init: the checkpoint does not fit this configuration: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
     backendInfo: () => backend,
     checkpointEvery: every,
+    // Keep a snapshot of (almost) every checkpoint, so a change of K re-measures them all.
+    snapshotBudgetBytes: CLI_SNAPSHOT_BUDGET_BYTES,
     post: (e) => {
       switch (e.type) {
         case 'checkpoint':
@@ -50,11 +93,21 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
         case 'progress':
           progress.progress(e.epoch, e.epochsPerSec, e.trainLoss);
           return;
+        case 'recomputed':
+          // A past checkpoint re-measured with a new K: keep every row on one K.
+          for (const row of e.rows) {
+            const c = history.find((h) => h.epoch === row.epoch);
+            if (c) Object.assign(c, { ...row, keyFreqsVersion: e.version });
+          }
+          return;
         case 'error':
           failure = e.message;
           return;
         case 'ready':
         case 'status':
+        case 'keyFreqs':
+        case 'heavy':
+        case 'snapshots':
           return;
       }
     },
@@ -73,7 +126,20 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
     process.off('SIGINT', interrupt);
     progress.done();
   }
-  const result: TrainResult = { config: { ...session.currentTrainer!.config }, backend: { name: backend.name, adapter: backend.adapter }, history };
+  const trainer = session.currentTrainer!;
+  const k = session.currentAnalysis?.keyFreqs;
+  const result: TrainResult = {
+    config: { ...trainer.config },
+    backend: { name: backend.name, adapter: backend.adapter },
+    keyFreqs: k ? { version: k.version, active: k.active, live: k.live, pinned: k.pinned } : null,
+    history,
+  };
+  const savePath = flags.get('save');
+  if (savePath) {
+    const bytes = encodeCheckpoint({ config: trainer.config, weights: await trainer.readWeights(), epoch: (init?.epoch ?? 0) + trainer.epoch, trainIndices: trainer.dataset.train });
+    writeFileSync(savePath, bytes);
+    log(`saved the weights after ${trainer.epoch} epochs to ${savePath}`);
+  }
   session.dispose();
   const json = JSON.stringify(result);
   const out = flags.get('out');
