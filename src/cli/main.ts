@@ -23,6 +23,9 @@ commands:
             --init FILE        start from a safetensors checkpoint's weights and train_indices
                                (fresh Adam moments and warm-up; flags override its config)
             --save FILE        write the final weights as a safetensors checkpoint
+            --record FILE      write the whole run (history, snapshots, split) as a run file the
+                               page opens (.gz compresses); --record-snapshots N keeps at most N
+                               snapshots, --record-dtype f16 halves them, --record-name names it
 
   analyze FILE.safetensors
             Print the paper's measures of a checkpoint as one JSON object.

@@ -2,17 +2,20 @@
  * `train`: trains headless with the worker's own TrainingSession, printing progress and writing
  * `{config, backend, history}` as JSON (history: one object per checkpoint, epoch 0 first).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { CONFIG_KEYS, FIELDS, checkConsistency, type TrainConfig } from '../config/schema.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { Checkpoint } from '../worker/protocol.ts';
+import { encodeRun, pickRecordedSnapshots } from '../worker/run-file.ts';
 import { TrainingSession } from '../worker/session.ts';
 import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
 import { ProgressReporter } from './progress.ts';
 
-export const TRAIN_FLAGS = new Set(['every', 'out', 'quiet', 'init', 'save']);
+export const TRAIN_FLAGS = new Set(['every', 'out', 'quiet', 'init', 'save', 'record', 'record-snapshots', 'record-dtype', 'record-name']);
 /** Node has memory to spare: ~1600 mainline snapshots. */
 export const CLI_SNAPSHOT_BUDGET_BYTES = 1.5 * 1024 ** 3;
 
@@ -134,6 +137,8 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
     keyFreqs: k ? { version: k.version, active: k.active, live: k.live, pinned: k.pinned } : null,
     history,
   };
+  const recordPath = flags.get('record');
+  if (recordPath) await record(recordPath, session, result, flags, log);
   const savePath = flags.get('save');
   if (savePath) {
     const bytes = encodeCheckpoint({ config: trainer.config, weights: await trainer.readWeights(), epoch: (init?.epoch ?? 0) + trainer.epoch, trainIndices: trainer.dataset.train });
@@ -151,4 +156,46 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
   }
   if (failure) throw new Error(failure);
   return result;
+}
+
+/**
+ * Writes the whole run (history, snapshots, split, K) as a run file the page can open; `.gz`
+ * compresses it. --record-dtype f16 halves the snapshots (for hosting; then no resume state).
+ */
+async function record(path: string, session: TrainingSession, result: TrainResult, flags: Map<string, string>, log: (s: string) => void): Promise<void> {
+  const trainer = session.currentTrainer!;
+  const analysis = session.currentAnalysis;
+  const dtype = (flags.get('record-dtype') ?? 'f32').toUpperCase();
+  if (dtype !== 'F32' && dtype !== 'F16') throw new UsageError(`--record-dtype must be f32 or f16, got "${flags.get('record-dtype')}"`);
+  const all = analysis ? analysis.snapshots.all() : [];
+  const max = intFlag(flags, 'record-snapshots', all.length || 1);
+  const keep = new Set(pickRecordedSnapshots(all.map((s) => s.epoch), { max, denseUntil: 2000, denseEvery: 250 }));
+  const optimizer = dtype === 'F32' ? await trainer.readOptimizerState() : null;
+  const flat = (byName: Record<string, Float32Array>) => {
+    const out = new Float32Array(trainer.flatWeightsLength);
+    let o = 0;
+    for (const name of Object.keys(trainer.paramTensors)) {
+      out.set(byName[name], o);
+      o += byName[name].length;
+    }
+    return out;
+  };
+  const bytes = encodeRun(
+    {
+      name: flags.get('record-name') ?? `P=${trainer.config.p}, λ=${trainer.config.weightDecay}, seed ${trainer.config.seed}, ${trainer.epoch} epochs`,
+      config: { ...trainer.config },
+      trainIndices: trainer.dataset.train,
+      keyFreqs: analysis?.keyFreqs ?? null,
+      history: result.history,
+      snapshots: all.filter((s) => keep.has(s.epoch)),
+      resume: optimizer ? { t: optimizer.t, weights: flat(await trainer.readWeights()), m: flat(optimizer.m), v: flat(optimizer.v) } : null,
+      backend: result.backend,
+      createdAt: new Date().toISOString(),
+    },
+    { snapshotDtype: dtype },
+  );
+  const out = path.endsWith('.gz') ? gzipSync(bytes, { level: 9 }) : bytes;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, out);
+  log(`recorded ${result.history.length} checkpoints and ${keep.size} snapshots (${dtype}) to ${path}: ${(out.length / 1024 / 1024).toFixed(1)} MB`);
 }

@@ -17,9 +17,10 @@ export function backendOrder(requested: BackendName | null, available: readonly 
 export async function selectBackend(
   requested: BackendName | null,
   loaders: Partial<Record<BackendName, BackendLoader>>,
+  exclude: readonly BackendName[] = [],
 ): Promise<BackendInfo> {
-  const skipped: string[] = [];
-  const available = BACKENDS.filter((b) => loaders[b]);
+  const skipped: string[] = exclude.map((b) => `${b}: not used after it failed`);
+  const available = BACKENDS.filter((b) => loaders[b] && !exclude.includes(b));
   if (requested && !loaders[requested]) skipped.push(`${requested}: not available here`);
   for (const name of backendOrder(requested, available)) {
     try {

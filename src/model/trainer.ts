@@ -16,6 +16,15 @@ import { streamSeed } from './rng.ts';
 
 export type ForwardPath = 'fast' | 'general';
 
+/** Everything needed to continue a run exactly: weights and Adam moments, flat in paramSpecs order. */
+export interface TrainerState {
+  /** Updates applied (the optimizer's t): training continues with update `t`. */
+  t: number;
+  weights: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
+
 export interface TrainerOptions {
   /** Explicit train pair indices (an imported run's split) instead of the seeded split. */
   trainIndices?: ArrayLike<number>;
@@ -63,6 +72,10 @@ export class Trainer {
   /** `[P²]` 1 on train pairs, 0 on test pairs. */
   private readonly trainMask: tf.Tensor1D;
   private lastLoss: tf.Scalar | null = null;
+  private good: tf.Tensor[] | null = null;
+  private goodT = 0;
+  private pendingGood: tf.Tensor[] | null = null;
+  private pendingGoodT = 0;
 
   constructor(config: TrainConfig, opts: TrainerOptions = {}) {
     this.config = { ...config };
@@ -253,6 +266,104 @@ export class Trainer {
     this.optimizer.loadState(state);
   }
 
+  /** Weights and Adam moments in one read, to save the run or move it to another backend. */
+  async readState(): Promise<TrainerState> {
+    const names = [...this.params.keys()];
+    const flat = (ts: tf.Tensor[]) => tf.concat(ts.map((t) => tf.reshape(t, [-1])));
+    const all = tf.tidy(() =>
+      tf.concat([flat(names.map((n) => this.params.get(n)!)), flat(names.map((n) => this.optimizer.m.get(n)!)), flat(names.map((n) => this.optimizer.v.get(n)!))]),
+    );
+    const t = this.optimizer.t;
+    const values = (await all.data()) as Float32Array;
+    all.dispose();
+    const n = this.flatWeightsLength;
+    return { t, weights: values.slice(0, n), m: values.slice(n, 2 * n), v: values.slice(2 * n, 3 * n) };
+  }
+
+  /** Continues from a saved state (weights, moments and update count). */
+  loadState(state: TrainerState): void {
+    const n = this.flatWeightsLength;
+    if (state.weights.length !== n || state.m.length !== n || state.v.length !== n) {
+      throw new Error(`the saved state has ${state.weights.length} values, the model has ${n}`);
+    }
+    let o = 0;
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        const slice = (a: Float32Array) => tf.tensor(a.subarray(o, o + p.size), p.shape);
+        p.assign(slice(state.weights));
+        this.optimizer.m.get(name)!.assign(slice(state.m));
+        this.optimizer.v.get(name)!.assign(slice(state.v));
+        o += p.size;
+      }
+    });
+    this.optimizer.t = state.t;
+    this.grokfast?.dispose();
+    this.grokfast = this.config.grokfastLambda > 0 ? new GrokfastEma(this.config.grokfastAlpha, this.config.grokfastLambda) : null;
+  }
+
+  /** Test hook: makes the weights NaN, as a diverged run would. */
+  poison(): void {
+    tf.tidy(() => {
+      for (const p of this.params.values()) p.assign(tf.fill(p.shape, NaN));
+    });
+  }
+
+  /** Starts counting updates at `t` (continuing from a snapshot without its Adam moments). */
+  setEpoch(t: number): void {
+    this.optimizer.t = t;
+  }
+
+  /**
+   * Copies the weights and moments on the device (no read): a candidate to roll back to, confirmed
+   * by `confirmGood` once its metrics came back finite (§ fault handling: NaN keeps the last good).
+   */
+  markCandidate(): void {
+    this.pendingGood?.forEach((t) => t.dispose());
+    this.pendingGood = this.copyState();
+    this.pendingGoodT = this.optimizer.t;
+  }
+
+  confirmGood(): void {
+    if (!this.pendingGood) return;
+    this.good?.forEach((t) => t.dispose());
+    this.good = this.pendingGood;
+    this.goodT = this.pendingGoodT;
+    this.pendingGood = null;
+  }
+
+  /** Rolls back to the last confirmed state; returns its epoch, or null if there is none. */
+  restoreGood(): number | null {
+    if (!this.good) return null;
+    const names = [...this.params.keys()];
+    const k = names.length;
+    tf.tidy(() => {
+      names.forEach((name, i) => {
+        this.params.get(name)!.assign(this.good![i]);
+        this.optimizer.m.get(name)!.assign(this.good![k + i]);
+        this.optimizer.v.get(name)!.assign(this.good![2 * k + i]);
+      });
+    });
+    this.optimizer.t = this.goodT;
+    this.grokfast?.dispose();
+    this.grokfast = this.config.grokfastLambda > 0 ? new GrokfastEma(this.config.grokfastAlpha, this.config.grokfastLambda) : null;
+    this.lastLoss?.dispose();
+    this.lastLoss = null;
+    return this.goodT;
+  }
+
+  /**
+   * Zero-copy: tfjs never changes a tensor's data in place (assign swaps the variable's data), so a
+   * clone keeps the values of this moment alive.
+   */
+  private copyState(): tf.Tensor[] {
+    const names = [...this.params.keys()];
+    return [
+      ...names.map((n) => tf.clone(this.params.get(n)!)),
+      ...names.map((n) => tf.clone(this.optimizer.m.get(n)!)),
+      ...names.map((n) => tf.clone(this.optimizer.v.get(n)!)),
+    ];
+  }
+
   get numTrain(): number {
     return this.dataset.train.length;
   }
@@ -270,6 +381,10 @@ export class Trainer {
     this.trainMask.dispose();
     this.lastLoss?.dispose();
     this.lastLoss = null;
+    this.good?.forEach((t) => t.dispose());
+    this.pendingGood?.forEach((t) => t.dispose());
+    this.good = null;
+    this.pendingGood = null;
   }
 }
 

@@ -4,31 +4,9 @@
  * `historyVersion` number, views subscribe to it and read the columns they draw, so a 40k-epoch
  * run costs no per-checkpoint React state copies.
  */
-import type { Checkpoint, RecomputedRow } from '../worker/protocol.ts';
+import { HISTORY_COLUMNS, HISTORY_MATRICES, type Checkpoint, type HistoryColumn, type HistoryMatrix, type RecomputedRow } from '../worker/protocol.ts';
 
-export const HISTORY_COLUMNS = [
-  'epoch',
-  'trainLoss',
-  'testLoss',
-  'trainAcc',
-  'testAcc',
-  'sumSquaredWeights',
-  'lr',
-  'weightDecay',
-  'restrictedLoss',
-  'restrictedAcc',
-  'excludedLoss',
-  'giniWE',
-  'giniWL',
-  'logitFVE',
-  'keyFreqsVersion',
-  'neuronsWellExplained',
-] as const satisfies readonly (keyof Checkpoint)[];
-
-export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
-
-export const HISTORY_MATRICES = ['normsWE', 'normsWL', 'cosCoefficients'] as const satisfies readonly (keyof Checkpoint)[];
-export type HistoryMatrix = (typeof HISTORY_MATRICES)[number];
+export { HISTORY_COLUMNS, HISTORY_MATRICES, type HistoryColumn, type HistoryMatrix };
 
 export class History {
   length = 0;

@@ -4,6 +4,7 @@
  * that is added but not handled does not compile.
  */
 import type { TrainConfig } from '../config/schema.ts';
+import type { TrainerState } from '../model/trainer.ts';
 
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -57,6 +58,32 @@ export interface Checkpoint {
   neuronsWellExplained: number;
 }
 
+/** The scalar fields of a checkpoint, as the columns of a run's history. */
+export const HISTORY_COLUMNS = [
+  'epoch',
+  'trainLoss',
+  'testLoss',
+  'trainAcc',
+  'testAcc',
+  'sumSquaredWeights',
+  'lr',
+  'weightDecay',
+  'restrictedLoss',
+  'restrictedAcc',
+  'excludedLoss',
+  'giniWE',
+  'giniWL',
+  'logitFVE',
+  'keyFreqsVersion',
+  'neuronsWellExplained',
+] as const satisfies readonly (keyof Checkpoint)[];
+
+export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
+
+/** The per-frequency fields of a checkpoint. */
+export const HISTORY_MATRICES = ['normsWE', 'normsWL', 'cosCoefficients'] as const satisfies readonly (keyof Checkpoint)[];
+export type HistoryMatrix = (typeof HISTORY_MATRICES)[number];
+
 /** Restricted/excluded loss of a past checkpoint, recomputed with a new K (§5.6). */
 export interface RecomputedRow {
   epoch: number;
@@ -98,9 +125,39 @@ export interface HeavyResult {
 
 export type RunStatus = 'starting' | 'idle' | 'running' | 'paused' | 'done' | 'error';
 
+/** A saved or imported run, for the worker to continue or show. */
+export interface LoadableRun {
+  config: TrainConfig;
+  trainIndices: Int32Array;
+  keyFreqs: KeyFreqsState | null;
+  snapshots: { epoch: number; weights: Float32Array }[];
+  /** Exact weights and Adam moments of the last epoch; without them the run continues from its
+   * last snapshot with fresh moments. */
+  resume: TrainerState | null;
+}
+
+/** What the page saves of the worker's side of a run. */
+export interface ExportedState {
+  epoch: number;
+  config: TrainConfig;
+  trainIndices: Int32Array;
+  keyFreqs: KeyFreqsState | null;
+  /** Snapshots newer than the request's `snapshotsAfter`. */
+  snapshots: { epoch: number; weights: Float32Array }[];
+  /** Epochs of every snapshot the worker still keeps (older ones were thinned). */
+  snapshotEpochs: number[];
+  resume: TrainerState;
+}
+
+/** Faults the page reacts to beyond showing the message. */
+export type FaultKind = 'nan' | 'device-lost' | 'gpu-error' | 'out-of-memory';
+
 export type Command =
-  /** Pick the backend and build the run. Sent once when the worker starts. */
-  | { type: 'init'; config: TrainConfig; backend: BackendName | null; keyFreqs?: number[] | null }
+  /**
+   * Pick the backend (the requested one first, never an excluded one) and build the run — or load
+   * `run`. Sent once when the worker starts.
+   */
+  | { type: 'init'; config: TrainConfig; backend: BackendName | null; keyFreqs?: number[] | null; exclude?: BackendName[]; run?: LoadableRun }
   /** Train until `epochs` (from idle or paused). */
   | { type: 'start' }
   | { type: 'pause' }
@@ -114,10 +171,27 @@ export type Command =
   /** Pin the key frequencies (null: back to the default rule); past checkpoints are re-measured. */
   | { type: 'setKeyFreqs'; keyFreqs: number[] | null }
   /** Compute the heavy measures of the snapshot nearest to `epoch`. */
-  | { type: 'inspect'; epoch: number };
+  | { type: 'inspect'; epoch: number }
+  /** Replace the run by a saved or imported one. */
+  | { type: 'load'; run: LoadableRun }
+  /** Send the run's state (to save it): weights, moments, and snapshots after `snapshotsAfter`. */
+  | { type: 'exportState'; requestId: number; snapshotsAfter: number }
+  /** Fault injection for tests: an uncaught error, NaN weights, or a destroyed GPU device. */
+  | { type: 'debug'; action: 'crash' | 'poison' | 'lose-device' };
 
 export type WorkerEvent =
-  | { type: 'ready'; runId: number; backend: BackendInfo; numParams: number; nTrain: number; nTest: number; config: TrainConfig }
+  | {
+      type: 'ready';
+      runId: number;
+      backend: BackendInfo;
+      numParams: number;
+      nTrain: number;
+      nTest: number;
+      config: TrainConfig;
+      /** The epoch a loaded run continues from, or null for a new run. */
+      loadedAt: number | null;
+    }
+  | { type: 'state'; runId: number; requestId: number; state: ExportedState }
   | { type: 'status'; runId: number; status: RunStatus; epoch: number }
   | { type: 'checkpoint'; runId: number; checkpoint: Checkpoint }
   | {
@@ -134,4 +208,4 @@ export type WorkerEvent =
   | { type: 'recomputed'; runId: number; version: number; rows: RecomputedRow[]; remaining: number }
   | { type: 'heavy'; runId: number; result: HeavyResult; latest: boolean }
   | { type: 'snapshots'; runId: number; epochs: number[] }
-  | { type: 'error'; runId: number; message: string; fatal: boolean };
+  | { type: 'error'; runId: number; message: string; fatal: boolean; fault?: FaultKind };

@@ -64,6 +64,14 @@ export class RunAnalysis {
     return { ...this.state, active: [...this.state.active], live: [...this.state.live] };
   }
 
+  /** Restores the K state of a loaded run (its curves were measured with it). */
+  restoreKeyFreqs(state: KeyFreqsState): void {
+    this.state = { ...state, active: [...state.active], live: [...state.live] };
+    this.candidate = [...state.live];
+    this.candidateCount = 0;
+    this.recomputeQueue = [];
+  }
+
   get pendingRecomputes(): number {
     return this.recomputeQueue.length;
   }

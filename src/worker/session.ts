@@ -12,8 +12,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkKeyFreqs } from '../analysis/keyfreqs.ts';
 import { configsEqual, type TrainConfig } from '../config/schema.ts';
-import { toEvalMetrics, type Trainer } from '../model/trainer.ts';
-import type { BackendInfo, Checkpoint, Command, LiveSettings, RunStatus, WorkerEvent } from './protocol.ts';
+import { toEvalMetrics, type Trainer, type TrainerOptions } from '../model/trainer.ts';
+import type { BackendInfo, Checkpoint, Command, LiveSettings, LoadableRun, RunStatus, WorkerEvent } from './protocol.ts';
+import { unflattenWeights } from '../model/params.ts';
 import { RunAnalysis, type CheckpointOutcome, type Prepared } from './run-analysis.ts';
 
 /** Target time between progress events (and so the length of a block of updates). */
@@ -35,7 +36,7 @@ export const MAX_BLOCK = 1000;
 
 export interface SessionOptions {
   /** Builds a trainer for a configuration on the active backend (may throw, e.g. out of memory). */
-  createTrainer: (config: TrainConfig) => Trainer;
+  createTrainer: (config: TrainConfig, init?: TrainerOptions) => Trainer;
   post: (event: WorkerEvent) => void;
   /** Describes the active backend for the 'ready' event. */
   backendInfo: () => BackendInfo;
@@ -86,6 +87,8 @@ export class TrainingSession {
   private epochsPerSec = 0;
   private lastBlockEnd = 0;
   private inspectRequests: number[] = [];
+  /** After a NaN rolled the run back to this epoch, blocks read later than it are discarded. */
+  private rolledBackTo: number | null = null;
   private readonly withAnalysis: boolean;
   private readonly now: () => number;
   private readonly yieldToEvents: () => Promise<void>;
@@ -128,10 +131,48 @@ export class TrainingSession {
   private async dispatch(cmd: Command): Promise<void> {
     switch (cmd.type) {
       case 'init':
+        if (cmd.run) {
+          await this.build(cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
+          return;
+        }
+        await this.build(cmd.config, cmd.keyFreqs ?? null);
+        return;
       case 'reset':
         await this.stopLoop();
         await this.backgroundDone;
         await this.build(cmd.config, cmd.keyFreqs ?? null);
+        return;
+      case 'load':
+        await this.stopLoop();
+        await this.backgroundDone;
+        await this.build(cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
+        return;
+      case 'exportState': {
+        const trainer = this.trainer;
+        if (!trainer) return;
+        const runId = this.runId;
+        const resume = await trainer.readState();
+        if (this.runId !== runId) return;
+        const snaps = this.analysis?.snapshots.all() ?? [];
+        this.opts.post({
+          type: 'state',
+          runId,
+          requestId: cmd.requestId,
+          state: {
+            epoch: resume.t,
+            config: { ...trainer.config },
+            trainIndices: trainer.dataset.train,
+            keyFreqs: this.analysis?.keyFreqs ?? null,
+            snapshots: snaps.filter((x) => x.epoch > cmd.snapshotsAfter).map((x) => ({ epoch: x.epoch, weights: x.weights.slice() })),
+            snapshotEpochs: snaps.map((x) => x.epoch),
+            resume,
+          },
+        });
+        return;
+      }
+      case 'debug':
+        if (cmd.action === 'poison') this.trainer?.poison();
+        // 'crash' and 'lose-device' concern the worker itself, not the run (train.worker.ts).
         return;
       case 'start':
       case 'resume':
@@ -188,7 +229,7 @@ export class TrainingSession {
     }
   }
 
-  private async build(config: TrainConfig, keyFreqs: number[] | null): Promise<void> {
+  private async build(config: TrainConfig, keyFreqs: number[] | null, loaded?: LoadableRun): Promise<void> {
     this.analysis?.dispose();
     this.analysis = null;
     const previous = this.trainer;
@@ -196,8 +237,11 @@ export class TrainingSession {
     previous?.dispose();
     this.runId += 1;
     this.setStatus('starting');
-    const trainer = this.opts.createTrainer(config);
+    const last = loaded?.snapshots.at(-1);
+    const trainer = this.opts.createTrainer(config, loaded ? { trainIndices: loaded.trainIndices, weights: loaded.resume ? undefined : last ? unflattenWeights(config, last.weights) : undefined } : {});
     this.trainer = trainer;
+    if (loaded?.resume) trainer.loadState(loaded.resume);
+    else if (last) trainer.setEpoch(last.epoch);
     if (keyFreqs) {
       const problem = checkKeyFreqs(keyFreqs, config.p);
       if (problem) {
@@ -206,6 +250,11 @@ export class TrainingSession {
       }
     }
     this.analysis = this.withAnalysis ? new RunAnalysis(trainer, { pinnedKeyFreqs: keyFreqs, snapshotBudgetBytes: this.opts.snapshotBudgetBytes }) : null;
+    if (this.analysis && loaded) {
+      this.analysis.snapshots.restore(loaded.snapshots.filter((x) => x.epoch <= trainer.epoch));
+      if (loaded.keyFreqs) this.analysis.restoreKeyFreqs(loaded.keyFreqs);
+    }
+    this.rolledBackTo = null;
     this.stepsPerBlock = 1;
     this.msPerEpoch = NaN;
     this.checkpointMs = NaN;
@@ -223,13 +272,17 @@ export class TrainingSession {
       nTrain: trainer.dataset.train.length,
       nTest: trainer.dataset.test.length,
       config: { ...trainer.config },
+      loadedAt: loaded ? trainer.epoch : null,
     });
     if (this.analysis) this.postKeyFreqs();
-    // Epoch 0, before any update (this first read also compiles the GPU kernels).
+    if (loaded) this.postSnapshots();
+    // Epoch 0 (or the loaded epoch), before any update; this first read also compiles the GPU kernels.
+    trainer.markCandidate();
     const first = this.prepareCheckpoint(true);
     const values = (await first.tensor.data()) as Float32Array;
     first.tensor.dispose();
     this.lastHeavyAt = this.now();
+    if (values.slice(0, 5).every(Number.isFinite)) trainer.confirmGood();
     this.emitCheckpoint(first.finish(values), true);
     await this.calibrate();
     this.nextCheckpoint = trainer.epoch + this.checkpointEvery;
@@ -327,6 +380,7 @@ export class TrainingSession {
       for (let i = 0; i < updates; i++) trainer.trainStep();
       const endEpoch = trainer.epoch;
       const due = endEpoch >= this.nextCheckpoint || endEpoch >= this.stopAt;
+      if (due) trainer.markCandidate();
       const heavy = due && this.heavyDue();
       if (heavy) this.lastHeavyAt = this.now();
       const block: PendingBlock = {
@@ -350,6 +404,15 @@ export class TrainingSession {
   private async afterLoop(runId: number): Promise<void> {
     if (this.runId !== runId || !this.trainer) return;
     const trainer = this.trainer;
+    if (this.rolledBackTo !== null) {
+      // Show the restored state: a checkpoint at the good epoch replaces the poisoned ones.
+      this.rolledBackTo = null;
+      const again = this.prepareCheckpoint(false);
+      const values = (await again.tensor.data()) as Float32Array;
+      again.tensor.dispose();
+      if (this.runId !== runId) return;
+      this.emitCheckpoint(again.finish(values), false);
+    }
     if (this.status === 'running' || trainer.epoch >= this.stopAt) {
       const finished = trainer.epoch >= trainer.config.epochs && !this.stopIsStep;
       this.setStatus(finished ? 'done' : 'paused');
@@ -420,11 +483,18 @@ export class TrainingSession {
     block.loss?.dispose();
     block.checkpoint?.tensor.dispose();
     if (this.runId !== runId || !this.trainer) return;
+    // Blocks queued after a rollback trained on poisoned weights: drop them.
+    if (this.rolledBackTo !== null && block.endEpoch > this.rolledBackTo) return;
     const end = this.now();
     const elapsed = Math.max(end - this.lastBlockEnd, 1e-3);
     this.lastBlockEnd = end;
     this.adapt(block, elapsed);
     const loss = lossValues ? lossValues[0] : NaN;
+    const metricsFinite = !checkpointValues || Array.from(checkpointValues.subarray(0, 5)).every(Number.isFinite);
+    if ((lossValues && !Number.isFinite(loss)) || !metricsFinite) {
+      this.rollBack(block.endEpoch, lossValues && !Number.isFinite(loss) ? loss : NaN);
+      return;
+    }
     this.opts.post({
       type: 'progress',
       runId,
@@ -434,17 +504,29 @@ export class TrainingSession {
       checkpointEvery: this.checkpointEvery,
     });
     if (block.checkpoint && checkpointValues) {
+      this.trainer.confirmGood();
       this.emitCheckpoint(block.checkpoint.finish(checkpointValues as Float32Array), true);
     }
-    if (lossValues && !Number.isFinite(loss)) {
-      this.opts.post({
-        type: 'error',
-        runId,
-        message: `The training loss became ${loss} at epoch ${block.endEpoch}; training is paused. Lower the learning rate or reset.`,
-        fatal: false,
-      });
-      if (this.status === 'running') this.setStatus('paused');
+  }
+
+  /** NaN or Infinity appeared: pause, and go back to the last checkpoint whose metrics were finite. */
+  private rollBack(epoch: number, loss: number): void {
+    const trainer = this.trainer!;
+    const restored = trainer.restoreGood();
+    if (this.status === 'running') this.setStatus('paused');
+    if (restored === null) {
+      this.opts.post({ type: 'error', runId: this.runId, fault: 'nan', fatal: false, message: `The training loss became ${loss} at epoch ${epoch} and there is no earlier good state; reset the run, with a lower learning rate.` });
+      return;
     }
+    this.rolledBackTo = restored;
+    this.analysis?.snapshots.truncateAfter(restored);
+    this.opts.post({
+      type: 'error',
+      runId: this.runId,
+      fault: 'nan',
+      fatal: false,
+      message: `The training loss became ${loss} at epoch ${epoch}. Training is paused and the run is back at epoch ${restored}, its last good checkpoint (weights and Adam moments). Lower the learning rate before resuming.`,
+    });
   }
 
   /** Updates the speed estimate, the block length and the checkpoint interval. */

@@ -87,6 +87,17 @@ export class SnapshotStore {
     return this.snapshots;
   }
 
+  /** Drops the snapshots after `epoch` (a rolled-back run). */
+  truncateAfter(epoch: number): void {
+    this.snapshots = this.snapshots.filter((s) => s.epoch <= epoch);
+  }
+
+  /** Replaces the store's content (a run loaded from a save or a file). */
+  restore(snapshots: readonly Snapshot[]): void {
+    this.snapshots = [...snapshots].sort((a, b) => a.epoch - b.epoch);
+    while (this.snapshots.length > this.capacity) this.thin();
+  }
+
   clear(): void {
     this.snapshots = [];
   }

@@ -34,21 +34,35 @@ function watchWebGpuDevice(): void {
     void session?.handle({ type: 'pause' });
   });
   void device.lost?.then((info) => {
-    post({ type: 'error', runId: -1, message: `The GPU device was lost (${info.reason || 'unknown reason'}: ${info.message}). Reload the page to continue.`, fatal: true });
+    // The weights on the GPU are gone; the page restarts the worker on the next backend and
+    // continues from the last save.
+    post({ type: 'error', runId: -1, fault: 'device-lost', fatal: true, message: `The GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''}).` });
   });
+}
+
+/** Fault injection for the tests (reachable only through the 'debug' command). */
+function debug(action: 'crash' | 'poison' | 'lose-device'): void {
+  if (action === 'crash') {
+    setTimeout(() => {
+      throw new Error('deliberate crash (debug command)');
+    });
+  } else if (action === 'lose-device') {
+    (tf.backend() as unknown as { device?: { destroy(): void } }).device?.destroy();
+  }
 }
 
 async function handle(cmd: Command): Promise<void> {
   if (cmd.type === 'init' && !session) {
-    backend = await selectBackend(cmd.backend, browserLoaders);
+    backend = await selectBackend(cmd.backend, browserLoaders, cmd.exclude ?? []);
     if (backend.name === 'webgpu') watchWebGpuDevice();
     session = new TrainingSession({
-      createTrainer: (config) => new Trainer(config),
+      createTrainer: (config, init) => new Trainer(config, init),
       post,
       backendInfo: () => backend!,
     });
   }
   if (!session) throw new Error(`the worker got '${cmd.type}' before 'init'`);
+  if (cmd.type === 'debug') debug(cmd.action);
   await session.handle(cmd);
 }
 

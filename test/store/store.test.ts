@@ -61,7 +61,7 @@ describe('store', () => {
   it('takes worker events: ready resets the history, checkpoints bump the version', () => {
     const store = createAppStore();
     const s = () => store.getState();
-    s().receive({ type: 'ready', runId: 1, backend: { name: 'wasm', adapter: 'x', requested: null, skipped: [] }, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG });
+    s().receive({ type: 'ready', runId: 1, backend: { name: 'wasm', adapter: 'x', requested: null, skipped: [] }, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG, loadedAt: null });
     s().receive({ type: 'checkpoint', runId: 1, checkpoint: ckpt(0) });
     s().receive({ type: 'checkpoint', runId: 1, checkpoint: ckpt(5) });
     expect(s().history.length).toBe(2);
@@ -69,7 +69,7 @@ describe('store', () => {
     // An event from an older run is ignored.
     s().receive({ type: 'checkpoint', runId: 0, checkpoint: ckpt(9) });
     expect(s().historyVersion).toBe(v);
-    s().receive({ type: 'ready', runId: 2, backend: { name: 'wasm', adapter: 'x', requested: null, skipped: [] }, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG });
+    s().receive({ type: 'ready', runId: 2, backend: { name: 'wasm', adapter: 'x', requested: null, skipped: [] }, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG, loadedAt: null });
     expect(s().history.length).toBe(0);
     s().receive({ type: 'error', runId: 2, message: 'boom', fatal: false });
     expect(s().notices.map((n) => n.text)).toEqual(['boom']);

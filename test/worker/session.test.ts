@@ -8,7 +8,7 @@ import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
 function makeSession(opts: { every?: number; createTrainer?: (c: TrainConfig) => Trainer } = {}) {
   const events: WorkerEvent[] = [];
   const session = new TrainingSession({
-    createTrainer: opts.createTrainer ?? ((c) => new Trainer(c)),
+    createTrainer: opts.createTrainer ?? ((c, init) => new Trainer(c, init)),
     post: (e) => events.push(e),
     backendInfo: () => ({ name: 'wasm', adapter: 'test', requested: null, skipped: [] }),
     checkpointEvery: opts.every,
@@ -145,9 +145,67 @@ describe('TrainingSession', () => {
     await session.handle({ type: 'init', config: c, backend: null });
     await session.handle({ type: 'start' });
     await session.idle();
-    expect(of('error')[0].message).toMatch(/loss became NaN at epoch 1; training is paused/);
+    expect(of('error')[0].message).toMatch(/loss became NaN at epoch 1 and there is no earlier good state/);
+    expect(of('error')[0].fault).toBe('nan');
     expect(statuses().at(-1)).toBe('paused');
     session.dispose();
+  });
+
+  it('rolls back to the last good checkpoint when training diverges, and can go on', async () => {
+    const { session, of, statuses, checkpoints } = makeSession({ every: 10 });
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 1000 }), backend: null });
+    await session.handle({ type: 'step', epochs: 20 });
+    await session.idle();
+    const good = checkpoints().at(-1)!;
+    expect(good.epoch).toBe(20);
+    await session.handle({ type: 'debug', action: 'poison' });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    const err = of('error').at(-1)!;
+    expect(err.fault).toBe('nan');
+    expect(err.message).toMatch(/the run is back at epoch 20, its last good checkpoint/);
+    expect(statuses().at(-1)).toBe('paused');
+    expect(session.currentTrainer!.epoch).toBe(20);
+    // The checkpoint after the rollback shows the restored weights: the same metrics as before.
+    const restored = checkpoints().at(-1)!;
+    expect(restored.epoch).toBe(20);
+    expect(restored.trainLoss).toBeCloseTo(good.trainLoss, 6);
+    await session.handle({ type: 'step', epochs: 10 });
+    await session.idle();
+    expect(checkpoints().at(-1)).toMatchObject({ epoch: 30 });
+    expect(Number.isFinite(checkpoints().at(-1)!.trainLoss)).toBe(true);
+    session.dispose();
+  });
+
+  it('exports its state and continues exactly from it after a load', async () => {
+    const a = makeSession({ every: 10 });
+    await a.session.handle({ type: 'init', config: tinyConfig({ epochs: 1000 }), backend: null });
+    await a.session.handle({ type: 'step', epochs: 20 });
+    await a.session.idle();
+    await a.session.handle({ type: 'exportState', requestId: 7, snapshotsAfter: -1 });
+    const { state } = a.of('state')[0];
+    expect(state.epoch).toBe(20);
+    expect(state.snapshots.map((x) => x.epoch)).toEqual([0, 10, 20]);
+    await a.session.handle({ type: 'step', epochs: 10 });
+    await a.session.idle();
+    const continued = a.checkpoints().at(-1)!;
+    const b = makeSession({ every: 10 });
+    await b.session.handle({
+      type: 'init',
+      config: state.config,
+      backend: null,
+      run: { config: state.config, trainIndices: state.trainIndices, keyFreqs: state.keyFreqs, snapshots: state.snapshots, resume: state.resume },
+    });
+    expect(b.of('ready')[0].loadedAt).toBe(20);
+    await b.session.handle({ type: 'step', epochs: 10 });
+    await b.session.idle();
+    const resumed = b.checkpoints().at(-1)!;
+    expect(resumed.epoch).toBe(30);
+    // Same weights and Adam moments: the same curve.
+    expect(resumed.trainLoss).toBe(continued.trainLoss);
+    expect(resumed.testLoss).toBe(continued.testLoss);
+    a.session.dispose();
+    b.session.dispose();
   });
 
   it('reports a trainer that cannot be built as a fatal error', async () => {

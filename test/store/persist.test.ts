@@ -1,0 +1,107 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { numParams } from '../../src/model/params.ts';
+import { RunStore, newRunKey } from '../../src/store/persist.ts';
+import type { RunData } from '../../src/worker/run-file.ts';
+import type { Checkpoint } from '../../src/worker/protocol.ts';
+import { tinyConfig } from '../helpers.ts';
+
+const config = tinyConfig();
+const n = numParams(config);
+
+function checkpoint(epoch: number): Checkpoint {
+  return {
+    epoch,
+    trainLoss: 1 / (epoch + 1),
+    testLoss: 2,
+    trainAcc: 0.5,
+    testAcc: 0.1,
+    sumSquaredWeights: 3,
+    lr: 1e-3,
+    weightDecay: 1,
+    restrictedLoss: 2,
+    restrictedAcc: 0.2,
+    excludedLoss: 3,
+    giniWE: 0.1,
+    giniWL: 0.2,
+    logitFVE: 0.3,
+    keyFreqsVersion: 1,
+    normsWE: [1, 2, 3, 4],
+    normsWL: [1, 2, 3, epoch],
+    cosCoefficients: [1, 2, 3],
+    excludedLossPerFreq: [4],
+    neuronsWellExplained: NaN,
+  };
+}
+
+function run(epochs: number[]): RunData {
+  return {
+    name: 'test run',
+    config,
+    trainIndices: Int32Array.from({ length: 24 }, (_, i) => i * 2),
+    keyFreqs: { version: 1, active: [2], live: [2], pinned: false },
+    history: epochs.map(checkpoint),
+    snapshots: [],
+    resume: { t: epochs.at(-1)!, weights: new Float32Array(n).fill(0.5), m: new Float32Array(n).fill(0.1), v: new Float32Array(n).fill(0.2) },
+    backend: { name: 'wasm', adapter: 'test' },
+    createdAt: '2026-11-24T00:00:00Z',
+  };
+}
+
+const snap = (epoch: number) => ({ epoch, weights: new Float32Array(n).fill(epoch) });
+
+describe('saved runs (IndexedDB)', () => {
+  it('saves incrementally and loads back the same run', async () => {
+    const store = await RunStore.open(new IDBFactory());
+    const key = newRunKey();
+    await store.save({ key, name: 'first', finished: false, run: run([0, 10]), newSnapshots: [snap(0), snap(10)], keepSnapshotEpochs: [0, 10] });
+    await store.save({ key, name: 'first', finished: false, run: run([0, 10, 20]), newSnapshots: [snap(20)], keepSnapshotEpochs: [0, 20] });
+    const [meta] = await store.list();
+    expect(meta).toMatchObject({ key, name: 'first', epoch: 20, snapshotEpochs: [0, 20], finished: false });
+    expect(meta.bytes).toBeGreaterThan(2 * 4 * n);
+    const back = await store.load(key);
+    expect(back.history.map((c) => c.epoch)).toEqual([0, 10, 20]);
+    expect(back.history[2].normsWL).toEqual([1, 2, 3, 20]);
+    expect(back.snapshots.map((s) => s.epoch)).toEqual([0, 20]);
+    expect(back.snapshots[1].weights[0]).toBe(20);
+    expect(back.resume!.t).toBe(20);
+    expect(Array.from(back.resume!.m.slice(0, 2))).toEqual([Math.fround(0.1), Math.fround(0.1)]);
+    expect(back.keyFreqs).toEqual({ version: 1, active: [2], live: [2], pinned: false });
+    store.close();
+  });
+
+  it('lists, renames and deletes runs', async () => {
+    const store = await RunStore.open(new IDBFactory());
+    await store.save({ key: 'a', name: 'A', finished: true, run: run([0]), newSnapshots: [snap(0)], keepSnapshotEpochs: [0] });
+    await new Promise((r) => setTimeout(r, 5));
+    await store.save({ key: 'b', name: 'B', finished: false, run: run([0]), newSnapshots: [], keepSnapshotEpochs: [] });
+    expect((await store.list()).map((r) => r.key)).toEqual(['b', 'a']);
+    await store.rename('a', 'renamed');
+    expect((await store.list()).find((r) => r.key === 'a')!.name).toBe('renamed');
+    await store.delete('a');
+    expect((await store.list()).map((r) => r.key)).toEqual(['b']);
+    await expect(store.load('a')).rejects.toThrow(/no longer exists/);
+    store.close();
+  });
+
+  it('thins the oldest run’s snapshots first, never its latest, to fit the budget', async () => {
+    const store = await RunStore.open(new IDBFactory());
+    const epochs = [0, 10, 20, 30, 40, 50, 60, 70];
+    await store.save({ key: 'old', name: 'old', finished: true, run: run([0, 70]), newSnapshots: epochs.map(snap), keepSnapshotEpochs: epochs });
+    await new Promise((r) => setTimeout(r, 5));
+    await store.save({ key: 'new', name: 'new', finished: false, run: run([0, 70]), newSnapshots: epochs.map(snap), keepSnapshotEpochs: epochs });
+    const total = await store.usage();
+    const freed = await store.enforceBudget(total - 3 * 4 * n);
+    expect(freed).toBeGreaterThanOrEqual(3 * 4 * n);
+    const runs = await store.list();
+    const old = runs.find((r) => r.key === 'old')!;
+    const fresh = runs.find((r) => r.key === 'new')!;
+    expect(old.snapshotEpochs.length).toBeLessThan(epochs.length);
+    expect(old.snapshotEpochs.at(-1)).toBe(70);
+    expect(fresh.snapshotEpochs).toEqual(epochs);
+    const loaded = await store.load('old');
+    expect(loaded.snapshots.map((s) => s.epoch)).toEqual(old.snapshotEpochs);
+    expect(loaded.resume).not.toBeNull();
+    store.close();
+  });
+});
