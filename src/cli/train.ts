@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CONFIG_KEYS, FIELDS, checkConsistency, type TrainConfig } from '../config/schema.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
+import { CPU_LIMITS } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { Checkpoint } from '../worker/protocol.ts';
 import { encodeRun, pickRecordedSnapshots } from '../worker/run-file.ts';
@@ -84,6 +85,7 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
       }
     },
     backendInfo: () => backend,
+    limits: () => (backend.name === 'wasm' || backend.name === 'cpu' ? CPU_LIMITS[backend.name] : null),
     checkpointEvery: every,
     // Keep a snapshot of (almost) every checkpoint, so a change of K re-measures them all.
     snapshotBudgetBytes: CLI_SNAPSHOT_BUDGET_BYTES,

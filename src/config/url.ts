@@ -28,11 +28,13 @@ export interface UrlState {
 }
 
 export interface DecodedUrl extends UrlState {
+  /** ?run=reference: a recorded run to open instead of training (handled by the page). */
+  run: string | null;
   issues: ConfigIssue[];
 }
 
 /** Keys that are not config fields. */
-export const EXTRA_KEYS = ['preset', 'backend', 'k'] as const;
+export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run'] as const;
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -116,7 +118,10 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
     if (problem) issues.push({ key: 'k', message: `key frequencies ${problem}`, fallback: 'the default rule' });
     else keyFreqs = ks;
   }
-  return { config, preset, backend, keyFreqs, issues };
+  const runRaw = params.get('run');
+  const run = runRaw !== null && /^[\w-]{1,40}$/.test(runRaw) ? runRaw : null;
+  if (runRaw !== null && run === null) issues.push({ key: 'run', message: `"${quote(runRaw)}" is not a run name`, fallback: 'a new run' });
+  return { config, preset, backend, keyFreqs, run, issues };
 }
 
 /** The query string (without '?') that decodes back to exactly this state. */

@@ -185,6 +185,11 @@ export function readFloats(t: RawTensor): Float32Array {
   }
 }
 
+/** A tensor's values as float64 (exact for F64; F32/F16/BF16 widened). */
+export function readDoubles(t: RawTensor): Float64Array {
+  return t.dtype === 'F64' ? new Float64Array(aligned(t.bytes)) : Float64Array.from(readFloats(t));
+}
+
 /** A tensor's values as integers (from I64, I32, I16, I8 or U8); I64 beyond 2^53 fails. */
 export function readInts(t: RawTensor): number[] {
   const buf = aligned(t.bytes);

@@ -8,7 +8,8 @@ import { subscribeWithSelector } from 'zustand/middleware';
 import { presetConfig, type PresetName } from '../config/presets.ts';
 import { CONFIG_KEYS, FIELDS, type ConfigIssue, type TrainConfig } from '../config/schema.ts';
 import type { DecodedUrl } from '../config/url.ts';
-import type { BackendInfo, BackendName, HeavyResult, KeyFreqsState, LiveSettings, RunStatus, WorkerEvent } from '../worker/protocol.ts';
+import type { BackendInfo, BackendName, Checkpoint, HeavyResult, KeyFreqsState, LiveSettings, RunStatus, WorkerEvent } from '../worker/protocol.ts';
+import type { SavedRunMeta } from './persist.ts';
 import { History } from './history.ts';
 
 export interface Notice {
@@ -37,6 +38,8 @@ export interface AppState {
   applied: TrainConfig | null;
   backend: BackendInfo | null;
   run: RunInfo | null;
+  /** Counts 'ready' events: a new, reset, loaded or restarted run. */
+  readyCount: number;
   status: RunStatus;
   epoch: number;
   epochsPerSec: number;
@@ -58,6 +61,18 @@ export interface AppState {
   /** Epoch of the newest heavy analysis of the live weights. */
   latestHeavyEpoch: number | null;
   notices: Notice[];
+  /** History of a run being loaded, shown once the worker has loaded it. */
+  pendingHistory: Checkpoint[] | null;
+  /** The saved-run identity of the current run, and its name. */
+  currentRunKey: string | null;
+  currentRunName: string;
+  savedRuns: SavedRunMeta[];
+  /** Bytes the saved runs take, and the browser's quota for the page (if it says). */
+  storageBytes: number;
+  storageQuota: number | null;
+  lastSavedAt: number | null;
+  /** A saved run the page offers to resume when it opens. */
+  resumeOffer: SavedRunMeta | null;
   /** The epoch the views show (the scrubber), or null to follow training live. */
   viewEpoch: number | null;
   /** Playing the history back as an animation. */
@@ -101,6 +116,7 @@ export const createAppStore = () =>
       applied: null,
       backend: null,
       run: null,
+      readyCount: 0,
       status: 'starting',
       epoch: 0,
       epochsPerSec: 0,
@@ -118,6 +134,14 @@ export const createAppStore = () =>
       notices: [],
       viewEpoch: null,
       playing: false,
+      pendingHistory: null,
+      currentRunKey: null,
+      currentRunName: '',
+      savedRuns: [],
+      storageBytes: 0,
+      storageQuota: null,
+      lastSavedAt: null,
+      resumeOffer: null,
 
       setViewEpoch: (epoch) => set({ viewEpoch: epoch }),
       setPlaying: (playing) => set({ playing }),
@@ -148,6 +172,10 @@ export const createAppStore = () =>
           case 'ready':
             s.history.clear();
             s.heavy.clear();
+            // A loaded run brings its history along.
+            if (event.loadedAt !== null && s.pendingHistory) {
+              for (const c of s.pendingHistory) if (c.epoch <= event.loadedAt) s.history.push(c);
+            }
             set({
               viewEpoch: null,
               playing: false,
@@ -159,11 +187,15 @@ export const createAppStore = () =>
               run: { runId: event.runId, numParams: event.numParams, nTrain: event.nTrain, nTest: event.nTest },
               backend: event.backend,
               applied: event.config,
-              epoch: 0,
+              epoch: event.loadedAt ?? 0,
               epochsPerSec: 0,
               lastTrainLoss: NaN,
               historyVersion: s.historyVersion + 1,
+              pendingHistory: null,
+              readyCount: s.readyCount + 1,
             });
+            return;
+          case 'state':
             return;
           case 'status':
             set({ status: event.status, epoch: event.epoch });

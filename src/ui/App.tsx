@@ -10,6 +10,7 @@ import { Header } from './Header.tsx';
 import { LiveControls } from './LiveControls.tsx';
 import { Notices } from './Notices.tsx';
 import { RunControls } from './RunControls.tsx';
+import { RunsPanel } from './RunsPanel.tsx';
 import { Scrubber } from './Scrubber.tsx';
 import { FourierSpectra } from './charts/FourierSpectra.tsx';
 import { AttentionMaps, ClusterWL, FveHistogram, LogitSpectrum, NeuronMaps, NeuronsByFrequency } from './charts/HeavyViews.tsx';
@@ -46,6 +47,7 @@ export function App() {
           <RunControls />
           <LiveControls />
           <ConfigForm />
+          <RunsPanel />
         </aside>
         <div className="content">
           <div className="sticky-bar">

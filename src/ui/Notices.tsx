@@ -4,6 +4,8 @@
  */
 import { useState } from 'react';
 import { describeIssue } from '../config/schema.ts';
+import { acceptResume, dismissResume, openReferenceRun } from '../worker/persistence.ts';
+import { formatAgo } from './RunsPanel.tsx';
 import { useAppStore } from '../store/store.ts';
 
 export function Notices() {
@@ -13,8 +15,20 @@ export function Notices() {
   const backend = useAppStore((s) => s.backend);
   const [urlDismissed, setUrlDismissed] = useState(false);
   const noWebGpu = backend !== null && backend.name !== 'webgpu';
+  const resumeOffer = useAppStore((s) => s.resumeOffer);
   return (
     <div className="notices" aria-live="polite">
+      {resumeOffer && (
+        <div className="notice info" data-testid="resume-offer">
+          You have an unfinished run, <strong>{resumeOffer.name}</strong>, at epoch {resumeOffer.epoch.toLocaleString('en-US')} (saved {formatAgo(resumeOffer.updatedAt)}).{' '}
+          <button type="button" onClick={() => void acceptResume(resumeOffer)} data-testid="resume-accept">
+            Resume it
+          </button>{' '}
+          <button type="button" onClick={dismissResume} data-testid="resume-dismiss">
+            Start fresh
+          </button>
+        </div>
+      )}
       {urlIssues.length > 0 && !urlDismissed && (
         <div className="notice warning" role="alert" data-testid="url-issues">
           <button type="button" className="close" aria-label="Dismiss" onClick={() => setUrlDismissed(true)}>
@@ -41,7 +55,11 @@ export function Notices() {
               <strong>WebGPU is not available here</strong>
               {backend.skipped.length > 0 ? ` (${backend.skipped[0].replace(/^webgpu: /, '')})` : ''}. Training runs on{' '}
               <strong>{backend.name}</strong> ({backend.adapter}) instead, far slower than a GPU: the mainline run can take hours. Try
-              the preset “P = 53 with λ = 5”, or open this page in a browser with WebGPU (recent Chrome or Edge).
+              the preset “P = 53 with λ = 5”, open this page in a browser with WebGPU (recent Chrome or Edge), or{' '}
+              <button type="button" className="link" onClick={() => void openReferenceRun('reference')} data-testid="offer-reference">
+                explore a recorded grokking run
+              </button>{' '}
+              without training.
             </>
           )}
         </div>

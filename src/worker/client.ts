@@ -6,23 +6,88 @@
 import { useAppStore, liveSettings, needsReset } from '../store/store.ts';
 import type { PresetName } from '../config/presets.ts';
 import { checkConsistency, type TrainConfig } from '../config/schema.ts';
-import type { Command, LiveSettings, WorkerEvent } from './protocol.ts';
+import type { BackendName, Checkpoint, Command, ExportedState, LiveSettings, LoadableRun, WorkerEvent } from './protocol.ts';
 
 let worker: Worker | null = null;
+/** Called when the worker crashes or loses its GPU (set by the persistence layer). */
+let onWorkerLost: ((reason: string, fault: 'crash' | 'device-lost') => void) | null = null;
+const stateRequests = new Map<number, { resolve: (s: ExportedState) => void; reject: (e: Error) => void }>();
+let nextRequestId = 1;
+
+function route(event: WorkerEvent): void {
+  if (event.type === 'state') {
+    stateRequests.get(event.requestId)?.resolve(event.state);
+    stateRequests.delete(event.requestId);
+    return;
+  }
+  useAppStore.getState().receive(event);
+  if (event.type === 'error' && event.fault === 'device-lost') onWorkerLost?.(event.message, 'device-lost');
+}
 
 function getWorker(): Worker {
   if (worker) return worker;
-  worker = new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module' });
-  worker.onmessage = (e: MessageEvent<WorkerEvent>) => useAppStore.getState().receive(e.data);
-  worker.onerror = (e: ErrorEvent) => {
-    e.preventDefault();
-    useAppStore.getState().notify('error', `The training worker failed: ${e.message || 'unknown error'}. Reload the page to start it again.`);
+  const w = new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module' });
+  w.onmessage = (e: MessageEvent<WorkerEvent>) => {
+    if (w === worker) route(e.data);
   };
-  return worker;
+  w.onerror = (e: ErrorEvent) => {
+    e.preventDefault();
+    if (w !== worker) return;
+    const reason = e.message || 'unknown error';
+    if (onWorkerLost) onWorkerLost(reason, 'crash');
+    else useAppStore.getState().notify('error', `The training worker failed: ${reason}. Reload the page to start it again.`);
+  };
+  worker = w;
+  return w;
 }
 
-function send(cmd: Command): void {
-  getWorker().postMessage(cmd);
+function send(cmd: Command, transfer: Transferable[] = []): void {
+  getWorker().postMessage(cmd, transfer);
+}
+
+/** The worker's side of the run (weights, Adam moments, new snapshots), for saving. */
+export function requestState(snapshotsAfter: number, timeoutMs = 60_000): Promise<ExportedState> {
+  const requestId = nextRequestId++;
+  return new Promise<ExportedState>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stateRequests.delete(requestId);
+      reject(new Error('the training worker did not answer'));
+    }, timeoutMs);
+    stateRequests.set(requestId, {
+      resolve: (st) => {
+        clearTimeout(timer);
+        resolve(st);
+      },
+      reject,
+    });
+    send({ type: 'exportState', requestId, snapshotsAfter });
+  });
+}
+
+/** Ends the worker (freeing its GPU memory) and starts a new one, on another backend if asked. */
+export function restartWorker(opts: { exclude: BackendName[]; run?: LoadableRun }): void {
+  worker?.terminate();
+  worker = null;
+  for (const r of stateRequests.values()) r.reject(new Error('the training worker was restarted'));
+  stateRequests.clear();
+  const s = useAppStore.getState();
+  useAppStore.setState({ status: 'starting' });
+  send({ type: 'init', config: s.draft, backend: s.backendRequest, keyFreqs: s.keyFreqsRequest, exclude: opts.exclude, run: opts.run });
+}
+
+export function setWorkerLostHandler(handler: typeof onWorkerLost): void {
+  onWorkerLost = handler;
+}
+
+/** Opens a run (saved or imported) in the worker; its history shows once the worker is ready. */
+export function loadRun(run: LoadableRun, history: Checkpoint[]): void {
+  useAppStore.setState({ pendingHistory: history });
+  send({ type: 'load', run });
+}
+
+/** Test hook: fault injection ('crash', 'poison', 'lose-device'). */
+export function debugWorker(action: 'crash' | 'poison' | 'lose-device'): void {
+  send({ type: 'debug', action });
 }
 
 const store = () => useAppStore.getState();

@@ -27,6 +27,7 @@ import {
   f32Tensor,
   f64Tensor,
   i64Tensor,
+  readDoubles,
   readFloats,
   readInts,
   readSafetensors,
@@ -163,7 +164,7 @@ export function decodeRun(bytes: Uint8Array, opts: { maxBytes?: number } = {}): 
   const size = numParams(config);
 
   const n = tensor(tensors, 'history.epoch', [null]).shape[0];
-  const columns = Object.fromEntries(HISTORY_COLUMNS.map((col) => [col, readFloats(tensor(tensors, `history.${col}`, [n]))]));
+  const columns = Object.fromEntries(HISTORY_COLUMNS.map((col) => [col, readDoubles(tensor(tensors, `history.${col}`, [n]))]));
   const matrices = Object.fromEntries(
     HISTORY_MATRICES.map((m) => {
       const t = tensor(tensors, `history.${m}`, [n, null]);

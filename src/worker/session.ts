@@ -14,6 +14,7 @@ import { checkKeyFreqs } from '../analysis/keyfreqs.ts';
 import { configsEqual, type TrainConfig } from '../config/schema.ts';
 import { toEvalMetrics, type Trainer, type TrainerOptions } from '../model/trainer.ts';
 import type { BackendInfo, Checkpoint, Command, LiveSettings, LoadableRun, RunStatus, WorkerEvent } from './protocol.ts';
+import { checkMemory, type DeviceLimits } from '../model/memory.ts';
 import { unflattenWeights } from '../model/params.ts';
 import { RunAnalysis, type CheckpointOutcome, type Prepared } from './run-analysis.ts';
 
@@ -45,6 +46,8 @@ export interface SessionOptions {
   /** Compute the paper's measures at checkpoints (default true; off only to measure their cost). */
   analysis?: boolean;
   snapshotBudgetBytes?: number;
+  /** The active backend's memory limits: configurations that cannot fit are refused up front. */
+  limits?: () => DeviceLimits | null;
   now?: () => number;
   /** Lets queued messages in between blocks; default: a macrotask. */
   yieldToEvents?: () => Promise<void>;
@@ -237,6 +240,9 @@ export class TrainingSession {
     previous?.dispose();
     this.runId += 1;
     this.setStatus('starting');
+    const limits = this.opts.limits?.();
+    const tooBig = limits ? checkMemory(config, limits) : null;
+    if (tooBig) throw new MemoryLimitError(tooBig);
     const last = loaded?.snapshots.at(-1);
     const trainer = this.opts.createTrainer(config, loaded ? { trainIndices: loaded.trainIndices, weights: loaded.resume ? undefined : last ? unflattenWeights(config, last.weights) : undefined } : {});
     this.trainer = trainer;
@@ -553,8 +559,12 @@ export class TrainingSession {
   }
 
   private fail(err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
-    this.opts.post({ type: 'error', runId: this.runId, message, fatal: !this.trainer });
+    let message = err instanceof Error ? err.message : String(err);
+    const oom = err instanceof MemoryLimitError || /out of memory|\boom\b|allocat(e|ion) failed|Array buffer allocation/i.test(message);
+    if (oom && !(err instanceof MemoryLimitError)) {
+      message = `Training ran out of memory on ${this.opts.backendInfo().name} (${message}). Choose a smaller P or model and press Reset.`;
+    }
+    this.opts.post({ type: 'error', runId: this.runId, message, fatal: !this.trainer, fault: oom ? 'out-of-memory' : undefined });
     this.status = this.trainer ? 'paused' : 'error';
     this.opts.post({ type: 'status', runId: this.runId, status: this.status, epoch: this.trainer?.epoch ?? 0 });
   }
@@ -592,4 +602,9 @@ function emptyMeasures(): Omit<Checkpoint, 'epoch' | 'trainLoss' | 'testLoss' | 
     excludedLossPerFreq: [],
     neuronsWellExplained: NaN,
   };
+}
+
+/** A configuration refused because it cannot fit the device (the message names the limit). */
+export class MemoryLimitError extends Error {
+  override name = 'MemoryLimitError';
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../model/backend-select.ts';
+import { CPU_LIMITS, type DeviceLimits } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
 import { browserLoaders } from './backends.ts';
 import type { BackendInfo, Command, WorkerEvent } from './protocol.ts';
@@ -40,6 +41,28 @@ function watchWebGpuDevice(): void {
   });
 }
 
+/** The active backend's memory limits (WebGPU reports its own; the CPU backends have fixed ones). */
+function deviceLimits(): DeviceLimits | null {
+  const name = backend?.name;
+  if (name === 'wasm' || name === 'cpu') return CPU_LIMITS[name];
+  if (name === 'webgpu') {
+    const limits = (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number } } }).device?.limits;
+    const binding = limits?.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
+    const buffer = limits?.maxBufferSize ?? binding;
+    return {
+      backend: `this GPU (${backend!.adapter})`,
+      maxTensorBytes: Math.min(binding, buffer),
+      maxTensorName: binding <= buffer ? 'maxStorageBufferBindingSize' : 'maxBufferSize',
+      maxTotalBytes: 8 * 1024 ** 3,
+      maxTotalName: 'what a browser tab can ask of a GPU, roughly',
+    };
+  }
+  if (name === 'webgl') {
+    return { backend: 'WebGL', maxTensorBytes: 1024 ** 3, maxTensorName: 'the texture size WebGL can address', maxTotalBytes: 4 * 1024 ** 3, maxTotalName: 'what a browser tab can ask of a GPU, roughly' };
+  }
+  return null;
+}
+
 /** Fault injection for the tests (reachable only through the 'debug' command). */
 function debug(action: 'crash' | 'poison' | 'lose-device'): void {
   if (action === 'crash') {
@@ -59,6 +82,7 @@ async function handle(cmd: Command): Promise<void> {
       createTrainer: (config, init) => new Trainer(config, init),
       post,
       backendInfo: () => backend!,
+      limits: deviceLimits,
     });
   }
   if (!session) throw new Error(`the worker got '${cmd.type}' before 'init'`);
@@ -70,6 +94,11 @@ scope.onmessage = (e) => {
   chain = chain.then(() => handle(e.data)).catch((err: unknown) => {
     post({ type: 'error', runId: -1, message: err instanceof Error ? err.message : String(err), fatal: !session });
   });
+};
+
+// A read-only handle for tests and the curious: the backend's tensor count and memory.
+(self as unknown as { grokscopeWorker: unknown }).grokscopeWorker = {
+  memory: () => ({ ...tf.memory(), backend: tf.getBackend() }),
 };
 
 scope.addEventListener('unhandledrejection', (e) => {

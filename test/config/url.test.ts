@@ -187,3 +187,23 @@ describe('presets', () => {
     expect(matchPreset({ ...DEFAULT_CONFIG, seed: 1 })).toBeNull();
   });
 });
+
+describe('URL codec, property-based', () => {
+  it('never throws on random query strings, and every issue names a key with a message', async () => {
+    const fc = (await import('fast-check')).default;
+    const keys = fc.constantFrom(...CONFIG_KEYS.map((k) => FIELDS[k].key), 'preset', 'backend', 'k', 'run', 'zz', '');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(keys, fc.string({ maxLength: 30 })), { maxLength: 8 }), fc.string({ maxLength: 60 }), (pairs, junk) => {
+        const q = new URLSearchParams(pairs).toString() + (junk ? `&${junk}` : '');
+        const decoded = decodeQuery(q);
+        for (const issue of decoded.issues) {
+          expect(typeof issue.key).toBe('string');
+          expect(issue.message.length).toBeGreaterThan(0);
+        }
+        // Whatever came in, what comes out is a valid configuration that round-trips.
+        expect(decodeQuery(encodeQuery(decoded)).config).toEqual(decoded.config);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

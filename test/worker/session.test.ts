@@ -223,3 +223,26 @@ describe('TrainingSession', () => {
 function paramSpecsOf(t: Trainer): string[] {
   return Object.keys(t.paramTensors);
 }
+
+describe('memory limits', () => {
+  it('refuses a configuration that cannot fit, naming the limit, before building anything', async () => {
+    const { CPU_LIMITS } = await import('../../src/model/memory.ts');
+    const events: WorkerEvent[] = [];
+    let built = 0;
+    const session = new TrainingSession({
+      createTrainer: (c) => {
+        built++;
+        return new Trainer(c);
+      },
+      post: (e) => events.push(e),
+      backendInfo: () => ({ name: 'wasm', adapter: 'test', requested: null, skipped: [] }),
+      limits: () => CPU_LIMITS.wasm,
+    });
+    await session.handle({ type: 'init', config: { ...tinyConfig(), p: 257, dModel: 128, dMlp: 4096 }, backend: null });
+    const err = events.find((e) => e.type === 'error') as Extract<WorkerEvent, { type: 'error' }>;
+    expect(err.fault).toBe('out-of-memory');
+    expect(err.fatal).toBe(true);
+    expect(err.message).toMatch(/P = 257 with d_mlp = 4096 needs 1,032 MB for the MLP activations of all 66,049 pairs.*WebAssembly allows at most 1,024 MB per tensor/);
+    expect(built).toBe(0);
+  });
+});
