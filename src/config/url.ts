@@ -45,7 +45,8 @@ export function parseFieldValue(name: keyof TrainConfig, raw: string): { value: 
   let value: unknown = text;
   if (spec.kind !== 'enum') {
     if (!DECIMAL.test(text)) return { error: `must be a number, got "${raw}"` };
-    value = Number(text);
+    // "-0" is zero: normalize it so a decoded config equals its re-encoded self.
+    value = Number(text) + 0;
   }
   const problem = checkField(name, value);
   return problem ? { error: problem } : { value: value as TrainConfig[keyof TrainConfig] };

@@ -125,6 +125,14 @@ describe('URL codec, bad values', () => {
     expect(decoded.issues.map((i) => i.key)).toEqual(['frac']);
   });
 
+  it('reads "-0" as zero, so the decoded config round-trips', () => {
+    const decoded = decodeQuery('drop=-0&wd=-0');
+    expect(decoded.issues).toEqual([]);
+    expect(Object.is(decoded.config.dropout, 0)).toBe(true);
+    expect(Object.is(decoded.config.weightDecay, 0)).toBe(true);
+    expect(decodeQuery(encodeQuery(decoded)).config).toEqual(decoded.config);
+  });
+
   it('falls back to the preset value, not the global default, under a preset', () => {
     const decoded = decodeQuery('preset=p53&p=54');
     expect(decoded.config.p).toBe(53);

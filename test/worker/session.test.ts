@@ -215,7 +215,11 @@ describe('TrainingSession', () => {
       },
     });
     await session.handle({ type: 'init', config: tinyConfig(), backend: null });
-    expect(of('error')[0]).toMatchObject({ message: 'out of memory (test)', fatal: true });
+    const error = of('error')[0] as { message: string; fatal: boolean; fault?: string };
+    // The cause is kept, said in words, and tagged so the UI can offer a smaller model.
+    expect(error).toMatchObject({ fatal: true, fault: 'out-of-memory' });
+    expect(error.message).toContain('out of memory (test)');
+    expect(error.message).toMatch(/smaller P or model/);
     expect(statuses().at(-1)).toBe('error');
   });
 });
