@@ -4,7 +4,7 @@ import { decodeQuery, encodeQuery } from './config/url.ts';
 import { useAppStore } from './store/store.ts';
 import { App } from './ui/App.tsx';
 import './ui/styles.css';
-import { commands, debugWorker } from './worker/client.ts';
+import { benchWorker, commands, debugWorker } from './worker/client.ts';
 import { openReferenceRun, startPersistence } from './worker/persistence.ts';
 
 /** URL writes are debounced: dragging a slider would otherwise hit the browser's history rate limit. */
@@ -32,7 +32,7 @@ startPersistence({ offerResume: decoded.run === null });
 if (decoded.run) void openReferenceRun(decoded.run);
 
 // A read-only handle for tests and the curious (e.g. the browser console).
-(window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, debug: debugWorker };
+(window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, debug: debugWorker, bench: benchWorker };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -3,9 +3,11 @@
  *
  *   train    train headless (same code as the page's worker); flags are the URL's keys
  *   analyze  the paper's measures of a safetensors checkpoint, as JSON
+ *   bench    training speed per backend (also `npm run bench`)
  */
 import { analyzeCommand } from './analyze.ts';
 import { UsageError, parseArgs } from './args.ts';
+import { benchCommand } from './bench.ts';
 import { trainCommand } from './train.ts';
 
 const USAGE = `usage: npm run cli -- <command> [flags]
@@ -32,13 +34,23 @@ commands:
             --key-freqs 14,35,41   use these key frequencies instead of the default rule
             --backend wasm|cpu
 
+  bench     Time training per backend (default: the mainline; any configuration flag applies):
+            ms/epoch (median of timed blocks), analytic GFLOP/epoch and achieved GFLOP/s, one
+            full checkpoint analysis, the tensor count before/after, the fast path vs general.
+            --backends wasm,cpu   Node's backends (default wasm; cpu takes ~15 s an epoch)
+            --browser             run in headless Chromium instead (default webgpu,webgl,wasm;
+                                  builds and serves the site)
+            --blocks N (5)  --block-ms MS (1000)  --no-general  --no-analysis  --json
+
 examples:
   npm run cli -- train --preset mainline --epochs 500 --every 100 --out run.json
   npm run cli -- train --preset mainline --epochs 20000 --save grokked.safetensors
   npm run cli -- analyze grokked.safetensors --key-freqs 14,35,41
+  npm run bench -- --json
+  npm run bench -- --browser --backends webgpu,wasm --p 53
 `;
 
-const BOOLEAN_FLAGS = new Set(['quiet', 'help']);
+const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis']);
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, BOOLEAN_FLAGS);
@@ -49,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
   switch (args.command) {
     case 'train':
       await trainCommand(args);
+      return 0;
+    case 'bench':
+      await benchCommand(args);
       return 0;
     case 'analyze':
       process.stdout.write(`${JSON.stringify(await analyzeCommand(args), null, 1)}\n`);

@@ -30,71 +30,110 @@ export function adamWCoefficients(hp: AdamWHyper, t: number) {
   };
 }
 
+/**
+ * The moments of all parameters live in two flat vectors, and an update is one set of
+ * elementwise ops over the concatenated gradients: ~20 kernels a step instead of ~14 per
+ * parameter (154 for the mainline), which is what a GPU's per-dispatch cost charges for.
+ * Elementwise, so the values are the same as updating each parameter on its own.
+ */
 export class AdamW {
   /** Number of updates applied so far; the next update is update `t`. */
   t = 0;
-  readonly m: Map<string, tf.Variable> = new Map();
-  readonly v: Map<string, tf.Variable> = new Map();
+  /** First and second moments, flat, parameters in `params` order. */
+  readonly m: tf.Variable;
+  readonly v: tf.Variable;
+  readonly size: number;
+  private readonly names: string[];
+  private readonly sizes: number[];
 
   constructor(
     readonly params: Map<string, tf.Variable>,
     public hp: AdamWHyper,
   ) {
-    for (const [name, p] of params) {
-      // tidy frees the zeros; variables survive it.
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}/adam.m`)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false, `${p.name}/adam.v`)));
-    }
+    this.names = [...params.keys()];
+    this.sizes = this.names.map((n) => params.get(n)!.size);
+    this.size = this.sizes.reduce((a, b) => a + b, 0);
+    const size = this.size;
+    // tidy frees the zeros; variables survive it.
+    this.m = tf.tidy(() => tf.variable(tf.zeros([size]), false));
+    this.v = tf.tidy(() => tf.variable(tf.zeros([size]), false));
+  }
+
+  /** Tensors by parameter name, as one flat vector in parameter order. */
+  private flat(byName: (name: string) => tf.Tensor): tf.Tensor1D {
+    return tf.concat(this.names.map((n) => tf.reshape(byName(n), [-1]))) as tf.Tensor1D;
   }
 
   /** Applies update `t` in place with the given gradients (by parameter name), then t += 1. */
   step(grads: Record<string, tf.Tensor>): void {
     const k = adamWCoefficients(this.hp, this.t);
     const { beta1, beta2, eps } = this.hp;
+    for (const name of this.names) if (!grads[name]) throw new Error(`no gradient for ${name}`);
     tf.tidy(() => {
-      for (const [name, p] of this.params) {
-        const g = grads[name];
-        if (!g) throw new Error(`no gradient for ${name}`);
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
-        const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const denom = tf.add(tf.div(tf.sqrt(v1), k.sqrtBc2), eps);
-        const decayed = k.decay === 1 ? p : tf.mul(p, k.decay);
-        p.assign(tf.sub(decayed, tf.mul(tf.div(m1, denom), k.stepSize)));
-        m.assign(m1);
-        v.assign(v1);
-      }
+      const g = this.flat((n) => grads[n]);
+      const p = this.flat((n) => this.params.get(n)!);
+      const m1 = tf.add(tf.mul(this.m, beta1), tf.mul(g, 1 - beta1));
+      const v1 = tf.add(tf.mul(this.v, beta2), tf.mul(tf.square(g), 1 - beta2));
+      const denom = tf.add(tf.div(tf.sqrt(v1), k.sqrtBc2), eps);
+      const decayed = k.decay === 1 ? p : tf.mul(p, k.decay);
+      const next = tf.split(tf.sub(decayed, tf.mul(tf.div(m1, denom), k.stepSize)), this.sizes);
+      this.names.forEach((name, i) => {
+        const param = this.params.get(name)!;
+        param.assign(tf.reshape(next[i], param.shape));
+      });
+      this.m.assign(m1);
+      this.v.assign(v1);
     });
     this.t += 1;
   }
 
-  /** Host copies of the moments, for persistence. */
+  /** Splits a flat host vector by parameter. */
+  private byName(values: Float32Array): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    let o = 0;
+    this.names.forEach((name, i) => {
+      out[name] = values.slice(o, o + this.sizes[i]);
+      o += this.sizes[i];
+    });
+    return out;
+  }
+
+  /** Host copies of the moments by parameter name, for persistence. */
   async readState(): Promise<{ t: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> }> {
-    const m: Record<string, Float32Array> = {};
-    const v: Record<string, Float32Array> = {};
-    for (const [name, t] of this.m) m[name] = (await t.data()) as Float32Array;
-    for (const [name, t] of this.v) v[name] = (await t.data()) as Float32Array;
-    return { t: this.t, m, v };
+    const t = this.t;
+    const m = (await this.m.data()) as Float32Array;
+    const v = (await this.v.data()) as Float32Array;
+    return { t, m: this.byName(m), v: this.byName(v) };
   }
 
   /** Restores moments saved by `readState`. */
   loadState(state: { t: number; m: Record<string, Float32Array>; v: Record<string, Float32Array> }): void {
-    for (const [name, p] of this.params) {
-      const m = state.m[name];
-      const v = state.v[name];
-      if (!m || !v || m.length !== p.size || v.length !== p.size) throw new Error(`optimizer state for ${name} is missing or the wrong size`);
-      tf.tidy(() => {
-        this.m.get(name)!.assign(tf.tensor(m, p.shape));
-        this.v.get(name)!.assign(tf.tensor(v, p.shape));
-      });
-    }
-    this.t = state.t;
+    const m = new Float32Array(this.size);
+    const v = new Float32Array(this.size);
+    let o = 0;
+    this.names.forEach((name, i) => {
+      const mi = state.m[name];
+      const vi = state.v[name];
+      if (!mi || !vi || mi.length !== this.sizes[i] || vi.length !== this.sizes[i]) throw new Error(`optimizer state for ${name} is missing or the wrong size`);
+      m.set(mi, o);
+      v.set(vi, o);
+      o += this.sizes[i];
+    });
+    this.loadFlat(state.t, m, v);
+  }
+
+  /** Restores flat moments (parameters in `params` order). */
+  loadFlat(t: number, m: Float32Array | tf.Tensor, v: Float32Array | tf.Tensor): void {
+    tf.tidy(() => {
+      this.m.assign(m instanceof tf.Tensor ? m : tf.tensor1d(m));
+      this.v.assign(v instanceof tf.Tensor ? v : tf.tensor1d(v));
+    });
+    this.t = t;
   }
 
   dispose(): void {
-    for (const t of this.m.values()) t.dispose();
-    for (const t of this.v.values()) t.dispose();
+    this.m.dispose();
+    this.v.dispose();
   }
 }
 

@@ -41,8 +41,8 @@ export function forwardFast(params: Params, c: TrainConfig, batch: PairBatch, op
       const scores = tf.sum(tf.reshape(tf.mul(k, q), [dVocab, h, dHead]), 2); // [d_vocab, h]
       return tf.concat([scores, v], 1) as tf.Tensor2D; // [d_vocab, h + h·dh]
     };
-    const rowsA = gatherRows(table(pos0), batch.a, batch.aOneHotT); // [N, h + hd]
-    const rowsB = gatherRows(table(pos1), batch.b, batch.bOneHotT);
+    const rowsA = gatherRows(table(pos0), batch.a, batch.aOneHot); // [N, h + hd]
+    const rowsB = gatherRows(table(pos1), batch.b, batch.bOneHot);
     const kv2 = mm(resid2, tf.concat([W_K, W_V], 1));
     const [k2, v2] = tf.split(kv2, 2, 1);
     const score2 = tf.sum(tf.reshape(tf.mul(k2, q), [1, h, dHead]), 2); // [1, h]
@@ -50,8 +50,10 @@ export function forwardFast(params: Params, c: TrainConfig, batch: PairBatch, op
     const [scoreA, valueA] = tf.split(rowsA, [h, hd], 1);
     const [scoreB, valueB] = tf.split(rowsB, [h, hd], 1);
     // scores [N, h, 3] over keys (a, b, '='), scaled as in the general forward.
+    // '=' scores broadcast by an add (its gradient is one sum; tfjs differentiates broadcastTo
+    // as a Tile, one slice and add per row: 7.7k kernels and 100 ms a step at P = 113 on wasm).
     const scores = tf.div(
-      tf.stack([scoreA, scoreB, tf.broadcastTo(score2, [n, h])], 2),
+      tf.stack([scoreA, scoreB, tf.add(tf.zeros([n, h]), score2)], 2),
       Math.sqrt(dHead),
     );
     const pattern = tf.softmax(scores) as tf.Tensor3D; // [N, h, 3]

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../config/schema.ts';
-import { gatherRows, gelu, mm, oneHotFloat, transposeLast } from './ops.ts';
+import { gatherRows, gelu, mm, oneHotFloat, transposeLast, type OneHot } from './ops.ts';
 
 /** Device-side parameters by TransformerLens name. */
 export type Params = Record<string, tf.Tensor>;
@@ -24,12 +24,12 @@ export interface PairBatch {
   /** `[N·3]` int32 token ids in [N, 3] row-major order: a, b, '='. */
   tokens: tf.Tensor1D;
   /**
-   * `[d_vocab, N·3]` transposed one-hot of `tokens`, and `[d_vocab, N]` of a and of b, for the
-   * embedding gradients; absent on batches that are only evaluated.
+   * One-hots of `tokens`, and of a and of b, for the embedding lookups of training (a product
+   * each way, see `gatherRows`); absent on batches that are only evaluated.
    */
-  tokensOneHotT?: tf.Tensor2D;
-  aOneHotT?: tf.Tensor2D;
-  bOneHotT?: tf.Tensor2D;
+  tokensOneHot?: OneHot;
+  aOneHot?: OneHot;
+  bOneHot?: OneHot;
   /** `[N]` int32 labels and `[N, d_vocab_out]` float one-hot labels. */
   labelIds: tf.Tensor1D;
   labelsOneHot: tf.Tensor2D;
@@ -55,7 +55,10 @@ export function makePairBatch(c: TrainConfig, pairs: Int32Array, allLabels: Int3
     const at = tf.tensor1d(a, 'int32');
     const bt = tf.tensor1d(b, 'int32');
     const lab = tf.tensor1d(labels, 'int32');
-    const oneHotT = (t: tf.Tensor1D) => tf.transpose(oneHotFloat(t, dVocab)) as tf.Tensor2D;
+    const oneHot = (t: tf.Tensor1D): OneHot => {
+      const rows = oneHotFloat(t, dVocab);
+      return { rows, t: tf.transpose(rows) as tf.Tensor2D };
+    };
     const batch: PairBatch = {
       n,
       pairs,
@@ -66,18 +69,27 @@ export function makePairBatch(c: TrainConfig, pairs: Int32Array, allLabels: Int3
       labelsOneHot: oneHotFloat(lab, dVocabOut),
     };
     if (forTraining) {
-      batch.tokensOneHotT = oneHotT(tok);
-      batch.aOneHotT = oneHotT(at);
-      batch.bOneHotT = oneHotT(bt);
+      batch.tokensOneHot = oneHot(tok);
+      batch.aOneHot = oneHot(at);
+      batch.bOneHot = oneHot(bt);
     }
-    for (const t of Object.values(batch)) if (t instanceof tf.Tensor) tf.keep(t);
+    for (const t of batchTensors(batch)) tf.keep(t);
     return batch as unknown as tf.TensorContainerObject;
   });
   return batch as unknown as PairBatch;
 }
 
+function batchTensors(batch: Partial<PairBatch>): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  for (const v of Object.values(batch)) {
+    if (v instanceof tf.Tensor) out.push(v);
+    else if (v && typeof v === 'object' && 'rows' in v) out.push(v.rows, v.t);
+  }
+  return out;
+}
+
 export function disposePairBatch(batch: PairBatch): void {
-  for (const t of Object.values(batch)) if (t instanceof tf.Tensor) t.dispose();
+  tf.dispose(batchTensors(batch));
 }
 
 /** Optional per-forward inputs and taps. */
@@ -118,7 +130,7 @@ export function forwardGeneral(params: Params, c: TrainConfig, batch: PairBatch,
     const { dHead, nCtx } = dims(c);
     const n = batch.n;
     const h = c.nHeads;
-    const embedded = gatherRows(params['embed.W_E'] as tf.Tensor2D, batch.tokens, batch.tokensOneHotT);
+    const embedded = gatherRows(params['embed.W_E'] as tf.Tensor2D, batch.tokens, batch.tokensOneHot);
     // [N·3, d] with the position added per row.
     let x = tf.reshape(tf.add(tf.reshape(embedded, [n, nCtx, c.dModel]), params['pos_embed.W_pos']), [n * nCtx, c.dModel]);
     const mask = causalMask(nCtx);

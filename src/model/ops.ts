@@ -79,16 +79,24 @@ export function mm<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
   return f(a, b) as T;
 }
 
+/** A constant one-hot matrix `[N, V]` of N indices, and its transpose `[V, N]`. */
+export interface OneHot {
+  rows: tf.Tensor2D;
+  t: tf.Tensor2D;
+}
+
 /**
- * Rows of `table` [V, D] at `indices` [N] → [N, D]. The gradient with respect to the table is
- * oneHotᵀ · dy, with `oneHotT` [V, N] the (constant) transposed one-hot matrix of `indices`.
+ * Rows of `table` [V, D] at `indices` [N] → [N, D]. To differentiate, pass the indices' one-hot:
+ * the rows are then the product oneHot · table, and the table's gradient oneHotᵀ · dy — on wasm
+ * a product is several times faster than GatherV2 (15 ms for 3830 rows of 132), and tfjs cannot
+ * differentiate gather there at all (no UnsortedSegmentSum). Exact: each row is 1·x plus zeros.
  */
-export function gatherRows(table: tf.Tensor2D, indices: tf.Tensor1D, oneHotT?: tf.Tensor2D): tf.Tensor2D {
+export function gatherRows(table: tf.Tensor2D, indices: tf.Tensor1D, oneHot?: OneHot): tf.Tensor2D {
   // Without a one-hot the caller promises not to differentiate (evaluation batches).
-  if (!oneHotT) return tf.gather(table, indices);
+  if (!oneHot) return tf.gather(table, indices);
   const f = tf.customGrad((t: tf.Tensor | tf.GradSaveFunc) => ({
-    value: tf.gather(t as tf.Tensor, indices),
-    gradFunc: (dy: tf.Tensor) => matMul(oneHotT, dy),
+    value: matMul(oneHot.rows, t as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => matMul(oneHot.t, dy),
   }));
   return f(table) as tf.Tensor2D;
 }

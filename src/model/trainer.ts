@@ -270,9 +270,7 @@ export class Trainer {
   async readState(): Promise<TrainerState> {
     const names = [...this.params.keys()];
     const flat = (ts: tf.Tensor[]) => tf.concat(ts.map((t) => tf.reshape(t, [-1])));
-    const all = tf.tidy(() =>
-      tf.concat([flat(names.map((n) => this.params.get(n)!)), flat(names.map((n) => this.optimizer.m.get(n)!)), flat(names.map((n) => this.optimizer.v.get(n)!))]),
-    );
+    const all = tf.tidy(() => tf.concat([flat(names.map((n) => this.params.get(n)!)), this.optimizer.m, this.optimizer.v]));
     const t = this.optimizer.t;
     const values = (await all.data()) as Float32Array;
     all.dispose();
@@ -288,15 +286,12 @@ export class Trainer {
     }
     let o = 0;
     tf.tidy(() => {
-      for (const [name, p] of this.params) {
-        const slice = (a: Float32Array) => tf.tensor(a.subarray(o, o + p.size), p.shape);
-        p.assign(slice(state.weights));
-        this.optimizer.m.get(name)!.assign(slice(state.m));
-        this.optimizer.v.get(name)!.assign(slice(state.v));
+      for (const p of this.params.values()) {
+        p.assign(tf.tensor(state.weights.subarray(o, o + p.size), p.shape));
         o += p.size;
       }
     });
-    this.optimizer.t = state.t;
+    this.optimizer.loadFlat(state.t, state.m, state.v);
     this.grokfast?.dispose();
     this.grokfast = this.config.grokfastLambda > 0 ? new GrokfastEma(this.config.grokfastAlpha, this.config.grokfastLambda) : null;
   }
@@ -334,16 +329,9 @@ export class Trainer {
   /** Rolls back to the last confirmed state; returns its epoch, or null if there is none. */
   restoreGood(): number | null {
     if (!this.good) return null;
-    const names = [...this.params.keys()];
-    const k = names.length;
-    tf.tidy(() => {
-      names.forEach((name, i) => {
-        this.params.get(name)!.assign(this.good![i]);
-        this.optimizer.m.get(name)!.assign(this.good![k + i]);
-        this.optimizer.v.get(name)!.assign(this.good![2 * k + i]);
-      });
-    });
-    this.optimizer.t = this.goodT;
+    const good = this.good;
+    tf.tidy(() => [...this.params.values()].forEach((p, i) => p.assign(good[i])));
+    this.optimizer.loadFlat(this.goodT, good[good.length - 2], good[good.length - 1]);
     this.grokfast?.dispose();
     this.grokfast = this.config.grokfastLambda > 0 ? new GrokfastEma(this.config.grokfastAlpha, this.config.grokfastLambda) : null;
     this.lastLoss?.dispose();
@@ -356,12 +344,7 @@ export class Trainer {
    * clone keeps the values of this moment alive.
    */
   private copyState(): tf.Tensor[] {
-    const names = [...this.params.keys()];
-    return [
-      ...names.map((n) => tf.clone(this.params.get(n)!)),
-      ...names.map((n) => tf.clone(this.optimizer.m.get(n)!)),
-      ...names.map((n) => tf.clone(this.optimizer.v.get(n)!)),
-    ];
+    return [...[...this.params.values()].map((p) => tf.clone(p)), tf.clone(this.optimizer.m), tf.clone(this.optimizer.v)];
   }
 
   get numTrain(): number {

@@ -196,6 +196,7 @@ export const createAppStore = () =>
             });
             return;
           case 'state':
+          case 'bench':
             return;
           case 'status':
             set({ status: event.status, epoch: event.epoch });

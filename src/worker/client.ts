@@ -6,15 +6,22 @@
 import { useAppStore, liveSettings, needsReset } from '../store/store.ts';
 import type { PresetName } from '../config/presets.ts';
 import { checkConsistency, type TrainConfig } from '../config/schema.ts';
+import type { ForwardPath } from '../model/trainer.ts';
 import type { BackendName, Checkpoint, Command, ExportedState, LiveSettings, LoadableRun, WorkerEvent } from './protocol.ts';
 
 let worker: Worker | null = null;
 /** Called when the worker crashes or loses its GPU (set by the persistence layer). */
 let onWorkerLost: ((reason: string, fault: 'crash' | 'device-lost') => void) | null = null;
 const stateRequests = new Map<number, { resolve: (s: ExportedState) => void; reject: (e: Error) => void }>();
+const benchRequests = new Map<number, (e: Extract<WorkerEvent, { type: 'bench' }>) => void>();
 let nextRequestId = 1;
 
 function route(event: WorkerEvent): void {
+  if (event.type === 'bench') {
+    benchRequests.get(event.requestId)?.(event);
+    benchRequests.delete(event.requestId);
+    return;
+  }
   if (event.type === 'state') {
     stateRequests.get(event.requestId)?.resolve(event.state);
     stateRequests.delete(event.requestId);
@@ -61,6 +68,18 @@ export function requestState(snapshotsAfter: number, timeoutMs = 60_000): Promis
       reject,
     });
     send({ type: 'exportState', requestId, snapshotsAfter });
+  });
+}
+
+/**
+ * Times training on the worker's backend (pausing the run, which is kept): the browser half of
+ * `npm run bench`, and the speed panel's "Benchmark" button.
+ */
+export function benchWorker(opts: { config: TrainConfig; paths: ForwardPath[]; blocks?: number; targetBlockMs?: number; analysis?: boolean }): Promise<Extract<WorkerEvent, { type: 'bench' }>> {
+  const requestId = nextRequestId++;
+  return new Promise((resolve) => {
+    benchRequests.set(requestId, resolve);
+    send({ type: 'bench', requestId, config: opts.config, paths: opts.paths, blocks: opts.blocks ?? 5, targetBlockMs: opts.targetBlockMs ?? 1000, analysis: opts.analysis ?? true });
   });
 }
 

@@ -4,7 +4,8 @@
  * that is added but not handled does not compile.
  */
 import type { TrainConfig } from '../config/schema.ts';
-import type { TrainerState } from '../model/trainer.ts';
+import type { ForwardPath, TrainerState } from '../model/trainer.ts';
+import type { BenchResult } from './bench.ts';
 
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -177,7 +178,9 @@ export type Command =
   /** Send the run's state (to save it): weights, moments, and snapshots after `snapshotsAfter`. */
   | { type: 'exportState'; requestId: number; snapshotsAfter: number }
   /** Fault injection for tests: an uncaught error, NaN weights, or a destroyed GPU device. */
-  | { type: 'debug'; action: 'crash' | 'poison' | 'lose-device' };
+  | { type: 'debug'; action: 'crash' | 'poison' | 'lose-device' }
+  /** Pauses the run and times training on this backend (src/worker/bench.ts); answered by 'bench'. */
+  | { type: 'bench'; requestId: number; config: TrainConfig; paths: ForwardPath[]; blocks: number; targetBlockMs: number; analysis: boolean };
 
 export type WorkerEvent =
   | {
@@ -192,6 +195,7 @@ export type WorkerEvent =
       loadedAt: number | null;
     }
   | { type: 'state'; runId: number; requestId: number; state: ExportedState }
+  | { type: 'bench'; runId: number; requestId: number; backend: BackendInfo; results: BenchResult[]; error?: string }
   | { type: 'status'; runId: number; status: RunStatus; epoch: number }
   | { type: 'checkpoint'; runId: number; checkpoint: Checkpoint }
   | {

@@ -177,6 +177,9 @@ export class TrainingSession {
         if (cmd.action === 'poison') this.trainer?.poison();
         // 'crash' and 'lose-device' concern the worker itself, not the run (train.worker.ts).
         return;
+      case 'bench':
+        // The worker runs benchmarks beside the session (train.worker.ts).
+        return;
       case 'start':
       case 'resume':
         if (!this.trainer || this.status === 'running') return;

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../model/backend-select.ts';
 import { CPU_LIMITS, type DeviceLimits } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
+import { benchTraining, type BenchResult } from './bench.ts';
 import { browserLoaders } from './backends.ts';
 import type { BackendInfo, Command, WorkerEvent } from './protocol.ts';
 import { TrainingSession } from './session.ts';
@@ -74,6 +75,22 @@ function debug(action: 'crash' | 'poison' | 'lose-device'): void {
   }
 }
 
+/** Pauses the run (it is kept) and times training on this backend with a fresh trainer. */
+async function bench(s: TrainingSession, cmd: Extract<Command, { type: 'bench' }>): Promise<void> {
+  await s.handle({ type: 'pause' });
+  await s.idle();
+  const results: BenchResult[] = [];
+  let error: string | undefined;
+  try {
+    for (const path of cmd.paths) {
+      results.push(await benchTraining({ config: cmd.config, path, blocks: cmd.blocks, targetBlockMs: cmd.targetBlockMs, analysis: cmd.analysis && path === cmd.paths[0] }));
+    }
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  post({ type: 'bench', runId: -1, requestId: cmd.requestId, backend: backend!, results, error });
+}
+
 async function handle(cmd: Command): Promise<void> {
   if (cmd.type === 'init' && !session) {
     backend = await selectBackend(cmd.backend, browserLoaders, cmd.exclude ?? []);
@@ -87,6 +104,7 @@ async function handle(cmd: Command): Promise<void> {
   }
   if (!session) throw new Error(`the worker got '${cmd.type}' before 'init'`);
   if (cmd.type === 'debug') debug(cmd.action);
+  if (cmd.type === 'bench') return bench(session, cmd);
   await session.handle(cmd);
 }
 

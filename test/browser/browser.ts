@@ -4,21 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { inject } from 'vitest';
+import { CHROMIUM_QUIET_FLAGS } from '../../src/cli/chromium.ts';
 
 export const chromiumPath = inject('chromium');
 export const baseUrl = inject('baseUrl');
 /** Browser tests run when Chromium was found (and must, under CI=true). */
 export const hasBrowser = chromiumPath !== null;
 
-const QUIET_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export const QUIET_FLAGS = CHROMIUM_QUIET_FLAGS;
 
 export interface Session {
   context: BrowserContext;
@@ -29,12 +22,12 @@ export interface Session {
 }
 
 /** A fresh browser profile; `webgpu` adds --enable-unsafe-webgpu (a SwiftShader adapter). */
-export async function openBrowser(opts: { webgpu: boolean; width?: number; height?: number }): Promise<Session> {
+export async function openBrowser(opts: { webgpu: boolean; width?: number; height?: number; extraArgs?: string[] }): Promise<Session> {
   const dir = mkdtempSync(join(tmpdir(), 'grokscope-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: chromiumPath!,
     headless: true,
-    args: [...(opts.webgpu ? ['--enable-unsafe-webgpu'] : []), ...QUIET_FLAGS],
+    args: [...(opts.webgpu ? ['--enable-unsafe-webgpu'] : []), ...QUIET_FLAGS, ...(opts.extraArgs ?? [])],
     viewport: { width: opts.width ?? 1400, height: opts.height ?? 1000 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -3,11 +3,12 @@
  * 127.0.0.1 (a secure context, so WebGPU is offered). Without Chromium the tests are skipped
  * with a message — except under CI=true, where a missing browser fails the run.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
 import type { TestProject } from 'vitest/node';
+import { findChromium } from '../../src/cli/chromium.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,10 +19,6 @@ declare module 'vitest' {
   }
 }
 
-export function findChromium(): string | null {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean) as string[];
-  return candidates.find((p) => existsSync(p)) ?? null;
-}
 
 let server: PreviewServer | null = null;
 let outDir: string | null = null;

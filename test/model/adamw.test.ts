@@ -19,8 +19,8 @@ describe('AdamW (PyTorch semantics)', () => {
     const opt = new AdamW(params, { ...HP });
     opt.step({ w: tf.tensor1d([0.5]) });
     expect(params.get('w')!.dataSync()[0]).toBeCloseTo(1.9880000002, 6);
-    expect(opt.m.get('w')!.dataSync()[0]).toBeCloseTo(0.05, 7);
-    expect(opt.v.get('w')!.dataSync()[0]).toBeCloseTo(0.005, 7);
+    expect(opt.m.dataSync()[0]).toBeCloseTo(0.05, 7);
+    expect(opt.v.dataSync()[0]).toBeCloseTo(0.005, 7);
     expect(opt.t).toBe(1);
   });
 
@@ -34,8 +34,8 @@ describe('AdamW (PyTorch semantics)', () => {
     opt.step({ w: tf.tensor1d([0.5]) });
     expect(params.get('w')!.dataSync()[0]).toBe(2);
     opt.step({ w: tf.tensor1d([-1]) });
-    expect(opt.m.get('w')!.dataSync()[0]).toBeCloseTo(-0.055, 7);
-    expect(opt.v.get('w')!.dataSync()[0]).toBeCloseTo(0.0249, 7);
+    expect(opt.m.dataSync()[0]).toBeCloseTo(-0.055, 7);
+    expect(opt.v.dataSync()[0]).toBeCloseTo(0.0249, 7);
     expect(params.get('w')!.dataSync()[0]).toBeCloseTo(2.000165053908369, 5);
   });
 
@@ -61,6 +61,32 @@ describe('AdamW (PyTorch semantics)', () => {
     expect(before - params.get('w')!.dataSync()[0]).toBeCloseTo(0.02, 6);
   });
 
+  it('updates several parameters at once exactly as one at a time', () => {
+    // The flat update must give each parameter the values its own update would.
+    const W = [0.3, -1.2, 2.5, 0.01, -0.7, 1.1];
+    const b = [0.4, -0.05];
+    const together = new Map<string, tf.Variable>([
+      ['W', tf.variable(tf.tensor2d(W, [2, 3]))],
+      ['b', tf.variable(tf.tensor1d(b))],
+    ]);
+    const alone = { W: new Map([['W', tf.variable(tf.tensor2d(W, [2, 3]))]]), b: oneParam(b) };
+    const opt = new AdamW(together, { ...HP, warmup: 3 });
+    const optW = new AdamW(alone.W, { ...HP, warmup: 3 });
+    const optB = new AdamW(new Map([['b', alone.b.get('w')!]]), { ...HP, warmup: 3 });
+    for (let i = 0; i < 6; i++) {
+      const gW = tf.tensor2d(W.map((x, j) => Math.sin(x * (i + 1) + j)), [2, 3]);
+      const gB = tf.tensor1d(b.map((x, j) => Math.cos(x * (i + 2) - j)));
+      opt.step({ W: gW, b: gB });
+      optW.step({ W: gW });
+      optB.step({ b: gB });
+      tf.dispose([gW, gB]);
+    }
+    expect(together.get('W')!.shape).toEqual([2, 3]);
+    expect(Array.from(together.get('W')!.dataSync())).toEqual(Array.from(alone.W.get('W')!.dataSync()));
+    expect(Array.from(together.get('b')!.dataSync())).toEqual(Array.from(alone.b.get('w')!.dataSync()));
+    expect(Array.from(opt.v.dataSync())).toEqual([...optW.v.dataSync(), ...optB.v.dataSync()]);
+  });
+
   it('computes its coefficients in float64', () => {
     const k = adamWCoefficients({ ...HP, warmup: 10 }, 5);
     expect(k.lrT).toBeCloseTo(0.005, 12);
@@ -82,7 +108,7 @@ describe('AdamW (PyTorch semantics)', () => {
     const other = new AdamW(oneParam([0, 0]), { ...HP });
     other.loadState(state);
     expect(other.t).toBe(5);
-    expect(Array.from(other.m.get('w')!.dataSync())).toEqual(Array.from(opt.m.get('w')!.dataSync()));
+    expect(Array.from(other.m.dataSync())).toEqual(Array.from(opt.m.dataSync()));
   });
 });
 

@@ -1,0 +1,190 @@
+/**
+ * `npm run bench`: times training of a configuration (default: the paper's mainline) on every
+ * backend it can run, the fast forward against the general one, and one checkpoint analysis.
+ * Node runs wasm and cpu; `--browser` runs the same harness (src/worker/bench.ts) inside the
+ * page's worker in headless Chromium, on webgpu, webgl and wasm. Prints a table, or with --json
+ * one JSON line per backend.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TrainConfig } from '../config/schema.ts';
+import { encodeQuery } from '../config/url.ts';
+import { benchTraining, type BenchResult } from '../worker/bench.ts';
+import type { BackendInfo, BackendName } from '../worker/protocol.ts';
+import { UsageError, intFlag, type ParsedArgs } from './args.ts';
+import { startNodeBackend } from './backends.ts';
+import { CHROMIUM_QUIET_FLAGS, findChromium } from './chromium.ts';
+
+export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis']);
+
+/** One backend's figures: the fast path's (the default forward), and the general path's beside it. */
+export interface BenchLine {
+  backend: string;
+  adapter: string;
+  path: BenchResult['path'];
+  msPerEpoch: number;
+  epochsPerSec: number;
+  epochsTimed: number;
+  gflopPerEpoch: number;
+  gflops: number;
+  analysisMs: number;
+  numTensorsDelta: number;
+  blockMsPerEpoch: number[];
+  /** The general forward on the same backend in the same run (1-block models), and its ratio. */
+  general: { msPerEpoch: number; gflopPerEpoch: number; gflops: number; numTensorsDelta: number } | null;
+  fastSpeedup: number | null;
+  /** The run's environment: Node or the browser. */
+  host: string;
+}
+
+export interface BenchSettings {
+  blocks: number;
+  targetBlockMs: number;
+  general: boolean;
+  analysis: boolean;
+}
+
+function toLine(backend: BackendInfo, results: BenchResult[], host: string): BenchLine {
+  const fast = results[0];
+  const general = results.find((r) => r !== fast && r.path === 'general') ?? null;
+  return {
+    backend: backend.name,
+    adapter: backend.adapter,
+    path: fast.path,
+    msPerEpoch: fast.msPerEpoch,
+    epochsPerSec: 1000 / fast.msPerEpoch,
+    epochsTimed: fast.epochsTimed,
+    gflopPerEpoch: fast.gflopPerEpoch,
+    gflops: fast.gflops,
+    analysisMs: fast.analysisMs,
+    numTensorsDelta: fast.numTensorsDelta + (general?.numTensorsDelta ?? 0),
+    blockMsPerEpoch: fast.blockMsPerEpoch,
+    general: general && { msPerEpoch: general.msPerEpoch, gflopPerEpoch: general.gflopPerEpoch, gflops: general.gflops, numTensorsDelta: general.numTensorsDelta },
+    fastSpeedup: general ? general.msPerEpoch / fast.msPerEpoch : null,
+    host,
+  };
+}
+
+function pathsFor(config: TrainConfig, s: BenchSettings): BenchResult['path'][] {
+  return config.nLayers === 1 ? (s.general ? ['fast', 'general'] : ['fast']) : ['general'];
+}
+
+/** Node: each backend in turn, in this process. */
+async function benchNode(config: TrainConfig, backends: BackendName[], s: BenchSettings, report: (l: BenchLine) => void): Promise<void> {
+  for (const name of backends) {
+    if (name !== 'wasm' && name !== 'cpu') throw new UsageError(`Node runs the wasm and cpu backends; for ${name} use --browser`);
+    const info = await startNodeBackend(name);
+    const results: BenchResult[] = [];
+    for (const path of pathsFor(config, s)) {
+      results.push(await benchTraining({ config, path, blocks: s.blocks, targetBlockMs: s.targetBlockMs, analysis: s.analysis && results.length === 0 }));
+    }
+    report(toLine(info, results, `Node ${process.versions.node}`));
+  }
+}
+
+interface PageHandle {
+  grokscope: {
+    store: { getState(): { status: string; backend: BackendInfo | null } };
+    bench(opts: object): Promise<{ backend: BackendInfo; results: BenchResult[]; error?: string }>;
+  };
+}
+
+/** Chromium: builds and serves the site, opens it once per backend, benchmarks inside its worker. */
+async function benchBrowser(config: TrainConfig, backends: BackendName[], s: BenchSettings, report: (l: BenchLine) => void, log: (s: string) => void): Promise<void> {
+  const executablePath = findChromium();
+  if (!executablePath) throw new UsageError('--browser needs Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)');
+  const { build, preview } = await import('vite');
+  const { chromium } = await import('playwright-core');
+  const outDir = mkdtempSync(join(tmpdir(), 'grokscope-bench-site-'));
+  log('building the site…');
+  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  const server = await preview({ logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+  const browser = await chromium.launch({ executablePath, headless: true, args: ['--enable-unsafe-webgpu', ...CHROMIUM_QUIET_FLAGS] });
+  try {
+    const version = browser.version();
+    for (const name of backends) {
+      const page = await browser.newPage();
+      try {
+        const query = encodeQuery({ config, preset: null, backend: name, keyFreqs: null });
+        await page.goto(`${server.resolvedUrls!.local[0]}?${query}`);
+        await page.waitForFunction(() => {
+          const st = (window as unknown as PageHandle).grokscope?.store.getState();
+          return st && st.status !== 'starting' && st.backend !== null;
+        }, undefined, { timeout: 120_000 });
+        const backend = await page.evaluate(() => (window as unknown as PageHandle).grokscope.store.getState().backend!);
+        if (backend.name !== name) {
+          log(`${name}: not available in this browser (it fell back to ${backend.name}); skipped`);
+          continue;
+        }
+        log(`${name} (${backend.adapter}): timing…`);
+        const answer = await page.evaluate(
+          (opts) => (window as unknown as PageHandle).grokscope.bench(opts),
+          { config, paths: pathsFor(config, s), blocks: s.blocks, targetBlockMs: s.targetBlockMs, analysis: s.analysis },
+        );
+        if (answer.error || answer.results.length === 0) throw new Error(`${name}: ${answer.error ?? 'no result'}`);
+        report(toLine(answer.backend, answer.results, `Chromium ${version}`));
+      } finally {
+        await page.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+
+export function formatTable(lines: BenchLine[]): string {
+  const header = ['backend', 'path', 'ms/epoch', 'epochs/s', 'GFLOP/epoch', 'GFLOP/s', 'analysis ms', 'tensors Δ', 'where'];
+  const rows: string[][] = [];
+  for (const l of lines) {
+    rows.push([l.backend, l.path, fmt(l.msPerEpoch), fmt(l.epochsPerSec, 2), fmt(l.gflopPerEpoch, 2), fmt(l.gflops), fmt(l.analysisMs, 0), String(l.numTensorsDelta), l.adapter.includes(l.host) ? l.adapter : `${l.host}, ${l.adapter}`]);
+    if (l.general) {
+      rows.push(['', 'general', fmt(l.general.msPerEpoch), fmt(1000 / l.general.msPerEpoch, 2), fmt(l.general.gflopPerEpoch, 2), fmt(l.general.gflops), '', String(l.general.numTensorsDelta), `fast path ${fmt(l.fastSpeedup ?? NaN, 2)}× faster`]);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padStart(widths[i]))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export async function benchCommand(args: ParsedArgs): Promise<BenchLine[]> {
+  const { decoded, flags } = args;
+  for (const name of flags.keys()) if (!BENCH_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
+  if (decoded.issues.length > 0) throw new UsageError(decoded.issues.map((i) => `--${i.key}: ${i.message}`).join('\n'));
+  if (decoded.backend) throw new UsageError('choose backends with --backends wasm,cpu (or --browser --backends webgpu,webgl,wasm)');
+  const browser = flags.get('browser') === 'true';
+  const json = flags.get('json') === 'true';
+  const known: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+  const backends = (flags.get('backends') ?? (browser ? 'webgpu,webgl,wasm' : 'wasm')).split(',').map((b) => b.trim()) as BackendName[];
+  for (const b of backends) if (!known.includes(b)) throw new UsageError(`--backends: unknown backend "${b}" (one of ${known.join(', ')})`);
+  const settings: BenchSettings = {
+    blocks: intFlag(flags, 'blocks', 5),
+    targetBlockMs: intFlag(flags, 'block-ms', 1000),
+    general: flags.get('no-general') !== 'true',
+    analysis: flags.get('no-analysis') !== 'true',
+  };
+  const config = decoded.config;
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  log(`grokscope bench: P=${config.p}, ${config.frac * 100}% train (${Math.floor(config.frac * config.p * config.p)} pairs, full batch), d_model ${config.dModel}, ${config.nLayers} block(s); ${settings.blocks} blocks of ~${settings.targetBlockMs} ms per path`);
+  const lines: BenchLine[] = [];
+  const report = (l: BenchLine) => {
+    lines.push(l);
+    if (json) process.stdout.write(`${JSON.stringify(l)}\n`);
+  };
+  if (browser) await benchBrowser(config, backends, settings, report, log);
+  else await benchNode(config, backends, settings, report);
+  if (!json && lines.length > 0) {
+    process.stdout.write(`${formatTable(lines)}\n`);
+    const gflop = lines[0].gflopPerEpoch;
+    process.stdout.write(
+      `\nReading it: ms/epoch is the median of ${settings.blocks} timed blocks of full-batch updates (forward, backward, AdamW).` +
+        `\nGFLOP/epoch counts the matrix products from the shapes (src/model/flops.ts); GFLOP/s = achieved.` +
+        `\nGrokking the mainline (~10k epochs) in a minute needs ~170 epochs/s, i.e. ${fmt(gflop * 170, 0)} GFLOP/s; 300 epochs/s needs ${fmt(gflop * 300, 0)} GFLOP/s.\n`,
+    );
+  }
+  return lines;
+}
