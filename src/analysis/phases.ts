@@ -158,3 +158,12 @@ export function detectPhases(c: PhaseCurves): Phase[] {
   phases.push({ name: 'stable', start: c.epoch[stable], end: null, rule: PHASE_RULES.stable });
   return phases;
 }
+
+/** Test accuracy that counts as grokked: the issue's and Grokfast's "epochs to 99%". */
+export const GROKKED_ACC = 0.99;
+
+/** The first epoch whose test accuracy reaches `threshold`, or null (the run has not grokked). */
+export function grokEpoch(epoch: ArrayLike<number>, testAcc: ArrayLike<number>, threshold = GROKKED_ACC): number | null {
+  for (let i = 0; i < testAcc.length; i++) if (testAcc[i] >= threshold) return epoch[i];
+  return null;
+}

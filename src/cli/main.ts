@@ -22,6 +22,7 @@ commands:
             --every N          checkpoint every N epochs (default epochs/100)
             --out FILE         write the JSON there (default: standard output)
             --quiet            no progress output
+            --until-acc X      stop at the first checkpoint with test accuracy ≥ X (e.g. 0.99)
             --init FILE        start from a safetensors checkpoint's weights and train_indices
                                (fresh Adam moments and warm-up; flags override its config)
             --save FILE        write the final weights as a safetensors checkpoint

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CONFIG_KEYS, FIELDS, checkConsistency, type TrainConfig } from '../config/schema.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
+import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { CPU_LIMITS } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { Checkpoint } from '../worker/protocol.ts';
@@ -16,7 +17,7 @@ import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
 import { ProgressReporter } from './progress.ts';
 
-export const TRAIN_FLAGS = new Set(['every', 'out', 'quiet', 'init', 'save', 'record', 'record-snapshots', 'record-dtype', 'record-name']);
+export const TRAIN_FLAGS = new Set(['every', 'out', 'quiet', 'init', 'save', 'record', 'record-snapshots', 'record-dtype', 'record-name', 'until-acc']);
 /** Node has memory to spare: ~1600 mainline snapshots. */
 export const CLI_SNAPSHOT_BUDGET_BYTES = 1.5 * 1024 ** 3;
 
@@ -64,6 +65,9 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
   const config = init ? configWithFlags(init.config, args) : decoded.config;
   const every = intFlag(flags, 'every', Math.max(1, Math.round(config.epochs / 100)));
   const quiet = flags.get('quiet') === 'true';
+  const untilRaw = flags.get('until-acc');
+  const untilAcc = untilRaw === undefined ? null : Number(untilRaw);
+  if (untilAcc !== null && !(untilAcc > 0 && untilAcc <= 1)) throw new UsageError(`--until-acc must be a test accuracy in (0, 1], got "${untilRaw}"`);
   const backend = await startNodeBackend(decoded.backend);
   const log = (s: string) => {
     if (!quiet) process.stderr.write(`${s}\n`);
@@ -94,6 +98,7 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
         case 'checkpoint':
           history.push(e.checkpoint);
           progress.checkpoint(e.checkpoint);
+          if (untilAcc !== null && e.checkpoint.testAcc >= untilAcc) void session.handle({ type: 'pause' });
           return;
         case 'progress':
           progress.progress(e.epoch, e.epochsPerSec, e.trainLoss);
@@ -132,6 +137,8 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
     progress.done();
   }
   const trainer = session.currentTrainer!;
+  const grokked = grokEpoch(history.map((h) => h.epoch), history.map((h) => h.testAcc));
+  log(grokked === null ? `test accuracy did not reach ${GROKKED_ACC * 100}% in ${trainer.epoch} epochs` : `test accuracy first ≥ ${GROKKED_ACC * 100}% at epoch ${grokked} (checkpoints every ${every})`);
   const k = session.currentAnalysis?.keyFreqs;
   const result: TrainResult = {
     config: { ...trainer.config },

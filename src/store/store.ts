@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import { subscribeWithSelector } from 'zustand/middleware';
+import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { presetConfig, type PresetName } from '../config/presets.ts';
 import { CONFIG_KEYS, FIELDS, type ConfigIssue, type TrainConfig } from '../config/schema.ts';
 import type { DecodedUrl } from '../config/url.ts';
@@ -43,6 +44,10 @@ export interface AppState {
   status: RunStatus;
   epoch: number;
   epochsPerSec: number;
+  /** Wall time the run has trained since it was built or opened here. */
+  trainSeconds: number;
+  /** When test accuracy first reached 99%: the epoch, and the training time (null: before it was opened here). */
+  grokked: { epoch: number; trainSeconds: number | null } | null;
   lastTrainLoss: number;
   checkpointEvery: number;
   history: History;
@@ -91,6 +96,12 @@ export interface AppState {
 
 let nextNoticeId = 1;
 
+/** The grok point of a history brought along by a loaded run (its training time is unknown). */
+function grokkedIn(history: History): AppState['grokked'] {
+  const epoch = grokEpoch(history.column('epoch'), history.column('testAcc'));
+  return epoch === null ? null : { epoch, trainSeconds: null };
+}
+
 /** Heavy analyses kept in memory on the page (each is ~0.5 MB at P = 113). */
 export const HEAVY_CACHE_SIZE = 12;
 
@@ -120,6 +131,8 @@ export const createAppStore = () =>
       status: 'starting',
       epoch: 0,
       epochsPerSec: 0,
+      trainSeconds: 0,
+      grokked: null,
       lastTrainLoss: NaN,
       checkpointEvery: 1,
       history: new History(),
@@ -189,6 +202,8 @@ export const createAppStore = () =>
               applied: event.config,
               epoch: event.loadedAt ?? 0,
               epochsPerSec: 0,
+              trainSeconds: 0,
+              grokked: grokkedIn(s.history),
               lastTrainLoss: NaN,
               historyVersion: s.historyVersion + 1,
               pendingHistory: null,
@@ -205,13 +220,18 @@ export const createAppStore = () =>
             set({
               epoch: event.epoch,
               epochsPerSec: event.epochsPerSec,
+              trainSeconds: event.trainSeconds,
               lastTrainLoss: event.trainLoss,
               checkpointEvery: event.checkpointEvery,
             });
             return;
           case 'checkpoint':
             s.history.push(event.checkpoint);
-            set({ historyVersion: s.historyVersion + 1, epoch: Math.max(s.epoch, event.checkpoint.epoch) });
+            set({
+              historyVersion: s.historyVersion + 1,
+              epoch: Math.max(s.epoch, event.checkpoint.epoch),
+              grokked: s.grokked ?? (event.checkpoint.testAcc >= GROKKED_ACC ? { epoch: event.checkpoint.epoch, trainSeconds: s.trainSeconds } : null),
+            });
             return;
           case 'keyFreqs':
             set({ keyFreqs: event.keyFreqs, historyVersion: s.historyVersion + 1 });

@@ -12,6 +12,7 @@ import { Notices } from './Notices.tsx';
 import { RunControls } from './RunControls.tsx';
 import { RunsPanel } from './RunsPanel.tsx';
 import { Scrubber } from './Scrubber.tsx';
+import { SpeedPanel } from './SpeedPanel.tsx';
 import { FourierSpectra } from './charts/FourierSpectra.tsx';
 import { AttentionMaps, ClusterWL, FveHistogram, LogitSpectrum, NeuronMaps, NeuronsByFrequency } from './charts/HeavyViews.tsx';
 import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
@@ -47,6 +48,7 @@ export function App() {
           <RunControls />
           <LiveControls />
           <ConfigForm />
+          <SpeedPanel />
           <RunsPanel />
         </aside>
         <div className="content">

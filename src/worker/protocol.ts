@@ -203,6 +203,8 @@ export type WorkerEvent =
       runId: number;
       epoch: number;
       epochsPerSec: number;
+      /** Wall time this run has trained in this worker (pauses excluded). */
+      trainSeconds: number;
       /** Training loss of the latest update (of the weights before it). */
       trainLoss: number;
       /** Epochs between checkpoints at the moment (adaptive). */

@@ -89,6 +89,8 @@ export class TrainingSession {
   private lastRecomputeAt = -Infinity;
   private epochsPerSec = 0;
   private lastBlockEnd = 0;
+  /** Wall time this run has spent training (pauses excluded), for "time to grok". */
+  private trainMs = 0;
   private inspectRequests: number[] = [];
   /** After a NaN rolled the run back to this epoch, blocks read later than it are discarded. */
   private rolledBackTo: number | null = null;
@@ -271,6 +273,7 @@ export class TrainingSession {
     this.recomputeMs = NaN;
     this.lastHeavyAt = -Infinity;
     this.epochsPerSec = 0;
+    this.trainMs = 0;
     this.inspectRequests = [];
     if (!this.fixedEvery) this.checkpointEvery = 1;
     this.opts.post({
@@ -497,6 +500,7 @@ export class TrainingSession {
     const end = this.now();
     const elapsed = Math.max(end - this.lastBlockEnd, 1e-3);
     this.lastBlockEnd = end;
+    this.trainMs += elapsed;
     this.adapt(block, elapsed);
     const loss = lossValues ? lossValues[0] : NaN;
     const metricsFinite = !checkpointValues || Array.from(checkpointValues.subarray(0, 5)).every(Number.isFinite);
@@ -509,6 +513,7 @@ export class TrainingSession {
       runId,
       epoch: block.endEpoch,
       epochsPerSec: this.epochsPerSec,
+      trainSeconds: this.trainMs / 1000,
       trainLoss: loss,
       checkpointEvery: this.checkpointEvery,
     });

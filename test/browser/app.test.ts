@@ -7,10 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeQuery } from '../../src/config/url.ts';
 import { Trainer } from '../../src/model/trainer.ts';
 import { useBackend } from '../helpers.ts';
-import { baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
 
-/** Screenshots land here (test artifacts, looked at by people). */
-export const ARTIFACTS = 'test-results';
 
 /** Small enough to train hundreds of epochs a second on wasm in a headless browser. */
 const SMALL = 'p=23&dm=32&mlp=64&frac=0.5&wd=1';

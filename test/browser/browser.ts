@@ -13,6 +13,9 @@ export const hasBrowser = chromiumPath !== null;
 
 export const QUIET_FLAGS = CHROMIUM_QUIET_FLAGS;
 
+/** Screenshots land here (test artifacts, looked at by people). */
+export const ARTIFACTS = 'test-results';
+
 export interface Session {
   context: BrowserContext;
   page: Page;

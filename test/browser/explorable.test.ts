@@ -6,9 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
 
-const ARTIFACTS = 'test-results';
 /** Groks in about a thousand epochs (P = 23, 80% of pairs, λ = 2). */
 const GROKS_FAST = 'p=23&dm=32&mlp=128&frac=0.8&wd=2&backend=wasm';
 

@@ -12,9 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeQuery } from '../../src/config/url.ts';
 import { Trainer } from '../../src/model/trainer.ts';
 import { useBackend } from '../helpers.ts';
-import { baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
 
-const ARTIFACTS = 'test-results';
 const SMALL = 'p=23&dm=32&mlp=64&frac=0.5&wd=1';
 
 async function noticeText(page: Page): Promise<string> {
