@@ -64,13 +64,25 @@ export class AdamW {
     return tf.concat(this.names.map((n) => tf.reshape(byName(n), [-1]))) as tf.Tensor1D;
   }
 
+  /** The gradients (by parameter name) as one flat vector in parameter order. */
+  flatGrads(grads: Record<string, tf.Tensor>): tf.Tensor1D {
+    for (const name of this.names) if (!grads[name]) throw new Error(`no gradient for ${name}`);
+    return tf.tidy(() => this.flat((n) => grads[n]));
+  }
+
   /** Applies update `t` in place with the given gradients (by parameter name), then t += 1. */
   step(grads: Record<string, tf.Tensor>): void {
+    const g = this.flatGrads(grads);
+    this.stepFlat(g);
+    g.dispose();
+  }
+
+  /** Applies update `t` with a flat gradient (see `flatGrads`), then t += 1. */
+  stepFlat(g: tf.Tensor1D): void {
+    if (g.size !== this.size) throw new Error(`a flat gradient of ${g.size} values for ${this.size} parameters`);
     const k = adamWCoefficients(this.hp, this.t);
     const { beta1, beta2, eps } = this.hp;
-    for (const name of this.names) if (!grads[name]) throw new Error(`no gradient for ${name}`);
     tf.tidy(() => {
-      const g = this.flat((n) => grads[n]);
       const p = this.flat((n) => this.params.get(n)!);
       const m1 = tf.add(tf.mul(this.m, beta1), tf.mul(g, 1 - beta1));
       const v1 = tf.add(tf.mul(this.v, beta2), tf.mul(tf.square(g), 1 - beta2));
@@ -140,37 +152,30 @@ export class AdamW {
 /**
  * Grokfast-EMA (Lee et al. 2024, Algorithm 2): keeps μ ← α μ + (1 − α) g (μ starts at the first
  * gradient) and feeds the optimizer g + λ_g · μ, amplifying the slow components of the gradient.
+ * Works on the flat gradient (`AdamW.flatGrads`): a handful of kernels a step.
  */
 export class GrokfastEma {
-  private readonly mu: Map<string, tf.Variable> = new Map();
+  private mu: tf.Variable | null = null;
 
   constructor(
     public alpha: number,
     public lambda: number,
   ) {}
 
-  /** Returns the filtered gradients (new tensors; the caller disposes both sets). */
-  filter(grads: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    for (const [name, g] of Object.entries(grads)) {
-      let mu = this.mu.get(name);
-      if (!mu) {
-        const g0 = g;
-        mu = tf.tidy(() => tf.variable(tf.clone(g0), false));
-        this.mu.set(name, mu);
-      } else {
-        const alpha = this.alpha;
-        const muV = mu;
-        tf.tidy(() => muV.assign(tf.add(tf.mul(muV, alpha), tf.mul(g, 1 - alpha))));
-      }
-      const muV = mu;
-      out[name] = tf.tidy(() => tf.add(g, tf.mul(muV, this.lambda)));
+  /** Returns the filtered gradient (a new tensor; the caller disposes both). */
+  filter(g: tf.Tensor): tf.Tensor {
+    const mu = this.mu;
+    if (!mu) this.mu = tf.tidy(() => tf.variable(tf.clone(g), false));
+    else {
+      const alpha = this.alpha;
+      tf.tidy(() => mu.assign(tf.add(tf.mul(mu, alpha), tf.mul(g, 1 - alpha))));
     }
-    return out;
+    const muNow = this.mu!;
+    return tf.tidy(() => tf.add(g, tf.mul(muNow, this.lambda)));
   }
 
   dispose(): void {
-    for (const t of this.mu.values()) t.dispose();
-    this.mu.clear();
+    this.mu?.dispose();
+    this.mu = null;
   }
 }

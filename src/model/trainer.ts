@@ -163,14 +163,16 @@ export class Trainer {
     });
     const byName: Record<string, tf.Tensor> = {};
     for (const [varName, g] of Object.entries(grads)) byName[this.nameOfVar.get(varName)!] = g;
-    if (this.grokfast && this.grokfast.lambda > 0) {
-      const filtered = this.grokfast.filter(byName);
-      this.optimizer.step(filtered);
-      tf.dispose(Object.values(filtered));
-    } else {
-      this.optimizer.step(byName);
-    }
+    const g = this.optimizer.flatGrads(byName);
     tf.dispose(Object.values(grads));
+    if (this.grokfast && this.grokfast.lambda > 0) {
+      const filtered = this.grokfast.filter(g);
+      this.optimizer.stepFlat(filtered as tf.Tensor1D);
+      filtered.dispose();
+    } else {
+      this.optimizer.stepFlat(g);
+    }
+    g.dispose();
     this.lastLoss?.dispose();
     this.lastLoss = value;
   }

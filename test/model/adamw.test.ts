@@ -118,10 +118,11 @@ describe('Grokfast-EMA', () => {
   it('starts μ at the first gradient and returns g + λ·μ', () => {
     // α = 0.5, λ = 2: step 1: μ = g1 = 1 → 1 + 2 = 3; step 2 g = 3: μ = 0.5·1 + 0.5·3 = 2 → 3 + 4 = 7.
     const gf = new GrokfastEma(0.5, 2);
-    const out1 = gf.filter({ w: tf.tensor1d([1]) });
-    expect(out1.w.dataSync()[0]).toBeCloseTo(3, 6);
-    const out2 = gf.filter({ w: tf.tensor1d([3]) });
-    expect(out2.w.dataSync()[0]).toBeCloseTo(7, 6);
+    const out1 = gf.filter(tf.tensor1d([1, -2]));
+    expect(Array.from(out1.dataSync())).toEqual([3, -6]);
+    // step 2, g = (3, 0): μ = (2, −1) → (3 + 4, 0 − 2).
+    const out2 = gf.filter(tf.tensor1d([3, 0]));
+    expect(Array.from(out2.dataSync())).toEqual([7, -2]);
     gf.dispose();
   });
 });
