@@ -17,7 +17,7 @@ import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
 import { CHROMIUM_QUIET_FLAGS, findChromium } from './chromium.ts';
 
-export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis']);
+export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only']);
 
 /** One backend's figures: the fast path's (the default forward), and the general path's beside it. */
 export interface BenchLine {
@@ -44,6 +44,8 @@ export interface BenchSettings {
   targetBlockMs: number;
   general: boolean;
   analysis: boolean;
+  /** Only the analysis pass, no training (for backends too slow to train at this size). */
+  analysisOnly: boolean;
 }
 
 function toLine(backend: BackendInfo, results: BenchResult[], host: string): BenchLine {
@@ -68,6 +70,7 @@ function toLine(backend: BackendInfo, results: BenchResult[], host: string): Ben
 }
 
 function pathsFor(config: TrainConfig, s: BenchSettings): BenchResult['path'][] {
+  if (s.analysisOnly) return [config.nLayers === 1 ? 'fast' : 'general'];
   return config.nLayers === 1 ? (s.general ? ['fast', 'general'] : ['fast']) : ['general'];
 }
 
@@ -78,7 +81,7 @@ async function benchNode(config: TrainConfig, backends: BackendName[], s: BenchS
     const info = await startNodeBackend(name);
     const results: BenchResult[] = [];
     for (const path of pathsFor(config, s)) {
-      results.push(await benchTraining({ config, path, blocks: s.blocks, targetBlockMs: s.targetBlockMs, analysis: s.analysis && results.length === 0 }));
+      results.push(await benchTraining({ config, path, blocks: s.blocks, targetBlockMs: s.targetBlockMs, analysis: s.analysis && results.length === 0, analysisOnly: s.analysisOnly }));
     }
     report(toLine(info, results, `Node ${process.versions.node}`));
   }
@@ -121,7 +124,7 @@ async function benchBrowser(config: TrainConfig, backends: BackendName[], s: Ben
         log(`${name} (${backend.adapter}): timing…`);
         const answer = await page.evaluate(
           (opts) => (window as unknown as PageHandle).grokscope.bench(opts),
-          { config, paths: pathsFor(config, s), blocks: s.blocks, targetBlockMs: s.targetBlockMs, analysis: s.analysis },
+          { config, paths: pathsFor(config, s), blocks: s.blocks, targetBlockMs: s.targetBlockMs, analysis: s.analysis, analysisOnly: s.analysisOnly },
         );
         if (answer.error || answer.results.length === 0) throw new Error(`${name}: ${answer.error ?? 'no result'}`);
         report(toLine(answer.backend, answer.results, `Chromium ${version}`));
@@ -167,6 +170,7 @@ export async function benchCommand(args: ParsedArgs): Promise<BenchLine[]> {
     targetBlockMs: intFlag(flags, 'block-ms', 1000),
     general: flags.get('no-general') !== 'true',
     analysis: flags.get('no-analysis') !== 'true',
+    analysisOnly: flags.get('analysis-only') === 'true',
   };
   const config = decoded.config;
   const log = (s: string) => process.stderr.write(`${s}\n`);

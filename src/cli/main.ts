@@ -42,6 +42,7 @@ commands:
             --browser             run in headless Chromium instead (default webgpu,webgl,wasm;
                                   builds and serves the site)
             --blocks N (5)  --block-ms MS (1000)  --no-general  --no-analysis  --json
+            --analysis-only       time only a checkpoint's analysis (for slow backends)
 
 examples:
   npm run cli -- train --preset mainline --epochs 500 --every 100 --out run.json
@@ -51,7 +52,7 @@ examples:
   npm run bench -- --browser --backends webgpu,wasm --p 53
 `;
 
-const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis']);
+const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only']);
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, BOOLEAN_FLAGS);

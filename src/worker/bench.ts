@@ -23,6 +23,8 @@ export interface BenchOptions {
   targetBlockMs?: number;
   /** Also time one full checkpoint analysis (evaluation, §5 measures, heavy views). */
   analysis?: boolean;
+  /** Time only the analysis (of the initial weights): for backends too slow to train at this size. */
+  analysisOnly?: boolean;
   now?: () => number;
 }
 
@@ -57,36 +59,38 @@ async function sync(trainer: Trainer): Promise<void> {
 
 export async function benchTraining(opts: BenchOptions): Promise<BenchResult> {
   const now = opts.now ?? (() => performance.now());
-  const blocks = Math.max(1, opts.blocks ?? 5);
+  const blocks = opts.analysisOnly ? 0 : Math.max(1, opts.blocks ?? 5);
   const before = tf.memory().numTensors;
   const trainer = new Trainer(opts.config, { forward: opts.path });
   let analysisMs = NaN;
-  let epochsPerBlock = 1;
+  let epochsPerBlock = 0;
   const blockMsPerEpoch: number[] = [];
   try {
-    // Warm up: the first updates compile shaders and pack weights; slow backends get fewer.
-    const warmStart = now();
-    for (let i = 0; i < (opts.warmupEpochs ?? 3) && (i === 0 || now() - warmStart < 5000); i++) {
+    if (blocks > 0) {
+      // Warm up: the first updates compile shaders and pack weights; slow backends get fewer.
+      const warmStart = now();
+      for (let i = 0; i < (opts.warmupEpochs ?? 3) && (i === 0 || now() - warmStart < 5000); i++) {
+        trainer.trainStep();
+        await sync(trainer);
+      }
+      // Calibrate: one timed update says how many make a block.
+      let t = now();
       trainer.trainStep();
       await sync(trainer);
+      const single = Math.max(now() - t, 0.01);
+      epochsPerBlock = Math.min(1000, Math.max(1, Math.round((opts.targetBlockMs ?? 1000) / single)));
+      for (let b = 0; b < blocks; b++) {
+        t = now();
+        for (let e = 0; e < epochsPerBlock; e++) trainer.trainStep();
+        await sync(trainer);
+        blockMsPerEpoch.push((now() - t) / epochsPerBlock);
+      }
     }
-    // Calibrate: one timed update says how many make a block.
-    let t = now();
-    trainer.trainStep();
-    await sync(trainer);
-    const single = Math.max(now() - t, 0.01);
-    epochsPerBlock = Math.min(1000, Math.max(1, Math.round((opts.targetBlockMs ?? 1000) / single)));
-    for (let b = 0; b < blocks; b++) {
-      t = now();
-      for (let e = 0; e < epochsPerBlock; e++) trainer.trainStep();
-      await sync(trainer);
-      blockMsPerEpoch.push((now() - t) / epochsPerBlock);
-    }
-    if (opts.analysis) analysisMs = await benchAnalysis(trainer, now);
+    if (opts.analysis || opts.analysisOnly) analysisMs = await benchAnalysis(trainer, now);
   } finally {
     trainer.dispose();
   }
-  const msPerEpoch = median(blockMsPerEpoch);
+  const msPerEpoch = blocks > 0 ? median(blockMsPerEpoch) : NaN;
   const gflopPerEpoch = epochFlops(opts.config, opts.path).train / 1e9;
   return {
     backend: tf.getBackend(),

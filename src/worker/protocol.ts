@@ -180,7 +180,7 @@ export type Command =
   /** Fault injection for tests: an uncaught error, NaN weights, or a destroyed GPU device. */
   | { type: 'debug'; action: 'crash' | 'poison' | 'lose-device' }
   /** Pauses the run and times training on this backend (src/worker/bench.ts); answered by 'bench'. */
-  | { type: 'bench'; requestId: number; config: TrainConfig; paths: ForwardPath[]; blocks: number; targetBlockMs: number; analysis: boolean };
+  | { type: 'bench'; requestId: number; config: TrainConfig; paths: ForwardPath[]; blocks: number; targetBlockMs: number; analysis: boolean; analysisOnly?: boolean };
 
 export type WorkerEvent =
   | {

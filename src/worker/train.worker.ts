@@ -83,7 +83,7 @@ async function bench(s: TrainingSession, cmd: Extract<Command, { type: 'bench' }
   let error: string | undefined;
   try {
     for (const path of cmd.paths) {
-      results.push(await benchTraining({ config: cmd.config, path, blocks: cmd.blocks, targetBlockMs: cmd.targetBlockMs, analysis: cmd.analysis && path === cmd.paths[0] }));
+      results.push(await benchTraining({ config: cmd.config, path, blocks: cmd.blocks, targetBlockMs: cmd.targetBlockMs, analysis: cmd.analysis && path === cmd.paths[0], analysisOnly: cmd.analysisOnly }));
     }
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);

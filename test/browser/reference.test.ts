@@ -63,7 +63,8 @@ describe.skipIf(!hasBrowser)('the recorded reference run', () => {
     console.log(`reference run: ${RUN_FILE} ${(bytes / 2 ** 20).toFixed(1)} MB`);
     expect(bytes).toBeLessThanOrEqual(15 * 2 ** 20);
     const started = Date.now();
-    await page.goto(`${baseUrl}?run=reference`);
+    // wasm: this machine's WebGL is SwiftShader, far slower at the heavy views than wasm.
+    await page.goto(`${baseUrl}?run=reference&backend=wasm`);
     const loaded = await waitForState(page, (st) => st.history.length > 100 && st.status !== 'starting', 120_000, 'the reference run to open');
     console.log(`reference run: open after ${Date.now() - started} ms, ${loaded.history.length} checkpoints to epoch ${loaded.epoch} on ${loaded.backend?.name}`);
     expect(loaded.epoch).toBeGreaterThanOrEqual(15_000);

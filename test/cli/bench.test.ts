@@ -46,6 +46,19 @@ describe('npm run bench', () => {
     expect(Number.isNaN(line.analysisMs)).toBe(true);
   });
 
+  it('times only the analysis with --analysis-only (JSON has null for what was not timed)', async () => {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (written.push(String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const [line] = await benchCommand(parseArgs(['bench', ...SMALL, '--analysis-only', '--json'], new Set([...BOOLEAN, 'analysis-only'])));
+    expect(line.analysisMs).toBeGreaterThan(0);
+    expect(line.epochsTimed).toBe(0);
+    expect(Number.isNaN(line.msPerEpoch)).toBe(true);
+    expect(line.general).toBeNull();
+    expect(line.numTensorsDelta).toBe(0);
+    expect(JSON.parse(written.join(''))).toMatchObject({ msPerEpoch: null, analysisMs: line.analysisMs });
+  });
+
   it('refuses unknown backends and flags', async () => {
     await expect(benchCommand(parseArgs(['bench', '--backends', 'tpu'], BOOLEAN))).rejects.toThrow(UsageError);
     await expect(benchCommand(parseArgs(['bench', '--backends', 'webgpu'], BOOLEAN))).rejects.toThrow(/--browser/);
