@@ -110,7 +110,9 @@ async function benchBrowser(config: TrainConfig, backends: BackendName[], s: Ben
     for (const name of backends) {
       const page = await browser.newPage();
       try {
-        const query = encodeQuery({ config, preset: null, backend: name, keyFreqs: null });
+        // The page's own run is a tiny one (it starts in seconds even on a software GPU); the
+        // benchmark builds its own trainer with the configuration asked for.
+        const query = encodeQuery({ config: { ...DEFAULT_CONFIG, p: 7, dModel: 8, nHeads: 2, dMlp: 16, frac: 0.5 }, preset: null, backend: name, keyFreqs: null });
         await page.goto(`${server.resolvedUrls!.local[0]}?${query}`);
         await page.waitForFunction(() => {
           const st = (window as unknown as PageHandle).grokscope?.store.getState();
@@ -174,7 +176,7 @@ export async function benchCommand(args: ParsedArgs): Promise<BenchLine[]> {
   };
   const config = decoded.config;
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  log(`grokscope bench: P=${config.p}, ${config.frac * 100}% train (${Math.floor(config.frac * config.p * config.p)} pairs, full batch), d_model ${config.dModel}, ${config.nLayers} block(s); ${settings.blocks} blocks of ~${settings.targetBlockMs} ms per path`);
+  log(`grokscope bench: P=${config.p}, ${config.frac * 100}% train (${Math.floor(config.frac * config.p * config.p)} pairs, full batch), d_model ${config.dModel}, ${config.nLayers} block(s); ${settings.analysisOnly ? 'one checkpoint analysis (median of 3)' : `${settings.blocks} blocks of ~${settings.targetBlockMs} ms per path`}`);
   const lines: BenchLine[] = [];
   const report = (l: BenchLine) => {
     lines.push(l);
