@@ -28,22 +28,22 @@ export function forwardFast(params: Params, c: TrainConfig, batch: PairBatch, op
     const [pos0, pos1, pos2] = tf.split(W_pos, 3, 0) as tf.Tensor2D[];
     const eqToken = tf.slice(W_E, [c.p, 0], [1, c.dModel]);
     const resid2 = tf.add(eqToken, pos2); // '=' at position 2, [1, d]
-    const W_K = headsSideBySide(params['blocks.0.attn.W_K']);
-    const W_V = headsSideBySide(params['blocks.0.attn.W_V']);
+    // Keys and values side by side, [d, 2·h·dh]: one concat a step for the three products.
+    const W_KV = tf.concat([headsSideBySide(params['blocks.0.attn.W_K']), headsSideBySide(params['blocks.0.attn.W_V'])], 1);
     const q = mm(resid2, headsSideBySide(params['blocks.0.attn.W_Q'])); // [1, h·dh]
 
     // Per-token tables for positions 0 and 1: attention score of '=' on that token per head
     // [d_vocab, h], and the token's value vectors [d_vocab, h·dh], side by side.
     const table = (pos: tf.Tensor2D): tf.Tensor2D => {
       const resid = tf.add(W_E, pos); // [d_vocab, d]
-      const kv = mm(resid, tf.concat([W_K, W_V], 1)); // [d_vocab, 2·h·dh]
+      const kv = mm(resid, W_KV); // [d_vocab, 2·h·dh]
       const [k, v] = tf.split(kv, 2, 1);
       const scores = tf.sum(tf.reshape(tf.mul(k, q), [dVocab, h, dHead]), 2); // [d_vocab, h]
       return tf.concat([scores, v], 1) as tf.Tensor2D; // [d_vocab, h + h·dh]
     };
     const rowsA = gatherRows(table(pos0), batch.a, batch.aOneHot); // [N, h + hd]
     const rowsB = gatherRows(table(pos1), batch.b, batch.bOneHot);
-    const kv2 = mm(resid2, tf.concat([W_K, W_V], 1));
+    const kv2 = mm(resid2, W_KV);
     const [k2, v2] = tf.split(kv2, 2, 1);
     const score2 = tf.sum(tf.reshape(tf.mul(k2, q), [1, h, dHead]), 2); // [1, h]
 
