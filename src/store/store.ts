@@ -206,7 +206,9 @@ export const createAppStore = () =>
               grokked: grokkedIn(s.history),
               lastTrainLoss: NaN,
               historyVersion: s.historyVersion + 1,
-              pendingHistory: null,
+              // Only a loaded run consumes the history it brought: the 'ready' of the page's first,
+              // fresh run can arrive after a quickly fetched (cached) run was sent to load.
+              pendingHistory: event.loadedAt !== null ? null : s.pendingHistory,
               readyCount: s.readyCount + 1,
             });
             return;

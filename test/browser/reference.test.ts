@@ -103,6 +103,9 @@ describe.skipIf(!hasBrowser)('the recorded reference run', () => {
     const after = await waitForState(page, () => true);
     expect(after.epoch).toBe(loaded.epoch);
     expect(after.history.length).toBe(loaded.history.length);
+    // Opened again, now from the HTTP cache (it can arrive before the worker is ready): complete.
+    await page.goto(`${baseUrl}?run=reference&backend=wasm`);
+    await waitForState(page, (st) => st.history.length === loaded.history.length && st.epoch === loaded.epoch, 120_000, 'the cached reference run to open whole');
     expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   }, 300_000);
 });

@@ -75,6 +75,35 @@ describe('store', () => {
     expect(s().notices.map((n) => n.text)).toEqual(['boom']);
   });
 
+  it("keeps a loaded run's history when the fresh run's 'ready' arrives after the load was sent", () => {
+    const store = createAppStore();
+    const s = () => store.getState();
+    const backend = { name: 'wasm' as const, adapter: 'x', requested: null, skipped: [] };
+    // A cached run file arrives before the worker has answered the page's first init.
+    const loaded = [0, 50, 100].map((e) => ({ ...ckpt(e), testAcc: e >= 100 ? 0.995 : 0.1 }));
+    store.setState({ pendingHistory: loaded });
+    s().receive({ type: 'ready', runId: 1, backend, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG, loadedAt: null });
+    expect(s().history.length).toBe(0);
+    s().receive({ type: 'ready', runId: 2, backend, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG, loadedAt: 100 });
+    expect(Array.from(s().history.column('epoch'))).toEqual([0, 50, 100]);
+    expect(s().pendingHistory).toBeNull();
+    // The speed panel's time to grok comes from the loaded history (its training time unknown).
+    expect(s().grokked).toEqual({ epoch: 100, trainSeconds: null });
+  });
+
+  it('records when test accuracy first reaches 99%, with the training time so far', () => {
+    const store = createAppStore();
+    const s = () => store.getState();
+    s().receive({ type: 'ready', runId: 1, backend: { name: 'wasm', adapter: 'x', requested: null, skipped: [] }, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG, loadedAt: null });
+    s().receive({ type: 'progress', runId: 1, epoch: 40, epochsPerSec: 100, trainSeconds: 12.5, trainLoss: 0.1, checkpointEvery: 10 });
+    s().receive({ type: 'checkpoint', runId: 1, checkpoint: { ...ckpt(40), testAcc: 0.98 } });
+    expect(s().grokked).toBeNull();
+    s().receive({ type: 'checkpoint', runId: 1, checkpoint: { ...ckpt(50), testAcc: 0.99 } });
+    s().receive({ type: 'progress', runId: 1, epoch: 60, epochsPerSec: 100, trainSeconds: 15, trainLoss: 0.1, checkpointEvery: 10 });
+    s().receive({ type: 'checkpoint', runId: 1, checkpoint: { ...ckpt(60), testAcc: 1 } });
+    expect(s().grokked).toEqual({ epoch: 50, trainSeconds: 12.5 });
+  });
+
   it('tells which draft changes need a reset', () => {
     expect(needsReset({ ...DEFAULT_CONFIG, weightDecay: 0 }, DEFAULT_CONFIG)).toBe(false);
     expect(needsReset({ ...DEFAULT_CONFIG, epochs: 5 }, DEFAULT_CONFIG)).toBe(false);
