@@ -28,3 +28,16 @@ describe('404 page', () => {
     expect(html).toContain(`'sha256-${hash}'`);
   });
 });
+
+describe('social preview', () => {
+  it('has the 1200×630 PNG that index.html names as og:image', () => {
+    const html = readFileSync(new URL('../index.html', import.meta.url), 'utf8');
+    const name = /<meta property="og:image" content="([^"]+)"/.exec(html)![1];
+    const png = readFileSync(new URL(`../public/${name}`, import.meta.url));
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // IHDR: width and height, big-endian, at bytes 16 and 20.
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1200, 630]);
+    expect(html).toContain('<meta property="og:image:width" content="1200" />');
+    expect(html).toContain('<meta property="og:image:height" content="630" />');
+  });
+});
