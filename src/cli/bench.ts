@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, type TrainConfig } from '../config/schema.ts';
 import { epochFlops } from '../model/flops.ts';
+import { benchPaths } from '../model/forward-path.ts';
 import { encodeQuery } from '../config/url.ts';
 import { benchTraining, type BenchResult } from '../worker/bench.ts';
 import type { BackendInfo, BackendName } from '../worker/protocol.ts';
@@ -70,8 +71,8 @@ function toLine(backend: BackendInfo, results: BenchResult[], host: string): Ben
 }
 
 function pathsFor(config: TrainConfig, s: BenchSettings): BenchResult['path'][] {
-  if (s.analysisOnly) return [config.nLayers === 1 ? 'fast' : 'general'];
-  return config.nLayers === 1 ? (s.general ? ['fast', 'general'] : ['fast']) : ['general'];
+  const paths = benchPaths(config);
+  return s.analysisOnly || !s.general ? paths.slice(0, 1) : paths;
 }
 
 /** Node: each backend in turn, in this process. */

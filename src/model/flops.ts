@@ -11,7 +11,7 @@
  * these counts against the matMul kernels tfjs actually runs.
  */
 import { dims, type TrainConfig } from '../config/schema.ts';
-import type { ForwardPath } from './trainer.ts';
+import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
 
 /** A product [m, k]·[k, n], `batch` times. */
 interface Product {
@@ -73,7 +73,7 @@ export interface EpochFlops {
   evaluateAll: number;
 }
 
-export function epochFlops(c: TrainConfig, path: ForwardPath = c.nLayers === 1 ? 'fast' : 'general'): EpochFlops {
+export function epochFlops(c: TrainConfig, path: ForwardPath = defaultForwardPath(c)): EpochFlops {
   const { nTrain, nPairs } = dims(c);
   const train = products(c, path, nTrain);
   const forward = sum(train.forward);

@@ -9,12 +9,13 @@ import { dims, type TrainConfig } from '../config/schema.ts';
 import { AdamW, GrokfastEma } from './adamw.ts';
 import { makeDataset, type Dataset } from './data.ts';
 import { forwardFast } from './fast.ts';
+import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
 import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
 import { initWeights, paramSpecs, size, type Weights } from './params.ts';
 import { streamSeed } from './rng.ts';
 
-export type ForwardPath = 'fast' | 'general';
+export type { ForwardPath } from './forward-path.ts';
 
 /** Everything needed to continue a run exactly: weights and Adam moments, flat in paramSpecs order. */
 export interface TrainerState {
@@ -80,7 +81,7 @@ export class Trainer {
   constructor(config: TrainConfig, opts: TrainerOptions = {}) {
     this.config = { ...config };
     this.dataset = makeDataset(config, opts.trainIndices);
-    this.path = opts.forward ?? (config.nLayers === 1 ? 'fast' : 'general');
+    this.path = opts.forward ?? defaultForwardPath(config);
     if (this.path === 'fast' && config.nLayers !== 1) throw new Error('the fast forward needs a 1-block model');
     const id = nextTrainerId++;
     const weights = opts.weights ?? initWeights(config);
@@ -270,9 +271,7 @@ export class Trainer {
 
   /** Weights and Adam moments in one read, to save the run or move it to another backend. */
   async readState(): Promise<TrainerState> {
-    const names = [...this.params.keys()];
-    const flat = (ts: tf.Tensor[]) => tf.concat(ts.map((t) => tf.reshape(t, [-1])));
-    const all = tf.tidy(() => tf.concat([flat(names.map((n) => this.params.get(n)!)), this.optimizer.m, this.optimizer.v]));
+    const all = tf.tidy(() => tf.concat([this.flatWeights(), this.optimizer.m, this.optimizer.v]));
     const t = this.optimizer.t;
     const values = (await all.data()) as Float32Array;
     all.dispose();

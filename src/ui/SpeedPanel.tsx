@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import { GROKKED_ACC } from '../analysis/phases.ts';
 import { epochFlops } from '../model/flops.ts';
+import { benchPaths } from '../model/forward-path.ts';
 import { useAppStore } from '../store/store.ts';
 import type { BenchResult } from '../worker/bench.ts';
 import { benchWorker } from '../worker/client.ts';
@@ -27,7 +28,7 @@ export function SpeedPanel() {
   const runBench = async () => {
     if (!applied) return;
     setBench({ state: 'running' });
-    const answer = await benchWorker({ config: applied, paths: applied.nLayers === 1 ? ['fast', 'general'] : ['general'], blocks: 5, targetBlockMs: 500 });
+    const answer = await benchWorker({ config: applied, paths: benchPaths(applied), blocks: 5, targetBlockMs: 500 });
     setBench(answer.error || answer.results.length === 0 ? { state: 'failed', message: answer.error ?? 'no result' } : { state: 'done', results: answer.results });
   };
 
