@@ -3,6 +3,7 @@
  * `import type` on both sides. Handlers switch on `type` with a `never` default, so a message
  * that is added but not handled does not compile.
  */
+import type { HeavyAnalysis } from '../analysis/analyzer.ts';
 import type { TrainConfig } from '../config/schema.ts';
 import type { ForwardPath, TrainerState } from '../model/trainer.ts';
 import type { BenchResult } from './bench.ts';
@@ -104,24 +105,12 @@ export interface KeyFreqsState {
   pinned: boolean;
 }
 
-/** The heavy measures of one snapshot (ANALYSIS.md §5.9, 5.11, 5.12). */
-export interface HeavyResult {
+/** The heavy measures of one snapshot (ANALYSIS.md §5.9, 5.11, 5.12), with the sizes to draw them. */
+export interface HeavyResult extends HeavyAnalysis {
   epoch: number;
   p: number;
   dMlp: number;
   heads: number;
-  /** `[P, P]` norm over c of the logits' 2-D Fourier transform. */
-  logitSpectrum: Float32Array;
-  neuronFreq: Int16Array;
-  neuronFVE: Float32Array;
-  neuronsWellExplained: number;
-  /** `[heads, P, P]` attention from '=' to a over (a, b). */
-  attention: Float32Array;
-  neuronIndices: Int32Array;
-  /** `[n, P, P]` activations of `neuronIndices` over (a, b). */
-  neuronMaps: Float32Array;
-  /** `[d_mlp, P]` W_L = W_out · W_U[:, :P]. */
-  neuronLogitMap: Float32Array;
 }
 
 export type RunStatus = 'starting' | 'idle' | 'running' | 'paused' | 'done' | 'error';

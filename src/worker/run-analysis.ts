@@ -150,6 +150,8 @@ export class RunAnalysis {
         if (opts.heavy) {
           const n = this.analyzer.heavyLength(cfg.dMlp, cfg.nHeads, featured.length);
           heavy = this.heavyResult(epoch, values.subarray(o, o + n), featured);
+          // Feature the best-explained neuron of each of the most common frequencies next time.
+          this.featured = pickFeaturedNeurons(heavy.neuronFreq, heavy.neuronFVE, this.featured.length);
           o += n;
         }
         if (snapshot) this.snapshots.add(epoch, values.slice(o, o + trainer.flatWeightsLength));
@@ -184,10 +186,7 @@ export class RunAnalysis {
 
   private heavyResult(epoch: number, values: Float32Array, featured: Int32Array): HeavyResult {
     const cfg = this.trainer.config;
-    const h = this.analyzer.unpackHeavy(values, cfg.dMlp, cfg.nHeads, featured);
-    // Feature the best-explained neuron of each of the most common frequencies next time.
-    this.featured = pickFeaturedNeurons(h.neuronFreq, h.neuronFVE, this.featured.length);
-    return { epoch, p: cfg.p, dMlp: cfg.dMlp, heads: cfg.nHeads, ...h };
+    return { epoch, p: cfg.p, dMlp: cfg.dMlp, heads: cfg.nHeads, ...this.analyzer.unpackHeavy(values, cfg.dMlp, cfg.nHeads, featured) };
   }
 
   /** Params of a snapshot as tensors (the caller disposes them). */
@@ -244,11 +243,7 @@ export class RunAnalysis {
     });
     return {
       tensor,
-      finish: (values) => {
-        const cfg = this.trainer.config;
-        const h = this.analyzer.unpackHeavy(values, cfg.dMlp, cfg.nHeads, featured);
-        return { epoch: at, p: cfg.p, dMlp: cfg.dMlp, heads: cfg.nHeads, ...h };
-      },
+      finish: (values) => this.heavyResult(at, values, featured),
     };
   }
 
