@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { startNodeBackend } from '../src/cli/backends.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../src/config/schema.ts';
+import type { Checkpoint } from '../src/worker/protocol.ts';
 
 export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
   const info = await startNodeBackend(name);
@@ -22,4 +23,31 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 export function numTensors(): number {
   return tf.memory().numTensors;
+}
+
+/** A checkpoint with plausible values at `epoch` (normsWL's last entry is the epoch), changed as asked. */
+export function checkpointFixture(epoch: number, changes: Partial<Checkpoint> = {}): Checkpoint {
+  return {
+    epoch,
+    trainLoss: 1,
+    testLoss: 1,
+    trainAcc: 0.5,
+    testAcc: 0.1,
+    sumSquaredWeights: 10,
+    lr: 1e-3,
+    weightDecay: 1,
+    restrictedLoss: 2,
+    restrictedAcc: 0.2,
+    excludedLoss: 3,
+    giniWE: 0.1,
+    giniWL: 0.2,
+    logitFVE: 0.3,
+    keyFreqsVersion: 0,
+    normsWE: [1, 2, 3],
+    normsWL: [4, 5, epoch],
+    cosCoefficients: [7, 8],
+    excludedLossPerFreq: [],
+    neuronsWellExplained: NaN,
+    ...changes,
+  };
 }

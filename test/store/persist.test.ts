@@ -4,34 +4,22 @@ import { numParams } from '../../src/model/params.ts';
 import { RunStore, newRunKey } from '../../src/store/persist.ts';
 import type { RunData } from '../../src/worker/run-file.ts';
 import type { Checkpoint } from '../../src/worker/protocol.ts';
-import { tinyConfig } from '../helpers.ts';
+import { checkpointFixture, tinyConfig } from '../helpers.ts';
 
 const config = tinyConfig();
 const n = numParams(config);
 
 function checkpoint(epoch: number): Checkpoint {
-  return {
-    epoch,
+  return checkpointFixture(epoch, {
     trainLoss: 1 / (epoch + 1),
     testLoss: 2,
-    trainAcc: 0.5,
-    testAcc: 0.1,
     sumSquaredWeights: 3,
-    lr: 1e-3,
-    weightDecay: 1,
-    restrictedLoss: 2,
-    restrictedAcc: 0.2,
-    excludedLoss: 3,
-    giniWE: 0.1,
-    giniWL: 0.2,
-    logitFVE: 0.3,
     keyFreqsVersion: 1,
     normsWE: [1, 2, 3, 4],
     normsWL: [1, 2, 3, epoch],
     cosCoefficients: [1, 2, 3],
     excludedLossPerFreq: [4],
-    neuronsWellExplained: NaN,
-  };
+  });
 }
 
 function run(epochs: number[]): RunData {

@@ -2,30 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
 import { History } from '../../src/store/history.ts';
 import { createAppStore, needsReset } from '../../src/store/store.ts';
-import type { Checkpoint } from '../../src/worker/protocol.ts';
+import { checkpointFixture } from '../helpers.ts';
 
-const ckpt = (epoch: number, testLoss = 1): Checkpoint => ({
-  epoch,
-  trainLoss: 1,
-  testLoss,
-  trainAcc: 0.5,
-  testAcc: 0.1,
-  sumSquaredWeights: 10,
-  lr: 1e-3,
-  weightDecay: 1,
-  restrictedLoss: 2,
-  restrictedAcc: 0.2,
-  excludedLoss: 3,
-  giniWE: 0.1,
-  giniWL: 0.2,
-  logitFVE: 0.3,
-  keyFreqsVersion: 0,
-  normsWE: [1, 2, 3],
-  normsWL: [4, 5, epoch],
-  cosCoefficients: [7, 8],
-  excludedLossPerFreq: [],
-  neuronsWellExplained: NaN,
-});
+const ckpt = (epoch: number, testLoss = 1) => checkpointFixture(epoch, { testLoss });
 
 describe('History', () => {
   it('grows past its capacity and keeps every checkpoint', () => {

@@ -4,33 +4,26 @@ import { numParams } from '../../src/model/params.ts';
 import { SafetensorsError, readSafetensors } from '../../src/model/safetensors.ts';
 import type { Checkpoint } from '../../src/worker/protocol.ts';
 import { RUN_FORMAT, decodeRun, encodeRun, pickRecordedSnapshots, type RunData } from '../../src/worker/run-file.ts';
-import { tinyConfig } from '../helpers.ts';
+import { checkpointFixture, tinyConfig } from '../helpers.ts';
 
 const config = tinyConfig();
 const n = numParams(config);
 
-const ckpt = (epoch: number): Checkpoint => ({
-  epoch,
-  trainLoss: 2 / (epoch + 1),
-  testLoss: 3,
-  trainAcc: 0.4,
-  testAcc: 0.1,
-  sumSquaredWeights: 9,
-  lr: 1e-3,
-  weightDecay: 1,
-  restrictedLoss: NaN,
-  restrictedAcc: 0.2,
-  excludedLoss: 3,
-  giniWE: 0.1,
-  giniWL: 0.2,
-  logitFVE: 0.3,
-  keyFreqsVersion: 2,
-  normsWE: [1, 2, 3, 4],
-  normsWL: [4, 3, 2, epoch],
-  cosCoefficients: [1, 2, 3],
-  excludedLossPerFreq: epoch > 0 ? [5, 6] : [],
-  neuronsWellExplained: epoch === 10 ? 7 : NaN,
-});
+// NaN and a missing per-frequency row must survive the file too.
+const ckpt = (epoch: number): Checkpoint =>
+  checkpointFixture(epoch, {
+    trainLoss: 2 / (epoch + 1),
+    testLoss: 3,
+    trainAcc: 0.4,
+    sumSquaredWeights: 9,
+    restrictedLoss: NaN,
+    keyFreqsVersion: 2,
+    normsWE: [1, 2, 3, 4],
+    normsWL: [4, 3, 2, epoch],
+    cosCoefficients: [1, 2, 3],
+    excludedLossPerFreq: epoch > 0 ? [5, 6] : [],
+    neuronsWellExplained: epoch === 10 ? 7 : NaN,
+  });
 
 const run: RunData = {
   name: 'a run',
