@@ -4,8 +4,8 @@ import { decodeQuery, encodeQuery } from './config/url.ts';
 import { useAppStore } from './store/store.ts';
 import { App } from './ui/App.tsx';
 import './ui/styles.css';
-import { benchWorker, commands, debugWorker } from './worker/client.ts';
-import { openReferenceRun, startPersistence } from './worker/persistence.ts';
+import { benchWorker, commands, debugWorker } from './client/client.ts';
+import { openReferenceRun, startPersistence } from './client/persistence.ts';
 
 /** URL writes are debounced: dragging a slider would otherwise hit the browser's history rate limit. */
 const URL_WRITE_DELAY_MS = 150;

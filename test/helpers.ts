@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { startNodeBackend } from '../src/cli/backends.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../src/config/schema.ts';
-import type { Checkpoint } from '../src/worker/protocol.ts';
+import type { Checkpoint } from '../src/run/history-columns.ts';
 
 export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
   const info = await startNodeBackend(name);

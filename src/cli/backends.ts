@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, setBackendOrThrow, type BackendLoader } from '../model/backend-select.ts';
-import type { BackendInfo, BackendName } from '../worker/protocol.ts';
+import type { BackendInfo, BackendName } from '../config/backends.ts';
 
 const wasm: BackendLoader = async () => {
   await import('@tensorflow/tfjs-backend-wasm');

@@ -1,6 +1,6 @@
 /** Terminal progress: a redrawn bar on a TTY, one line per checkpoint otherwise. */
-import { formatDuration, formatPercent, formatRate, formatValue } from '../ui/format.ts';
-import type { Checkpoint } from '../worker/protocol.ts';
+import { formatDuration, formatPercent, formatRate, formatValue } from '../run/format.ts';
+import type { Checkpoint } from '../run/history-columns.ts';
 
 const BAR_WIDTH = 28;
 

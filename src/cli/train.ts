@@ -10,8 +10,8 @@ import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../mode
 import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { CPU_LIMITS } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
-import type { Checkpoint } from '../worker/protocol.ts';
-import { encodeRun, pickRecordedSnapshots } from '../worker/run-file.ts';
+import type { Checkpoint } from '../run/history-columns.ts';
+import { encodeRun, pickRecordedSnapshots } from '../run/run-file.ts';
 import { TrainingSession } from '../worker/session.ts';
 import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';

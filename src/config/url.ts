@@ -4,8 +4,8 @@
  * throws: every bad parameter becomes a ConfigIssue naming it, and that field keeps its base
  * value, so a bad link never silently trains something else.
  */
-import { BACKENDS, type BackendName } from '../worker/protocol.ts';
-import { checkKeyFreqs } from '../analysis/keyfreqs.ts';
+import { BACKENDS, type BackendName } from './backends.ts';
+import { checkKeyFreqs } from './keyfreqs.ts';
 import { isPresetName, presetConfig, type PresetName } from './presets.ts';
 import {
   CONFIG_KEYS,

@@ -4,7 +4,7 @@
  * The loaders differ between the browser worker and Node; the choice does not.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKENDS, type BackendInfo, type BackendName } from '../worker/protocol.ts';
+import { BACKENDS, type BackendName, type BackendInfo } from '../config/backends.ts';
 
 /** Starts a backend and returns a name for the device it runs on; throws (with a reason) if it cannot. */
 export type BackendLoader = () => Promise<string>;

@@ -4,9 +4,8 @@
  * `historyVersion` number, views subscribe to it and read the columns they draw, so a 40k-epoch
  * run costs no per-checkpoint React state copies.
  */
-import { HISTORY_COLUMNS, HISTORY_MATRICES, type Checkpoint, type HistoryColumn, type HistoryMatrix, type RecomputedRow } from '../worker/protocol.ts';
-
-export { HISTORY_COLUMNS, HISTORY_MATRICES, type HistoryColumn, type HistoryMatrix };
+import { HISTORY_COLUMNS, HISTORY_MATRICES, type Checkpoint, type HistoryColumn, type HistoryMatrix } from '../run/history-columns.ts';
+import type { RecomputedRow } from '../run/protocol.ts';
 
 export class History {
   length = 0;

@@ -9,8 +9,10 @@ import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { presetConfig, type PresetName } from '../config/presets.ts';
 import { CONFIG_KEYS, FIELDS, type ConfigIssue, type TrainConfig } from '../config/schema.ts';
 import type { DecodedUrl } from '../config/url.ts';
-import type { BackendInfo, BackendName, Checkpoint, HeavyResult, KeyFreqsState, LiveSettings, RunStatus, WorkerEvent } from '../worker/protocol.ts';
-import type { SavedRunMeta } from './persist.ts';
+import type { BackendInfo, BackendName } from '../config/backends.ts';
+import type { HeavyResult, KeyFreqsState, LiveSettings, RunStatus, WorkerEvent } from '../run/protocol.ts';
+import type { Checkpoint } from '../run/history-columns.ts';
+import type { SavedRunMeta } from './saved-runs.ts';
 import { History } from './history.ts';
 
 export interface Notice {

@@ -6,7 +6,7 @@ import { useId } from 'react';
 import { PRESETS, PRESET_NAMES, isPresetName, matchPreset } from '../config/presets.ts';
 import { FIELDS, TASK_LABELS, checkConsistency, dims, type TrainConfig } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
-import { commands } from '../worker/client.ts';
+import { commands } from '../client/client.ts';
 import { NumberField } from './LiveControls.tsx';
 
 type NumericKey = { [K in keyof TrainConfig]: TrainConfig[K] extends number ? K : never }[keyof TrainConfig];

@@ -5,8 +5,9 @@
 import { useEffect, useId, useState } from 'react';
 import { checkField } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
-import { commands } from '../worker/client.ts';
-import { WEIGHT_DECAY_STOPS, formatValue, nearestStop } from './format.ts';
+import { commands } from '../client/client.ts';
+import { WEIGHT_DECAY_STOPS, nearestStop } from './weight-decay-stops.ts';
+import { formatValue } from '../run/format.ts';
 
 export function LiveControls() {
   const wd = useAppStore((s) => s.draft.weightDecay);

@@ -4,7 +4,7 @@
  */
 import { useState } from 'react';
 import { describeIssue } from '../config/schema.ts';
-import { acceptResume, dismissResume, openReferenceRun } from '../worker/persistence.ts';
+import { acceptResume, dismissResume, openReferenceRun } from '../client/persistence.ts';
 import { formatAgo } from './RunsPanel.tsx';
 import { useAppStore } from '../store/store.ts';
 

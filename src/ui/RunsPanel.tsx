@@ -4,7 +4,7 @@
  * runs that can be explored without training.
  */
 import { useId, useRef, useState } from 'react';
-import type { SavedRunMeta } from '../store/persist.ts';
+import type { SavedRunMeta } from '../store/saved-runs.ts';
 import { useAppStore } from '../store/store.ts';
 import {
   REFERENCE_RUNS,
@@ -16,8 +16,8 @@ import {
   openSavedRun,
   renameSavedRun,
   saveNow,
-} from '../worker/persistence.ts';
-import { formatInt } from './format.ts';
+} from '../client/persistence.ts';
+import { formatInt } from '../run/format.ts';
 
 export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${Math.max(1, Math.round(n / 1024))} KB`;

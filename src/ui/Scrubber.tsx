@@ -5,7 +5,7 @@
  */
 import { useEffect, useId, useRef } from 'react';
 import { useAppStore } from '../store/store.ts';
-import { commands } from '../worker/client.ts';
+import { commands } from '../client/client.ts';
 import { nearestSnapshot, phases, viewIndex } from './view.ts';
 
 /** Time per frame of the history animation (it also waits for each frame's heavy analysis). */

@@ -8,9 +8,9 @@ import { GROKKED_ACC } from '../analysis/phases.ts';
 import { epochFlops } from '../model/flops.ts';
 import { benchPaths } from '../model/forward-path.ts';
 import { useAppStore } from '../store/store.ts';
-import type { BenchResult } from '../worker/bench.ts';
-import { benchWorker } from '../worker/client.ts';
-import { formatDuration, formatInt, formatRate } from './format.ts';
+import type { BenchResult } from '../run/protocol.ts';
+import { benchWorker } from '../client/client.ts';
+import { formatDuration, formatInt, formatRate } from '../run/format.ts';
 
 type BenchState = { state: 'idle' } | { state: 'running' } | { state: 'done'; results: BenchResult[] } | { state: 'failed'; message: string };
 

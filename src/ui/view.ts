@@ -3,9 +3,9 @@
  * analysis, curves that all use one K, and the detected phases. Pure functions of the store.
  */
 import { detectPhases, type Phase } from '../analysis/phases.ts';
-import type { HistoryColumn } from '../store/history.ts';
+import type { HistoryColumn } from '../run/history-columns.ts';
 import type { AppState } from '../store/store.ts';
-import type { HeavyResult } from '../worker/protocol.ts';
+import type { HeavyResult } from '../run/protocol.ts';
 
 /** Index in the history of the viewed checkpoint (the last one at or before the scrubber). */
 export function viewIndex(s: AppState): number {

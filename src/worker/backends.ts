@@ -3,7 +3,7 @@
  * when it is tried, so a browser with WebGPU never downloads WebGL or WASM code.
  */
 import { setBackendOrThrow, type BackendLoader } from '../model/backend-select.ts';
-import type { BackendName } from './protocol.ts';
+import type { BackendName } from '../config/backends.ts';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../config/schema.ts';
 import { epochFlops } from '../model/flops.ts';
 import { Trainer, type ForwardPath } from '../model/trainer.ts';
+import type { BenchResult } from '../run/protocol.ts';
 import { RunAnalysis } from './run-analysis.ts';
 
 export interface BenchOptions {
@@ -26,24 +27,6 @@ export interface BenchOptions {
   /** Time only the analysis (of the initial weights): for backends too slow to train at this size. */
   analysisOnly?: boolean;
   now?: () => number;
-}
-
-export interface BenchResult {
-  backend: string;
-  path: ForwardPath;
-  msPerEpoch: number;
-  /** Milliseconds per update of each timed block. */
-  blockMsPerEpoch: number[];
-  epochsPerBlock: number;
-  epochsTimed: number;
-  /** Matrix-product GFLOP of one update, counted from the shapes (src/model/flops.ts). */
-  gflopPerEpoch: number;
-  /** Achieved: gflopPerEpoch / seconds per epoch. */
-  gflops: number;
-  /** One checkpoint's full analysis (all-pairs forward, metrics, §5 measures, heavy views), or NaN. */
-  analysisMs: number;
-  /** Tensors alive after the benchmark minus before it: 0 when nothing leaks. */
-  numTensorsDelta: number;
 }
 
 export function median(xs: readonly number[]): number {

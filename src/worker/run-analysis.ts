@@ -7,11 +7,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Analyzer, type LastPositionActivations } from '../analysis/analyzer.ts';
-import { sameKeyFreqs } from '../analysis/keyfreqs.ts';
+import { sameKeyFreqs } from '../config/keyfreqs.ts';
 import type { Params } from '../model/forward.ts';
 import { paramSpecs, unflattenWeights } from '../model/params.ts';
 import { toEvalMetrics, type Trainer } from '../model/trainer.ts';
-import type { Checkpoint, HeavyResult, KeyFreqsState, RecomputedRow } from './protocol.ts';
+import type { Checkpoint } from '../run/history-columns.ts';
+import type { HeavyResult, KeyFreqsState, RecomputedRow } from '../run/protocol.ts';
 import { SNAPSHOT_BUDGET_BYTES, SnapshotStore } from './snapshots.ts';
 
 /** The rule's K must repeat for this many checkpoints in a row before the curves switch to it. */

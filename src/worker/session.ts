@@ -10,10 +10,12 @@
  * time (EVAL_BUDGET + HEAVY_BUDGET + RECOMPUTE_BUDGET ≤ 15%).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkKeyFreqs } from '../analysis/keyfreqs.ts';
+import { checkKeyFreqs } from '../config/keyfreqs.ts';
 import { configsEqual, type TrainConfig } from '../config/schema.ts';
 import { toEvalMetrics, type Trainer, type TrainerOptions } from '../model/trainer.ts';
-import type { BackendInfo, Checkpoint, Command, LiveSettings, LoadableRun, RunStatus, WorkerEvent } from './protocol.ts';
+import type { BackendInfo } from '../config/backends.ts';
+import type { Command, LiveSettings, LoadableRun, RunStatus, WorkerEvent } from '../run/protocol.ts';
+import type { Checkpoint } from '../run/history-columns.ts';
 import { checkMemory, type DeviceLimits } from '../model/memory.ts';
 import { unflattenWeights } from '../model/params.ts';
 import { RunAnalysis, type CheckpointOutcome, type Prepared } from './run-analysis.ts';

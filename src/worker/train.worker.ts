@@ -6,9 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../model/backend-select.ts';
 import { CPU_LIMITS, type DeviceLimits } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
-import { benchTraining, type BenchResult } from './bench.ts';
+import { benchTraining } from './bench.ts';
+import type { BenchResult, Command, WorkerEvent } from '../run/protocol.ts';
 import { browserLoaders } from './backends.ts';
-import type { BackendInfo, Command, WorkerEvent } from './protocol.ts';
+import type { BackendInfo } from '../config/backends.ts';
 import { TrainingSession } from './session.ts';
 
 interface WorkerScope {

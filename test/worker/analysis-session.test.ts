@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/model/trainer.ts';
-import type { WorkerEvent } from '../../src/worker/protocol.ts';
+import type { WorkerEvent } from '../../src/run/protocol.ts';
 import { KEY_FREQS_STABLE_CHECKPOINTS, pickFeaturedNeurons } from '../../src/worker/run-analysis.ts';
 import { TrainingSession } from '../../src/worker/session.ts';
 import { SnapshotStore } from '../../src/worker/snapshots.ts';

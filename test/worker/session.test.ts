@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../../src/config/schema.ts';
 import { Trainer } from '../../src/model/trainer.ts';
-import type { Checkpoint, WorkerEvent } from '../../src/worker/protocol.ts';
+import type { Checkpoint } from '../../src/run/history-columns.ts';
+import type { WorkerEvent } from '../../src/run/protocol.ts';
 import { TrainingSession } from '../../src/worker/session.ts';
 import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
 

@@ -5,9 +5,10 @@
  */
 import { useEffect, useId, useState } from 'react';
 import type * as PlotlyTypes from 'plotly.js';
-import { KEY_FREQ_RULE, checkKeyFreqs } from '../../analysis/keyfreqs.ts';
+import { KEY_FREQ_RULE } from '../../analysis/keyfreqs.ts';
+import { checkKeyFreqs } from '../../config/keyfreqs.ts';
 import { useAppStore, type AppState } from '../../store/store.ts';
-import { commands } from '../../worker/client.ts';
+import { commands } from '../../client/client.ts';
 import { formatK, viewIndex } from '../view.ts';
 import { COLORS } from './plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';

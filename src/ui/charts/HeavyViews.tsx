@@ -4,7 +4,7 @@
  */
 import type * as PlotlyTypes from 'plotly.js';
 import type { AppState } from '../../store/store.ts';
-import type { HeavyResult } from '../../worker/protocol.ts';
+import type { HeavyResult } from '../../run/protocol.ts';
 import { viewedHeavy } from '../view.ts';
 import { COLORS } from './plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';

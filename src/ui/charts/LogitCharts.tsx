@@ -4,8 +4,7 @@
  * c = a + b (Fig. 8), drawn from the run's own K.
  */
 import { useId, useState } from 'react';
-import type { AppState } from '../../store/store.ts';
-import { useAppStore } from '../../store/store.ts';
+import { type AppState, useAppStore } from '../../store/store.ts';
 import { formatK } from '../view.ts';
 import { epochDecorations, line, watchCurves } from './ProgressCharts.tsx';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { numParams } from '../../src/model/params.ts';
 import { SafetensorsError, readSafetensors } from '../../src/model/safetensors.ts';
-import type { Checkpoint } from '../../src/worker/protocol.ts';
-import { RUN_FORMAT, decodeRun, encodeRun, pickRecordedSnapshots, type RunData } from '../../src/worker/run-file.ts';
+import type { Checkpoint } from '../../src/run/history-columns.ts';
+import { RUN_FORMAT, decodeRun, encodeRun, pickRecordedSnapshots, type RunData } from '../../src/run/run-file.ts';
 import { checkpointFixture, tinyConfig } from '../helpers.ts';
 
 const config = tinyConfig();

@@ -7,7 +7,9 @@ import { useAppStore, liveSettings, needsReset } from '../store/store.ts';
 import type { PresetName } from '../config/presets.ts';
 import { checkConsistency, type TrainConfig } from '../config/schema.ts';
 import type { ForwardPath } from '../model/trainer.ts';
-import type { BackendName, Checkpoint, Command, ExportedState, LiveSettings, LoadableRun, WorkerEvent } from './protocol.ts';
+import type { BackendName } from '../config/backends.ts';
+import type { Checkpoint } from '../run/history-columns.ts';
+import type { Command, ExportedState, LiveSettings, LoadableRun, WorkerEvent } from '../run/protocol.ts';
 
 let worker: Worker | null = null;
 /** Called when the worker crashes or loses its GPU (set by the persistence layer). */
@@ -33,7 +35,7 @@ function route(event: WorkerEvent): void {
 
 function getWorker(): Worker {
   if (worker) return worker;
-  const w = new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module' });
+  const w = new Worker(new URL('../worker/train.worker.ts', import.meta.url), { type: 'module' });
   w.onmessage = (e: MessageEvent<WorkerEvent>) => {
     if (w === worker) route(e.data);
   };

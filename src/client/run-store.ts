@@ -9,28 +9,14 @@
  * Storage is bounded: above the budget the oldest runs' snapshots are thinned first (every other
  * one), never a run's latest snapshot, and never its resume state.
  */
-import type { TrainConfig } from '../config/schema.ts';
 import { numParams } from '../model/params.ts';
-import { decodeRun, encodeRun, type RunData, type RunSnapshot } from '../worker/run-file.ts';
+import type { SavedRunMeta } from '../store/saved-runs.ts';
+import { decodeRun, encodeRun, type RunData, type RunSnapshot } from '../run/run-file.ts';
 
 export const DB_NAME = 'grokscope';
 const DB_VERSION = 1;
 /** Default bound on what saved runs may take (the browser's own quota is usually far larger). */
 export const STORAGE_BUDGET_BYTES = 400 * 1024 * 1024;
-
-export interface SavedRunMeta {
-  key: string;
-  name: string;
-  createdAt: number;
-  updatedAt: number;
-  epoch: number;
-  config: TrainConfig;
-  /** The run reached its epoch limit. */
-  finished: boolean;
-  /** Bytes of the run file plus its snapshots. */
-  bytes: number;
-  snapshotEpochs: number[];
-}
 
 export interface SaveRequest {
   key: string;

@@ -9,11 +9,13 @@ import { matchPreset } from '../config/presets.ts';
 import { checkConsistency } from '../config/schema.ts';
 import { decodeCheckpoint } from '../model/checkpoint.ts';
 import { SafetensorsError } from '../model/safetensors.ts';
-import { RunStore, STORAGE_BUDGET_BYTES, newRunKey, type SavedRunMeta } from '../store/persist.ts';
+import { RunStore, STORAGE_BUDGET_BYTES, newRunKey } from './run-store.ts';
+import type { SavedRunMeta } from '../store/saved-runs.ts';
 import { useAppStore } from '../store/store.ts';
 import { commands, loadRun, requestState, restartWorker, setWorkerLostHandler } from './client.ts';
-import type { BackendName, ExportedState, LoadableRun } from './protocol.ts';
-import { MAX_RUN_BYTES, decodeRun, encodeRun, isGzip, type RunData } from './run-file.ts';
+import type { BackendName } from '../config/backends.ts';
+import type { ExportedState, LoadableRun } from '../run/protocol.ts';
+import { MAX_RUN_BYTES, decodeRun, encodeRun, isGzip, type RunData } from '../run/run-file.ts';
 
 /** How often a training run is saved. */
 export const AUTOSAVE_MS = 15_000;
@@ -341,5 +343,3 @@ export async function acceptResume(meta: SavedRunMeta): Promise<void> {
   useAppStore.setState({ resumeOffer: null });
   await openSavedRun(meta.key);
 }
-
-export { commands };

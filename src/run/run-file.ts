@@ -20,7 +20,8 @@ import { CONFIG_KEYS, DEFAULT_CONFIG, checkConsistency, checkField, type TrainCo
 import { configMetadata } from '../model/checkpoint.ts';
 import { splitFromIndices } from '../model/data.ts';
 import { numParams } from '../model/params.ts';
-import { HISTORY_COLUMNS, HISTORY_MATRICES, type Checkpoint, type KeyFreqsState } from './protocol.ts';
+import { HISTORY_COLUMNS, HISTORY_MATRICES, type Checkpoint } from './history-columns.ts';
+import type { KeyFreqsState } from './protocol.ts';
 import {
   SafetensorsError,
   f16Tensor,

@@ -6,20 +6,8 @@
 import type { HeavyAnalysis } from '../analysis/analyzer.ts';
 import type { TrainConfig } from '../config/schema.ts';
 import type { ForwardPath, TrainerState } from '../model/trainer.ts';
-import type { BenchResult } from './bench.ts';
-
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-
-export interface BackendInfo {
-  name: BackendName;
-  /** Human-readable device: the GPU adapter's name, or what runs the math on the CPU. */
-  adapter: string;
-  /** The backend asked for (?backend=), or null for the default order. */
-  requested: BackendName | null;
-  /** Why earlier backends in the order were skipped, e.g. "webgpu: no adapter". */
-  skipped: string[];
-}
+import type { BackendInfo, BackendName } from '../config/backends.ts';
+import type { Checkpoint } from './history-columns.ts';
 
 /** The hyperparameters that apply to a running training without a reset. */
 export interface LiveSettings {
@@ -29,62 +17,6 @@ export interface LiveSettings {
   /** Training stops at this epoch. */
   epochs: number;
 }
-
-/** One evaluation of the run, on the weights after `epoch` updates (epoch 0 = the init). */
-export interface Checkpoint {
-  epoch: number;
-  trainLoss: number;
-  testLoss: number;
-  trainAcc: number;
-  testAcc: number;
-  sumSquaredWeights: number;
-  /** The lr and λ the next update uses. */
-  lr: number;
-  weightDecay: number;
-  /** §5 measures (ANALYSIS.md), with the key frequencies of version `keyFreqsVersion`. */
-  restrictedLoss: number;
-  restrictedAcc: number;
-  excludedLoss: number;
-  giniWE: number;
-  giniWL: number;
-  logitFVE: number;
-  keyFreqsVersion: number;
-  /** Per-frequency norms of W_E and W_L, index 0 = constant term (Fig. 3). */
-  normsWE: number[];
-  normsWL: number[];
-  /** Coefficients of cos(w_k(a+b−c)) for k = 1 … (P−1)/2 (index k − 1; Fig. 14). */
-  cosCoefficients: number[];
-  /** Excluded loss with each single key frequency removed, in the order of the K used. */
-  excludedLossPerFreq: number[];
-  /** Neurons with FVE > 0.85 when the heavy analysis ran at this epoch, else NaN. */
-  neuronsWellExplained: number;
-}
-
-/** The scalar fields of a checkpoint, as the columns of a run's history. */
-export const HISTORY_COLUMNS = [
-  'epoch',
-  'trainLoss',
-  'testLoss',
-  'trainAcc',
-  'testAcc',
-  'sumSquaredWeights',
-  'lr',
-  'weightDecay',
-  'restrictedLoss',
-  'restrictedAcc',
-  'excludedLoss',
-  'giniWE',
-  'giniWL',
-  'logitFVE',
-  'keyFreqsVersion',
-  'neuronsWellExplained',
-] as const satisfies readonly (keyof Checkpoint)[];
-
-export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
-
-/** The per-frequency fields of a checkpoint. */
-export const HISTORY_MATRICES = ['normsWE', 'normsWL', 'cosCoefficients'] as const satisfies readonly (keyof Checkpoint)[];
-export type HistoryMatrix = (typeof HISTORY_MATRICES)[number];
 
 /** Restricted/excluded loss of a past checkpoint, recomputed with a new K (§5.6). */
 export interface RecomputedRow {
@@ -111,6 +43,25 @@ export interface HeavyResult extends HeavyAnalysis {
   p: number;
   dMlp: number;
   heads: number;
+}
+
+/** One backend's timing by the bench harness (src/worker/bench.ts). */
+export interface BenchResult {
+  backend: string;
+  path: ForwardPath;
+  msPerEpoch: number;
+  /** Milliseconds per update of each timed block. */
+  blockMsPerEpoch: number[];
+  epochsPerBlock: number;
+  epochsTimed: number;
+  /** Matrix-product GFLOP of one update, counted from the shapes (src/model/flops.ts). */
+  gflopPerEpoch: number;
+  /** Achieved: gflopPerEpoch / seconds per epoch. */
+  gflops: number;
+  /** One checkpoint's full analysis (all-pairs forward, metrics, §5 measures, heavy views), or NaN. */
+  analysisMs: number;
+  /** Tensors alive after the benchmark minus before it: 0 when nothing leaks. */
+  numTensorsDelta: number;
 }
 
 export type RunStatus = 'starting' | 'idle' | 'running' | 'paused' | 'done' | 'error';

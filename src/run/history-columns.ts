@@ -1,0 +1,60 @@
+/**
+ * What one checkpoint measures, and its scalar and per-frequency fields as the columns of a run's
+ * history: the worker emits checkpoints, the store keeps them as columns, run files save them.
+ */
+
+/** One evaluation of the run, on the weights after `epoch` updates (epoch 0 = the init). */
+export interface Checkpoint {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  trainAcc: number;
+  testAcc: number;
+  sumSquaredWeights: number;
+  /** The lr and λ the next update uses. */
+  lr: number;
+  weightDecay: number;
+  /** §5 measures (ANALYSIS.md), with the key frequencies of version `keyFreqsVersion`. */
+  restrictedLoss: number;
+  restrictedAcc: number;
+  excludedLoss: number;
+  giniWE: number;
+  giniWL: number;
+  logitFVE: number;
+  keyFreqsVersion: number;
+  /** Per-frequency norms of W_E and W_L, index 0 = constant term (Fig. 3). */
+  normsWE: number[];
+  normsWL: number[];
+  /** Coefficients of cos(w_k(a+b−c)) for k = 1 … (P−1)/2 (index k − 1; Fig. 14). */
+  cosCoefficients: number[];
+  /** Excluded loss with each single key frequency removed, in the order of the K used. */
+  excludedLossPerFreq: number[];
+  /** Neurons with FVE > 0.85 when the heavy analysis ran at this epoch, else NaN. */
+  neuronsWellExplained: number;
+}
+
+/** The scalar fields of a checkpoint, as the columns of a run's history. */
+export const HISTORY_COLUMNS = [
+  'epoch',
+  'trainLoss',
+  'testLoss',
+  'trainAcc',
+  'testAcc',
+  'sumSquaredWeights',
+  'lr',
+  'weightDecay',
+  'restrictedLoss',
+  'restrictedAcc',
+  'excludedLoss',
+  'giniWE',
+  'giniWL',
+  'logitFVE',
+  'keyFreqsVersion',
+  'neuronsWellExplained',
+] as const satisfies readonly (keyof Checkpoint)[];
+
+export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
+
+/** The per-frequency fields of a checkpoint. */
+export const HISTORY_MATRICES = ['normsWE', 'normsWL', 'cosCoefficients'] as const satisfies readonly (keyof Checkpoint)[];
+export type HistoryMatrix = (typeof HISTORY_MATRICES)[number];
