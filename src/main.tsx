@@ -1,11 +1,14 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { benchWorker, commands, debugWorker } from './client/client.ts';
+import { openReferenceRun, startPersistence } from './client/persistence.ts';
 import { decodeQuery, encodeQuery } from './config/url.ts';
 import { useAppStore } from './store/store.ts';
 import { App } from './ui/App.tsx';
-import './ui/styles.css';
-import { benchWorker, commands, debugWorker } from './client/client.ts';
-import { openReferenceRun, startPersistence } from './client/persistence.ts';
+import './ui/styles/base.css';
+import './ui/styles/layout.css';
+import './ui/styles/explorable.css';
+import './ui/styles/panels.css';
 
 /** URL writes are debounced: dragging a slider would otherwise hit the browser's history rate limit. */
 const URL_WRITE_DELAY_MS = 150;

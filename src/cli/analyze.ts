@@ -3,12 +3,12 @@
  * JSON object on standard output. Train and test pairs come from the file's train_indices when it
  * has them, otherwise from the split its config describes.
  */
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
 import { Analyzer, type LastPositionActivations } from '../analysis/analyzer.ts';
 import { perFrequency } from '../analysis/fourier.ts';
-import { checkKeyFreqs } from '../config/keyfreqs.ts';
 import { keyFreqsFromNorms, KEY_FREQ_RULE } from '../analysis/keyfreqs.ts';
+import { checkKeyFreqs } from '../config/keyfreqs.ts';
 import { decodeCheckpoint } from '../model/checkpoint.ts';
 import { Trainer } from '../model/trainer.ts';
 import { UsageError, type ParsedArgs } from './args.ts';

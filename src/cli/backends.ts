@@ -3,8 +3,8 @@
  * thread) and cpu (plain JavaScript). The same selection logic as the browser worker.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, setBackendOrThrow, type BackendLoader } from '../model/backend-select.ts';
 import type { BackendInfo, BackendName } from '../config/backends.ts';
+import { selectBackend, setBackendOrThrow, type BackendLoader } from '../model/backend-select.ts';
 
 const wasm: BackendLoader = async () => {
   await import('@tensorflow/tfjs-backend-wasm');

@@ -8,13 +8,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BackendInfo, BackendName } from '../config/backends.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../config/schema.ts';
+import { encodeQuery } from '../config/url.ts';
 import { epochFlops } from '../model/flops.ts';
 import { benchPaths } from '../model/forward-path.ts';
-import { encodeQuery } from '../config/url.ts';
-import { benchTraining } from '../worker/bench.ts';
 import type { BenchResult } from '../run/protocol.ts';
-import type { BackendInfo, BackendName } from '../config/backends.ts';
+import { benchTraining } from '../worker/bench.ts';
 import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
 import { CHROMIUM_QUIET_FLAGS, findChromium } from './chromium.ts';

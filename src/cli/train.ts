@@ -5,9 +5,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { CONFIG_KEYS, FIELDS, checkConsistency, type TrainConfig } from '../config/schema.ts';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
-import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { CPU_LIMITS } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { Checkpoint } from '../run/history-columns.ts';

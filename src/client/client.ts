@@ -3,13 +3,13 @@
  * effects cannot start two), forwards its events to the store, and turns the person's actions
  * into commands.
  */
-import { useAppStore, liveSettings, needsReset } from '../store/store.ts';
+import type { BackendName } from '../config/backends.ts';
 import type { PresetName } from '../config/presets.ts';
 import { checkConsistency, type TrainConfig } from '../config/schema.ts';
 import type { ForwardPath } from '../model/trainer.ts';
-import type { BackendName } from '../config/backends.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import type { Command, ExportedState, LiveSettings, LoadableRun, WorkerEvent } from '../run/protocol.ts';
+import { useAppStore, liveSettings, needsReset } from '../store/store.ts';
 
 let worker: Worker | null = null;
 /** Called when the worker crashes or loses its GPU (set by the persistence layer). */

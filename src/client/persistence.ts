@@ -5,17 +5,17 @@
  * deleted, exported as one file and imported. If the worker crashes the run restarts from its last
  * save; if the GPU device is lost it continues on the next backend from its last save.
  */
+import type { BackendName } from '../config/backends.ts';
 import { matchPreset } from '../config/presets.ts';
 import { checkConsistency } from '../config/schema.ts';
 import { decodeCheckpoint } from '../model/checkpoint.ts';
 import { SafetensorsError } from '../model/safetensors.ts';
-import { RunStore, STORAGE_BUDGET_BYTES, newRunKey } from './run-store.ts';
+import type { ExportedState, LoadableRun } from '../run/protocol.ts';
+import { MAX_RUN_BYTES, decodeRun, encodeRun, isGzip, type RunData } from '../run/run-file.ts';
 import type { SavedRunMeta } from '../store/saved-runs.ts';
 import { useAppStore } from '../store/store.ts';
 import { commands, loadRun, requestState, restartWorker, setWorkerLostHandler } from './client.ts';
-import type { BackendName } from '../config/backends.ts';
-import type { ExportedState, LoadableRun } from '../run/protocol.ts';
-import { MAX_RUN_BYTES, decodeRun, encodeRun, isGzip, type RunData } from '../run/run-file.ts';
+import { RunStore, STORAGE_BUDGET_BYTES, newRunKey } from './run-store.ts';
 
 /** How often a training run is saved. */
 export const AUTOSAVE_MS = 15_000;

@@ -10,8 +10,8 @@
  * one), never a run's latest snapshot, and never its resume state.
  */
 import { numParams } from '../model/params.ts';
-import type { SavedRunMeta } from '../store/saved-runs.ts';
 import { decodeRun, encodeRun, type RunData, type RunSnapshot } from '../run/run-file.ts';
+import type { SavedRunMeta } from '../store/saved-runs.ts';
 
 export const DB_NAME = 'grokscope';
 const DB_VERSION = 1;

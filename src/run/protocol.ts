@@ -4,9 +4,9 @@
  * that is added but not handled does not compile.
  */
 import type { HeavyAnalysis } from '../analysis/analyzer.ts';
+import type { BackendInfo, BackendName } from '../config/backends.ts';
 import type { TrainConfig } from '../config/schema.ts';
 import type { ForwardPath, TrainerState } from '../model/trainer.ts';
-import type { BackendInfo, BackendName } from '../config/backends.ts';
 import type { Checkpoint } from './history-columns.ts';
 
 /** The hyperparameters that apply to a running training without a reset. */

@@ -1,19 +1,19 @@
 /**
  * The page's state (zustand). Low-rate session state lives here as plain values; the checkpoint
  * history is a mutable, versioned `History` (see history.ts). Worker events come in through
- * `receive`; nothing here talks to the worker (src/worker/client.ts does).
+ * `receive`; nothing here talks to the worker (src/client/client.ts does).
  */
 import { create } from 'zustand';
 import { subscribeWithSelector } from 'zustand/middleware';
 import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
+import type { BackendInfo, BackendName } from '../config/backends.ts';
 import { presetConfig, type PresetName } from '../config/presets.ts';
 import { CONFIG_KEYS, FIELDS, type ConfigIssue, type TrainConfig } from '../config/schema.ts';
 import type { DecodedUrl } from '../config/url.ts';
-import type { BackendInfo, BackendName } from '../config/backends.ts';
-import type { HeavyResult, KeyFreqsState, LiveSettings, RunStatus, WorkerEvent } from '../run/protocol.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
-import type { SavedRunMeta } from './saved-runs.ts';
+import type { HeavyResult, KeyFreqsState, LiveSettings, RunStatus, WorkerEvent } from '../run/protocol.ts';
 import { History } from './history.ts';
+import type { SavedRunMeta } from './saved-runs.ts';
 
 export interface Notice {
   id: number;

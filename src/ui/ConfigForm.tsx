@@ -3,10 +3,10 @@
  * Options marked live apply at once; the rest apply on Reset (or at once, before the first update).
  */
 import { useId } from 'react';
+import { commands } from '../client/client.ts';
 import { PRESETS, PRESET_NAMES, isPresetName, matchPreset } from '../config/presets.ts';
 import { FIELDS, TASK_LABELS, checkConsistency, dims, type TrainConfig } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
-import { commands } from '../client/client.ts';
 import { NumberField } from './LiveControls.tsx';
 
 type NumericKey = { [K in keyof TrainConfig]: TrainConfig[K] extends number ? K : never }[keyof TrainConfig];

@@ -4,8 +4,8 @@
  */
 import type { ReactNode } from 'react';
 import { TASK_LABELS } from '../config/schema.ts';
-import { useAppStore, type AppState } from '../store/store.ts';
 import { formatPercent, formatValue } from '../run/format.ts';
+import { useAppStore, type AppState } from '../store/store.ts';
 import { formatK, phases } from './view.ts';
 
 /** The paper's mainline seed (ANALYSIS.md §6). */

@@ -3,11 +3,11 @@
  * paper's key knob: no decay, no grokking), and the learning rate.
  */
 import { useEffect, useId, useState } from 'react';
-import { checkField } from '../config/schema.ts';
-import { useAppStore } from '../store/store.ts';
 import { commands } from '../client/client.ts';
-import { WEIGHT_DECAY_STOPS, nearestStop } from './weight-decay-stops.ts';
+import { checkField } from '../config/schema.ts';
 import { formatValue } from '../run/format.ts';
+import { useAppStore } from '../store/store.ts';
+import { WEIGHT_DECAY_STOPS, nearestStop } from './weight-decay-stops.ts';
 
 export function LiveControls() {
   const wd = useAppStore((s) => s.draft.weightDecay);

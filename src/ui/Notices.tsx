@@ -3,10 +3,10 @@
  * backend runs when it is not WebGPU. Text is rendered as text, never as HTML.
  */
 import { useState } from 'react';
-import { describeIssue } from '../config/schema.ts';
 import { acceptResume, dismissResume, openReferenceRun } from '../client/persistence.ts';
-import { formatAgo } from './RunsPanel.tsx';
+import { describeIssue } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
+import { formatAgo } from './RunsPanel.tsx';
 
 export function Notices() {
   const urlIssues = useAppStore((s) => s.urlIssues);

@@ -1,7 +1,7 @@
 /** Train / Pause / Step / Reset, and where the run stands: epoch, speed, time left. */
-import { useAppStore, needsReset } from '../store/store.ts';
 import { commands } from '../client/client.ts';
 import { formatDuration, formatInt, formatRate, formatValue } from '../run/format.ts';
+import { useAppStore, needsReset } from '../store/store.ts';
 
 const STEP_EPOCHS = 10;
 

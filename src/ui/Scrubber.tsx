@@ -4,8 +4,8 @@
  * to the right end also returns to live. The heavy views are computed for the nearest snapshot.
  */
 import { useEffect, useId, useRef } from 'react';
-import { useAppStore } from '../store/store.ts';
 import { commands } from '../client/client.ts';
+import { useAppStore } from '../store/store.ts';
 import { nearestSnapshot, phases, viewIndex } from './view.ts';
 
 /** Time per frame of the history animation (it also waits for each frame's heavy analysis). */

@@ -5,12 +5,12 @@
  */
 import { useState } from 'react';
 import { GROKKED_ACC } from '../analysis/phases.ts';
+import { benchWorker } from '../client/client.ts';
 import { epochFlops } from '../model/flops.ts';
 import { benchPaths } from '../model/forward-path.ts';
-import { useAppStore } from '../store/store.ts';
-import type { BenchResult } from '../run/protocol.ts';
-import { benchWorker } from '../client/client.ts';
 import { formatDuration, formatInt, formatRate } from '../run/format.ts';
+import type { BenchResult } from '../run/protocol.ts';
+import { useAppStore } from '../store/store.ts';
 
 type BenchState = { state: 'idle' } | { state: 'running' } | { state: 'done'; results: BenchResult[] } | { state: 'failed'; message: string };
 

@@ -4,8 +4,8 @@
  */
 import { detectPhases, type Phase } from '../analysis/phases.ts';
 import type { HistoryColumn } from '../run/history-columns.ts';
-import type { AppState } from '../store/store.ts';
 import type { HeavyResult } from '../run/protocol.ts';
+import type { AppState } from '../store/store.ts';
 
 /** Index in the history of the viewed checkpoint (the last one at or before the scrubber). */
 export function viewIndex(s: AppState): number {

@@ -2,11 +2,11 @@
  * Backend loaders for the browser worker. Each backend's code is a separate chunk imported only
  * when it is tried, so a browser with WebGPU never downloads WebGL or WASM code.
  */
-import { setBackendOrThrow, type BackendLoader } from '../model/backend-select.ts';
-import type { BackendName } from '../config/backends.ts';
-import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import type { BackendName } from '../config/backends.ts';
+import { setBackendOrThrow, type BackendLoader } from '../model/backend-select.ts';
 
 /** Minimal WebGPU typings for what we read (the full @webgpu/types are not needed). */
 interface GpuAdapterInfoLike {

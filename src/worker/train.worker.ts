@@ -3,13 +3,13 @@
  * through the messages of protocol.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo } from '../config/backends.ts';
 import { selectBackend } from '../model/backend-select.ts';
 import { CPU_LIMITS, type DeviceLimits } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
-import { benchTraining } from './bench.ts';
 import type { BenchResult, Command, WorkerEvent } from '../run/protocol.ts';
 import { browserLoaders } from './backends.ts';
-import type { BackendInfo } from '../config/backends.ts';
+import { benchTraining } from './bench.ts';
 import { TrainingSession } from './session.ts';
 
 interface WorkerScope {

@@ -3,11 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Analyzer, NEURON_FVE_THRESHOLD, type LastPositionActivations } from '../../src/analysis/analyzer.ts';
 import { fourierBasis, numFreqs, perFrequency } from '../../src/analysis/fourier.ts';
 import { gini } from '../../src/analysis/gini.ts';
-import { checkKeyFreqs } from '../../src/config/keyfreqs.ts';
 import { energyShares, keyFreqsFromNorms } from '../../src/analysis/keyfreqs.ts';
+import { checkKeyFreqs } from '../../src/config/keyfreqs.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
-import { Trainer } from '../../src/model/trainer.ts';
 import type { Weights } from '../../src/model/params.ts';
+import { Trainer } from '../../src/model/trainer.ts';
 import { numTensors, useBackend } from '../helpers.ts';
 import { cosineSumNetwork, singleFrequencyNeurons } from './constructed.ts';
 

@@ -3,12 +3,12 @@
  * the viewed epoch. Key frequencies are highlighted; clicking a bar pins or unpins that frequency in
  * K (every K-dependent curve is then re-measured), and the K editor does the same by keyboard.
  */
-import { useEffect, useId, useState } from 'react';
 import type * as PlotlyTypes from 'plotly.js';
+import { useEffect, useId, useState } from 'react';
 import { KEY_FREQ_RULE } from '../../analysis/keyfreqs.ts';
+import { commands } from '../../client/client.ts';
 import { checkKeyFreqs } from '../../config/keyfreqs.ts';
 import { useAppStore, type AppState } from '../../store/store.ts';
-import { commands } from '../../client/client.ts';
 import { formatK, viewIndex } from '../view.ts';
 import { COLORS } from './plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';

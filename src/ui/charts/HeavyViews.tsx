@@ -3,8 +3,8 @@
  * neurons (Fig. 5, 12), and the logits in the 2-D Fourier basis (Fig. 4 right).
  */
 import type * as PlotlyTypes from 'plotly.js';
-import type { AppState } from '../../store/store.ts';
 import type { HeavyResult } from '../../run/protocol.ts';
+import type { AppState } from '../../store/store.ts';
 import { viewedHeavy } from '../view.ts';
 import { COLORS } from './plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
