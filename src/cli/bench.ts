@@ -32,10 +32,13 @@ export interface BenchLine {
   gflopPerEpoch: number;
   gflops: number;
   analysisMs: number;
+  /** tfjs kernels one update runs; GPU dispatches one update records (webgpu only, else null). */
+  kernelsPerEpoch: number;
+  dispatchesPerEpoch: number | null;
   numTensorsDelta: number;
   blockMsPerEpoch: number[];
   /** The general forward on the same backend in the same run (1-block models), and its ratio. */
-  general: { msPerEpoch: number; gflopPerEpoch: number; gflops: number; numTensorsDelta: number } | null;
+  general: { msPerEpoch: number; gflopPerEpoch: number; gflops: number; kernelsPerEpoch: number; numTensorsDelta: number } | null;
   fastSpeedup: number | null;
   /** The run's environment: Node or the browser. */
   host: string;
@@ -63,9 +66,11 @@ function toLine(backend: BackendInfo, results: BenchResult[], host: string): Ben
     gflopPerEpoch: fast.gflopPerEpoch,
     gflops: fast.gflops,
     analysisMs: fast.analysisMs,
+    kernelsPerEpoch: fast.kernelsPerEpoch,
+    dispatchesPerEpoch: fast.dispatchesPerEpoch,
     numTensorsDelta: fast.numTensorsDelta + (general?.numTensorsDelta ?? 0),
     blockMsPerEpoch: fast.blockMsPerEpoch,
-    general: general && { msPerEpoch: general.msPerEpoch, gflopPerEpoch: general.gflopPerEpoch, gflops: general.gflops, numTensorsDelta: general.numTensorsDelta },
+    general: general && { msPerEpoch: general.msPerEpoch, gflopPerEpoch: general.gflopPerEpoch, gflops: general.gflops, kernelsPerEpoch: general.kernelsPerEpoch, numTensorsDelta: general.numTensorsDelta },
     fastSpeedup: general ? general.msPerEpoch / fast.msPerEpoch : null,
     host,
   };
@@ -146,12 +151,12 @@ async function benchBrowser(config: TrainConfig, backends: BackendName[], s: Ben
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
 export function formatTable(lines: BenchLine[]): string {
-  const header = ['backend', 'path', 'ms/epoch', 'epochs/s', 'GFLOP/epoch', 'GFLOP/s', 'analysis ms', 'tensors Δ', 'where'];
+  const header = ['backend', 'path', 'ms/epoch', 'epochs/s', 'GFLOP/epoch', 'GFLOP/s', 'kernels', 'dispatches', 'analysis ms', 'tensors Δ', 'where'];
   const rows: string[][] = [];
   for (const l of lines) {
-    rows.push([l.backend, l.path, fmt(l.msPerEpoch), fmt(l.epochsPerSec, 2), fmt(l.gflopPerEpoch, 2), fmt(l.gflops, l.gflops < 1 ? 2 : 1), fmt(l.analysisMs, 0), String(l.numTensorsDelta), l.adapter.includes(l.host) ? l.adapter : `${l.host}, ${l.adapter}`]);
+    rows.push([l.backend, l.path, fmt(l.msPerEpoch), fmt(l.epochsPerSec, 2), fmt(l.gflopPerEpoch, 2), fmt(l.gflops, l.gflops < 1 ? 2 : 1), fmt(l.kernelsPerEpoch, 0), l.dispatchesPerEpoch === null ? '—' : String(l.dispatchesPerEpoch), fmt(l.analysisMs, 0), String(l.numTensorsDelta), l.adapter.includes(l.host) ? l.adapter : `${l.host}, ${l.adapter}`]);
     if (l.general) {
-      rows.push(['', 'general', fmt(l.general.msPerEpoch), fmt(1000 / l.general.msPerEpoch, 2), fmt(l.general.gflopPerEpoch, 2), fmt(l.general.gflops, l.general.gflops < 1 ? 2 : 1), '', String(l.general.numTensorsDelta), `fast path ${fmt(l.fastSpeedup ?? NaN, 2)}× faster`]);
+      rows.push(['', 'general', fmt(l.general.msPerEpoch), fmt(1000 / l.general.msPerEpoch, 2), fmt(l.general.gflopPerEpoch, 2), fmt(l.general.gflops, l.general.gflops < 1 ? 2 : 1), fmt(l.general.kernelsPerEpoch, 0), '', '', String(l.general.numTensorsDelta), `fast path ${fmt(l.fastSpeedup ?? NaN, 2)}× faster`]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -193,6 +198,7 @@ export async function benchCommand(args: ParsedArgs): Promise<BenchLine[]> {
     process.stdout.write(
       `\nReading it: ms/epoch is the median of ${settings.blocks} timed blocks of full-batch updates (forward, backward, AdamW).` +
         `\nGFLOP/epoch counts the matrix products from the shapes (src/model/flops.ts); GFLOP/s = achieved.` +
+        `\nkernels: tfjs kernels one update runs (tf.profile); dispatches: GPU compute passes it records (webgpu).` +
         `\nThe mainline update is ${fmt(gflop, 2)} GFLOP: grokking it (~10k epochs) in a minute needs ~170 epochs/s, i.e. ${fmt(gflop * 170, 0)} GFLOP/s; 300 epochs/s needs ${fmt(gflop * 300, 0)} GFLOP/s.\n`,
     );
   }

@@ -10,6 +10,7 @@ import type { ForwardPath } from '../model/trainer.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import type { Command, ExportedState, LiveSettings, LoadableRun, WorkerEvent } from '../run/protocol.ts';
 import { useAppStore, liveSettings, needsReset } from '../store/store.ts';
+import { cachedBackendChoice, rememberBackendChoice } from './backend-cache.ts';
 
 let worker: Worker | null = null;
 /** Called when the worker crashes or loses its GPU (set by the persistence layer). */
@@ -17,6 +18,8 @@ let onWorkerLost: ((reason: string, fault: 'crash' | 'device-lost') => void) | n
 const stateRequests = new Map<number, { resolve: (s: ExportedState) => void; reject: (e: Error) => void }>();
 const benchRequests = new Map<number, (e: Extract<WorkerEvent, { type: 'bench' }>) => void>();
 let nextRequestId = 1;
+/** The configuration the worker's backend choice was timed on (until its first 'ready'). */
+let timedConfig: TrainConfig | null = null;
 
 function route(event: WorkerEvent): void {
   if (event.type === 'bench') {
@@ -30,6 +33,10 @@ function route(event: WorkerEvent): void {
     return;
   }
   useAppStore.getState().receive(event);
+  if (event.type === 'ready' && timedConfig) {
+    rememberBackendChoice(timedConfig, event.backend);
+    timedConfig = null;
+  }
   if (event.type === 'error' && event.fault === 'device-lost') onWorkerLost?.(event.message, 'device-lost');
 }
 
@@ -93,7 +100,9 @@ export function restartWorker(opts: { exclude: BackendName[]; run?: LoadableRun 
   stateRequests.clear();
   const s = useAppStore.getState();
   useAppStore.setState({ status: 'starting' });
-  send({ type: 'init', config: s.draft, backend: s.backendRequest, keyFreqs: s.keyFreqsRequest, exclude: opts.exclude, run: opts.run });
+  const config = opts.run?.config ?? s.draft;
+  timedConfig = config;
+  send({ type: 'init', config: s.draft, backend: s.backendRequest, keyFreqs: s.keyFreqsRequest, exclude: opts.exclude, run: opts.run, cachedBackend: cachedBackendChoice(config) });
 }
 
 export function setWorkerLostHandler(handler: typeof onWorkerLost): void {
@@ -125,7 +134,8 @@ export const commands = {
   /** Starts the worker with the configuration from the URL. */
   init(): void {
     const s = store();
-    send({ type: 'init', config: s.draft, backend: s.backendRequest, keyFreqs: s.keyFreqsRequest });
+    timedConfig = s.draft;
+    send({ type: 'init', config: s.draft, backend: s.backendRequest, keyFreqs: s.keyFreqsRequest, cachedBackend: cachedBackendChoice(s.draft) });
   },
 
   /** Train: applies pending form changes first if the run has not trained yet, then runs. */

@@ -26,7 +26,7 @@ export async function selectBackend(
     try {
       const adapter = await loaders[name]!();
       if (tf.getBackend() !== name) throw new Error('tfjs did not switch to it');
-      return { name, adapter, requested, skipped };
+      return { name, adapter, requested, skipped, chosenBy: name === requested ? 'request' : 'order' };
     } catch (err) {
       skipped.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
     }

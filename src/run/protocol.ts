@@ -4,7 +4,7 @@
  * that is added but not handled does not compile.
  */
 import type { HeavyAnalysis } from '../analysis/analyzer.ts';
-import type { BackendInfo, BackendName } from '../config/backends.ts';
+import type { BackendInfo, BackendMeasurement, BackendName } from '../config/backends.ts';
 import type { TrainConfig } from '../config/schema.ts';
 import type { ForwardPath, TrainerState } from '../model/trainer.ts';
 import type { Checkpoint } from './history-columns.ts';
@@ -60,8 +60,21 @@ export interface BenchResult {
   gflops: number;
   /** One checkpoint's full analysis (all-pairs forward, metrics, §5 measures, heavy views), or NaN. */
   analysisMs: number;
+  /** tfjs kernels one update runs (tf.profile), NaN when not counted. */
+  kernelsPerEpoch: number;
+  /** GPU compute dispatches one update records (WebGPU only; null elsewhere). */
+  dispatchesPerEpoch: number | null;
   /** Tensors alive after the benchmark minus before it: 0 when nothing leaks. */
   numTensorsDelta: number;
+}
+
+/** A backend timed fastest on an earlier visit, remembered by the page (per device and model size). */
+export interface CachedBackendChoice {
+  name: BackendName;
+  /** The adapter it ran on then: a different one means another device, so it is timed again. */
+  adapter: string;
+  skipped: string[];
+  measured: BackendMeasurement[];
 }
 
 export type RunStatus = 'starting' | 'idle' | 'running' | 'paused' | 'done' | 'error';
@@ -95,10 +108,11 @@ export type FaultKind = 'nan' | 'device-lost' | 'gpu-error' | 'out-of-memory';
 
 export type Command =
   /**
-   * Pick the backend (the requested one first, never an excluded one) and build the run — or load
-   * `run`. Sent once when the worker starts.
+   * Pick the backend (the requested one; else the remembered fastest, if it still starts on the
+   * same adapter; else the fastest by measurement; never an excluded one) and build the run — or
+   * load `run`. Sent once when the worker starts.
    */
-  | { type: 'init'; config: TrainConfig; backend: BackendName | null; keyFreqs?: number[] | null; exclude?: BackendName[]; run?: LoadableRun }
+  | { type: 'init'; config: TrainConfig; backend: BackendName | null; keyFreqs?: number[] | null; exclude?: BackendName[]; run?: LoadableRun; cachedBackend?: CachedBackendChoice | null }
   /** Train until `epochs` (from idle or paused). */
   | { type: 'start' }
   | { type: 'pause' }

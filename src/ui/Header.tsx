@@ -1,6 +1,7 @@
 /** Title, the backend in use with its device, and the Share button. */
 import { useState } from 'react';
 import { useAppStore } from '../store/store.ts';
+import { describeChoice } from './describe-backend.ts';
 
 export function Header() {
   const backend = useAppStore((s) => s.backend);
@@ -11,7 +12,7 @@ export function Header() {
         <p className="tagline">Watch a transformer grok modular addition, live, on your own GPU.</p>
       </div>
       <div className="header-right">
-        <span className={`backend-badge ${backend?.name ?? 'pending'}`} data-testid="backend" title={backend?.skipped.join('\n') || undefined}>
+        <span className={`backend-badge ${backend?.name ?? 'pending'}`} data-testid="backend" title={backend ? [describeChoice(backend), ...backend.skipped].join('\n') : 'Timing the backends this browser offers on a few updates, to train on the fastest'}>
           {backend ? (
             <>
               <strong data-testid="backend-name">{backend.name}</strong>
@@ -20,7 +21,7 @@ export function Header() {
               </span>
             </>
           ) : (
-            'starting…'
+            'choosing the fastest backend…'
           )}
         </span>
         <ShareButton />

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { acceptResume, dismissResume, openReferenceRun } from '../client/persistence.ts';
 import { describeIssue } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
+import { describeChoice } from './describe-backend.ts';
 import { formatAgo } from './RunsPanel.tsx';
 
 export function Notices() {
@@ -15,6 +16,9 @@ export function Notices() {
   const backend = useAppStore((s) => s.backend);
   const [urlDismissed, setUrlDismissed] = useState(false);
   const noWebGpu = backend !== null && backend.name !== 'webgpu';
+  // WebGPU started but was timed slower, or it did not start (and why).
+  const webgpuTimed = backend?.measured?.find((m) => m.name === 'webgpu');
+  const webgpuSkip = backend?.skipped.find((x) => x.startsWith('webgpu: '));
   const resumeOffer = useAppStore((s) => s.resumeOffer);
   return (
     <div className="notices" aria-live="polite">
@@ -52,9 +56,18 @@ export function Notices() {
             </>
           ) : (
             <>
-              <strong>WebGPU is not available here</strong>
-              {backend.skipped.length > 0 ? ` (${backend.skipped[0].replace(/^webgpu: /, '')})` : ''}. Training runs on{' '}
-              <strong>{backend.name}</strong> ({backend.adapter}) instead, far slower than a GPU: the mainline run can take hours. Try
+              {webgpuTimed ? (
+                <>
+                  <strong>WebGPU runs here on {webgpuTimed.adapter}</strong>, {webgpuTimed.software ? 'a GPU emulated on the CPU, ' : ''}slower than{' '}
+                  {backend.name} on this machine ({describeChoice(backend)}).
+                </>
+              ) : (
+                <>
+                  <strong>WebGPU is not available here</strong>
+                  {webgpuSkip ? ` (${webgpuSkip.replace(/^webgpu: /, '')})` : ''}.
+                </>
+              )}{' '}
+              Training runs on <strong>{backend.name}</strong> ({backend.adapter}) instead, far slower than a GPU: the mainline run can take hours. Try
               the preset “P = 53 with λ = 5”, open this page in a browser with WebGPU (recent Chrome or Edge), or{' '}
               <button type="button" className="link" onClick={() => void openReferenceRun('reference')} data-testid="offer-reference">
                 explore a recorded grokking run

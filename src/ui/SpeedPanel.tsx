@@ -11,6 +11,7 @@ import { benchPaths } from '../model/forward-path.ts';
 import { formatDuration, formatInt, formatRate } from '../run/format.ts';
 import type { BenchResult } from '../run/protocol.ts';
 import { useAppStore } from '../store/store.ts';
+import { describeChoice } from './describe-backend.ts';
 
 type BenchState = { state: 'idle' } | { state: 'running' } | { state: 'done'; results: BenchResult[] } | { state: 'failed'; message: string };
 
@@ -42,6 +43,8 @@ export function SpeedPanel() {
         <dd data-testid="speed-gflops">{live ? (epochsPerSec * gflopPerEpoch).toFixed(1) : '–'}</dd>
         <dt>backend</dt>
         <dd data-testid="speed-backend">{backend ? `${backend.name} · ${backend.adapter}` : '–'}</dd>
+        <dt title="Each backend that started was timed on a few updates of this configuration; the fastest trains">chosen by</dt>
+        <dd data-testid="speed-choice">{backend ? describeChoice(backend) : '–'}</dd>
         <dt title={`First checkpoint with test accuracy ≥ ${GROKKED_ACC * 100}%`}>time to grok</dt>
         <dd data-testid="speed-grok">
           {grokked

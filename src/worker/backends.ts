@@ -14,9 +14,12 @@ interface GpuAdapterInfoLike {
   architecture?: string;
   device?: string;
   description?: string;
+  isFallbackAdapter?: boolean;
 }
 interface GpuAdapterLike {
   info?: GpuAdapterInfoLike;
+  /** Where older browsers put it (newer ones: info.isFallbackAdapter). */
+  isFallbackAdapter?: boolean;
   requestAdapterInfo?: () => Promise<GpuAdapterInfoLike>;
 }
 interface GpuLike {
@@ -39,7 +42,9 @@ const webgpu: BackendLoader = async () => {
   const info = adapter.info ?? (await adapter.requestAdapterInfo?.());
   await import('@tensorflow/tfjs-backend-webgpu');
   await setBackendOrThrow('webgpu');
-  return describeAdapter(info);
+  // The words 'fallback adapter' mark it as software for the choice by measurement.
+  const fallback = adapter.isFallbackAdapter === true || info?.isFallbackAdapter === true;
+  return `${describeAdapter(info)}${fallback ? ' (fallback adapter)' : ''}`;
 };
 
 const webgl: BackendLoader = async () => {

@@ -35,6 +35,33 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/**
+ * The work of one update: tfjs kernels (tf.profile) and, on WebGPU, compute dispatches (counted by
+ * wrapping GPUComputePassEncoder.dispatchWorkgroups while the update is recorded and flushed).
+ */
+async function countWork(trainer: Trainer): Promise<{ kernels: number; dispatches: number | null }> {
+  type Encoder = { dispatchWorkgroups(...args: unknown[]): void };
+  const proto = (globalThis as unknown as { GPUComputePassEncoder?: { prototype: Encoder } }).GPUComputePassEncoder?.prototype;
+  const counting = tf.getBackend() === 'webgpu' && proto !== undefined;
+  const original = proto?.dispatchWorkgroups;
+  let dispatches = 0;
+  if (counting) {
+    proto!.dispatchWorkgroups = function (this: Encoder, ...args: unknown[]) {
+      dispatches++;
+      return original!.apply(this, args);
+    };
+  }
+  try {
+    const profile = await tf.profile(() => {
+      trainer.trainStep();
+    });
+    await sync(trainer);
+    return { kernels: profile.kernels.length, dispatches: counting ? dispatches : null };
+  } finally {
+    if (counting) proto!.dispatchWorkgroups = original!;
+  }
+}
+
 /** Waits for every queued update: one small read. */
 async function sync(trainer: Trainer): Promise<void> {
   await trainer.lastTrainLoss?.data();
@@ -47,6 +74,7 @@ export async function benchTraining(opts: BenchOptions): Promise<BenchResult> {
   const trainer = new Trainer(opts.config, { forward: opts.path });
   let analysisMs = NaN;
   let epochsPerBlock = 0;
+  let work: { kernels: number; dispatches: number | null } = { kernels: NaN, dispatches: null };
   const blockMsPerEpoch: number[] = [];
   try {
     if (blocks > 0) {
@@ -56,6 +84,7 @@ export async function benchTraining(opts: BenchOptions): Promise<BenchResult> {
         trainer.trainStep();
         await sync(trainer);
       }
+      work = await countWork(trainer);
       // Calibrate: one timed update says how many make a block.
       let t = now();
       trainer.trainStep();
@@ -85,6 +114,8 @@ export async function benchTraining(opts: BenchOptions): Promise<BenchResult> {
     gflopPerEpoch,
     gflops: gflopPerEpoch / (msPerEpoch / 1000),
     analysisMs,
+    kernelsPerEpoch: work.kernels,
+    dispatchesPerEpoch: work.dispatches,
     numTensorsDelta: tf.memory().numTensors - before,
   };
 }

@@ -4,11 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../config/backends.ts';
-import { selectBackend } from '../model/backend-select.ts';
 import { CPU_LIMITS, type DeviceLimits } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { BenchResult, Command, WorkerEvent } from '../run/protocol.ts';
 import { browserLoaders } from './backends.ts';
+import { chooseBackend } from './choose-backend.ts';
 import { benchTraining } from './bench.ts';
 import { TrainingSession } from './session.ts';
 
@@ -94,7 +94,13 @@ async function bench(s: TrainingSession, cmd: Extract<Command, { type: 'bench' }
 
 async function handle(cmd: Command): Promise<void> {
   if (cmd.type === 'init' && !session) {
-    backend = await selectBackend(cmd.backend, browserLoaders, cmd.exclude ?? []);
+    backend = await chooseBackend({
+      config: cmd.run?.config ?? cmd.config,
+      requested: cmd.backend,
+      cached: cmd.cachedBackend ?? null,
+      exclude: cmd.exclude ?? [],
+      loaders: browserLoaders,
+    });
     if (backend.name === 'webgpu') watchWebGpuDevice();
     session = new TrainingSession({
       createTrainer: (config, init) => new Trainer(config, init),

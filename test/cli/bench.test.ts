@@ -32,7 +32,13 @@ describe('npm run bench', () => {
       expect(l.numTensorsDelta).toBe(0);
       expect(l.general).not.toBeNull();
       expect(l.fastSpeedup).toBeCloseTo(l.general!.msPerEpoch / l.msPerEpoch, 12);
+      // Work counted: whole kernels on each path, and no dispatch count off WebGPU.
+      expect(Number.isInteger(l.kernelsPerEpoch) && l.kernelsPerEpoch > 0).toBe(true);
+      expect(Number.isInteger(l.general!.kernelsPerEpoch) && l.general!.kernelsPerEpoch > 0).toBe(true);
+      expect(l.dispatchesPerEpoch).toBeNull();
     }
+    // The same update runs the same kernels on every backend.
+    expect(printed[0].kernelsPerEpoch).toBe(printed[1].kernelsPerEpoch);
     expect(lines).toEqual(printed);
     expect(formatTable(lines)).toMatch(/fast path \d+\.\d\d× faster/);
   });
