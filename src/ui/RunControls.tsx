@@ -2,6 +2,7 @@
 import { commands } from '../client/client.ts';
 import { formatDuration, formatInt, formatRate, formatValue } from '../run/format.ts';
 import { useAppStore, needsReset } from '../store/store.ts';
+import { GrokEstimateLine } from './GrokEstimate.tsx';
 
 const STEP_EPOCHS = 10;
 
@@ -66,6 +67,7 @@ export function RunControls() {
           <dd data-testid="live-loss">{Number.isNaN(loss) ? '–' : formatValue(loss)}</dd>
         </div>
       </dl>
+      <GrokEstimateLine />
       <p className="status" data-testid="status" aria-live="polite">
         {statusText(status)}
         {pending && status !== 'starting' ? ' · form changes apply on Reset' : ''}

@@ -69,6 +69,16 @@ describe('URL codec', () => {
     expect(decoded.preset).toBe('p53');
   });
 
+  it('has the quick preset in the URL: the paper\'s model, a smaller modulus', () => {
+    const decoded = decodeQuery('?preset=quick');
+    expect(decoded.issues).toEqual([]);
+    expect(decoded.preset).toBe('quick');
+    expect(decoded.config).toEqual(presetConfig('quick'));
+    expect(decoded.config).toMatchObject({ dModel: 128, nHeads: 4, dMlp: 512, nLayers: 1 });
+    expect(decoded.config.p).toBeLessThan(113);
+    expect(encodeQuery({ config: decoded.config, preset: 'quick', backend: null, keyFreqs: null })).toBe('preset=quick');
+  });
+
   it('has the paper presets by name', () => {
     expect(presetConfig('mainline')).toEqual(DEFAULT_CONFIG);
     expect(presetConfig('no-wd').weightDecay).toBe(0);
