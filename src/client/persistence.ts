@@ -216,7 +216,7 @@ export async function importCheckpointFile(file: Blob & { name?: string }): Prom
     const run: RunData = {
       name: `${file.name ?? 'imported weights'} (epoch ${ckpt.epoch})`,
       config: ckpt.config,
-      trainIndices: ckpt.trainIndices ?? (await import('../model/data.ts')).splitPairs(ckpt.config.p, ckpt.config.frac, ckpt.config.seed).train,
+      trainIndices: ckpt.trainIndices ?? (await import('../model/data.ts')).splitPairs(ckpt.config.p, ckpt.config.frac, ckpt.config.seed, ckpt.config.split).train,
       keyFreqs: null,
       history: [],
       snapshots: [{ epoch: ckpt.epoch, weights: flat }],

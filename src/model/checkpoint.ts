@@ -16,6 +16,7 @@ import {
   ACTIVATIONS,
   CONFIG_KEYS,
   DEFAULT_CONFIG,
+  SPLITS,
   TASKS,
   checkConsistency,
   checkField,
@@ -52,6 +53,7 @@ export function configMetadata(c: TrainConfig) {
     d_vocab_out: d.dVocabOut,
     frac_train: c.frac,
     seed: c.seed,
+    split: c.split,
     task: c.task,
     lr: c.lr,
     weight_decay: c.weightDecay,
@@ -104,6 +106,10 @@ function configFromMetadata(meta: Record<string, unknown>): TrainConfig {
     const act = String(meta.act).toLowerCase();
     if (!(ACTIVATIONS as readonly string[]).includes(act)) fail(`metadata config.act "${String(meta.act)}" is not relu or gelu`);
     c.act = act as TrainConfig['act'];
+  }
+  if (meta.split !== undefined) {
+    if (!(SPLITS as readonly string[]).includes(String(meta.split))) fail(`metadata config.split "${String(meta.split)}" is not ${SPLITS.join(' or ')}`);
+    c.split = meta.split as TrainConfig['split'];
   }
   if (meta.task !== undefined) {
     const task = TASK_ALIASES[String(meta.task)] ?? String(meta.task);
