@@ -164,6 +164,15 @@ function parseJson(text: string, what: string): unknown {
 
 export function decodeCheckpoint(bytes: Uint8Array, opts: { maxBytes?: number } = {}): CheckpointData {
   const { tensors, metadata } = readSafetensors(bytes, { maxBytes: opts.maxBytes ?? MAX_CHECKPOINT_BYTES });
+  return checkpointFromTensors(tensors, metadata);
+}
+
+/**
+ * A checkpoint from tensors with TransformerLens names and string metadata (as a safetensors file
+ * holds them; the PyTorch reader converts other layouts to this first). `overrides` replaces
+ * config fields read from the metadata or the shapes (e.g. the split of an imported run).
+ */
+export function checkpointFromTensors(tensors: Map<string, RawTensor>, metadata: Record<string, string>, overrides: Partial<TrainConfig> = {}): CheckpointData {
   let config: TrainConfig;
   if (metadata.grokscope_config !== undefined) {
     const full = parseJson(metadata.grokscope_config, 'grokscope_config');
@@ -177,6 +186,7 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: { maxBytes?: number } 
   } else {
     config = configFromShapes(tensors);
   }
+  config = { ...config, ...overrides };
   checkConfig(config);
 
   const specs = paramSpecs(config);
