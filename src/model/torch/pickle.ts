@@ -90,7 +90,9 @@ function resolveGlobal(module: string, name: string): PyGlobal {
     q === 'torch.device' ||
     (module === 'torch' && (name in STORAGE_DTYPES || TORCH_DTYPE_NAMES.has(name))) ||
     isRecordClass(q);
-  if (!ok) fail(`the file's pickle names the global ${q}, which this reader does not load (only tensors, numbers, strings, lists and dicts); nothing in the file was run`);
+  // os.system pickles as posix.system (nt.system on Windows): name it as people know it.
+  const known = module === 'posix' || module === 'nt' ? `${q} (os.${name})` : q;
+  if (!ok) fail(`the file's pickle names the global ${known}, which this reader does not load (only tensors, numbers, strings, lists and dicts); nothing in the file was run`);
   return new PyGlobal(module, name);
 }
 
