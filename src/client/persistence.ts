@@ -201,6 +201,14 @@ export async function importRunFile(file: Blob & { name?: string }): Promise<voi
   }
 }
 
+/** Opens a run built from imported files (a PyTorch run): its history as recorded, then training may continue. */
+export function openImportedRun(run: RunData, message: string): void {
+  adoptConfig(run);
+  loadingKey = null;
+  loadRun(toLoadable(run), run.history);
+  store().notify('info', message);
+}
+
 /** Imports model weights (.safetensors): a new run starting from them. */
 export async function importCheckpointFile(file: Blob & { name?: string }): Promise<void> {
   try {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { splitPairs } from '../../src/model/data.ts';
-import { combineTorchRuns, readTorchRun } from '../../src/model/torch/import.ts';
+import { alignCurves, combineTorchRuns, readTorchRun } from '../../src/model/torch/import.ts';
 import { readTorchFile } from '../../src/model/torch/torch-file.ts';
 import type { Weights } from '../../src/model/params.ts';
 
@@ -81,6 +81,20 @@ describe('PyTorch files (torch.save zip archives)', () => {
     expect(Array.from(run.trainIndices!).sort((a, b) => a - b)).toEqual(expected.tl_demo_run.train_indices);
     expect(run.trainLosses).toHaveLength(20);
     expect(run.config.act).toBe('relu');
+  });
+
+  it('puts a test curve logged every k-th epoch on the epoch axis of the train curve', () => {
+    const train = Array.from({ length: 101 }, (_, i) => i);
+    const test = Array.from({ length: 11 }, (_, i) => 1000 + i);
+    const [tr, te] = alignCurves(train, test);
+    expect(tr).toBe(train);
+    expect(te).toHaveLength(101);
+    for (let e = 0; e <= 100; e++) expect(te![e]).toEqual(e % 10 === 0 ? 1000 + e / 10 : NaN);
+    // Every 10th of 50,000 epochs: 5,000 values (the authors' low_precision run).
+    const [, te2] = alignCurves(new Array<number>(50).fill(0), [7, 8, 9, 10, 11]);
+    expect(te2!.map((x, e) => (Number.isNaN(x) ? null : [e, x])).filter(Boolean)).toEqual([[0, 7], [10, 8], [20, 9], [30, 10], [40, 11]]);
+    // Curves of unrelated lengths are left alone.
+    expect(alignCurves(train, [1, 2, 3, 4, 5, 6, 7])[1]).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('refuses a pickle that names os.system, with its name, and runs nothing', () => {

@@ -207,8 +207,7 @@ export function readTorchRun(bytes: Uint8Array, fileName = 'the file'): TorchRun
   if (!isDict(root)) fail(`${fileName} holds a ${Array.isArray(root) ? 'list' : typeof root} at the top, not a model`);
   const cfg = fields(root.get('config'));
   const overrides = { ...configOverrides(cfg), ...optimizerOverrides(root.get('optimizer')) };
-  const trainLosses = numberList(root.get('train_losses'), file);
-  const testLosses = numberList(root.get('test_losses'), file);
+  const [trainLosses, testLosses] = alignCurves(numberList(root.get('train_losses'), file), numberList(root.get('test_losses'), file));
 
   // TransformerLens' Grokking demo: a list of state dicts at checkpoint_epochs, plus the final model.
   const checkpoints = root.get('checkpoints');
@@ -267,7 +266,8 @@ export function readTorchRun(bytes: Uint8Array, fileName = 'the file'): TorchRun
   if (trainLosses && testLosses) {
     run.trainLosses = trainLosses;
     run.testLosses = testLosses;
-    run.description += `, with loss curves of ${trainLosses.length} epochs`;
+    const logged = (xs: number[]) => xs.filter(Number.isFinite).length;
+    run.description += `, with loss curves of ${trainLosses.length} epochs${logged(testLosses) < testLosses.length ? ` (test loss every ${Math.round(testLosses.length / logged(testLosses))} epochs)` : ''}`;
   } else {
     const tr = scalar(root.get('train_loss'), file);
     const te = scalar(root.get('test_loss'), file);
@@ -277,6 +277,23 @@ export function readTorchRun(bytes: Uint8Array, fileName = 'the file'): TorchRun
     }
   }
   return run;
+}
+
+/**
+ * Puts both curves on one epoch axis. A shorter curve that divides the other (the authors' wd_10-1
+ * and low_precision runs log test loss every 10th epoch: 10,780 values for 107,791 epochs) is
+ * spread at that stride, NaN between.
+ */
+export function alignCurves(train: number[] | null, test: number[] | null): [number[] | null, number[] | null] {
+  if (!train || !test || train.length === test.length || test.length === 0 || train.length === 0) return [train, test];
+  const [long, short] = train.length > test.length ? [train, test] : [test, train];
+  // Logged at epochs 0, k, 2k, …: k·(n − 1) + 1 or k·n epochs in all.
+  const a = (long.length - 1) / Math.max(1, short.length - 1);
+  const stride = Number.isInteger(a) ? a : long.length / short.length;
+  if (!Number.isInteger(stride) || stride < 2) return [train, test];
+  const spread = new Array<number>(long.length).fill(NaN);
+  short.forEach((x, i) => i * stride < long.length && (spread[i * stride] = x));
+  return train.length > test.length ? [train, spread] : [spread, test];
 }
 
 function sparseAt(epoch: number, value: number): number[] {
