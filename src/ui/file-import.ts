@@ -5,7 +5,6 @@
  */
 import { useEffect } from 'react';
 import { importCheckpointFile, importRunFile } from '../client/persistence.ts';
-import { importTorchFiles } from '../client/torch-import.ts';
 
 async function head(file: Blob, n: number): Promise<Uint8Array> {
   return new Uint8Array(await file.slice(0, n).arrayBuffer());
@@ -20,6 +19,8 @@ export async function importFiles(files: File[]): Promise<void> {
   if (files.length === 0) return;
   const heads = await Promise.all(files.map((f) => head(f, 4096)));
   if (heads.every(looksTorch) || files.every((f) => /\.(pth|pt)$/i.test(f.name))) {
+    // The PyTorch reader loads on first use, not with the page.
+    const { importTorchFiles } = await import('../client/torch-import.ts');
     await importTorchFiles(files);
     return;
   }
