@@ -4,15 +4,14 @@
  * has them, otherwise from the split its config describes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
 import { Analyzer, type LastPositionActivations } from '../analysis/analyzer.ts';
 import { perFrequency } from '../analysis/fourier.ts';
 import { keyFreqsFromNorms, KEY_FREQ_RULE } from '../analysis/keyfreqs.ts';
 import { checkKeyFreqs } from '../config/keyfreqs.ts';
-import { decodeCheckpoint } from '../model/checkpoint.ts';
 import { Trainer } from '../model/trainer.ts';
 import { UsageError, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
+import { readModelFile } from './model-file.ts';
 
 export const ANALYZE_FLAGS = new Set(['key-freqs']);
 
@@ -26,18 +25,17 @@ export function parseKeyFreqsFlag(raw: string | undefined, p: number): number[] 
 
 export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, unknown>> {
   for (const name of args.flags.keys()) if (!ANALYZE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
-  if (args.query.length > 0 && args.query !== `backend=${args.decoded.backend}`) {
-    throw new UsageError('analyze takes the model from the file; only --backend and --key-freqs apply');
+  // The split may be named when the file does not carry it (--split python --seed 0 --frac 0.3).
+  const splitKeys = ['split', 'seed', 'frac'] as const;
+  const given = [...new URLSearchParams(args.query).keys()];
+  if (given.some((k) => k !== 'backend' && !(splitKeys as readonly string[]).includes(k))) {
+    throw new UsageError('analyze takes the model from the file; only --backend, --key-freqs and the split (--split, --seed, --frac) apply');
   }
+  if (args.decoded.issues.length > 0) throw new UsageError(args.decoded.issues.map((i) => `--${i.key}: ${i.message}`).join('\n'));
   const file = args.positional[0];
-  if (!file) throw new UsageError('analyze needs a .safetensors file');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(file));
-  } catch (err) {
-    throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const ckpt = decodeCheckpoint(bytes);
+  if (!file) throw new UsageError('analyze needs a model file: .safetensors, a torch .pth, or a folder of .pth files');
+  const { checkpoint: ckpt, torch } = readModelFile(file);
+  for (const k of splitKeys) if (given.includes(k)) (ckpt.config as unknown as Record<string, unknown>)[k] = args.decoded.config[k];
   const pinned = parseKeyFreqsFlag(args.flags.get('key-freqs'), ckpt.config.p);
   await startNodeBackend(args.decoded.backend);
   const trainer = new Trainer(ckpt.config, { weights: ckpt.weights, trainIndices: ckpt.trainIndices ?? undefined });
@@ -68,11 +66,15 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       file,
       epoch: ckpt.epoch,
       config: trainer.config,
-      split: ckpt.trainIndices ? 'train_indices from the file' : 'seeded split from the config',
+      split: ckpt.trainIndices ? (torch?.splitSource ?? 'train_indices from the file') : given.includes('split') ? `--split ${ckpt.config.split}` : (torch?.splitSource ?? 'seeded split from the config'),
+      ...(torch ? { read: torch.description, fileTrainLoss: torch.trainLosses?.findLast(Number.isFinite) ?? null, fileTestLoss: torch.testLosses?.findLast(Number.isFinite) ?? null } : {}),
       trainLoss: values[0],
       trainAcc: values[1],
       testLoss: values[2],
       testAcc: values[3],
+      // All P² pairs: comparable whatever the split (the means of train and test, weighted by size).
+      allLoss: (values[0] * trainer.dataset.train.length + values[2] * trainer.dataset.test.length) / ckpt.config.p ** 2,
+      allAcc: (values[1] * trainer.dataset.train.length + values[3] * trainer.dataset.test.length) / ckpt.config.p ** 2,
       sumSquaredWeights: values[4],
       keyFreqs,
       keyFreqsRule: pinned ? 'given by --key-freqs' : KEY_FREQ_RULE,

@@ -2,7 +2,7 @@
  * grokscope's command line: `npm run cli -- <command> [flags]`.
  *
  *   train    train headless (same code as the page's worker); flags are the URL's keys
- *   analyze  the paper's measures of a safetensors checkpoint, as JSON
+ *   analyze  the paper's measures of a checkpoint (safetensors or PyTorch), as JSON
  *   bench    training speed per backend (also `npm run bench`)
  */
 import { analyzeCommand } from './analyze.ts';
@@ -23,16 +23,21 @@ commands:
             --out FILE         write the JSON there (default: standard output)
             --quiet            no progress output
             --until-acc X      stop at the first checkpoint with test accuracy ≥ X (e.g. 0.99)
-            --init FILE        start from a safetensors checkpoint's weights and train_indices
+            --split python     draw the split as the paper authors' code does (CPython's shuffle)
+            --init FILE        start from a checkpoint's weights and train_indices (.safetensors,
+                               a PyTorch .pth, or a folder of .pth files of one run)
                                (fresh Adam moments and warm-up; flags override its config)
             --save FILE        write the final weights as a safetensors checkpoint
             --record FILE      write the whole run (history, snapshots, split) as a run file the
                                page opens (.gz compresses); --record-snapshots N keeps at most N
                                snapshots, --record-dtype f16 halves them, --record-name names it
 
-  analyze FILE.safetensors
-            Print the paper's measures of a checkpoint as one JSON object.
+  analyze FILE
+            Print the paper's measures of a checkpoint as one JSON object (with allLoss/allAcc over
+            all P² pairs). FILE: .safetensors, a PyTorch .pth (the authors' or TransformerLens'),
+            or a folder of .pth files of one run.
             --key-freqs 14,35,41   use these key frequencies instead of the default rule
+            --split --seed --frac  the split, for a file that does not carry its own
             --backend wasm|cpu
 
   bench     Time training per backend (default: the mainline; any configuration flag applies):

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { CONFIG_KEYS, FIELDS, checkConsistency, type TrainConfig } from '../config/schema.ts';
-import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
+import { encodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
 import { CPU_LIMITS } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
@@ -15,6 +15,7 @@ import { encodeRun, pickRecordedSnapshots } from '../run/run-file.ts';
 import { TrainingSession } from '../worker/session.ts';
 import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
+import { readModelFile } from './model-file.ts';
 import { ProgressReporter } from './progress.ts';
 
 export const TRAIN_FLAGS = new Set(['every', 'out', 'quiet', 'init', 'save', 'record', 'record-snapshots', 'record-dtype', 'record-name', 'until-acc']);
@@ -30,14 +31,8 @@ export interface TrainResult {
 }
 
 function readCheckpointFile(path: string): CheckpointData {
-  let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (err) {
-    throw new UsageError(`--init: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  try {
-    return decodeCheckpoint(bytes);
+    return readModelFile(path).checkpoint;
   } catch (err) {
     throw new UsageError(`--init: ${path} is not a usable checkpoint: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -201,6 +201,14 @@ export async function importRunFile(file: Blob & { name?: string }): Promise<voi
   }
 }
 
+/** Opens a run built from imported files (a PyTorch run): its history as recorded, then training may continue. */
+export function openImportedRun(run: RunData, message: string): void {
+  adoptConfig(run);
+  loadingKey = null;
+  loadRun(toLoadable(run), run.history);
+  store().notify('info', message);
+}
+
 /** Imports model weights (.safetensors): a new run starting from them. */
 export async function importCheckpointFile(file: Blob & { name?: string }): Promise<void> {
   try {
@@ -216,7 +224,7 @@ export async function importCheckpointFile(file: Blob & { name?: string }): Prom
     const run: RunData = {
       name: `${file.name ?? 'imported weights'} (epoch ${ckpt.epoch})`,
       config: ckpt.config,
-      trainIndices: ckpt.trainIndices ?? (await import('../model/data.ts')).splitPairs(ckpt.config.p, ckpt.config.frac, ckpt.config.seed).train,
+      trainIndices: ckpt.trainIndices ?? (await import('../model/data.ts')).splitPairs(ckpt.config.p, ckpt.config.frac, ckpt.config.seed, ckpt.config.split).train,
       keyFreqs: null,
       history: [],
       snapshots: [{ epoch: ckpt.epoch, weights: flat }],

@@ -14,6 +14,13 @@ export const TASK_LABELS: Record<Task, string> = {
   rand: 'random table (never generalizes)',
 };
 
+/**
+ * How the train pairs are drawn from the seed: `grokscope`, a mulberry32 shuffle; `python`,
+ * CPython's random.seed(seed) + random.shuffle, exactly the paper authors' split.
+ */
+export const SPLITS = ['grokscope', 'python'] as const;
+export type Split = (typeof SPLITS)[number];
+
 export const ACTIVATIONS = ['relu', 'gelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
@@ -28,6 +35,8 @@ export interface TrainConfig {
   frac: number;
   /** Seeds the split, the init, the random-table task and dropout. */
   seed: number;
+  /** Which shuffle draws the split from the seed. */
+  split: Split;
   task: Task;
   dModel: number;
   nHeads: number;
@@ -59,6 +68,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   p: 113,
   frac: 0.3,
   seed: 0,
+  split: 'grokscope',
   task: 'add',
   dModel: 128,
   nHeads: 4,
@@ -122,6 +132,10 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   seed: {
     key: 'seed', label: 'seed', live: false, kind: 'int', min: 0, max: 2 ** 32 - 1,
     help: 'Seeds the split, the initial weights and dropout.',
+  },
+  split: {
+    key: 'split', label: 'split', live: false, kind: 'enum', values: SPLITS,
+    help: "grokscope: our seeded shuffle; python: CPython's random.shuffle, the paper authors' split.",
   },
   task: { key: 'task', label: 'task', live: false, kind: 'enum', values: TASKS, help: 'The function to learn.' },
   dModel: { key: 'dm', label: 'd_model', live: false, kind: 'int', min: 4, max: 1024, help: 'Residual stream width.' },

@@ -16,6 +16,7 @@ import {
   ACTIVATIONS,
   CONFIG_KEYS,
   DEFAULT_CONFIG,
+  SPLITS,
   TASKS,
   checkConsistency,
   checkField,
@@ -52,6 +53,7 @@ export function configMetadata(c: TrainConfig) {
     d_vocab_out: d.dVocabOut,
     frac_train: c.frac,
     seed: c.seed,
+    split: c.split,
     task: c.task,
     lr: c.lr,
     weight_decay: c.weightDecay,
@@ -104,6 +106,10 @@ function configFromMetadata(meta: Record<string, unknown>): TrainConfig {
     const act = String(meta.act).toLowerCase();
     if (!(ACTIVATIONS as readonly string[]).includes(act)) fail(`metadata config.act "${String(meta.act)}" is not relu or gelu`);
     c.act = act as TrainConfig['act'];
+  }
+  if (meta.split !== undefined) {
+    if (!(SPLITS as readonly string[]).includes(String(meta.split))) fail(`metadata config.split "${String(meta.split)}" is not ${SPLITS.join(' or ')}`);
+    c.split = meta.split as TrainConfig['split'];
   }
   if (meta.task !== undefined) {
     const task = TASK_ALIASES[String(meta.task)] ?? String(meta.task);
@@ -158,6 +164,15 @@ function parseJson(text: string, what: string): unknown {
 
 export function decodeCheckpoint(bytes: Uint8Array, opts: { maxBytes?: number } = {}): CheckpointData {
   const { tensors, metadata } = readSafetensors(bytes, { maxBytes: opts.maxBytes ?? MAX_CHECKPOINT_BYTES });
+  return checkpointFromTensors(tensors, metadata);
+}
+
+/**
+ * A checkpoint from tensors with TransformerLens names and string metadata (as a safetensors file
+ * holds them; the PyTorch reader converts other layouts to this first). `overrides` replaces
+ * config fields read from the metadata or the shapes (e.g. the split of an imported run).
+ */
+export function checkpointFromTensors(tensors: Map<string, RawTensor>, metadata: Record<string, string>, overrides: Partial<TrainConfig> = {}): CheckpointData {
   let config: TrainConfig;
   if (metadata.grokscope_config !== undefined) {
     const full = parseJson(metadata.grokscope_config, 'grokscope_config');
@@ -171,6 +186,7 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: { maxBytes?: number } 
   } else {
     config = configFromShapes(tensors);
   }
+  config = { ...config, ...overrides };
   checkConfig(config);
 
   const specs = paramSpecs(config);

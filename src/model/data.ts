@@ -2,7 +2,8 @@
  * The task and its train/test split (ANALYSIS.md §1). Pairs (a, b) are indexed i = a·P + b;
  * token P is '='. Everything here is plain arrays: the trainer uploads what it needs.
  */
-import type { Task, TrainConfig } from '../config/schema.ts';
+import type { Split, Task, TrainConfig } from '../config/schema.ts';
+import { pythonSplitOrder } from './python-random.ts';
 import { Rng, streamSeed } from './rng.ts';
 
 /** Tasks by name (the name is what goes into the URL). */
@@ -30,14 +31,19 @@ export function labelTable(task: Task, p: number, seed: number): Int32Array {
 
 /**
  * The seeded split: a Fisher–Yates permutation of [0, P²) drawn from mulberry32 (stream
- * 'split' of the seed); the first floor(frac·P²) indices train, the rest test. Both lists are
+ * 'split' of the seed), or with `split = 'python'` CPython's random.shuffle as the authors drew
+ * it; the first floor(frac·P²) indices train, the rest test. Both lists are
  * returned sorted, so the split is a pair of sets and its order never matters downstream.
  */
-export function splitPairs(p: number, frac: number, seed: number): { train: Int32Array; test: Int32Array } {
+export function splitPairs(p: number, frac: number, seed: number, split: Split = 'grokscope'): { train: Int32Array; test: Int32Array } {
   const n = p * p;
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  new Rng(streamSeed(seed, 'split')).shuffle(perm);
+  let perm: Int32Array;
+  if (split === 'python') perm = pythonSplitOrder(p, seed);
+  else {
+    perm = new Int32Array(n);
+    for (let i = 0; i < n; i++) perm[i] = i;
+    new Rng(streamSeed(seed, 'split')).shuffle(perm);
+  }
   const nTrain = Math.floor(frac * n);
   return { train: perm.slice(0, nTrain).sort(), test: perm.slice(nTrain).sort() };
 }
@@ -75,6 +81,6 @@ export interface Dataset {
 export function makeDataset(config: TrainConfig, trainIndices?: ArrayLike<number>): Dataset {
   const split = trainIndices
     ? splitFromIndices(config.p, trainIndices)
-    : splitPairs(config.p, config.frac, config.seed);
+    : splitPairs(config.p, config.frac, config.seed, config.split);
   return { p: config.p, labels: labelTable(config.task, config.p, config.seed), ...split };
 }

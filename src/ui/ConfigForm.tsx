@@ -13,7 +13,7 @@ type NumericKey = { [K in keyof TrainConfig]: TrainConfig[K] extends number ? K 
 type EnumKey = Exclude<keyof TrainConfig, NumericKey>;
 
 const GROUPS: { title: string; fields: (keyof TrainConfig)[] }[] = [
-  { title: 'Task and data', fields: ['task', 'p', 'frac', 'seed'] },
+  { title: 'Task and data', fields: ['task', 'p', 'frac', 'seed', 'split'] },
   { title: 'Model', fields: ['dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut'] },
   { title: 'Training', fields: ['epochs', 'warmup', 'beta1', 'beta2', 'dropout', 'l1'] },
   { title: 'Grokfast (Lee et al. 2024)', fields: ['grokfastLambda', 'grokfastAlpha'] },

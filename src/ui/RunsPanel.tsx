@@ -10,14 +10,14 @@ import {
   REFERENCE_RUNS,
   deleteSavedRun,
   exportCurrentRun,
-  importCheckpointFile,
-  importRunFile,
   openReferenceRun,
   openSavedRun,
   renameSavedRun,
   saveNow,
 } from '../client/persistence.ts';
 import { formatInt } from '../run/format.ts';
+import { exportHistory, exportWeightsAtView } from '../client/exports.ts';
+import { importFiles, useFileDrop } from './file-import.ts';
 
 export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${Math.max(1, Math.round(n / 1024))} KB`;
@@ -33,14 +33,6 @@ export function formatAgo(t: number, now = Date.now()): string {
   return new Date(t).toLocaleDateString('en-US', { dateStyle: 'medium' });
 }
 
-/** A weights file is a safetensors checkpoint; everything else is tried as a run file. */
-async function importAny(file: File): Promise<void> {
-  const head = new Uint8Array(await file.slice(0, 4096).arrayBuffer());
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(head);
-  if (!/grokscope-run\//.test(text) && /"(embed\.W_E|unembed\.W_U)"/.test(text)) await importCheckpointFile(file);
-  else await importRunFile(file);
-}
-
 export function RunsPanel() {
   const runs = useAppStore((s) => s.savedRuns);
   const currentKey = useAppStore((s) => s.currentRunKey);
@@ -51,6 +43,7 @@ export function RunsPanel() {
   const epoch = useAppStore((s) => s.epoch);
   const fileRef = useRef<HTMLInputElement>(null);
   const fileId = useId();
+  useFileDrop();
   return (
     <section className="panel runs" aria-label="Saved runs" data-testid="runs-panel">
       <h2>Runs</h2>
@@ -65,7 +58,13 @@ export function RunsPanel() {
         <button type="button" onClick={() => void exportCurrentRun()} disabled={epoch === 0} data-testid="export-run" title="Download the whole run (history, snapshots, state) as one file">
           Export run
         </button>
-        <button type="button" onClick={() => fileRef.current?.click()} data-testid="import-button" title="Open a run file (.grokrun.gz) or model weights (.safetensors)">
+        <details className="export-menu" data-testid="export-menu">
+          <summary title="Save the history, or the weights at the viewed epoch, as files (made in this page; nothing is uploaded)">Export…</summary>
+          <button type="button" onClick={() => exportHistory('csv')} disabled={epoch === 0} data-testid="export-history-csv">History (CSV)</button>
+          <button type="button" onClick={() => exportHistory('json')} disabled={epoch === 0} data-testid="export-history-json">History (JSON)</button>
+          <button type="button" onClick={() => void exportWeightsAtView()} data-testid="export-weights">Weights at the viewed epoch (.safetensors)</button>
+        </details>
+        <button type="button" onClick={() => fileRef.current?.click()} data-testid="import-button" title="Open a run file (.grokrun.gz), model weights (.safetensors) or PyTorch files (.pth: a checkpoint, a run, or several per-epoch files); or drop them on the page">
           Import…
         </button>
         <label htmlFor={fileId} className="visually-hidden">
@@ -75,12 +74,12 @@ export function RunsPanel() {
           id={fileId}
           ref={fileRef}
           type="file"
-          accept=".grokrun,.gz,.safetensors,application/octet-stream"
+          accept=".grokrun,.gz,.safetensors,.pth,.pt,application/octet-stream"
+          multiple
           className="visually-hidden"
           data-testid="import-file"
           onChange={(e) => {
-            const f = e.target.files?.[0];
-            if (f) void importAny(f);
+            void importFiles(Array.from(e.target.files ?? []));
             e.target.value = '';
           }}
         />

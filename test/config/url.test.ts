@@ -8,6 +8,7 @@ const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
   p: 53,
   frac: 0.45,
   seed: 4294967295,
+  split: 'python',
   task: 'poly',
   dModel: 96,
   nHeads: 8,

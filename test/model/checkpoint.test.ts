@@ -110,6 +110,7 @@ describe('checkpoints (safetensors, TransformerLens names)', () => {
       d_vocab_out: 114,
       frac_train: 0.3,
       seed: 0,
+      split: 'grokscope',
       task: 'add',
       lr: 0.001,
       weight_decay: 1,

@@ -35,6 +35,12 @@ export const BASE_LAYOUT: Partial<PlotlyTypes.Layout> = {
 };
 
 export const PLOT_CONFIG: Partial<PlotlyTypes.Config> = {
+  // No mode bar: each chart has its own export menu (chart-menu.ts), and nothing may offer to
+  // send data to another site.
+  displayModeBar: false,
+  showLink: false,
+  showSendToCloud: false,
+  showEditInChartStudio: false,
   displaylogo: false,
   responsive: true,
   modeBarButtonsToRemove: ['lasso2d', 'select2d'],

@@ -7,6 +7,7 @@ import { useEffect, useRef } from 'react';
 import type * as PlotlyTypes from 'plotly.js';
 import { useAppStore, type AppState } from '../../store/store.ts';
 import { BASE_LAYOUT, PLOT_CONFIG, loadPlotly, type Plotly } from './plotly.ts';
+import { attachChartMenu } from './chart-menu.ts';
 import { cancelDraw, requestDraw } from './scheduler.ts';
 
 /** Redraws faster than this add nothing the eye can follow while training (curves move slowly). */
@@ -63,6 +64,7 @@ export function useLivePlot(
       void plotly.react(el, spec.data as PlotlyTypes.Data[], { ...BASE_LAYOUT, ...spec.layout }, PLOT_CONFIG);
       // Draw times are visible in the browser's performance timeline (and the frame-budget test).
       performance.measure(`draw ${el.dataset.testid ?? 'chart'}`, { start, end: performance.now() });
+      attachChartMenu(el, () => plotly);
       if (!clickBound && clickRef.current) {
         clickBound = true;
         (el as unknown as { on(ev: string, fn: (e: PlotlyTypes.PlotMouseEvent) => void): void }).on('plotly_click', (e) => clickRef.current?.(e));

@@ -1,0 +1,38 @@
+/**
+ * Model files for `analyze` and `train --init`: a safetensors checkpoint, a torch.save file (the
+ * paper authors' checkpoints and runs, TransformerLens state dicts and Grokking-demo runs), or a
+ * folder of the authors' per-epoch .pth files (read as one run; its last snapshot is the model).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
+import { combineTorchRuns, readTorchRun, type TorchRun } from '../model/torch/import.ts';
+import { isTorchFile } from '../model/torch/torch-file.ts';
+
+export interface ModelFile {
+  checkpoint: CheckpointData;
+  /** What a torch file held besides the model (curves, snapshots), or null for safetensors. */
+  torch: TorchRun | null;
+}
+
+function readBytes(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export function readModelFile(path: string): ModelFile {
+  let paths = [path];
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    paths = readdirSync(path).filter((f) => f.endsWith('.pth') || f.endsWith('.pt')).map((f) => join(path, f));
+    if (paths.length === 0) throw new Error(`${path} is a folder without .pth files`);
+  }
+  if (paths.length === 1) {
+    const bytes = readBytes(paths[0]);
+    if (!isTorchFile(bytes)) return { checkpoint: decodeCheckpoint(bytes), torch: null };
+  }
+  const run = combineTorchRuns(paths.map((p) => ({ name: p, run: readTorchRun(readBytes(p), p) })));
+  return { checkpoint: run.snapshots.at(-1)!.checkpoint, torch: run };
+}

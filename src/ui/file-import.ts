@@ -1,0 +1,61 @@
+/**
+ * Opening files in the page, from the Import button or dropped anywhere on it: a run file
+ * (.grokrun.gz), model weights (.safetensors) or PyTorch files (.pth: a checkpoint, a whole run,
+ * or several per-epoch files of one run), each recognised by its first bytes.
+ */
+import { useEffect } from 'react';
+import { importCheckpointFile, importRunFile } from '../client/persistence.ts';
+
+async function head(file: Blob, n: number): Promise<Uint8Array> {
+  return new Uint8Array(await file.slice(0, n).arrayBuffer());
+}
+
+/** torch.save: a zip archive ("PK\x03\x04") or a legacy pickle (0x80 0x02 0x8a 0x0a). */
+function looksTorch(b: Uint8Array): boolean {
+  return (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) || (b[0] === 0x80 && b[1] === 0x02 && b[2] === 0x8a);
+}
+
+export async function importFiles(files: File[]): Promise<void> {
+  if (files.length === 0) return;
+  const heads = await Promise.all(files.map((f) => head(f, 4096)));
+  if (heads.every(looksTorch) || files.every((f) => /\.(pth|pt)$/i.test(f.name))) {
+    // The PyTorch reader loads on first use, not with the page.
+    const { importTorchFiles } = await import('../client/torch-import.ts');
+    await importTorchFiles(files);
+    return;
+  }
+  // Other formats open one at a time: the first file.
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(heads[0]);
+  if (!/grokscope-run\//.test(text) && /"(embed\.W_E|unembed\.W_U)"/.test(text)) await importCheckpointFile(files[0]);
+  else await importRunFile(files[0]);
+}
+
+/** Files dropped anywhere on the page are imported; dragging over it shows a hint (body.dropping). */
+export function useFileDrop(): void {
+  useEffect(() => {
+    const over = (e: DragEvent) => {
+      if (!e.dataTransfer?.types.includes('Files')) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+      document.body.classList.add('dropping');
+    };
+    const leave = (e: DragEvent) => {
+      if (e.relatedTarget === null) document.body.classList.remove('dropping');
+    };
+    const drop = (e: DragEvent) => {
+      document.body.classList.remove('dropping');
+      const files = Array.from(e.dataTransfer?.files ?? []);
+      if (files.length === 0) return;
+      e.preventDefault();
+      void importFiles(files);
+    };
+    window.addEventListener('dragover', over);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
+}
