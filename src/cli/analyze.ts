@@ -9,12 +9,12 @@ import { Analyzer, type LastPositionActivations } from '../analysis/analyzer.ts'
 import { perFrequency } from '../analysis/fourier.ts';
 import { keyFreqsFromNorms, KEY_FREQ_RULE } from '../analysis/keyfreqs.ts';
 import { checkKeyFreqs } from '../config/keyfreqs.ts';
-import { decodeCheckpoint } from '../model/checkpoint.ts';
 import { Trainer } from '../model/trainer.ts';
 import { UsageError, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
+import { EVIDENCE_FLAGS, evidenceFields, readWeights } from './evidence.ts';
 
-export const ANALYZE_FLAGS = new Set(['key-freqs']);
+export const ANALYZE_FLAGS = new Set(['key-freqs', ...EVIDENCE_FLAGS]);
 
 export function parseKeyFreqsFlag(raw: string | undefined, p: number): number[] | null {
   if (raw === undefined) return null;
@@ -27,7 +27,7 @@ export function parseKeyFreqsFlag(raw: string | undefined, p: number): number[] 
 export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, unknown>> {
   for (const name of args.flags.keys()) if (!ANALYZE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
   if (args.query.length > 0 && args.query !== `backend=${args.decoded.backend}`) {
-    throw new UsageError('analyze takes the model from the file; only --backend and --key-freqs apply');
+    throw new UsageError('analyze takes the model from the file; only --backend, --key-freqs, --ablate, --pair and --epoch apply');
   }
   const file = args.positional[0];
   if (!file) throw new UsageError('analyze needs a .safetensors file');
@@ -37,7 +37,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
   } catch (err) {
     throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const ckpt = decodeCheckpoint(bytes);
+  const ckpt = readWeights(bytes, args.flags.get('epoch'));
   const pinned = parseKeyFreqsFlag(args.flags.get('key-freqs'), ckpt.config.p);
   await startNodeBackend(args.decoded.backend);
   const trainer = new Trainer(ckpt.config, { weights: ckpt.weights, trainIndices: ckpt.trainIndices ?? undefined });
@@ -64,8 +64,10 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
     const cheapAt = 5;
     const cheap = analyzer.unpackCheap(values, keyFreqs, cheapAt);
     const heavy = analyzer.unpackHeavy(values.subarray(cheapAt + analyzer.cheapLength(keyFreqs.length)), trainer.config.dMlp, trainer.config.nHeads, new Int32Array(0));
+    const evidence = await evidenceFields(trainer, analyzer, keyFreqs, args.flags, ckpt.epoch);
     return {
       file,
+      source: ckpt.source,
       epoch: ckpt.epoch,
       config: trainer.config,
       split: ckpt.trainIndices ? 'train_indices from the file' : 'seeded split from the config',
@@ -89,6 +91,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       neuronsWellExplained: heavy.neuronsWellExplained,
       neuronFreq: Array.from(heavy.neuronFreq),
       neuronFVE: Array.from(heavy.neuronFVE),
+      ...evidence,
     };
   } finally {
     analyzer.dispose();
