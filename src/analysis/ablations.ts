@@ -143,29 +143,41 @@ export function ablatedForward(params: Params, config: TrainConfig, F: tf.Tensor
 
 /**
  * Loss and accuracy on train and test pairs, and the correctness map (argmax = label) over all
- * P² pairs, packed `[trainLoss, trainAcc, testLoss, testAcc, correct (P²)]`.
+ * P² pairs, packed `[trainLoss, trainAcc, testLoss, testAcc, allLoss, allAcc, correct (P²)]`.
  */
 export function outcome(logits: tf.Tensor2D, labelsOneHot: tf.Tensor2D, labelIds: tf.Tensor1D, trainIdx: tf.Tensor1D, testIdx: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
     const ce = crossEntropyPerExample(logits, labelsOneHot);
     const correct = tf.cast(tf.equal(tf.argMax(logits, 1), labelIds), 'float32');
     const on = (idx: tf.Tensor1D, x: tf.Tensor1D) => (idx.shape[0] > 0 ? tf.mean(tf.gather(x, idx)) : tf.scalar(NaN));
-    return tf.concat([tf.stack([on(trainIdx, ce as tf.Tensor1D), on(trainIdx, correct as tf.Tensor1D), on(testIdx, ce as tf.Tensor1D), on(testIdx, correct as tf.Tensor1D)]), correct]) as tf.Tensor1D;
+    const stats = [on(trainIdx, ce as tf.Tensor1D), on(trainIdx, correct as tf.Tensor1D), on(testIdx, ce as tf.Tensor1D), on(testIdx, correct as tf.Tensor1D), tf.mean(ce), tf.mean(correct)];
+    return tf.concat([tf.stack(stats), correct]) as tf.Tensor1D;
   });
 }
+
+const OUTCOME_STATS = 6;
 
 export interface Outcome {
   trainLoss: number;
   trainAcc: number;
   testLoss: number;
   testAcc: number;
+  /** Over all P² pairs. */
+  allLoss: number;
+  allAcc: number;
   /** 1 where argmax = label, per pair a·P + b. */
   correct: Uint8Array;
 }
 
 export function unpackOutcome(values: Float32Array, p: number, offset = 0): Outcome {
-  const correct = Uint8Array.from(values.subarray(offset + 4, offset + 4 + p * p), (x) => (x > 0.5 ? 1 : 0));
-  return { trainLoss: values[offset], trainAcc: values[offset + 1], testLoss: values[offset + 2], testAcc: values[offset + 3], correct };
+  const correct = Uint8Array.from(values.subarray(offset + OUTCOME_STATS, offset + OUTCOME_STATS + p * p), (x) => (x > 0.5 ? 1 : 0));
+  const v = (i: number) => values[offset + i];
+  return { trainLoss: v(0), trainAcc: v(1), testLoss: v(2), testAcc: v(3), allLoss: v(4), allAcc: v(5), correct };
+}
+
+/** Values `outcome` returns for modulus p. */
+export function outcomeLength(p: number): number {
+  return OUTCOME_STATS + p * p;
 }
 
 /**

@@ -5,7 +5,7 @@
  * the CLI's `analyze`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ablatedForward, interventionProblem, outcome, probe, probeLength, unpackOutcome, unpackProbe } from '../analysis/ablations.ts';
+import { ablatedForward, interventionProblem, outcome, outcomeLength, probe, probeLength, unpackOutcome, unpackProbe } from '../analysis/ablations.ts';
 import type { Analyzer, LastPositionActivations } from '../analysis/analyzer.ts';
 import { EvidenceAnalyzer, neuronFrequencies } from '../analysis/evidence.ts';
 import { fourierBasis } from '../analysis/fourier.ts';
@@ -88,11 +88,10 @@ export class EvidencePass {
         const measures = this.ev.unpack(values, K, o);
         o += this.ev.length(K.length);
         const neuronFreq = Int16Array.from(values.subarray(o, (o += cfg.dMlp)));
-        const outcomeLength = 4 + p * p;
         const before = unpackOutcome(values, p, o);
-        o += outcomeLength;
+        o += outcomeLength(p);
         const after = ablate ? unpackOutcome(values, p, o) : null;
-        if (ablate) o += outcomeLength;
+        if (ablate) o += outcomeLength(p);
         const logit = this.analyzer.unpackLogitMeasures(values, K, o);
         o += this.analyzer.logitMeasuresLength(K.length);
         const probeAt = (at: number) => unpackProbe(values, cfg, pair!, label, at);
