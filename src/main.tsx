@@ -11,6 +11,7 @@ import './ui/styles/base.css';
 import './ui/styles/layout.css';
 import './ui/styles/explorable.css';
 import './ui/styles/panels.css';
+import './ui/styles/evidence.css';
 
 /** URL writes are debounced: dragging a slider would otherwise hit the browser's history rate limit. */
 const URL_WRITE_DELAY_MS = 150;

@@ -23,6 +23,8 @@ export interface EvidenceResult extends EvidenceMeasures {
   keyFreqs: number[];
   /** Each neuron's frequency (§5.11), which the neuron clusters are made of. */
   neuronFreq: Int16Array;
+  /** The run's train pairs (a·P + b), to mark on the correctness map. */
+  trainPairs: Int32Array;
   /** Loss, accuracy and correctness map of the checkpoint as it is. */
   before: Outcome;
   ablations: Ablation[];

@@ -47,7 +47,8 @@ export function toPoint(r: EvidenceResult): EvidencePoint {
   const dirs = Object.values(r.directionFVE).flatMap((d) => [d.cos, d.sin]);
   return {
     epoch: r.epoch,
-    attentionFVE: mean(r.attentionHeads.map((h) => h.fve)),
+    // A fit without intercept can have a negative FVE (attention far from 0.5 on average): drawn as 0.
+    attentionFVE: mean(r.attentionHeads.map((h) => Math.max(h.fve, 0))),
     directionFVE: mean(dirs),
     logitFVE: r.logitFVE,
     lossOnlyKeyFreqs: r.lossOnlyKeyFreqs,

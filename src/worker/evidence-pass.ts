@@ -105,6 +105,7 @@ export class EvidencePass {
           dMlp: cfg.dMlp,
           keyFreqs: K,
           neuronFreq,
+          trainPairs: this.trainer.dataset.train.slice(),
           before,
           ablations: req.ablations.map((a) => ({ ...a })),
           after,
