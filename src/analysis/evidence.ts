@@ -66,9 +66,6 @@ export class EvidenceAnalyzer {
   private readonly labelsOut: tf.Tensor2D;
   private readonly labelIds: tf.Tensor1D;
   private readonly testIdx: tf.Tensor1D;
-  /** cos(w_k(a+b)) then sin(w_k(a+b)) over pairs for the K of `trigK`, `[P², 2|K|]`. */
-  private trig: tf.Tensor2D | null = null;
-  private trigK = '';
 
   constructor(
     config: TrainConfig,
@@ -128,10 +125,8 @@ export class EvidenceAnalyzer {
     return this.heads * (2 * this.nK + 2 + this.p) + 6 * numKeyFreqs + 7;
   }
 
+  /** cos(w_k(a+b)) then sin(w_k(a+b)) over all pairs, `[P², 2|K|]` (a new tensor, in the caller's scope). */
   private trigFor(keyFreqs: readonly number[]): tf.Tensor2D {
-    const key = keyFreqs.join(',');
-    if (this.trig && this.trigK === key) return this.trig;
-    this.trig?.dispose();
     const p = this.p;
     const n = keyFreqs.length;
     const t = new Float32Array(p * p * 2 * n);
@@ -144,9 +139,7 @@ export class EvidenceAnalyzer {
         });
       }
     }
-    this.trig = tf.tensor2d(t, [p * p, 2 * n]);
-    this.trigK = key;
-    return this.trig;
+    return tf.tensor2d(t, [p * p, 2 * n]);
   }
 
   /** (Π⊗Π)·X for X `[P² (a·P+b), n]` and a symmetric Π `[P, P]`: Π applied over a and over b. */
@@ -323,7 +316,5 @@ export class EvidenceAnalyzer {
 
   dispose(): void {
     tf.dispose([this.F, this.cosTab, this.sinTab, this.labelsP, this.labelsOut, this.labelIds, this.testIdx]);
-    this.trig?.dispose();
-    this.trig = null;
   }
 }

@@ -26,7 +26,15 @@ export function parseKeyFreqsFlag(raw: string | undefined, p: number): number[] 
 
 export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, unknown>> {
   for (const name of args.flags.keys()) if (!ANALYZE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
-  if (args.query.length > 0 && args.query !== `backend=${args.decoded.backend}`) {
+  // --ablate and --pair are URL keys too (so a shared link's intervention reads the same): take them here.
+  const query = new URLSearchParams(args.query);
+  for (const key of ['ablate', 'pair']) {
+    const v = query.get(key);
+    if (v !== null) args.flags.set(key, v);
+    query.delete(key);
+  }
+  const rest = query.toString();
+  if (rest.length > 0 && rest !== `backend=${args.decoded.backend}`) {
     throw new UsageError('analyze takes the model from the file; only --backend, --key-freqs, --ablate, --pair and --epoch apply');
   }
   const file = args.positional[0];
