@@ -11,9 +11,10 @@ import { checkKeyFreqs } from '../config/keyfreqs.ts';
 import { Trainer } from '../model/trainer.ts';
 import { UsageError, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
+import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
 import { readModelFile } from './model-file.ts';
 
-export const ANALYZE_FLAGS = new Set(['key-freqs']);
+export const ANALYZE_FLAGS = new Set(['key-freqs', ...EVIDENCE_FLAGS]);
 
 export function parseKeyFreqsFlag(raw: string | undefined, p: number): number[] | null {
   if (raw === undefined) return null;
@@ -25,16 +26,23 @@ export function parseKeyFreqsFlag(raw: string | undefined, p: number): number[] 
 
 export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, unknown>> {
   for (const name of args.flags.keys()) if (!ANALYZE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
+  // --ablate and --pair are URL keys too (so a shared link's intervention reads the same): take them here.
+  const query = new URLSearchParams(args.query);
+  for (const key of ['ablate', 'pair']) {
+    const v = query.get(key);
+    if (v !== null) args.flags.set(key, v);
+    query.delete(key);
+  }
   // The split may be named when the file does not carry it (--split python --seed 0 --frac 0.3).
   const splitKeys = ['split', 'seed', 'frac'] as const;
-  const given = [...new URLSearchParams(args.query).keys()];
+  const given = [...query.keys()];
   if (given.some((k) => k !== 'backend' && !(splitKeys as readonly string[]).includes(k))) {
-    throw new UsageError('analyze takes the model from the file; only --backend, --key-freqs and the split (--split, --seed, --frac) apply');
+    throw new UsageError('analyze takes the model from the file; only --backend, --key-freqs, --ablate, --pair, --epoch and the split (--split, --seed, --frac) apply');
   }
   if (args.decoded.issues.length > 0) throw new UsageError(args.decoded.issues.map((i) => `--${i.key}: ${i.message}`).join('\n'));
   const file = args.positional[0];
-  if (!file) throw new UsageError('analyze needs a model file: .safetensors, a torch .pth, or a folder of .pth files');
-  const { checkpoint: ckpt, torch } = readModelFile(file);
+  if (!file) throw new UsageError('analyze needs a model file: .safetensors, a torch .pth, a folder of .pth files, or a run file');
+  const { checkpoint: ckpt, torch, source } = readModelFile(file, args.flags.get('epoch'));
   for (const k of splitKeys) if (given.includes(k)) (ckpt.config as unknown as Record<string, unknown>)[k] = args.decoded.config[k];
   const pinned = parseKeyFreqsFlag(args.flags.get('key-freqs'), ckpt.config.p);
   await startNodeBackend(args.decoded.backend);
@@ -62,8 +70,10 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
     const cheapAt = 5;
     const cheap = analyzer.unpackCheap(values, keyFreqs, cheapAt);
     const heavy = analyzer.unpackHeavy(values.subarray(cheapAt + analyzer.cheapLength(keyFreqs.length)), trainer.config.dMlp, trainer.config.nHeads, new Int32Array(0));
+    const evidence = await evidenceFields(trainer, analyzer, keyFreqs, args.flags, ckpt.epoch);
     return {
       file,
+      source,
       epoch: ckpt.epoch,
       config: trainer.config,
       split: ckpt.trainIndices ? (torch?.splitSource ?? 'train_indices from the file') : given.includes('split') ? `--split ${ckpt.config.split}` : (torch?.splitSource ?? 'seeded split from the config'),
@@ -91,6 +101,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       neuronsWellExplained: heavy.neuronsWellExplained,
       neuronFreq: Array.from(heavy.neuronFreq),
       neuronFVE: Array.from(heavy.neuronFVE),
+      ...evidence,
     };
   } finally {
     analyzer.dispose();

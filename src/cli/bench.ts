@@ -15,11 +15,12 @@ import { epochFlops } from '../model/flops.ts';
 import { benchPaths } from '../model/forward-path.ts';
 import type { BenchResult } from '../run/protocol.ts';
 import { benchTraining } from '../worker/bench.ts';
+import { benchEvidence } from './bench-evidence.ts';
 import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
 import { CHROMIUM_QUIET_FLAGS, findChromium } from './chromium.ts';
 
-export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only']);
+export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence']);
 
 /** One backend's figures: the fast path's (the default forward), and the general path's beside it. */
 export interface BenchLine {
@@ -182,6 +183,13 @@ export async function benchCommand(args: ParsedArgs): Promise<BenchLine[]> {
     analysisOnly: flags.get('analysis-only') === 'true',
   };
   const config = decoded.config;
+  if (flags.get('evidence') === 'true') {
+    for (const b of backends) {
+      const line = await benchEvidence(config, b);
+      process.stdout.write(json ? `${JSON.stringify(line)}\n` : `${b}: heavy pass ${fmt(line.heavyMs, 0)} ms, evidence pass ${fmt(line.evidenceMs, 0)} ms (${fmt(line.ratio, 2)}×), with an intervention and an input ${fmt(line.evidenceWithInterventionMs, 0)} ms (${fmt(line.ratioWithIntervention, 2)}×); tensors Δ ${line.numTensorsDelta}\n`);
+    }
+    return [];
+  }
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(`grokscope bench: P=${config.p}, ${config.frac * 100}% train (${Math.floor(config.frac * config.p * config.p)} pairs, full batch), d_model ${config.dModel}, ${config.nLayers} block(s); ${settings.analysisOnly ? 'one checkpoint analysis (median of 3)' : `${settings.blocks} blocks of ~${settings.targetBlockMs} ms per path`}`);
   const lines: BenchLine[] = [];

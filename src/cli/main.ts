@@ -54,10 +54,11 @@ examples:
   npm run cli -- train --preset mainline --epochs 20000 --save grokked.safetensors
   npm run cli -- analyze grokked.safetensors --key-freqs 14,35,41
   npm run bench -- --json
+  npm run bench -- --evidence             the evidence pass (§4) against the heavy pass, same run
   npm run bench -- --browser --backends webgpu,wasm --p 53
 `;
 
-const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only']);
+const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence']);
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, BOOLEAN_FLAGS);

@@ -9,6 +9,8 @@ import { checkConsistency, type TrainConfig } from '../config/schema.ts';
 import type { ForwardPath } from '../model/trainer.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import type { Command, ExportedState, LiveSettings, LoadableRun, WorkerEvent } from '../run/protocol.ts';
+import type { EvidenceRequest } from '../run/evidence.ts';
+import { useEvidenceStore } from '../store/evidence.ts';
 import { useAppStore, liveSettings, needsReset } from '../store/store.ts';
 import { cachedBackendChoice, rememberBackendChoice } from './backend-cache.ts';
 
@@ -30,6 +32,10 @@ function route(event: WorkerEvent): void {
   if (event.type === 'state') {
     stateRequests.get(event.requestId)?.resolve(event.state);
     stateRequests.delete(event.requestId);
+    return;
+  }
+  if (event.type === 'evidence') {
+    if (event.runId === useAppStore.getState().run?.runId) useEvidenceStore.getState().receive(event);
     return;
   }
   useAppStore.getState().receive(event);
@@ -179,6 +185,11 @@ export const commands = {
   /** Asks for the heavy measures (neurons, spectra, attention) at an epoch. */
   inspect(epoch: number): void {
     send({ type: 'inspect', epoch });
+  },
+
+  /** Asks for §4's evidence of a checkpoint, with an intervention and an input (src/client/evidence.ts). */
+  evidence(request: EvidenceRequest): void {
+    send({ type: 'evidence', request });
   },
 
   /** Changes fields that apply on Reset; applied at once while the run has not trained. */

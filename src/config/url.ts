@@ -4,6 +4,7 @@
  * throws: every bad parameter becomes a ConfigIssue naming it, and that field keeps its base
  * value, so a bad link never silently trains something else.
  */
+import { formatAblations, parseAblations, type Ablation } from './ablations.ts';
 import { BACKENDS, type BackendName } from './backends.ts';
 import { checkKeyFreqs } from './keyfreqs.ts';
 import { isPresetName, presetConfig, type PresetName } from './presets.ts';
@@ -25,6 +26,10 @@ export interface UrlState {
   backend: BackendName | null;
   /** ?k=14,35,41: key frequencies pinned by hand (null: the default rule). */
   keyFreqs: number[] | null;
+  /** ?ablate=head:0,we:14: an intervention on the viewed checkpoint (syntax: ablations.ts). */
+  ablations?: Ablation[];
+  /** ?pair=5,9: the input (a, b) the per-input view shows, as a·P + b. */
+  pair?: number | null;
 }
 
 export interface DecodedUrl extends UrlState {
@@ -34,7 +39,7 @@ export interface DecodedUrl extends UrlState {
 }
 
 /** Keys that are not config fields. */
-export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run'] as const;
+export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'ablate', 'pair'] as const;
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -119,10 +124,24 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
     if (problem) issues.push({ key: 'k', message: `key frequencies ${problem}`, fallback: 'the default rule' });
     else keyFreqs = ks;
   }
+  let ablations: Ablation[] = [];
+  const ablateRaw = params.get('ablate');
+  if (ablateRaw !== null) {
+    const parsed = parseAblations(ablateRaw, config.p, config.nHeads);
+    if ('error' in parsed) issues.push({ key: 'ablate', message: `intervention: ${parsed.error}`, fallback: 'none' });
+    else ablations = parsed.ablations;
+  }
+  let pair: number | null = null;
+  const pairRaw = params.get('pair');
+  if (pairRaw !== null) {
+    const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(pairRaw);
+    if (m && Number(m[1]) < config.p && Number(m[2]) < config.p) pair = Number(m[1]) * config.p + Number(m[2]);
+    else issues.push({ key: 'pair', message: `the input must be a,b with 0 ≤ a, b < ${config.p}, got "${quote(pairRaw)}"`, fallback: 'none' });
+  }
   const runRaw = params.get('run');
   const run = runRaw !== null && /^[\w-]{1,40}$/.test(runRaw) ? runRaw : null;
   if (runRaw !== null && run === null) issues.push({ key: 'run', message: `"${quote(runRaw)}" is not a run name`, fallback: 'a new run' });
-  return { config, preset, backend, keyFreqs, run, issues };
+  return { config, preset, backend, keyFreqs, ablations, pair, run, issues };
 }
 
 /** The query string (without '?') that decodes back to exactly this state. */
@@ -135,6 +154,8 @@ export function encodeQuery(state: UrlState): string {
   }
   if (state.keyFreqs) params.set('k', state.keyFreqs.join(','));
   if (state.backend) params.set('backend', state.backend);
-  // Commas read better than %2C in a shared link, and are safe in a query string.
-  return params.toString().replace(/%2C/g, ',');
+  if (state.ablations && state.ablations.length > 0) params.set('ablate', formatAblations(state.ablations));
+  if (state.pair !== undefined && state.pair !== null) params.set('pair', `${Math.floor(state.pair / state.config.p)},${state.pair % state.config.p}`);
+  // Commas and colons read better than %2C and %3A in a shared link, and are safe in a query string.
+  return params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
 }

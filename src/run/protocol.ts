@@ -7,6 +7,7 @@ import type { HeavyAnalysis } from '../analysis/analyzer.ts';
 import type { BackendInfo, BackendMeasurement, BackendName } from '../config/backends.ts';
 import type { TrainConfig } from '../config/schema.ts';
 import type { ForwardPath, TrainerState } from '../model/trainer.ts';
+import type { EvidenceRequest, EvidenceResult } from './evidence.ts';
 import type { Checkpoint } from './history-columns.ts';
 
 /** The hyperparameters that apply to a running training without a reset. */
@@ -127,6 +128,8 @@ export type Command =
   | { type: 'setKeyFreqs'; keyFreqs: number[] | null }
   /** Compute the heavy measures of the snapshot nearest to `epoch`. */
   | { type: 'inspect'; epoch: number }
+  /** §4's evidence of a checkpoint, with an intervention and one input (src/worker/evidence-scheduler.ts). */
+  | { type: 'evidence'; request: EvidenceRequest }
   /** Replace the run by a saved or imported one. */
   | { type: 'load'; run: LoadableRun }
   /** Send the run's state (to save it): weights, moments, and snapshots after `snapshotsAfter`. */
@@ -167,5 +170,7 @@ export type WorkerEvent =
   | { type: 'keyFreqs'; runId: number; keyFreqs: KeyFreqsState }
   | { type: 'recomputed'; runId: number; version: number; rows: RecomputedRow[]; remaining: number }
   | { type: 'heavy'; runId: number; result: HeavyResult; latest: boolean }
+  /** `answer`: for the page's last 'evidence' request; `series`: a point of the curves over training. */
+  | { type: 'evidence'; runId: number; result: EvidenceResult; answer: boolean; series: boolean }
   | { type: 'snapshots'; runId: number; epochs: number[] }
   | { type: 'error'; runId: number; message: string; fatal: boolean; fault?: FaultKind };

@@ -216,6 +216,7 @@ export const createAppStore = () =>
             return;
           case 'state':
           case 'bench':
+          case 'evidence': // src/store/evidence.ts keeps these
             return;
           case 'status':
             set({ status: event.status, epoch: event.epoch });

@@ -16,6 +16,8 @@ import { SpeedPanel } from './SpeedPanel.tsx';
 import { FourierSpectra } from './charts/FourierSpectra.tsx';
 import { AttentionMaps, ClusterWL, FveHistogram, LogitSpectrum, NeuronMaps, NeuronsByFrequency } from './charts/HeavyViews.tsx';
 import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
+import { EvidenceSection } from './evidence/EvidenceSection.tsx';
+import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
 
 const SECTIONS = [
@@ -25,6 +27,8 @@ const SECTIONS = [
   ['attention', 'Attention'],
   ['neurons', 'Neurons'],
   ['logits', 'Logits'],
+  ['evidence', 'Evidence'],
+  ['input', 'One input'],
 ] as const;
 
 function Section({ id, title, figure, children }: { id: string; title: string; figure: string; children: ReactNode }) {
@@ -109,6 +113,12 @@ export function App() {
               <CoefficientsChart />
             </div>
             <InterferenceChart />
+          </Section>
+          <Section id="evidence" title="The evidence for the algorithm, and its ablations (§4)" figure="Tables 1, 2, 4, 6; Fig. 6, 10, 11">
+            <EvidenceSection />
+          </Section>
+          <Section id="input" title="One input, and interventions" figure="Fig. 8 for one input">
+            <InputAndInterventions />
           </Section>
         </div>
       </main>

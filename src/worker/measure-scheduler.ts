@@ -5,6 +5,7 @@
  */
 import { toEvalMetrics } from '../model/trainer.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
+import { EvidenceScheduler } from './evidence-scheduler.ts';
 import type { CheckpointOutcome, Prepared } from './run-analysis.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -31,7 +32,12 @@ export class MeasureScheduler {
   private inspectRequests: number[] = [];
   private backgroundDone: Promise<void> | null = null;
 
-  constructor(private readonly run: RunContext) {}
+  /** §4's evidence: on the heavy cadence, on request, and for past snapshots when idle. */
+  readonly evidence: EvidenceScheduler;
+
+  constructor(private readonly run: RunContext) {
+    this.evidence = new EvidenceScheduler(run);
+  }
 
   /** The checkpoint read: metrics and measures, or metrics alone when analysis is off. */
   prepareCheckpoint(heavy: boolean): Prepared<CheckpointOutcome> {
@@ -88,6 +94,7 @@ export class MeasureScheduler {
     const { post, id } = this.run;
     post({ type: 'checkpoint', runId: id, checkpoint: outcome.checkpoint });
     if (outcome.heavy) post({ type: 'heavy', runId: id, result: outcome.heavy, latest: latestHeavy });
+    if (outcome.heavy && latestHeavy) this.evidence.markLive();
     if (outcome.keyFreqsChanged) this.postKeyFreqs();
     if (outcome.snapshotTaken) this.postSnapshots();
   }
@@ -118,6 +125,7 @@ export class MeasureScheduler {
   /** Between blocks: answer inspections, and re-measure a snapshot if the budget allows. */
   async betweenBlocks(): Promise<void> {
     await this.answerInspections();
+    await this.evidence.betweenBlocks();
     if (!this.run.analysis || this.run.analysis.pendingRecomputes === 0) return;
     const wait = (this.recomputeMs || 0) / RECOMPUTE_BUDGET;
     if (this.run.now() - this.lastRecomputeAt < wait) return;
@@ -136,12 +144,14 @@ export class MeasureScheduler {
       this.postSnapshots();
     }
     await this.answerInspections();
+    await this.evidence.afterTraining();
     this.startBackground();
   }
 
   /** Resolves when background re-measuring has stopped. */
   async idle(): Promise<void> {
     await this.backgroundDone;
+    await this.evidence.idle();
   }
 
   /** Re-measures pending snapshots at full speed while nothing trains. */

@@ -157,6 +157,9 @@ export class TrainingSession {
       case 'inspect':
         await run?.measures.requestInspect(cmd.epoch);
         return;
+      case 'evidence':
+        await run?.measures.evidence.ask(cmd.request);
+        return;
       default: {
         const never: never = cmd;
         throw new Error(`unknown command ${JSON.stringify(never)}`);

@@ -186,6 +186,13 @@ export function clusterWLSpec(s: AppState): PlotSpec | null {
   };
 }
 
+/** Axis ticks named by Fourier component (const, cos k, …), about eight of them. */
+function componentTicks(names: string[]): { tickvals: number[]; ticktext: string[] } {
+  const step = 2 * Math.max(1, Math.round(names.length / 16));
+  const tickvals = [0, ...Array.from({ length: Math.floor((names.length - 2) / step) + 1 }, (_, i) => 1 + i * step)].filter((v) => v < names.length);
+  return { tickvals, ticktext: tickvals.map((v) => names[v]) };
+}
+
 export function logitSpectrumSpec(s: AppState): PlotSpec | null {
   const h = viewedHeavy(s);
   if (!h) return null;
@@ -197,14 +204,14 @@ export function logitSpectrumSpec(s: AppState): PlotSpec | null {
         type: 'heatmap',
         z: toRows(logitSpectrum, p, p),
         colorscale: SEQUENTIAL,
-        hovertemplate: 'a: %{customdata[0]}, b: %{customdata[1]}: %{z:.3g}<extra></extra>',
+        hovertemplate: `a: %{customdata[0]}, b: %{customdata[1]}: %{z:.3g}<extra>epoch ${h.result.epoch}</extra>`,
         customdata: Array.from({ length: p }, (_, f) => Array.from({ length: p }, (_, g) => [names[f], names[g]])),
       } as unknown as Partial<PlotlyTypes.PlotData>,
     ],
     layout: {
       title: { text: `Logits in the 2-D Fourier basis (norm over c) · ${epochNote(h)}`, x: 0, xanchor: 'left', font: { size: 13 } },
-      xaxis: { title: { text: 'Fourier component over b' }, constrain: 'domain' },
-      yaxis: { title: { text: 'Fourier component over a' }, scaleanchor: 'x', constrain: 'domain', autorange: 'reversed' },
+      xaxis: { title: { text: 'Fourier component over b' }, constrain: 'domain', ...componentTicks(names) },
+      yaxis: { title: { text: 'Fourier component over a' }, scaleanchor: 'x', constrain: 'domain', autorange: 'reversed', ...componentTicks(names) },
     },
   };
 }

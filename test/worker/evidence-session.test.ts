@@ -1,0 +1,40 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Trainer } from '../../src/model/trainer.ts';
+import type { WorkerEvent } from '../../src/run/protocol.ts';
+import { TrainingSession } from '../../src/worker/session.ts';
+import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
+
+function collect() {
+  const events: WorkerEvent[] = [];
+  const of = <T extends WorkerEvent['type']>(type: T) => events.filter((e): e is Extract<WorkerEvent, { type: T }> => e.type === type);
+  return { events, of, post: (e: WorkerEvent) => events.push(e) };
+}
+
+describe('evidence in the training session', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('answers requests for past epochs with an intervention, measures on the heavy cadence, and every snapshot when idle', async () => {
+    const { of, post } = collect();
+    const session = new TrainingSession({ createTrainer: (c) => new Trainer(c), post, backendInfo: () => ({ name: 'wasm', adapter: '', requested: null, skipped: [] }), checkpointEvery: 10 });
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 30, lr: 0.01 }), backend: null });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    // The heavy pass of epoch 0 asked for a live evidence pass; the idle session measured every snapshot.
+    const seriesEpochs = new Set(of('evidence').filter((e) => e.series).map((e) => e.result.epoch));
+    for (const e of [0, 10, 20, 30]) expect(seriesEpochs.has(e), `epoch ${e}`).toBe(true);
+    const before = numTensors();
+    await session.handle({ type: 'evidence', request: { epoch: 10, ablations: [{ target: 'head', index: 1, mode: 'zero' }], pair: 8 } });
+    await session.idle();
+    expect(numTensors()).toBe(before);
+    const answer = of('evidence').filter((e) => e.answer).at(-1)!.result;
+    expect(answer.epoch).toBe(10);
+    expect(answer.after).not.toBeNull();
+    expect(answer.after!.trainLoss).not.toBe(answer.before.trainLoss);
+    expect(answer.probe).toMatchObject({ a: 1, b: 1 });
+    // A pair outside the grid is dropped rather than trusted.
+    await session.handle({ type: 'evidence', request: { epoch: null, ablations: [], pair: 10_000 } });
+    expect(of('evidence').at(-1)!.result.probe).toBeNull();
+    expect(of('evidence').at(-1)!.result.epoch).toBe(30);
+    session.dispose();
+  });
+});
