@@ -12,12 +12,12 @@ import {
   exportCurrentRun,
   importCheckpointFile,
   importRunFile,
-  openReferenceRun,
   openSavedRun,
   renameSavedRun,
   saveNow,
 } from '../client/persistence.ts';
 import { formatInt } from '../run/format.ts';
+import { openRecording } from '../client/recording.ts';
 
 export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${Math.max(1, Math.round(n / 1024))} KB`;
@@ -90,7 +90,7 @@ export function RunsPanel() {
         {Object.entries(REFERENCE_RUNS).map(([key, ref], i) => (
           <span key={key}>
             {i > 0 ? ' · ' : ''}
-            <button type="button" className="link" onClick={() => void openReferenceRun(key)} data-testid={`open-${key}`}>
+            <button type="button" className="link" onClick={() => openRecording(key, (m) => window.confirm(m))} data-testid={`open-${key}`}>
               {ref.label}
             </button>
           </span>

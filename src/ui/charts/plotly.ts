@@ -30,12 +30,14 @@ export const BASE_LAYOUT: Partial<PlotlyTypes.Layout> = {
   font: { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 12, color: '#222' },
   paper_bgcolor: 'rgba(0,0,0,0)',
   plot_bgcolor: '#fff',
-  legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom', font: { size: 11 } },
   hovermode: 'x unified',
+  // Full series names in hover labels (Plotly cuts them at 15 characters by default).
+  hoverlabel: { namelength: -1 },
 };
 
 export const PLOT_CONFIG: Partial<PlotlyTypes.Config> = {
   displaylogo: false,
   responsive: true,
-  modeBarButtonsToRemove: ['lasso2d', 'select2d'],
+  // The modebar covered titles and legends, added tab stops and offered Plotly's cloud.
+  displayModeBar: false,
 };
