@@ -5,13 +5,13 @@
  */
 import { useAppStore } from '../store/store.ts';
 import { commands } from './client.ts';
-import { REFERENCE_RUNS, openReferenceRun } from './persistence.ts';
+import { REFERENCE_RUNS, openReferenceRun, saveNow } from './persistence.ts';
 
 /** What opening another run would replace, in words, or null when nothing would be lost from view. */
 export function whatWouldBeReplaced(): string | null {
   const s = useAppStore.getState();
   if (s.recording) return `the recorded run “${s.recording.name}”`;
-  if (s.epoch > 0) return `your run at epoch ${s.epoch.toLocaleString('en-US')} (it stays under Runs once saved)`;
+  if (s.epoch > 0) return `your run at epoch ${s.epoch.toLocaleString('en-US')} (it is saved first, and stays under Runs)`;
   return null;
 }
 
@@ -22,7 +22,9 @@ export function openRecording(key: string, confirm: (message: string) => boolean
   const ref = REFERENCE_RUNS[key];
   const replaced = whatWouldBeReplaced();
   if (ref && replaced && !confirm(`Open the recorded run “${ref.label}” in place of ${replaced}?`)) return false;
-  void openReferenceRun(key);
+  // A run of your own is saved before it leaves the page (a recording needs no saving).
+  const save = !s.recording && s.epoch > 0 ? saveNow() : Promise.resolve();
+  void save.then(() => openReferenceRun(key));
   return true;
 }
 

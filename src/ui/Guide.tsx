@@ -141,7 +141,7 @@ function WhatIsComing({ f }: { f: RunFacts }) {
       <button type="button" className="link" onClick={() => openRecording('reference', (m) => window.confirm(m))} data-testid="coming-reference">
         recorded reference run
       </button>{' '}
-      (your run is saved in this browser first).
+      (your run is saved first and stays under Runs).
     </p>
   );
 }

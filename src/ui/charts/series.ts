@@ -9,8 +9,8 @@ import { formatValue } from '../../run/format.ts';
 import type { AppState } from '../../store/store.ts';
 import { liveChanges } from '../view.ts';
 
-/** Okabe–Ito without yellow (too light on white), and a wine red: 8 colours. */
-export const FREQ_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#882255'] as const;
+/** Okabe–Ito without yellow (too light on white) or black (the sum over K is black), with indigo and wine: 8 colours. */
+export const FREQ_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#332288', '#882255'] as const;
 /** 7 dash patterns: with 8 colours, (k mod 8, k mod 7) differ for every k in 1…56 (P = 113). */
 export const FREQ_DASHES = ['solid', 'dot', 'dash', 'longdash', 'dashdot', 'longdashdot', '8px,3px,2px,3px,2px,3px'] as PlotlyTypes.Dash[];
 
