@@ -126,6 +126,7 @@ function adoptConfig(run: RunData): void {
     preset: matchPreset(run.config),
     keyFreqsRequest: run.keyFreqs?.pinned ? run.keyFreqs.active : null,
     currentRunName: run.name,
+    recordingRequest: null,
   });
 }
 
@@ -280,6 +281,7 @@ export async function openReferenceRun(name: string): Promise<void> {
     if (!res.ok) throw new Error(`the server answered ${res.status}`);
     const run = await readRunBytes(new Uint8Array(await res.arrayBuffer()));
     adoptConfig(run);
+    useAppStore.setState({ recordingRequest: { key: name, name: run.name } });
     loadingKey = null;
     loadRun(toLoadable(run), run.history);
   } catch (err) {

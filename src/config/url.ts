@@ -35,11 +35,13 @@ export interface UrlState {
 export interface DecodedUrl extends UrlState {
   /** ?run=reference: a recorded run to open instead of training (handled by the page). */
   run: string | null;
+  /** ?at=8000: the epoch a recorded run opens at (with ?run=). */
+  at: number | null;
   issues: ConfigIssue[];
 }
 
 /** Keys that are not config fields. */
-export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'ablate', 'pair'] as const;
+export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'at', 'ablate', 'pair'] as const;
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -141,7 +143,10 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
   const runRaw = params.get('run');
   const run = runRaw !== null && /^[\w-]{1,40}$/.test(runRaw) ? runRaw : null;
   if (runRaw !== null && run === null) issues.push({ key: 'run', message: `"${quote(runRaw)}" is not a run name`, fallback: 'a new run' });
-  return { config, preset, backend, keyFreqs, ablations, pair, run, issues };
+  const atRaw = params.get('at');
+  const at = atRaw !== null && /^\d{1,9}$/.test(atRaw) ? Number(atRaw) : null;
+  if (atRaw !== null && at === null) issues.push({ key: 'at', message: `the epoch to open at must be a whole number, got "${quote(atRaw)}"`, fallback: 'the last epoch' });
+  return { config, preset, backend, keyFreqs, ablations, pair, run, at, issues };
 }
 
 /** The query string (without '?') that decodes back to exactly this state. */

@@ -13,6 +13,7 @@ import type { DecodedUrl } from '../config/url.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import type { HeavyResult, KeyFreqsState, LiveSettings, RunStatus, WorkerEvent } from '../run/protocol.ts';
 import { History } from './history.ts';
+import { KCurveCache } from './k-curves.ts';
 import type { SavedRunMeta } from './saved-runs.ts';
 
 export interface Notice {
@@ -26,6 +27,14 @@ export interface RunInfo {
   numParams: number;
   nTrain: number;
   nTest: number;
+}
+
+/** A recorded run shipped with the site, open for exploring (?run=NAME). */
+export interface RecordingInfo {
+  /** Its ?run= name. */
+  key: string;
+  /** Its name as recorded. */
+  name: string;
 }
 
 export interface AppState {
@@ -84,6 +93,10 @@ export interface AppState {
   viewEpoch: number | null;
   /** Playing the history back as an animation. */
   playing: boolean;
+  /** The recorded run on show (not training), or null. */
+  recording: RecordingInfo | null;
+  /** A recording being opened: it becomes `recording` when the worker has loaded it. */
+  recordingRequest: RecordingInfo | null;
 
   setViewEpoch: (epoch: number | null) => void;
   setPlaying: (playing: boolean) => void;
@@ -119,8 +132,9 @@ export function liveSettings(c: TrainConfig): LiveSettings {
   return { lr: c.lr, weightDecay: c.weightDecay, grokfastLambda: c.grokfastLambda, epochs: c.epochs };
 }
 
-export const createAppStore = () =>
-  create<AppState>()(
+export const createAppStore = () => {
+  const kCurves = new KCurveCache();
+  return create<AppState>()(
     subscribeWithSelector((set, get) => ({
       draft: presetConfig('mainline'),
       preset: null,
@@ -149,6 +163,8 @@ export const createAppStore = () =>
       notices: [],
       viewEpoch: null,
       playing: false,
+      recording: null,
+      recordingRequest: null,
       pendingHistory: null,
       currentRunKey: null,
       currentRunName: '',
@@ -187,6 +203,7 @@ export const createAppStore = () =>
           case 'ready':
             s.history.clear();
             s.heavy.clear();
+            kCurves.clear();
             // A loaded run brings its history along.
             if (event.loadedAt !== null && s.pendingHistory) {
               for (const c of s.pendingHistory) if (c.epoch <= event.loadedAt) s.history.push(c);
@@ -212,6 +229,9 @@ export const createAppStore = () =>
               // fresh run can arrive after a quickly fetched (cached) run was sent to load.
               pendingHistory: event.loadedAt !== null ? null : s.pendingHistory,
               readyCount: s.readyCount + 1,
+              // A new or reset run is no recording; a loaded one is what its loader asked for.
+              recording: event.loadedAt !== null ? s.recordingRequest : null,
+              recordingRequest: event.loadedAt !== null ? null : s.recordingRequest,
             });
             return;
           case 'state':
@@ -239,9 +259,12 @@ export const createAppStore = () =>
             });
             return;
           case 'keyFreqs':
+            kCurves.switchTo(s.history, s.keyFreqs, event.keyFreqs);
             set({ keyFreqs: event.keyFreqs, historyVersion: s.historyVersion + 1 });
             return;
           case 'recomputed':
+            // Rows measured with a K that has since been left would mix two Ks in one curve.
+            if (s.keyFreqs && event.version !== s.keyFreqs.version) return;
             for (const row of event.rows) s.history.applyRecomputed(row, event.version);
             set({ recomputeRemaining: event.remaining, historyVersion: s.historyVersion + 1 });
             return;
@@ -272,6 +295,7 @@ export const createAppStore = () =>
       },
     })),
   );
+};
 
 export type AppStore = ReturnType<typeof createAppStore>;
 

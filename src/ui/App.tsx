@@ -11,25 +11,16 @@ import { LiveControls } from './LiveControls.tsx';
 import { Notices } from './Notices.tsx';
 import { RunControls } from './RunControls.tsx';
 import { RunsPanel } from './RunsPanel.tsx';
-import { Scrubber } from './Scrubber.tsx';
+import { SettingsDrawer } from './SettingsDrawer.tsx';
 import { SpeedPanel } from './SpeedPanel.tsx';
+import { TimeBar } from './TimeBar.tsx';
+import { Term } from './Glossary.tsx';
 import { FourierSpectra } from './charts/FourierSpectra.tsx';
 import { AttentionMaps, ClusterWL, FveHistogram, LogitSpectrum, NeuronMaps, NeuronsByFrequency } from './charts/HeavyViews.tsx';
 import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
 import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
-
-const SECTIONS = [
-  ['training', 'Training'],
-  ['measures', 'Progress measures'],
-  ['fourier', 'Fourier'],
-  ['attention', 'Attention'],
-  ['neurons', 'Neurons'],
-  ['logits', 'Logits'],
-  ['evidence', 'Evidence'],
-  ['input', 'One input'],
-] as const;
 
 function Section({ id, title, figure, children }: { id: string; title: string; figure: string; children: ReactNode }) {
   return (
@@ -47,25 +38,18 @@ export function App() {
     <div className="app">
       <Header />
       <Notices />
+      <TimeBar />
       <main className="layout">
         <aside className="sidebar" aria-label="Controls">
           <RunControls />
           <LiveControls />
-          <ConfigForm />
-          <SpeedPanel />
-          <RunsPanel />
+          <SettingsDrawer>
+            <ConfigForm />
+            <SpeedPanel />
+            <RunsPanel />
+          </SettingsDrawer>
         </aside>
         <div className="content">
-          <div className="sticky-bar">
-            <Scrubber />
-            <nav className="toc" aria-label="Sections">
-              {SECTIONS.map(([id, label]) => (
-                <a key={id} href={`#${id}`}>
-                  {label}
-                </a>
-              ))}
-            </nav>
-          </div>
           <GuideTask />
           <Section id="training" title="Training curves and the three phases" figure="Fig. 2, 7, 13">
             <GuideMemorization />
@@ -82,7 +66,7 @@ export function App() {
           </Section>
           <Section id="fourier" title="Fourier spectra of the embedding and of W_L" figure="Fig. 3">
             <p className="explain">
-              Project W_E and W_L = W_out·W_U onto the Fourier basis of ℤ_P: at initialization every frequency carries similar weight; as the circuit forms a few
+              Project W_E and <Term term="W_L">W_L = W_out·W_U</Term> onto the Fourier basis of ℤ_P: at initialization every frequency carries similar weight; as the circuit forms a few
               key frequencies stand out and the rest fade (cleanup). Bars in vermillion are the key frequencies K that the restricted and excluded losses use.
             </p>
             <FourierSpectra />
@@ -97,7 +81,7 @@ export function App() {
           <Section id="neurons" title="MLP neurons" figure="Fig. 5, 12">
             <p className="explain">
               A neuron's activation over (a, b), centred, in the 2-D Fourier basis: the share of its variance in one frequency's terms {'{1, cos w_k, sin w_k}²'}
-              is its FVE. Grokked neurons cluster by frequency, and the neurons of one cluster write to the logits with the same frequency (W_L rows).
+              is its <Term term="FVE" />. Grokked neurons cluster by frequency, and the neurons of one cluster write to the logits with the same frequency (W_L rows).
             </p>
             <NeuronMaps />
             <div className="grid-2">

@@ -4,10 +4,11 @@
  */
 import { useId } from 'react';
 import { commands } from '../client/client.ts';
-import { PRESETS, PRESET_NAMES, isPresetName, matchPreset } from '../config/presets.ts';
+import { PRESETS, PRESET_NAMES, isPresetName } from '../config/presets.ts';
 import { FIELDS, TASK_LABELS, checkConsistency, dims, type TrainConfig } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
 import { NumberField } from './LiveControls.tsx';
+import { shownPreset } from './preset-shown.ts';
 
 type NumericKey = { [K in keyof TrainConfig]: TrainConfig[K] extends number ? K : never }[keyof TrainConfig];
 type EnumKey = Exclude<keyof TrainConfig, NumericKey>;
@@ -32,8 +33,9 @@ function commit(name: keyof TrainConfig, value: TrainConfig[keyof TrainConfig]) 
 
 export function ConfigForm() {
   const draft = useAppStore((s) => s.draft);
-  // A link without ?preset= that equals one (the empty link is the mainline) shows its name.
-  const preset = useAppStore((s) => s.preset ?? matchPreset(s.draft));
+  // The preset's name only while the settings are the preset's (a link without ?preset= that
+  // equals one, the empty link included, shows its name); once a setting differs, "custom".
+  const preset = useAppStore((s) => shownPreset(s));
   const presetId = useId();
   const problems = checkConsistency(draft);
   const d = dims(draft);

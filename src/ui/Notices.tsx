@@ -3,7 +3,8 @@
  * backend runs when it is not WebGPU. Text is rendered as text, never as HTML.
  */
 import { useState } from 'react';
-import { acceptResume, dismissResume, openReferenceRun } from '../client/persistence.ts';
+import { acceptResume, dismissResume } from '../client/persistence.ts';
+import { openRecording } from '../client/recording.ts';
 import { describeIssue } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
 import { describeChoice } from './describe-backend.ts';
@@ -69,7 +70,7 @@ export function Notices() {
               )}{' '}
               Training runs on <strong>{backend.name}</strong> ({backend.adapter}) instead, far slower than a GPU: the mainline run can take hours. Try
               the preset “P = 53 with λ = 5”, open this page in a browser with WebGPU (recent Chrome or Edge), or{' '}
-              <button type="button" className="link" onClick={() => void openReferenceRun('reference')} data-testid="offer-reference">
+              <button type="button" className="link" onClick={() => openRecording('reference', (m) => window.confirm(m))} data-testid="offer-reference">
                 explore a recorded grokking run
               </button>{' '}
               without training.

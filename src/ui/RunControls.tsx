@@ -1,5 +1,6 @@
 /** Train / Pause / Step / Reset, and where the run stands: epoch, speed, time left. */
 import { commands } from '../client/client.ts';
+import { trainRecordingYourself } from '../client/recording.ts';
 import { formatDuration, formatInt, formatRate, formatValue } from '../run/format.ts';
 import { useAppStore, needsReset } from '../store/store.ts';
 import { GrokEstimateLine } from './GrokEstimate.tsx';
@@ -13,6 +14,7 @@ export function RunControls() {
   const eps = useAppStore((s) => s.epochsPerSec);
   const loss = useAppStore((s) => s.lastTrainLoss);
   const pending = useAppStore((s) => needsReset(s.draft, s.applied));
+  const recording = useAppStore((s) => s.recording);
   const running = status === 'running';
   const busy = status === 'starting' || status === 'error';
   const fraction = target > 0 ? Math.min(epoch / target, 1) : 0;
@@ -21,7 +23,11 @@ export function RunControls() {
   return (
     <section className="panel run-controls" aria-label="Run">
       <div className="buttons">
-        {running ? (
+        {recording && !running ? (
+          <button type="button" className="primary" onClick={trainRecordingYourself} disabled={busy} data-testid="train-yourself" title="A new run with this recording's configuration, trained here">
+            Train this configuration yourself
+          </button>
+        ) : running ? (
           <button type="button" className="primary" onClick={commands.pause} data-testid="pause">
             Pause
           </button>
@@ -69,7 +75,7 @@ export function RunControls() {
       </dl>
       <GrokEstimateLine />
       <p className="status" data-testid="status" aria-live="polite">
-        {statusText(status)}
+        {recording && !running ? `${recording.name} — recorded, not training.` : statusText(status)}
         {pending && status !== 'starting' ? ' · form changes apply on Reset' : ''}
       </p>
     </section>

@@ -10,13 +10,13 @@ import {
   REFERENCE_RUNS,
   deleteSavedRun,
   exportCurrentRun,
-  openReferenceRun,
   openSavedRun,
   renameSavedRun,
   saveNow,
 } from '../client/persistence.ts';
 import { formatInt } from '../run/format.ts';
 import { exportHistory, exportWeightsAtView } from '../client/exports.ts';
+import { openRecording } from '../client/recording.ts';
 import { importFiles, useFileDrop } from './file-import.ts';
 
 export function formatBytes(n: number): string {
@@ -89,7 +89,7 @@ export function RunsPanel() {
         {Object.entries(REFERENCE_RUNS).map(([key, ref], i) => (
           <span key={key}>
             {i > 0 ? ' · ' : ''}
-            <button type="button" className="link" onClick={() => void openReferenceRun(key)} data-testid={`open-${key}`}>
+            <button type="button" className="link" onClick={() => openRecording(key, (m) => window.confirm(m))} data-testid={`open-${key}`}>
               {ref.label}
             </button>
           </span>

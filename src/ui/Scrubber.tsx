@@ -1,17 +1,14 @@
 /**
  * Time: a scrubber over the run's checkpoints that shows every view at that epoch (during and after
- * training), a Play button that animates the history, and Live to follow training again. Scrubbing
- * to the right end also returns to live. The heavy views are computed for the nearest snapshot.
+ * training), Play at three speeds with one-checkpoint steps either side, and Live to follow
+ * training again. Scrubbing to the right end also returns to live. The heavy views are computed
+ * for the nearest snapshot.
  */
 import { useEffect, useId, useRef } from 'react';
 import { commands } from '../client/client.ts';
 import { useAppStore } from '../store/store.ts';
-import { nearestSnapshot, phases, viewIndex } from './view.ts';
-
-/** Time per frame of the history animation (it also waits for each frame's heavy analysis). */
-export const PLAY_FRAME_MS = 350;
-/** … but not longer than this for one. */
-export const PLAY_MAX_WAIT_MS = 4000;
+import { PLAY_FRAME_MS, PLAY_MAX_WAIT_MS, PLAY_SPEEDS, stepView, togglePlay, usePlayback } from './playback.ts';
+import { nearestSnapshot, phaseAt, viewIndex } from './view.ts';
 
 export function Scrubber() {
   const length = useAppStore((s) => s.history.length);
@@ -20,18 +17,34 @@ export function Scrubber() {
   const playing = useAppStore((s) => s.playing);
   const setViewEpoch = useAppStore((s) => s.setViewEpoch);
   const setPlaying = useAppStore((s) => s.setPlaying);
+  const speed = usePlayback((p) => p.speed);
+  const setSpeed = usePlayback((p) => p.setSpeed);
   const state = useAppStore.getState();
   const index = viewIndex(state);
   const epochs = state.history.column('epoch');
   const epoch = index >= 0 ? epochs[index] : 0;
-  const phase = phases(state).find((p) => epoch >= p.start && (p.end === null || epoch < p.end))?.name;
+  const phase = phaseAt(state, epoch)?.name;
   const snapshot = nearestSnapshot(state);
   const id = useId();
   return (
     <div className="scrubber" data-testid="scrubber">
-      <button type="button" onClick={() => setPlaying(!playing)} disabled={length < 2} data-testid="play" aria-pressed={playing}>
+      <div className="scrub-buttons">
+      <button type="button" onClick={() => stepView(-1)} disabled={length < 2 || index <= 0} data-testid="step-back" aria-label="Back one checkpoint (←)" title="Back one checkpoint (←)">
+        ◀
+      </button>
+      <button type="button" onClick={togglePlay} disabled={length < 2} data-testid="play" aria-pressed={playing}>
         {playing ? 'Stop' : 'Play'}
       </button>
+      <button type="button" onClick={() => stepView(1)} disabled={length < 2 || viewEpoch === null} data-testid="step-forward" aria-label="Forward one checkpoint (→)" title="Forward one checkpoint (→)">
+        ▶
+      </button>
+      <span className="speeds" role="group" aria-label="Play speed">
+        {PLAY_SPEEDS.map((x) => (
+          <button key={x} type="button" className={x === speed ? 'on' : undefined} aria-pressed={x === speed} onClick={() => setSpeed(x)} data-testid={`speed-${x}`}>
+            ×{x}
+          </button>
+        ))}
+      </span>
       <button
         type="button"
         className={viewEpoch === null ? 'live on' : 'live'}
@@ -44,6 +57,7 @@ export function Scrubber() {
       >
         Live
       </button>
+      </div>
       <label htmlFor={id} className="visually-hidden">
         Epoch shown by every view
       </label>
@@ -106,16 +120,19 @@ function HeavyFetcher() {
 /** Steps the scrubber through the snapshots while playing, waiting for each frame's heavy views. */
 function Player() {
   const playing = useAppStore((s) => s.playing);
+  const speed = usePlayback((p) => p.speed);
   useEffect(() => {
     if (!playing) return;
+    const frameMs = PLAY_FRAME_MS / speed;
+    const maxWaitMs = PLAY_MAX_WAIT_MS / speed;
     let shownAt = performance.now();
     const timer = setInterval(() => {
       const s = useAppStore.getState();
       const stops = s.snapshotEpochs.length > 1 ? s.snapshotEpochs : Array.from(s.history.column('epoch'));
       if (stops.length < 2) return;
       const current = s.viewEpoch ?? stops[0];
-      const ready = nearestSnapshot(s) === null || s.heavy.has(nearestSnapshot(s)!) || performance.now() - shownAt > PLAY_MAX_WAIT_MS;
-      if (!ready || performance.now() - shownAt < PLAY_FRAME_MS) return;
+      const ready = nearestSnapshot(s) === null || s.heavy.has(nearestSnapshot(s)!) || performance.now() - shownAt > maxWaitMs;
+      if (!ready || performance.now() - shownAt < frameMs) return;
       const next = stops.find((e) => e > current);
       if (next === undefined) {
         s.setPlaying(false);
@@ -123,13 +140,13 @@ function Player() {
       }
       s.setViewEpoch(next);
       shownAt = performance.now();
-    }, 50);
+    }, Math.min(50, frameMs / 2));
     const s = useAppStore.getState();
     if (s.viewEpoch === null) {
       const first = s.snapshotEpochs[0] ?? s.history.column('epoch')[0];
       if (first !== undefined) s.setViewEpoch(first);
     }
     return () => clearInterval(timer);
-  }, [playing]);
+  }, [playing, speed]);
   return null;
 }

@@ -59,24 +59,106 @@ export function curve(s: AppState, name: HistoryColumn): Float64Array {
   return col.map((x, i) => (versions[i] === v ? x : NaN));
 }
 
-let phaseCache: { version: number; phases: Phase[] } | null = null;
+/** The measured points of a curve (a K-dependent one has them only where measured with the current K). */
+export function curvePoints(s: AppState, name: HistoryColumn): { x: number[]; y: number[]; complete: boolean } {
+  const epoch = s.history.column('epoch');
+  const values = curve(s, name);
+  const x: number[] = [];
+  const y: number[] = [];
+  values.forEach((v, i) => {
+    if (Number.isFinite(v)) {
+      x.push(epoch[i]);
+      y.push(v);
+    }
+  });
+  return { x, y, complete: x.length === values.length };
+}
 
-/** The phases of the run so far, computed once per history version. */
+/**
+ * Re-measuring after a K change: how many of the run's snapshots have the current K's measures, or
+ * null when all have (the curves are complete again).
+ */
+export function remeasuring(s: AppState): { done: number; total: number } | null {
+  if (!s.keyFreqs || s.snapshotEpochs.length === 0) return null;
+  const versions = s.history.column('keyFreqsVersion');
+  let total = 0;
+  let done = 0;
+  for (const e of s.snapshotEpochs) {
+    const i = s.history.indexOf(e);
+    if (i < 0) continue;
+    total++;
+    if (versions[i] === s.keyFreqs.version) done++;
+  }
+  return done < total ? { done, total } : null;
+}
+
+let phaseCache: { version: number; runId: number | null; phases: Phase[] } | null = null;
+/** The run's last complete excluded-loss curve measured with the rule's K (not a K pinned to explore). */
+let ruleExcluded: { runId: number | null; values: Float64Array } | null = null;
+
+/**
+ * The phases of the run so far, computed once per history version, and only from complete curves
+ * of the rule's K: while past snapshots are re-measured, or while K is pinned by hand to explore,
+ * the memorization rule reads the excluded loss last measured completely with the rule's K.
+ */
 export function phases(s: AppState): Phase[] {
   if (phaseCache && phaseCache.version === s.historyVersion) return phaseCache.phases;
+  const runId = s.run?.runId ?? null;
   const h = s.history;
+  const current = curve(s, 'excludedLoss');
+  const complete = remeasuring(s) === null;
+  if (complete && !s.keyFreqs?.pinned) ruleExcluded = { runId, values: current.slice() };
+  let excluded: Float64Array = current;
+  if (ruleExcluded && ruleExcluded.runId === runId && (!complete || s.keyFreqs?.pinned)) {
+    excluded = new Float64Array(h.length).fill(NaN);
+    excluded.set(ruleExcluded.values.subarray(0, h.length));
+  } else if (!complete && phaseCache && phaseCache.runId === runId) {
+    phaseCache = { ...phaseCache, version: s.historyVersion };
+    return phaseCache.phases;
+  }
   const result =
     h.length < 3
       ? []
       : detectPhases({
           epoch: h.column('epoch'),
           testLoss: h.column('testLoss'),
-          excludedLoss: curve(s, 'excludedLoss'),
+          excludedLoss: excluded,
           testAcc: h.column('testAcc'),
           giniWL: h.column('giniWL'),
         });
-  phaseCache = { version: s.historyVersion, phases: result };
+  phaseCache = { version: s.historyVersion, runId, phases: result };
   return result;
+}
+
+/** The phase an epoch falls in, as far as the run has shown it. */
+export function phaseAt(s: AppState, epoch: number): Phase | null {
+  return phases(s).find((p) => epoch >= p.start && (p.end === null || epoch < p.end)) ?? null;
+}
+
+/** A live setting changed between two checkpoints. */
+export interface LiveChange {
+  /** The first checkpoint with the new value, and the one before it. */
+  epoch: number;
+  before: number;
+  setting: 'weight decay λ' | 'learning rate';
+  from: number;
+  to: number;
+}
+
+/** Every change of λ or the learning rate during the run, from the history's own columns. */
+export function liveChanges(s: AppState): LiveChange[] {
+  const epoch = s.history.column('epoch');
+  const out: LiveChange[] = [];
+  for (const [name, setting] of [
+    ['weightDecay', 'weight decay λ'],
+    ['lr', 'learning rate'],
+  ] as const) {
+    const col = s.history.column(name);
+    for (let i = 1; i < col.length; i++) {
+      if (Number.isFinite(col[i]) && Number.isFinite(col[i - 1]) && col[i] !== col[i - 1]) out.push({ epoch: epoch[i], before: epoch[i - 1], setting, from: col[i - 1], to: col[i] });
+    }
+  }
+  return out.sort((a, b) => a.epoch - b.epoch);
 }
 
 /** "14, 35, 41" or "none yet". */

@@ -7,9 +7,9 @@ import type * as PlotlyTypes from 'plotly.js';
 import { useEffect, useId, useState } from 'react';
 import { KEY_FREQ_RULE } from '../../analysis/keyfreqs.ts';
 import { commands } from '../../client/client.ts';
-import { checkKeyFreqs } from '../../config/keyfreqs.ts';
+import { checkKeyFreqs, sameKeyFreqs } from '../../config/keyfreqs.ts';
 import { useAppStore, type AppState } from '../../store/store.ts';
-import { formatK, viewIndex } from '../view.ts';
+import { formatK, remeasuring, viewIndex } from '../view.ts';
 import { COLORS } from './plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
 
@@ -72,7 +72,9 @@ export function FourierSpectra() {
 export function KeyFreqsEditor() {
   const keyFreqs = useAppStore((s) => s.keyFreqs);
   const p = useAppStore((s) => s.applied?.p ?? s.draft.p);
-  const remaining = useAppStore((s) => s.recomputeRemaining);
+  useAppStore((s) => s.historyVersion);
+  useAppStore((s) => s.snapshotEpochs);
+  const progress = remeasuring(useAppStore.getState());
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const id = useId();
@@ -123,8 +125,9 @@ export function KeyFreqsEditor() {
         {keyFreqs?.pinned ? 'Pinned by hand' : 'Chosen by the rule'}: K = {'{'}
         {formatK(keyFreqs?.active)}
         {'}'}
-        {keyFreqs && !keyFreqs.pinned && keyFreqs.live.join() !== keyFreqs.active.join() ? ` (the rule now says {${formatK(keyFreqs.live)}}; curves switch once it holds for 3 checkpoints)` : ''}
-        {remaining > 0 ? ` · re-measuring ${remaining} past snapshot${remaining === 1 ? '' : 's'}…` : ''}
+        {/* Only a different set is news: the same frequencies in another order are the same K. */}
+        {keyFreqs && !keyFreqs.pinned && keyFreqs.live.length > 0 && !sameKeyFreqs(keyFreqs.live, keyFreqs.active) ? ` (the rule now says {${formatK(keyFreqs.live)}}; curves switch once it holds for 3 checkpoints)` : ''}
+        {progress ? ` · re-measuring the curves with this K: ${progress.done} of ${progress.total} snapshots done…` : ''}
       </p>
       <p className="hint muted">
         Rule: {KEY_FREQ_RULE}. Click a bar to pin or unpin a frequency.

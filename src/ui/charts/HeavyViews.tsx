@@ -5,17 +5,24 @@
 import type * as PlotlyTypes from 'plotly.js';
 import type { HeavyResult } from '../../run/protocol.ts';
 import type { AppState } from '../../store/store.ts';
+import { NARROW_QUERY, useMedia } from '../useNarrow.ts';
 import { viewedHeavy } from '../view.ts';
 import { COLORS } from './plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
 
 /** Viridis: perceptually uniform and readable by colour-blind people. */
 export const SEQUENTIAL = 'Viridis';
-/** Blue–white–red for signed values (diverging, colour-blind safe in its blue/red ends). */
-export const DIVERGING: [number, string][] = [
-  [0, '#2166ac'],
-  [0.5, '#f7f7f7'],
-  [1, '#b2182b'],
+/**
+ * Signed values: dark blue (negative) through grey (0) to pale yellow (positive). Its lightness
+ * rises monotonically, so the sign still reads in greyscale (a blue–white–red scale has the same
+ * lightness at both ends), and blue/orange stay apart for colour-blind readers.
+ */
+export const SIGNED: [number, string][] = [
+  [0, '#0b1f4b'],
+  [0.25, '#2f5ea8'],
+  [0.5, '#9b9b9b'],
+  [0.75, '#e8a33d'],
+  [1, '#fff2a8'],
 ];
 
 const watch: Watch = (s) => [s.heavyVersion, s.viewEpoch, s.latestHeavyEpoch];
@@ -46,7 +53,8 @@ function heatmapGrid(
     title: { text: opts.heading, x: 0, xanchor: 'left', font: { size: 14 } },
     grid: { rows, columns: opts.columns, pattern: 'independent', xgap: 0.08, ygap: 0.22 },
     annotations: [],
-    margin: { l: 40, r: 16, t: 56, b: 36 },
+    // Two columns (a phone): the colour bar goes under the maps, so they get the width.
+    margin: opts.columns <= 2 ? { l: 34, r: 8, t: 56, b: 64 } : { l: 40, r: 16, t: 56, b: 36 },
     hovermode: 'closest',
   };
   maps.forEach((m, i) => {
@@ -60,25 +68,26 @@ function heatmapGrid(
       zmin: opts.zmin,
       zmax: opts.zmax,
       showscale: i === 0,
-      colorbar: { thickness: 10, len: 0.8 },
+      colorbar: opts.columns <= 2 ? { orientation: 'h', thickness: 8, len: 0.9, y: -0.08, yanchor: 'top' } : { thickness: 10, len: 0.8 },
       hovertemplate: `${opts.yTitle} %{y}, ${opts.xTitle} %{x}: %{z:.3g}<extra>${m.title}</extra>`,
     } as Partial<PlotlyTypes.PlotData>);
     layout[a.xl] = { title: { text: opts.xTitle, font: { size: 10 } }, showgrid: false, tickfont: { size: 9 }, constrain: 'domain' };
-    layout[a.yl] = { title: { text: opts.yTitle, font: { size: 10 } }, showgrid: false, tickfont: { size: 9 }, scaleanchor: a.x, constrain: 'domain', autorange: 'reversed' };
+    // The y title on the first column only: beside a neighbour's map it sits on its tick labels.
+    layout[a.yl] = { title: { text: i % opts.columns === 0 ? opts.yTitle : '', font: { size: 10 } }, showgrid: false, tickfont: { size: 9 }, scaleanchor: a.x, constrain: 'domain', autorange: 'reversed' };
     (layout.annotations as unknown[]).push({ text: m.title, xref: `${a.x} domain`, yref: `${a.y} domain`, x: 0.5, y: 1.02, yanchor: 'bottom', showarrow: false, font: { size: 11 } });
   });
   return { data, layout: layout as Partial<PlotlyTypes.Layout> };
 }
 
-export function attentionSpec(s: AppState): PlotSpec | null {
+export function attentionSpec(s: AppState, columns = 4): PlotSpec | null {
   const h = viewedHeavy(s);
   if (!h) return null;
   const { p, heads, attention } = h.result;
   const maps = Array.from({ length: heads }, (_, i) => ({ z: toRows(attention, p, p, i * p * p), title: `head ${i}` }));
-  return heatmapGrid(maps, { columns: Math.min(heads, 4), zmin: 0, zmax: 1, xTitle: 'b', yTitle: 'a', heading: `Attention from '=' to a · ${epochNote(h)}` });
+  return heatmapGrid(maps, { columns: Math.min(heads, columns), zmin: 0, zmax: 1, xTitle: 'b', yTitle: 'a', heading: `Attention from '=' to a · ${epochNote(h)}` });
 }
 
-export function neuronMapsSpec(s: AppState): PlotSpec | null {
+export function neuronMapsSpec(s: AppState, columns = 3): PlotSpec | null {
   const h = viewedHeavy(s);
   if (!h) return null;
   const { p, neuronIndices, neuronMaps, neuronFreq, neuronFVE } = h.result;
@@ -86,7 +95,7 @@ export function neuronMapsSpec(s: AppState): PlotSpec | null {
     z: toRows(neuronMaps, p, p, i * p * p),
     title: `neuron ${n} · k ${neuronFreq[n]} · FVE ${neuronFVE[n].toFixed(2)}`,
   }));
-  return heatmapGrid(maps, { columns: 3, xTitle: 'b', yTitle: 'a', heading: `Neuron activations over (a, b) · ${epochNote(h)}` });
+  return heatmapGrid(maps, { columns, xTitle: 'b', yTitle: 'a', heading: `Neuron activations over (a, b) · ${epochNote(h)}` });
 }
 
 export function fveHistogramSpec(s: AppState): PlotSpec | null {
@@ -177,7 +186,17 @@ export function clusterWLSpec(s: AppState): PlotSpec | null {
   const z = ordered.map((n) => Array.from(neuronLogitMap.subarray(n * p, (n + 1) * p)));
   const maxAbs = Math.max(1e-9, ...z.flat().map(Math.abs));
   return {
-    data: [{ type: 'heatmap', z, colorscale: DIVERGING, zmin: -maxAbs, zmax: maxAbs, hovertemplate: 'row %{y}, c %{x}: %{z:.3g}<extra></extra>' } as Partial<PlotlyTypes.PlotData>],
+    data: [
+      {
+        type: 'heatmap',
+        z,
+        colorscale: SIGNED,
+        zmin: -maxAbs,
+        zmax: maxAbs,
+        colorbar: { thickness: 12 },
+        hovertemplate: 'row %{y}, c %{x}: %{z:.3g}<extra></extra>',
+      } as Partial<PlotlyTypes.PlotData>,
+    ],
     layout: {
       title: { text: `W_L rows of the ${ordered.length} neurons of frequency ${cluster.k}, ordered by phase`, x: 0, xanchor: 'left', font: { size: 13 } },
       xaxis: { title: { text: 'output c' } },
@@ -216,13 +235,23 @@ export function logitSpectrumSpec(s: AppState): PlotSpec | null {
   };
 }
 
-function HeavyChart({ spec, testId, label, className = 'chart' }: { spec: (s: AppState) => PlotSpec | null; testId: string; label: string; className?: string }) {
-  const ref = useLivePlot(spec, watch);
+function HeavyChart({ spec, testId, label, className = 'chart', redrawKey }: { spec: (s: AppState) => PlotSpec | null; testId: string; label: string; className?: string; redrawKey?: unknown }) {
+  const ref = useLivePlot(spec, watch, undefined, redrawKey);
   return <div ref={ref} className={className} data-testid={testId} role="img" aria-label={label} />;
 }
 
-export const AttentionMaps = () => <HeavyChart spec={attentionSpec} testId="attention-maps" label="Attention from the '=' token to a, per head, over all pairs (a, b)" className="chart wide" />;
-export const NeuronMaps = () => <HeavyChart spec={neuronMapsSpec} testId="neuron-maps" label="Activations of a few MLP neurons over all pairs (a, b)" className="chart tall" />;
+/** On a phone the heads wrap 2 × 2 and the neurons 2 × 3, so each map stays readable. */
+export function AttentionMaps() {
+  const narrow = useMedia(NARROW_QUERY);
+  const columns = narrow ? 2 : 4;
+  return <HeavyChart spec={(s) => attentionSpec(s, columns)} redrawKey={columns} testId="attention-maps" label="Attention from the '=' token to a, per head, over all pairs (a, b)" className="chart wide" />;
+}
+
+export function NeuronMaps() {
+  const narrow = useMedia(NARROW_QUERY);
+  const columns = narrow ? 2 : 3;
+  return <HeavyChart spec={(s) => neuronMapsSpec(s, columns)} redrawKey={columns} testId="neuron-maps" label="Activations of a few MLP neurons over all pairs (a, b)" className="chart tall maps" />;
+}
 export const FveHistogram = () => <HeavyChart spec={fveHistogramSpec} testId="fve-histogram" label="Histogram of each neuron's fraction of variance explained by its best frequency" />;
 export const NeuronsByFrequency = () => <HeavyChart spec={neuronsByFrequencySpec} testId="neurons-by-frequency" label="Number of neurons per best frequency" />;
 export const ClusterWL = () => <HeavyChart spec={clusterWLSpec} testId="cluster-wl" label="W_L rows of the neurons of the largest frequency cluster" />;

@@ -6,24 +6,28 @@
 import { useId, useState } from 'react';
 import { type AppState, useAppStore } from '../../store/store.ts';
 import { formatK } from '../view.ts';
-import { epochDecorations, line, watchCurves } from './ProgressCharts.tsx';
+import { X_AXIS, epochDecorations, line, watchCurves } from './ProgressCharts.tsx';
+import { endLabel, freqStyle } from './series.ts';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
-
-/** Okabe–Ito without yellow (too light on white) for one line per key frequency. */
-const K_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#999999', '#882255', '#44AA99'];
 
 export function coefficientsSpec(s: AppState): PlotSpec | null {
   const h = s.history;
   const K = s.keyFreqs?.active ?? [];
   if (h.width('cosCoefficients') === 0) return null;
   const epoch = h.column('epoch');
+  const columns = K.map((k) => h.matrixColumn('cosCoefficients', k - 1));
+  const decorations = epochDecorations(s);
+  // Each frequency keeps its colour and dash whatever K is, and is named at its line's end.
+  const labels = K.map((k, i) => endLabel(epoch, columns[i], `k ${k}`, freqStyle(k).color)).filter((a) => a !== null);
   return {
-    data: K.map((k, i) => line(epoch, h.matrixColumn('cosCoefficients', k - 1), `k = ${k}`, K_COLORS[i % K_COLORS.length])),
+    data: K.map((k, i) => line(epoch, columns[i], `k = ${k}`, freqStyle(k).color, freqStyle(k).dash)),
     layout: {
       title: { text: `Coefficient of cos(w_k(a+b−c)) in the logits, K = {${formatK(K)}}`, x: 0, xanchor: 'left', font: { size: 13 } },
-      xaxis: { title: { text: 'epoch' }, rangemode: 'tozero' },
+      xaxis: X_AXIS,
       yaxis: { title: { text: 'coefficient' } },
-      ...epochDecorations(s),
+      margin: { l: 56, r: 44, t: 36, b: 44 },
+      ...decorations,
+      annotations: [...(decorations.annotations ?? []), ...labels],
       datarevision: s.historyVersion,
     },
   };
@@ -39,7 +43,7 @@ export function interferenceSpec(a: number, b: number) {
     const answer = (a + b) % p;
     return {
       data: [
-        ...K.map((k, i) => ({ ...line(cs, wave(k), `cos(w_${k}(a+b−c))`, K_COLORS[i % K_COLORS.length]), line: { color: K_COLORS[i % K_COLORS.length], width: 1 } })),
+        ...K.map((k) => ({ ...line(cs, wave(k), `cos(w_${k}(a+b−c))`, freqStyle(k).color), line: { ...freqStyle(k), width: 1.2 } })),
         { ...line(cs, total, 'sum over K', '#000000'), line: { color: '#000000', width: 3 } },
       ],
       layout: {
@@ -47,6 +51,8 @@ export function interferenceSpec(a: number, b: number) {
         xaxis: { title: { text: 'output c' }, range: [0, p - 1] },
         yaxis: { title: { text: 'contribution to logit c' } },
         shapes: [{ type: 'line', x0: answer, x1: answer, y0: 0, y1: 1, yref: 'paper', line: { color: '#555', dash: 'dot', width: 1 } }],
+        annotations: K.map((k) => endLabel(cs, wave(k), `k ${k}`, freqStyle(k).color)).filter((a) => a !== null),
+        margin: { l: 56, r: 44, t: 36, b: 44 },
         hovermode: 'x unified',
       },
     };

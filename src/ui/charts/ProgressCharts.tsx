@@ -6,8 +6,10 @@
  */
 import type * as PlotlyTypes from 'plotly.js';
 import type { AppState } from '../../store/store.ts';
-import { curve, formatK, phases, viewedEpoch } from '../view.ts';
+import type { HistoryColumn } from '../../run/history-columns.ts';
+import { curvePoints, formatK, phases, remeasuring, viewedEpoch } from '../view.ts';
 import { COLORS } from './plotly.ts';
+import { EPOCH_HOVER_TITLE, hoverValue, liveChangeMarks, waitingLayout } from './series.ts';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
 
 type Trace = Partial<PlotlyTypes.PlotData>;
@@ -19,7 +21,7 @@ export const PHASE_COLORS: Record<string, string> = {
   stable: 'rgba(120,120,120,0.06)',
 };
 
-export function line(x: ArrayLike<number>, y: ArrayLike<number>, name: string, color: string, dash?: PlotlyTypes.Dash): Trace {
+export function line(x: ArrayLike<number>, y: ArrayLike<number>, name: string, color: string, dash?: PlotlyTypes.Dash, suffix = ''): Trace {
   return {
     x: x as unknown as number[],
     y: y as unknown as number[],
@@ -29,7 +31,18 @@ export function line(x: ArrayLike<number>, y: ArrayLike<number>, name: string, c
     mode: x.length < 2 ? 'markers' : 'lines',
     line: { color, width: 2, dash },
     connectgaps: false,
+    ...hoverValue(name, suffix),
   };
+}
+
+/**
+ * A K-dependent curve (§5.6) at the checkpoints measured with the current K: after a K change only
+ * the snapshots are re-measured, so it is drawn as markers joined, never as a line full of gaps.
+ */
+function kLine(s: AppState, column: HistoryColumn, name: string, color: string, dash: PlotlyTypes.Dash, scale = 1, suffix = ''): Trace {
+  const { x, y, complete } = curvePoints(s, column);
+  const trace = line(x, scale === 1 ? y : y.map((v) => v * scale), name, color, dash, suffix);
+  return complete ? trace : { ...trace, mode: 'lines+markers', marker: { size: 5, color } };
 }
 
 /** Phase bands, phase labels (hover: the rule) and the scrubber's marker, for any chart over epochs. */
@@ -56,28 +69,38 @@ export function epochDecorations(s: AppState): Pick<PlotlyTypes.Layout, 'shapes'
   });
   const viewed = s.viewEpoch !== null ? viewedEpoch(s) : null;
   if (viewed !== null) shapes.push({ type: 'line', xref: 'x', yref: 'paper', x0: viewed, x1: viewed, y0: 0, y1: 1, line: { color: '#222', width: 1.5, dash: 'dot' } });
-  return { shapes: shapes as PlotlyTypes.Shape[], annotations: annotations as PlotlyTypes.Annotations[] };
+  const marks = liveChangeMarks(s);
+  return { shapes: [...shapes, ...(marks.shapes ?? [])] as PlotlyTypes.Shape[], annotations: [...annotations, ...(marks.annotations ?? [])] as PlotlyTypes.Annotations[] };
 }
 
-const X_AXIS: Partial<PlotlyTypes.LayoutAxis> = { title: { text: 'epoch' }, zeroline: false, rangemode: 'tozero' };
+export const X_AXIS = { title: { text: 'epoch' }, zeroline: false, rangemode: 'tozero', unifiedhovertitle: EPOCH_HOVER_TITLE } as Partial<PlotlyTypes.LayoutAxis>;
 const title = (text: string) => ({ text, x: 0, xanchor: 'left' as const, font: { size: 14 } });
 
 /** Charts over epochs redraw on new checkpoints, K changes and scrubbing. */
-export const watchCurves: Watch = (s) => [s.historyVersion, s.viewEpoch, s.keyFreqs?.version];
+export const watchCurves: Watch = (s) => [s.historyVersion, s.viewEpoch, s.keyFreqs?.version, s.status, s.recordingRequest, s.snapshotEpochs];
+
+/** Before there are two checkpoints, a chart over epochs says what to do instead of showing a dot. */
+function orWaiting(spec: (s: AppState) => PlotSpec): (s: AppState) => PlotSpec {
+  return (s) => {
+    const full = spec(s);
+    return s.history.length < 2 ? { data: [], layout: waitingLayout(s, full.layout.title) } : full;
+  };
+}
 
 export function lossSpec(s: AppState): PlotSpec {
   const h = s.history;
   const epoch = h.column('epoch');
   const K = formatK(s.keyFreqs?.active);
+  const progress = remeasuring(s);
   return {
     data: [
       line(epoch, h.column('trainLoss'), 'train', COLORS.blue),
       line(epoch, h.column('testLoss'), 'test', COLORS.vermillion),
-      line(epoch, curve(s, 'restrictedLoss'), 'restricted (test)', COLORS.green, 'dash'),
-      line(epoch, curve(s, 'excludedLoss'), 'excluded (train)', COLORS.purple, 'dot'),
+      kLine(s, 'restrictedLoss', 'restricted (test)', COLORS.green, 'dash'),
+      kLine(s, 'excludedLoss', 'excluded (train)', COLORS.purple, 'dot'),
     ],
     layout: {
-      title: title(`Loss · restricted & excluded with K = {${K}}`),
+      title: title(`Loss · restricted & excluded with K = {${K}}${progress ? ` · re-measuring: ${progress.done} of ${progress.total} snapshots` : ''}`),
       xaxis: X_AXIS,
       yaxis: { type: 'log', title: { text: 'cross-entropy' }, exponentformat: 'power' },
       ...epochDecorations(s),
@@ -92,9 +115,9 @@ export function accuracySpec(s: AppState): PlotSpec {
   const pct = (c: ArrayLike<number>) => Array.from(c, (v) => 100 * v);
   return {
     data: [
-      line(epoch, pct(h.column('trainAcc')), 'train', COLORS.blue),
-      line(epoch, pct(h.column('testAcc')), 'test', COLORS.vermillion),
-      line(epoch, pct(curve(s, 'restrictedAcc')), 'restricted (test)', COLORS.green, 'dash'),
+      line(epoch, pct(h.column('trainAcc')), 'train', COLORS.blue, undefined, '%'),
+      line(epoch, pct(h.column('testAcc')), 'test', COLORS.vermillion, undefined, '%'),
+      kLine(s, 'restrictedAcc', 'restricted (test)', COLORS.green, 'dash', 100, '%'),
     ],
     layout: {
       title: title('Accuracy'),
@@ -110,7 +133,7 @@ export function giniSpec(s: AppState): PlotSpec {
   const h = s.history;
   const epoch = h.column('epoch');
   return {
-    data: [line(epoch, h.column('giniWE'), 'W_E', COLORS.sky), line(epoch, h.column('giniWL'), 'W_L', COLORS.blue)],
+    data: [line(epoch, h.column('giniWE'), 'Gini of W_E', COLORS.sky, 'dash'), line(epoch, h.column('giniWL'), 'Gini of W_L', COLORS.blue)],
     layout: {
       title: title('Gini of the Fourier norms (sparsity)'),
       xaxis: X_AXIS,
@@ -151,7 +174,7 @@ export function neuronCountSpec(s: AppState): PlotSpec {
   });
   const dMlp = s.applied?.dMlp ?? 0;
   return {
-    data: [{ ...line(x, y, 'neurons', COLORS.green), mode: 'lines+markers', marker: { size: 4 } }],
+    data: [{ ...line(x, y, 'neurons explained by one frequency', COLORS.green), mode: 'lines+markers', marker: { size: 4 } }],
     layout: {
       title: title('Neurons explained by one frequency (FVE > 0.85)'),
       xaxis: X_AXIS,
@@ -168,8 +191,13 @@ function Chart({ spec, testId, label, tall }: { spec: (s: AppState) => PlotSpec;
   return <div ref={ref} className={tall ? 'chart tall' : 'chart'} data-testid={testId} role="img" aria-label={label} />;
 }
 
-export const LossChart = () => <Chart spec={lossSpec} testId="loss-chart" label="Train, test, restricted and excluded loss over epochs, log scale, with the phases shaded" tall />;
-export const AccuracyChart = () => <Chart spec={accuracySpec} testId="accuracy-chart" label="Train, test and restricted accuracy over epochs" />;
-export const GiniChart = () => <Chart spec={giniSpec} testId="gini-chart" label="Gini coefficient of the Fourier norms of W_E and W_L over epochs" />;
-export const WeightNormChart = () => <Chart spec={weightNormSpec} testId="weight-norm-chart" label="Sum of squared weights over epochs" />;
+const lossChart = orWaiting(lossSpec);
+const accuracyChart = orWaiting(accuracySpec);
+const giniChart = orWaiting(giniSpec);
+const weightNormChart = orWaiting(weightNormSpec);
+
+export const LossChart = () => <Chart spec={lossChart} testId="loss-chart" label="Train, test, restricted and excluded loss over epochs, log scale, with the phases shaded" tall />;
+export const AccuracyChart = () => <Chart spec={accuracyChart} testId="accuracy-chart" label="Train, test and restricted accuracy over epochs" />;
+export const GiniChart = () => <Chart spec={giniChart} testId="gini-chart" label="Gini coefficient of the Fourier norms of W_E and W_L over epochs" />;
+export const WeightNormChart = () => <Chart spec={weightNormChart} testId="weight-norm-chart" label="Sum of squared weights over epochs" />;
 export const NeuronCountChart = () => <Chart spec={neuronCountSpec} testId="neuron-count-chart" label="Number of MLP neurons explained by one frequency over epochs" />;

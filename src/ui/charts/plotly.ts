@@ -30,18 +30,18 @@ export const BASE_LAYOUT: Partial<PlotlyTypes.Layout> = {
   font: { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 12, color: '#222' },
   paper_bgcolor: 'rgba(0,0,0,0)',
   plot_bgcolor: '#fff',
-  legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom', font: { size: 11 } },
   hovermode: 'x unified',
+  // Full series names in hover labels (Plotly cuts them at 15 characters by default).
+  hoverlabel: { namelength: -1 },
 };
 
 export const PLOT_CONFIG: Partial<PlotlyTypes.Config> = {
-  // No mode bar: each chart has its own export menu (chart-menu.ts), and nothing may offer to
-  // send data to another site.
+  // No mode bar: it covered titles and legends, added tab stops and offered Plotly's cloud. Each
+  // chart has its own export menu (chart-menu.ts), and nothing may send data to another site.
   displayModeBar: false,
   showLink: false,
   showSendToCloud: false,
   showEditInChartStudio: false,
   displaylogo: false,
   responsive: true,
-  modeBarButtonsToRemove: ['lasso2d', 'select2d'],
 };

@@ -6,6 +6,7 @@
 import { useEffect, useRef } from 'react';
 import type * as PlotlyTypes from 'plotly.js';
 import { useAppStore, type AppState } from '../../store/store.ts';
+import { fitLayout, initialFit, measureFit, type FitState } from './fit.ts';
 import { BASE_LAYOUT, PLOT_CONFIG, loadPlotly, type Plotly } from './plotly.ts';
 import { attachChartMenu } from './chart-menu.ts';
 import { cancelDraw, requestDraw } from './scheduler.ts';
@@ -54,6 +55,10 @@ export function useLivePlot(
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastDraw = -Infinity;
     let clickBound = false;
+    // Title and legend fitted to the width; corrected from what the last draw measured.
+    let width = el.clientWidth;
+    let fit: FitState = initialFit(width);
+    let corrections = 0;
     const draw = () => {
       if (!plotly || !alive) return;
       dirty = false;
@@ -61,7 +66,15 @@ export function useLivePlot(
       const spec = buildRef.current(useAppStore.getState());
       if (!spec) return;
       const start = performance.now();
-      void plotly.react(el, spec.data as PlotlyTypes.Data[], { ...BASE_LAYOUT, ...spec.layout }, PLOT_CONFIG);
+      const layout = fitLayout(spec.data, { ...BASE_LAYOUT, ...spec.layout }, fit);
+      void plotly.react(el, spec.data as PlotlyTypes.Data[], layout, PLOT_CONFIG).then(() => {
+        const better = alive ? measureFit(el, fit) : null;
+        if (better && corrections < 3) {
+          corrections++;
+          fit = better;
+          requestDraw(key, draw);
+        }
+      });
       // Draw times are visible in the browser's performance timeline (and the frame-budget test).
       performance.measure(`draw ${el.dataset.testid ?? 'chart'}`, { start, end: performance.now() });
       attachChartMenu(el, () => plotly);
@@ -85,6 +98,14 @@ export function useLivePlot(
       if (visible && dirty) schedule();
     });
     observer.observe(el);
+    const resized = new ResizeObserver(() => {
+      if (Math.abs(el.clientWidth - width) < 8) return;
+      width = el.clientWidth;
+      fit = initialFit(width);
+      corrections = 0;
+      schedule();
+    });
+    resized.observe(el);
     loadPlotly().then(
       (p) => {
         if (!alive) return;
@@ -98,6 +119,7 @@ export function useLivePlot(
       alive = false;
       unsubscribe();
       observer.disconnect();
+      resized.disconnect();
       cancelDraw(key);
       if (timer !== undefined) clearTimeout(timer);
       if (plotly) plotly.purge(el);

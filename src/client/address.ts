@@ -1,0 +1,65 @@
+/**
+ * The address bar follows the page. For a run of your own it holds the configuration (short keys,
+ * as url.ts encodes it); while a recorded run is on show it holds `run=NAME` and the scrubbed epoch
+ * `at=EPOCH` (and `k=` if K is pinned), so Share copies that and a reload reopens the recording
+ * where it was. Writes are debounced: dragging a slider would otherwise hit the browser's history
+ * rate limit.
+ */
+import { formatAblations } from '../config/ablations.ts';
+import { encodeQuery, type DecodedUrl } from '../config/url.ts';
+import { useEvidenceStore, type EvidenceState } from '../store/evidence.ts';
+import { useAppStore, type AppState } from '../store/store.ts';
+import { commands } from './client.ts';
+
+export const URL_WRITE_DELAY_MS = 150;
+
+/** What the link asked of a recording, applied once the recording is open. */
+let pending: { at: number | null; keyFreqs: number[] | null } | null = null;
+
+/** The query string (without '?') for the page as it is now. */
+export function addressQuery(s: AppState, ev: Pick<EvidenceState, 'ablations' | 'pair'> = useEvidenceStore.getState()): string {
+  const rec = s.recordingRequest ?? s.recording;
+  const { ablations, pair } = ev;
+  if (!rec) return encodeQuery({ config: s.draft, preset: s.preset, backend: s.backendRequest, keyFreqs: s.keyFreqsRequest, ablations, pair });
+  const params = new URLSearchParams({ run: rec.key });
+  const keyFreqs = s.recording ? s.keyFreqsRequest : (pending?.keyFreqs ?? null);
+  if (keyFreqs) params.set('k', keyFreqs.join(','));
+  const at = s.recording ? s.viewEpoch : (pending?.at ?? null);
+  if (at !== null) params.set('at', String(at));
+  if (s.backendRequest) params.set('backend', s.backendRequest);
+  // An intervention and an input on a recording are shared with it.
+  const p = s.applied?.p ?? s.draft.p;
+  if (ablations.length > 0) params.set('ablate', formatAblations(ablations));
+  if (pair !== null) params.set('pair', `${Math.floor(pair / p)},${pair % p}`);
+  return params.toString().replace(/%2C/g, ',');
+}
+
+/** Puts the link's epoch and K on the recording that has just opened. */
+function applyPending(s: AppState): void {
+  if (!pending || !s.recording) return;
+  const { at, keyFreqs } = pending;
+  pending = null;
+  if (keyFreqs) commands.setKeyFreqs(keyFreqs);
+  if (at === null || s.history.length === 0) return;
+  const epochs = s.history.column('epoch');
+  const i = s.history.indexAtOrBefore(at);
+  s.setViewEpoch(i >= s.history.length - 1 ? null : epochs[i]);
+}
+
+/** Keeps the address in step with the store from now on. */
+export function startAddress(decoded: DecodedUrl): void {
+  if (decoded.run) pending = { at: decoded.at, keyFreqs: decoded.keyFreqs };
+  useAppStore.subscribe((s) => s.readyCount, () => applyPending(useAppStore.getState()));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const write = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const query = addressQuery(useAppStore.getState());
+      const url = `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`;
+      if (url !== `${window.location.pathname}${window.location.search}${window.location.hash}`) window.history.replaceState(null, '', url);
+    }, URL_WRITE_DELAY_MS);
+  };
+  const same = (a: readonly unknown[], b: readonly unknown[]) => a.every((x, i) => x === b[i]);
+  useAppStore.subscribe((s) => [s.draft, s.preset, s.backendRequest, s.keyFreqsRequest, s.recording, s.recordingRequest, s.viewEpoch] as const, write, { equalityFn: same });
+  useEvidenceStore.subscribe((s) => [s.ablations, s.pair] as const, write, { equalityFn: same });
+}

@@ -1,0 +1,52 @@
+/** Chart styling that must hold for every frequency and every width (issue 15, item 4). */
+import { describe, expect, it } from 'vitest';
+import { SIGNED } from '../../src/ui/charts/HeavyViews.tsx';
+import { fitLayout, initialFit, wrapTitle } from '../../src/ui/charts/fit.ts';
+import { FREQ_COLORS, FREQ_DASHES, freqStyle } from '../../src/ui/charts/series.ts';
+
+/** WCAG relative luminance of an sRGB colour (the standard formula, written out here). */
+function luminance(hex: string): number {
+  const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+}
+
+describe('frequency styles', () => {
+  it('give every frequency of P = 113 its own colour and dash pair, whatever K is', () => {
+    const pairs = new Set(Array.from({ length: 56 }, (_, i) => JSON.stringify(freqStyle(i + 1))));
+    expect(pairs.size).toBe(56);
+    expect(new Set(FREQ_COLORS).size).toBe(FREQ_COLORS.length);
+    expect(new Set(FREQ_DASHES).size).toBe(FREQ_DASHES.length);
+    // Stable: a frequency's style does not depend on which others are in K.
+    expect(freqStyle(14)).toEqual(freqStyle(14));
+  });
+});
+
+describe('the signed colour scale of W_L', () => {
+  it('gets lighter from negative to positive, so the sign reads in greyscale', () => {
+    const lum = SIGNED.map(([, c]) => luminance(c));
+    for (let i = 1; i < lum.length; i++) expect(lum[i]).toBeGreaterThan(lum[i - 1] + 0.05);
+    // Zero sits in the middle, a clear step from both ends.
+    expect(lum[0]).toBeLessThan(0.05);
+    expect(lum[lum.length - 1]).toBeGreaterThan(0.7);
+  });
+});
+
+describe('titles that fit', () => {
+  it('wraps at word boundaries within the width', () => {
+    const lines = wrapTitle('Coefficient of cos(w_k(a+b−c)) in the logits, K = {14, 35, 41, 42, 52}', 30);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(30);
+    expect(lines.join(' ')).toBe('Coefficient of cos(w_k(a+b−c)) in the logits, K = {14, 35, 41, 42, 52}');
+  });
+
+  it('reserves a band for the legend under the title', () => {
+    const data = [{ name: 'train' }, { name: 'test' }];
+    const narrow = fitLayout(data, { title: { text: 'Loss · restricted & excluded with K = {14, 35, 41}' } }, initialFit(330));
+    const wide = fitLayout(data, { title: { text: 'Loss · restricted & excluded with K = {14, 35, 41}' } }, initialFit(900));
+    expect((narrow.title as { text: string }).text).toContain('<br>');
+    expect((wide.title as { text: string }).text).not.toContain('<br>');
+    expect(narrow.margin!.t!).toBeGreaterThan(wide.margin!.t!);
+    const noLegend = fitLayout([{ name: 'one' }], { title: { text: 'x' } }, initialFit(900));
+    expect(noLegend.margin!.t!).toBeLessThan(wide.margin!.t!);
+  });
+});
