@@ -7,6 +7,7 @@
 import { BACKENDS, type BackendName } from './backends.ts';
 import { checkKeyFreqs } from './keyfreqs.ts';
 import { isPresetName, presetConfig, type PresetName } from './presets.ts';
+import { decodeSweep, type SweepSpec } from './sweep.ts';
 import {
   CONFIG_KEYS,
   DEFAULT_CONFIG,
@@ -30,11 +31,13 @@ export interface UrlState {
 export interface DecodedUrl extends UrlState {
   /** ?run=reference: a recorded run to open instead of training (handled by the page). */
   run: string | null;
+  /** ?sweep=wd:0,0.1;seed:0-4: runs varied from this configuration (config/sweep.ts). */
+  sweep: SweepSpec | null;
   issues: ConfigIssue[];
 }
 
 /** Keys that are not config fields. */
-export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run'] as const;
+export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'sweep'] as const;
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -122,7 +125,14 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
   const runRaw = params.get('run');
   const run = runRaw !== null && /^[\w-]{1,40}$/.test(runRaw) ? runRaw : null;
   if (runRaw !== null && run === null) issues.push({ key: 'run', message: `"${quote(runRaw)}" is not a run name`, fallback: 'a new run' });
-  return { config, preset, backend, keyFreqs, run, issues };
+  const sweepRaw = params.get('sweep');
+  let sweep: SweepSpec | null = null;
+  if (sweepRaw !== null) {
+    const decoded = decodeSweep(sweepRaw);
+    sweep = decoded.spec;
+    for (const i of decoded.issues) issues.push({ ...i, message: `sweep: ${i.message}`, fallback: 'a single run' });
+  }
+  return { config, preset, backend, keyFreqs, run, sweep, issues };
 }
 
 /** The query string (without '?') that decodes back to exactly this state. */
