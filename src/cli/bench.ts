@@ -18,9 +18,10 @@ import { benchTraining } from '../worker/bench.ts';
 import { benchEvidence } from './bench-evidence.ts';
 import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
+import { benchModels } from './bench-models.ts';
 import { CHROMIUM_QUIET_FLAGS, findChromium } from './chromium.ts';
 
-export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence']);
+export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'models']);
 
 /** One backend's figures: the fast path's (the default forward), and the general path's beside it. */
 export interface BenchLine {
@@ -191,6 +192,11 @@ export async function benchCommand(args: ParsedArgs): Promise<BenchLine[]> {
     return [];
   }
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  if (flags.has('models')) {
+    if (browser) throw new UsageError('--models runs in Node (wasm, cpu)');
+    await benchModels(config, intFlag(flags, 'models', 8), backends, settings, json, log);
+    return [];
+  }
   log(`grokscope bench: P=${config.p}, ${config.frac * 100}% train (${Math.floor(config.frac * config.p * config.p)} pairs, full batch), d_model ${config.dModel}, ${config.nLayers} block(s); ${settings.analysisOnly ? 'one checkpoint analysis (median of 3)' : `${settings.blocks} blocks of ~${settings.targetBlockMs} ms per path`}`);
   const lines: BenchLine[] = [];
   const report = (l: BenchLine) => {

@@ -8,6 +8,7 @@
 import { analyzeCommand } from './analyze.ts';
 import { UsageError, parseArgs } from './args.ts';
 import { benchCommand } from './bench.ts';
+import { extractVary, mergeCommand, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
 
 const USAGE = `usage: npm run cli -- <command> [flags]
@@ -32,6 +33,21 @@ commands:
                                page opens (.gz compresses); --record-snapshots N keeps at most N
                                snapshots, --record-dtype f16 halves them, --record-name names it
 
+  sweep     Train many runs batched: a base configuration (any train flag) and one or two varied keys.
+            --vary KEY=V1,V2,…  a key and its values (whole numbers also as a range, seed=0-4); twice
+                               for a phase diagram; or --sweep "wd:0,0.1,1;seed:0-4" (the URL's form)
+            --epochs N --every M   as for train
+            --out DIR          writes DIR/sweep.json {"runs": [{"config", "file"}]} and each run's
+                               JSON as train --out writes it (DIR/runs/run-NNNN.json)
+            --record           also each run's run file (DIR/runs/run-NNNN.grokrun.gz)
+            --shard I/N        train only the I-th of N disjoint slices (0-based); default from
+                               JOB_COMPLETION_INDEX/JOB_COMPLETIONS (Kubernetes Indexed Job) or
+                               SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (Slurm array)
+            --batch N          at most N runs in one batched update (default 8; fewer if memory demands)
+
+  merge DIR --out FILE
+            Pack a sweep (sweep.json and every finished run) into one JSON file (.gz compresses).
+
   analyze FILE
             Print the paper's measures of a checkpoint as one JSON object (with allLoss/allAcc over
             all P² pairs). FILE: .safetensors, a PyTorch .pth (the authors' or TransformerLens'),
@@ -53,6 +69,8 @@ examples:
   npm run cli -- train --preset mainline --epochs 500 --every 100 --out run.json
   npm run cli -- train --preset mainline --epochs 20000 --save grokked.safetensors
   npm run cli -- analyze grokked.safetensors --key-freqs 14,35,41
+  npm run cli -- sweep --p 23 --dm 32 --mlp 128 --vary wd=0,1 --vary seed=0-2 --epochs 300 --every 50 --out sweep-dir
+  npm run cli -- merge sweep-dir --out sweep.json
   npm run bench -- --json
   npm run bench -- --evidence             the evidence pass (§4) against the heavy pass, same run
   npm run bench -- --browser --backends webgpu,wasm --p 53
@@ -61,7 +79,8 @@ examples:
 const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence']);
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, BOOLEAN_FLAGS);
+  const { rest, vary } = argv[0] === 'sweep' ? extractVary(argv) : { rest: argv, vary: [] };
+  const args = parseArgs(rest, argv[0] === 'sweep' ? new Set([...BOOLEAN_FLAGS, 'record']) : BOOLEAN_FLAGS);
   if (args.command === null || args.command === 'help' || args.flags.has('help')) {
     process.stdout.write(USAGE);
     return args.command === null && !args.flags.has('help') ? 2 : 0;
@@ -72,6 +91,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'bench':
       await benchCommand(args);
+      return 0;
+    case 'sweep':
+      await sweepCommand(args, vary);
+      return 0;
+    case 'merge':
+      mergeCommand(args);
       return 0;
     case 'analyze':
       process.stdout.write(`${JSON.stringify(await analyzeCommand(args), null, 1)}\n`);

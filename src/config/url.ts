@@ -8,6 +8,7 @@ import { formatAblations, parseAblations, type Ablation } from './ablations.ts';
 import { BACKENDS, type BackendName } from './backends.ts';
 import { checkKeyFreqs } from './keyfreqs.ts';
 import { isPresetName, presetConfig, type PresetName } from './presets.ts';
+import { decodeSweep, type SweepSpec } from './sweep.ts';
 import {
   CONFIG_KEYS,
   DEFAULT_CONFIG,
@@ -37,11 +38,13 @@ export interface DecodedUrl extends UrlState {
   run: string | null;
   /** ?at=8000: the epoch a recorded run opens at (with ?run=). */
   at: number | null;
+  /** ?sweep=wd:0,0.1;seed:0-4: runs varied from this configuration (config/sweep.ts). */
+  sweep: SweepSpec | null;
   issues: ConfigIssue[];
 }
 
 /** Keys that are not config fields. */
-export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'at', 'ablate', 'pair'] as const;
+export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'at', 'ablate', 'pair', 'sweep'] as const;
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -146,7 +149,14 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
   const atRaw = params.get('at');
   const at = atRaw !== null && /^\d{1,9}$/.test(atRaw) ? Number(atRaw) : null;
   if (atRaw !== null && at === null) issues.push({ key: 'at', message: `the epoch to open at must be a whole number, got "${quote(atRaw)}"`, fallback: 'the last epoch' });
-  return { config, preset, backend, keyFreqs, ablations, pair, run, at, issues };
+  const sweepRaw = params.get('sweep');
+  let sweep: SweepSpec | null = null;
+  if (sweepRaw !== null) {
+    const decoded = decodeSweep(sweepRaw);
+    sweep = decoded.spec;
+    for (const i of decoded.issues) issues.push({ ...i, message: `sweep: ${i.message}`, fallback: 'a single run' });
+  }
+  return { config, preset, backend, keyFreqs, ablations, pair, run, at, sweep, issues };
 }
 
 /** The query string (without '?') that decodes back to exactly this state. */

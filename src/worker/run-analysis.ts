@@ -34,6 +34,9 @@ export interface CheckpointOutcome {
   snapshotTaken: boolean;
 }
 
+/** What the analysis reads of a model: a `Trainer`, or one model of a batch (model/batched/model-view.ts). */
+export type AnalyzedModel = Pick<Trainer, 'config' | 'dataset' | 'epoch' | 'paramTensors' | 'logitsAll' | 'evaluate' | 'flatWeights' | 'flatWeightsLength'>;
+
 export interface RunAnalysisOptions {
   pinnedKeyFreqs?: number[] | null;
   snapshotBudgetBytes?: number;
@@ -50,7 +53,7 @@ export class RunAnalysis {
   private featured: Int32Array;
 
   constructor(
-    private readonly trainer: Trainer,
+    private readonly trainer: AnalyzedModel,
     opts: RunAnalysisOptions = {},
   ) {
     this.analyzer = new Analyzer(trainer.config, trainer.dataset);

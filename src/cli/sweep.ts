@@ -1,0 +1,262 @@
+/**
+ * `sweep`: a base configuration (any train flags) plus one or two varied keys, trained batched
+ * (runs of one shape train together) and written as `DIR/sweep.json` = `{"runs": [{"config",
+ * "file"}, …]}` with each run's JSON as `train --out` writes it (`--record`: also its run file).
+ * `--shard I/N` trains the I-th of N disjoint slices; I and N default to a Kubernetes Indexed Job's
+ * JOB_COMPLETION_INDEX / JOB_COMPLETIONS or a Slurm array's SLURM_ARRAY_TASK_ID /
+ * SLURM_ARRAY_TASK_COUNT, so one image runs a large sweep on a cluster. Shards share DIR: each
+ * writes only its own runs' files and rebuilds sweep.json from every finished run under a lock.
+ *
+ * `merge DIR --out FILE`: packs a sweep (sweep.json and every run's JSON) into one file.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { grokEpoch } from '../analysis/phases.ts';
+import type { TrainConfig } from '../config/schema.ts';
+import { decodeSweep, describePoint, encodeSweep, expandSweep, shardPoints, type SweepPoint, type SweepSpec } from '../config/sweep.ts';
+import { SHAPE_KEYS } from '../model/batched/batched-trainer.ts';
+import { largestBatch } from '../model/batched/memory.ts';
+import { CPU_LIMITS } from '../model/memory.ts';
+import { encodeRun } from '../run/run-file.ts';
+import { trainBatch, type BatchRunResult } from '../worker/sweep-runner.ts';
+import { UsageError, intFlag, type ParsedArgs } from './args.ts';
+import { startNodeBackend } from './backends.ts';
+import { CLI_SNAPSHOT_BUDGET_BYTES, type TrainResult } from './train.ts';
+
+export const SWEEP_FLAGS = new Set(['vary', 'every', 'out', 'shard', 'batch', 'record', 'quiet']);
+
+/** Pulls every `--vary X` / `--vary=X` out of argv (the flag may repeat). */
+export function extractVary(argv: string[]): { rest: string[]; vary: string[] } {
+  const rest: string[] = [];
+  const vary: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--vary') {
+      if (i + 1 >= argv.length) throw new UsageError('--vary needs KEY=V1,V2,…');
+      vary.push(argv[++i]);
+    } else if (argv[i].startsWith('--vary=')) vary.push(argv[i].slice('--vary='.length));
+    else rest.push(argv[i]);
+  }
+  return { rest, vary };
+}
+
+/** `--shard I/N`, else the cluster scheduler's array index, else the whole sweep (0/1). */
+export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv): { shard: number; shards: number; source: string } {
+  const parse = (i: string, n: string, source: string) => {
+    const [si, sn] = [Number(i), Number(n)];
+    if (!/^\d+$/.test(i.trim()) || !/^\d+$/.test(n.trim()) || sn < 1 || si >= sn) throw new UsageError(`${source}: shard ${i} of ${n} is not an index in [0, ${n})`);
+    return { shard: si, shards: sn, source };
+  };
+  if (flag !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(flag.trim());
+    if (!m) throw new UsageError(`--shard must be I/N (0-based, e.g. 0/4), got "${flag}"`);
+    return parse(m[1], m[2], '--shard');
+  }
+  if (env.JOB_COMPLETION_INDEX !== undefined && env.JOB_COMPLETIONS !== undefined) return parse(env.JOB_COMPLETION_INDEX, env.JOB_COMPLETIONS, 'JOB_COMPLETION_INDEX/JOB_COMPLETIONS');
+  if (env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_COUNT !== undefined) {
+    // Slurm arrays may start anywhere (--array=1-8): count from the array's first index.
+    const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
+    return parse(String(Number(env.SLURM_ARRAY_TASK_ID) - min), env.SLURM_ARRAY_TASK_COUNT, 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT');
+  }
+  return { shard: 0, shards: 1, source: 'the whole sweep' };
+}
+
+export interface SweepIndex {
+  sweep: string;
+  base: TrainConfig;
+  runs: { config: TrainConfig; file: string; record?: string; index: number; point: string }[];
+}
+
+const runFile = (index: number) => `runs/run-${String(index).padStart(4, '0')}.json`;
+const recordFile = (index: number) => `runs/run-${String(index).padStart(4, '0')}.grokrun.gz`;
+
+/** Runs to train together: same shape, in sweep order, at most `batch` a group. */
+function groupByShape(points: SweepPoint[], batch: number): SweepPoint[][] {
+  const groups = new Map<string, SweepPoint[]>();
+  for (const p of points) {
+    const key = SHAPE_KEYS.map((k) => p.config[k]).join('|');
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  const out: SweepPoint[][] = [];
+  for (const g of groups.values()) for (let i = 0; i < g.length; i += batch) out.push(g.slice(i, i + batch));
+  return out;
+}
+
+/** Holds DIR/sweep.lock (O_EXCL, works across processes and on shared filesystems) while `fn` runs. */
+async function withLock<T>(dir: string, fn: () => T): Promise<T> {
+  const lock = join(dir, 'sweep.lock');
+  for (let tries = 0; ; tries++) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A lock older than a minute belongs to a process that died holding it.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true });
+      } catch {
+        /* gone meanwhile */
+      }
+      if (tries > 6000) throw new Error(`${lock} stays locked; remove it if no sweep is writing`);
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** Rebuilds sweep.json from every finished run file in DIR (whichever shard wrote it). */
+export function rebuildIndex(dir: string, sweep: string, base: TrainConfig, points: SweepPoint[], spec: SweepSpec): SweepIndex {
+  const runs: SweepIndex['runs'] = [];
+  for (const p of points) {
+    if (!existsSync(join(dir, runFile(p.index)))) continue;
+    const entry: SweepIndex['runs'][number] = { config: p.config, file: runFile(p.index), index: p.index, point: describePoint(spec, p.at) };
+    if (existsSync(join(dir, recordFile(p.index)))) entry.record = recordFile(p.index);
+    runs.push(entry);
+  }
+  const index: SweepIndex = { sweep, base, runs };
+  const tmp = join(dir, `sweep.json.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(index, null, 1));
+  renameSync(tmp, join(dir, 'sweep.json'));
+  return index;
+}
+
+function writeAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<SweepIndex> {
+  const { decoded, flags } = args;
+  for (const name of flags.keys()) if (!SWEEP_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
+  if (decoded.issues.length > 0) throw new UsageError(decoded.issues.map((i) => `--${i.key}: ${i.message}`).join('\n'));
+  const sweepFlag = new URLSearchParams(args.query).get('sweep');
+  const text = [...vary, ...(sweepFlag ? [sweepFlag] : [])].join(';');
+  if (text === '') throw new UsageError('sweep needs --vary KEY=V1,V2,… (once or twice)');
+  const { spec, issues } = decodeSweep(text);
+  if (!spec) throw new UsageError(issues.map((i) => i.message).join('\n'));
+  const base = decoded.config;
+  const expanded = expandSweep(base, spec);
+  if (expanded.issues.length > 0) throw new UsageError(expanded.issues.map((i) => i.message).join('\n'));
+  const dir = flags.get('out');
+  if (!dir) throw new UsageError('sweep needs --out DIR');
+  const every = intFlag(flags, 'every', Math.max(1, Math.round(base.epochs / 100)));
+  const { shard, shards, source } = resolveShard(flags.get('shard'), process.env);
+  const quiet = flags.get('quiet') === 'true';
+  const log = (s: string) => {
+    if (!quiet) process.stderr.write(`${s}\n`);
+  };
+  const sweepText = encodeSweep(spec);
+  mkdirSync(join(dir, 'runs'), { recursive: true });
+  const existing = join(dir, 'sweep.json');
+  if (existsSync(existing)) {
+    const prior = JSON.parse(readFileSync(existing, 'utf8')) as Partial<SweepIndex>;
+    if (prior.sweep !== undefined && prior.sweep !== sweepText) throw new UsageError(`${dir} holds another sweep (${prior.sweep}); choose another --out`);
+  }
+  const backend = await startNodeBackend(decoded.backend);
+  const mine = shardPoints(expanded.points, shard, shards);
+  const limits = backend.name === 'wasm' || backend.name === 'cpu' ? CPU_LIMITS[backend.name] : null;
+  const wanted = intFlag(flags, 'batch', 8);
+  const fits = limits ? largestBatch(base, wanted, limits) : wanted;
+  if (fits === 0) throw new UsageError(`one model of this configuration does not fit ${backend.name}`);
+  log(`grokscope sweep ${sweepText}: ${expanded.points.length} runs, shard ${shard}/${shards} (${source}) trains ${mine.length}; ${base.epochs} epochs, checkpoints every ${every}, on ${backend.name}`);
+  const groups = groupByShape(mine, fits);
+  const stop = { now: false };
+  const interrupt = () => {
+    log('\ninterrupted: stopping after the current checkpoint and writing what was trained');
+    stop.now = true;
+  };
+  process.once('SIGINT', interrupt);
+  let index: SweepIndex = { sweep: sweepText, base, runs: [] };
+  try {
+    for (const [g, group] of groups.entries()) {
+      const t0 = performance.now();
+      const results = await trainBatch(
+        group.map((p) => p.config),
+        {
+          epochs: base.epochs,
+          every,
+          snapshotBudgetBytes: CLI_SNAPSHOT_BUDGET_BYTES / group.length,
+          stopped: () => stop.now,
+          onCheckpoint: (epoch) => {
+            const s = (performance.now() - t0) / 1000;
+            log(`batch ${g + 1}/${groups.length} (${group.length} runs): epoch ${epoch}/${base.epochs}, ${((group.length * epoch) / Math.max(s, 1e-3)).toFixed(1)} models·epochs/s`);
+          },
+        },
+      );
+      for (const [k, p] of group.entries()) writeRun(dir, p, results[k], backend, flags.get('record') === 'true', spec);
+      index = await withLock(dir, () => rebuildIndex(dir, sweepText, base, expanded.points, spec));
+      for (const [k, p] of group.entries()) {
+        const h = results[k].history;
+        const grok = grokEpoch(h.map((x) => x.epoch), h.map((x) => x.testAcc));
+        log(`  ${describePoint(spec, p.at)}: test acc ${(h.at(-1)!.testAcc * 100).toFixed(1)}%, ${grok === null ? 'did not reach 99%' : `99% at epoch ${grok}`}`);
+      }
+      if (stop.now) break;
+    }
+  } finally {
+    process.off('SIGINT', interrupt);
+  }
+  log(`${dir}/sweep.json lists ${index.runs.length} of ${expanded.points.length} runs`);
+  return index;
+}
+
+function writeRun(dir: string, p: SweepPoint, r: BatchRunResult, backend: { name: string; adapter: string }, record: boolean, spec: SweepSpec): void {
+  const k = r.keyFreqs;
+  const result: TrainResult = {
+    config: r.config,
+    backend: { name: backend.name, adapter: backend.adapter },
+    keyFreqs: { version: k.version, active: k.active, live: k.live, pinned: k.pinned },
+    history: r.history,
+  };
+  if (record) {
+    const bytes = encodeRun({
+      name: `sweep ${describePoint(spec, p.at)}`,
+      config: r.config,
+      trainIndices: r.trainIndices,
+      keyFreqs: r.keyFreqs,
+      history: r.history,
+      snapshots: r.snapshots,
+      resume: r.state,
+      backend: result.backend,
+      createdAt: new Date().toISOString(),
+    });
+    writeAtomic(join(dir, recordFile(p.index)), gzipSync(bytes));
+  }
+  // The JSON last: its presence marks the run finished.
+  writeAtomic(join(dir, runFile(p.index)), JSON.stringify(result));
+}
+
+/** The packed sweep: its index and every finished run's `train` JSON. */
+export interface PackedSweep {
+  format: 'grokscope-sweep/1';
+  sweep: string;
+  base: TrainConfig;
+  runs: (SweepIndex['runs'][number] & { result: TrainResult })[];
+}
+
+export function mergeCommand(args: ParsedArgs): PackedSweep {
+  const dir = args.positional[0];
+  if (!dir) throw new UsageError('merge needs the sweep directory: merge DIR --out FILE');
+  for (const name of args.flags.keys()) if (name !== 'out' && name !== 'quiet') throw new UsageError(`unknown flag --${name}`);
+  const out = args.flags.get('out');
+  if (!out) throw new UsageError('merge needs --out FILE');
+  let index: SweepIndex;
+  try {
+    index = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8')) as SweepIndex;
+  } catch (err) {
+    throw new UsageError(`cannot read ${join(dir, 'sweep.json')}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const runs = index.runs.map((r) => ({ ...r, result: JSON.parse(readFileSync(join(dir, r.file), 'utf8')) as TrainResult }));
+  const extra = readdirSync(join(dir, 'runs')).filter((f) => f.endsWith('.json')).length - runs.length;
+  if (extra > 0 && args.flags.get('quiet') !== 'true') process.stderr.write(`note: ${extra} run file(s) in ${dir}/runs are not in sweep.json yet (a shard still writing?)\n`);
+  const packed: PackedSweep = { format: 'grokscope-sweep/1', sweep: index.sweep, base: index.base, runs };
+  const json = JSON.stringify(packed);
+  writeFileSync(out, out.endsWith('.gz') ? gzipSync(json) : json);
+  if (args.flags.get('quiet') !== 'true') process.stderr.write(`packed ${runs.length} runs of ${index.sweep} into ${out}\n`);
+  return packed;
+}
+

@@ -1,0 +1,87 @@
+/**
+ * One model of a batch seen as a single model: its configuration, split, epoch, and its slice of
+ * the batched weights, with the single run's forward and evaluation. The worker's RunAnalysis
+ * measures it exactly as it measures a `Trainer` (the paper's §5 measures of every run of a sweep).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainConfig } from '../../config/schema.ts';
+import type { Dataset } from '../data.ts';
+import { forwardFast } from '../fast.ts';
+import { disposePairBatch, makePairBatch, type ForwardOptions, type PairBatch, type Params } from '../forward.ts';
+import { addAll, crossEntropyPerExample } from '../ops.ts';
+import { numParams } from '../params.ts';
+
+export class BatchedModelView {
+  private allBatch: PairBatch | null = null;
+  private trainMask: tf.Tensor1D | null = null;
+
+  constructor(
+    readonly config: TrainConfig,
+    readonly dataset: Dataset,
+    private readonly epochOf: () => number,
+    /** The model's parameters as new tensors (call inside tf.tidy). */
+    private readonly slice: () => Params,
+  ) {}
+
+  get epoch(): number {
+    return this.epochOf();
+  }
+
+  /** The model's current parameters: new tensors each time, so only inside tf.tidy. */
+  get paramTensors(): Params {
+    return this.slice();
+  }
+
+  get flatWeightsLength(): number {
+    return numParams(this.config);
+  }
+
+  private batch(): { all: PairBatch; mask: tf.Tensor1D } {
+    if (!this.allBatch || !this.trainMask) {
+      const c = this.config;
+      const all = new Int32Array(c.p * c.p).map((_, i) => i);
+      this.allBatch = makePairBatch(c, all, this.dataset.labels, false);
+      const mask = new Float32Array(c.p * c.p);
+      for (const i of this.dataset.train) mask[i] = 1;
+      this.trainMask = tf.keep(tf.tensor1d(mask));
+    }
+    return { all: this.allBatch, mask: this.trainMask };
+  }
+
+  logitsAll(opts: ForwardOptions = {}, params?: Params): tf.Tensor2D {
+    return tf.tidy(() => forwardFast(params ?? this.paramTensors, this.config, this.batch().all, opts));
+  }
+
+  flatWeights(): tf.Tensor1D {
+    return tf.tidy(() => tf.concat(Object.values(this.paramTensors).map((p) => tf.reshape(p, [-1]))) as tf.Tensor1D);
+  }
+
+  /** As `Trainer.evaluate`: `[5]` trainLoss, trainAcc, testLoss, testAcc, Σθ². */
+  evaluate(logits?: tf.Tensor2D, params?: Params): tf.Tensor1D {
+    return tf.tidy(() => {
+      const { all: batch, mask } = this.batch();
+      const ps = params ?? this.paramTensors;
+      const all = logits ?? this.logitsAll({}, ps);
+      const loss = crossEntropyPerExample(all, batch.labelsOneHot);
+      const correct = tf.cast(tf.equal(tf.argMax(all, 1), batch.labelIds), 'float32');
+      const nTrain = this.dataset.train.length;
+      const nTest = this.dataset.test.length;
+      const testMask = tf.sub(1, mask);
+      const sumSq = addAll(Object.values(ps).map((p) => tf.sum(tf.square(p))));
+      return tf.stack([
+        tf.div(tf.sum(tf.mul(loss, mask)), nTrain),
+        tf.div(tf.sum(tf.mul(correct, mask)), nTrain),
+        tf.div(tf.sum(tf.mul(loss, testMask)), nTest),
+        tf.div(tf.sum(tf.mul(correct, testMask)), nTest),
+        sumSq,
+      ]) as tf.Tensor1D;
+    });
+  }
+
+  dispose(): void {
+    if (this.allBatch) disposePairBatch(this.allBatch);
+    this.trainMask?.dispose();
+    this.allBatch = null;
+    this.trainMask = null;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Throughput of batched training (src/model/batched): N models of one shape in one batched update
+ * against the same N models trained one after another, in models·epochs/s, measured in the same
+ * run with the blocks interleaved (batched, then each single model, round after round), so that a
+ * noisy shared machine slows both alike. The ratio is the speed-up a sweep gets from batching.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainConfig } from '../config/schema.ts';
+import { BatchedTrainer } from '../model/batched/batched-trainer.ts';
+import { Trainer } from '../model/trainer.ts';
+import { median } from './bench.ts';
+
+export interface BatchedBenchOptions {
+  configs: TrainConfig[];
+  /** Timed rounds (each: one batched block, then one block of every single model). */
+  rounds?: number;
+  /** Target duration of one single model's block; the batched block has N times its updates. */
+  targetBlockMs?: number;
+  now?: () => number;
+}
+
+export interface BatchedBenchResult {
+  backend: string;
+  models: number;
+  /** Median ms of one batched update (all N models). */
+  batchedMsPerEpoch: number;
+  /** Median ms of one update of each single model. */
+  singleMsPerEpoch: number[];
+  /** models·epochs/s: batched, and the N single runs one after another. */
+  batchedModelEpochsPerSec: number;
+  sequentialModelEpochsPerSec: number;
+  /** batched / sequential. */
+  speedup: number;
+  numTensorsDelta: number;
+}
+
+export async function benchBatched(opts: BatchedBenchOptions): Promise<BatchedBenchResult> {
+  const now = opts.now ?? (() => performance.now());
+  const rounds = Math.max(1, opts.rounds ?? 3);
+  const before = tf.memory().numTensors;
+  const n = opts.configs.length;
+  const batched = new BatchedTrainer(opts.configs);
+  const singles = opts.configs.map((c) => new Trainer(c));
+  const batchedTimes: number[] = [];
+  const singleTimes: number[][] = singles.map(() => []);
+  try {
+    const sync = async (t: { lastTrainLoss: tf.Tensor | null }) => void (await t.lastTrainLoss?.data());
+    // Warm up every trainer (kernel set-up, XNNPACK packing), then calibrate on one single model.
+    for (let i = 0; i < 2; i++) {
+      batched.trainStep();
+      await sync(batched);
+      for (const s of singles) {
+        s.trainStep();
+        await sync(s);
+      }
+    }
+    let t = now();
+    singles[0].trainStep();
+    singles[0].trainStep();
+    await sync(singles[0]);
+    const perUpdate = Math.max((now() - t) / 2, 0.01);
+    const updates = Math.min(1000, Math.max(2, Math.round((opts.targetBlockMs ?? 1000) / perUpdate)));
+    for (let r = 0; r < rounds; r++) {
+      t = now();
+      for (let e = 0; e < updates; e++) batched.trainStep();
+      await sync(batched);
+      batchedTimes.push((now() - t) / updates);
+      for (const [i, s] of singles.entries()) {
+        t = now();
+        for (let e = 0; e < updates; e++) s.trainStep();
+        await sync(s);
+        singleTimes[i].push((now() - t) / updates);
+      }
+    }
+  } finally {
+    batched.dispose();
+    singles.forEach((s) => s.dispose());
+  }
+  const batchedMs = median(batchedTimes);
+  const singleMs = singleTimes.map(median);
+  const sequentialMs = singleMs.reduce((a, b) => a + b, 0);
+  return {
+    backend: tf.getBackend(),
+    models: n,
+    batchedMsPerEpoch: batchedMs,
+    singleMsPerEpoch: singleMs,
+    batchedModelEpochsPerSec: (1000 * n) / batchedMs,
+    sequentialModelEpochsPerSec: (1000 * n) / sequentialMs,
+    speedup: sequentialMs / batchedMs,
+    numTensorsDelta: tf.memory().numTensors - before,
+  };
+}
