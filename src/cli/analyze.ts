@@ -9,10 +9,26 @@ import { Analyzer, type LastPositionActivations } from '../analysis/analyzer.ts'
 import { perFrequency } from '../analysis/fourier.ts';
 import { keyFreqsFromNorms, KEY_FREQ_RULE } from '../analysis/keyfreqs.ts';
 import { checkKeyFreqs } from '../config/keyfreqs.ts';
-import { decodeCheckpoint } from '../model/checkpoint.ts';
+import type { CheckpointData } from '../model/checkpoint.ts';
+import { unflattenWeights } from '../model/params.ts';
+import { readImportFile } from '../run/import-file.ts';
 import { Trainer } from '../model/trainer.ts';
 import { UsageError, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
+import { inflateNode } from './inflate-node.ts';
+
+/**
+ * A checkpoint, gzipped or not, by the page's own reader; a run file gives its latest weights (its
+ * resume state, else its last snapshot).
+ */
+async function readAnalyzable(bytes: Uint8Array): Promise<CheckpointData> {
+  const file = await readImportFile(bytes, { inflate: inflateNode });
+  if (file.kind === 'checkpoint') return file.checkpoint;
+  const { run } = file;
+  const latest = run.resume ? { epoch: run.resume.t, weights: run.resume.weights } : run.snapshots.at(-1);
+  if (!latest) throw new Error('this run file holds no weights to analyze');
+  return { config: run.config, weights: unflattenWeights(run.config, latest.weights), epoch: latest.epoch, trainIndices: run.trainIndices };
+}
 
 export const ANALYZE_FLAGS = new Set(['key-freqs']);
 
@@ -37,7 +53,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
   } catch (err) {
     throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const ckpt = decodeCheckpoint(bytes);
+  const ckpt = await readAnalyzable(bytes);
   const pinned = parseKeyFreqsFlag(args.flags.get('key-freqs'), ckpt.config.p);
   await startNodeBackend(args.decoded.backend);
   const trainer = new Trainer(ckpt.config, { weights: ckpt.weights, trainIndices: ckpt.trainIndices ?? undefined });

@@ -4,10 +4,12 @@
  *   train    train headless (same code as the page's worker); flags are the URL's keys
  *   analyze  the paper's measures of a safetensors checkpoint, as JSON
  *   bench    training speed per backend (also `npm run bench`)
+ *   inspect  what a file is, checked by the page's own reader (exit 0), or why it is refused (exit 2)
  */
 import { analyzeCommand } from './analyze.ts';
 import { UsageError, parseArgs } from './args.ts';
 import { benchCommand } from './bench.ts';
+import { inspectCommand } from './inspect.ts';
 import { trainCommand } from './train.ts';
 
 const USAGE = `usage: npm run cli -- <command> [flags]
@@ -35,6 +37,12 @@ commands:
             --key-freqs 14,35,41   use these key frequencies instead of the default rule
             --backend wasm|cpu
 
+  inspect FILE
+            Check a file the page can import (run file or safetensors weights, gzipped or not)
+            with the page's own reader: print what it is (kind, configuration, epochs,
+            snapshots; a run's recorded loss recomputed) and exit 0, or print one line saying
+            why the page refuses it and exit 2.
+
   bench     Time training per backend (default: the mainline; any configuration flag applies):
             ms/epoch (median of timed blocks), analytic GFLOP/epoch and achieved GFLOP/s, one
             full checkpoint analysis, the tensor count before/after, the fast path vs general.
@@ -48,6 +56,7 @@ examples:
   npm run cli -- train --preset mainline --epochs 500 --every 100 --out run.json
   npm run cli -- train --preset mainline --epochs 20000 --save grokked.safetensors
   npm run cli -- analyze grokked.safetensors --key-freqs 14,35,41
+  npm run cli -- inspect public/runs/reference.grokrun.gz
   npm run bench -- --json
   npm run bench -- --browser --backends webgpu,wasm --p 53
 `;
@@ -70,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
     case 'analyze':
       process.stdout.write(`${JSON.stringify(await analyzeCommand(args), null, 1)}\n`);
       return 0;
+    case 'inspect': {
+      const result = await inspectCommand(args);
+      (result.code === 0 ? process.stdout : process.stderr).write(`${result.lines.join('\n')}\n`);
+      return result.code;
+    }
     default:
       throw new UsageError(`unknown command "${args.command}"`);
   }
