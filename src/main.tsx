@@ -1,7 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { benchWorker, commands, debugWorker } from './client/client.ts';
-import { openReferenceRun, startPersistence } from './client/persistence.ts';
+import { startPersistence } from './client/persistence.ts';
+import { openReferenceRun } from './client/run-files.ts';
 import { decodeQuery, encodeQuery } from './config/url.ts';
 import { useAppStore } from './store/store.ts';
 import { App } from './ui/App.tsx';

@@ -215,6 +215,8 @@ export const createAppStore = () =>
             });
             return;
           case 'state':
+          case 'checkpointState':
+          case 'verified':
           case 'bench':
             return;
           case 'status':

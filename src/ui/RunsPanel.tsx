@@ -6,17 +6,8 @@
 import { useId, useRef, useState } from 'react';
 import type { SavedRunMeta } from '../store/saved-runs.ts';
 import { useAppStore } from '../store/store.ts';
-import {
-  REFERENCE_RUNS,
-  deleteSavedRun,
-  exportCurrentRun,
-  importCheckpointFile,
-  importRunFile,
-  openReferenceRun,
-  openSavedRun,
-  renameSavedRun,
-  saveNow,
-} from '../client/persistence.ts';
+import { deleteSavedRun, renameSavedRun, saveNow } from '../client/persistence.ts';
+import { REFERENCE_RUNS, exportCurrentRun, importFile, openReferenceRun, openSavedRun } from '../client/run-files.ts';
 import { formatInt } from '../run/format.ts';
 
 export function formatBytes(n: number): string {
@@ -31,14 +22,6 @@ export function formatAgo(t: number, now = Date.now()): string {
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86400) return `${Math.round(s / 3600)} h ago`;
   return new Date(t).toLocaleDateString('en-US', { dateStyle: 'medium' });
-}
-
-/** A weights file is a safetensors checkpoint; everything else is tried as a run file. */
-async function importAny(file: File): Promise<void> {
-  const head = new Uint8Array(await file.slice(0, 4096).arrayBuffer());
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(head);
-  if (!/grokscope-run\//.test(text) && /"(embed\.W_E|unembed\.W_U)"/.test(text)) await importCheckpointFile(file);
-  else await importRunFile(file);
 }
 
 export function RunsPanel() {
@@ -56,10 +39,10 @@ export function RunsPanel() {
       <h2>Runs</h2>
       <p className="hint">
         {name ? <strong>{name}</strong> : 'This run'}
-        {lastSaved ? ` · saved ${formatAgo(lastSaved)}` : epoch > 0 ? ' · not saved yet' : ''}
+        {lastSaved ? ` · saved ${formatAgo(lastSaved)}` : epoch > 0 ? (currentKey ? ' · saved' : ' · not saved') : ''}
       </p>
       <div className="buttons">
-        <button type="button" onClick={() => void saveNow()} disabled={epoch === 0} data-testid="save-now">
+        <button type="button" onClick={() => void saveNow({ explicit: true })} disabled={epoch === 0} data-testid="save-now">
           Save now
         </button>
         <button type="button" onClick={() => void exportCurrentRun()} disabled={epoch === 0} data-testid="export-run" title="Download the whole run (history, snapshots, state) as one file">
@@ -80,7 +63,7 @@ export function RunsPanel() {
           data-testid="import-file"
           onChange={(e) => {
             const f = e.target.files?.[0];
-            if (f) void importAny(f);
+            if (f) void importFile(f);
             e.target.value = '';
           }}
         />
@@ -105,7 +88,7 @@ export function RunsPanel() {
       )}
       <p className="hint muted" data-testid="storage">
         Saved runs use {formatBytes(bytes)}
-        {quota ? ` of the ${formatBytes(quota)} this browser allows the page` : ''}; above 400 MB the oldest runs' snapshots are thinned (never the latest).
+        {quota ? ` of the ${formatBytes(quota)} this browser allows the page` : ''}; above 400 MB the oldest runs' snapshots are thinned (never the latest), then the oldest runs are deleted (never the open one), and the page says what went.
       </p>
     </section>
   );

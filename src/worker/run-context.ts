@@ -21,6 +21,8 @@ export interface RunContext {
   current(): boolean;
   status(): RunStatus;
   setStatus(status: RunStatus): void;
+  /** Send each checkpoint's weights and Adam moments just before it ('checkpointState'). */
+  readonly durableCheckpoints: boolean;
   /** Reports an error of this run's background work (and pauses the run). */
   fail(err: unknown): void;
 }

@@ -11,6 +11,7 @@ import { checkMemory, type DeviceLimits } from '../model/memory.ts';
 import { unflattenWeights } from '../model/params.ts';
 import type { Trainer, TrainerOptions } from '../model/trainer.ts';
 import type { Command, LiveSettings, LoadableRun, RunStatus, WorkerEvent } from '../run/protocol.ts';
+import { checkRecordedLoss } from '../run/recompute-loss.ts';
 import { BlockLoop } from './block-loop.ts';
 import { MeasureScheduler } from './measure-scheduler.ts';
 import { RunAnalysis } from './run-analysis.ts';
@@ -30,6 +31,8 @@ export interface SessionOptions {
   /** The active backend's memory limits: configurations that cannot fit are refused up front. */
   limits?: () => DeviceLimits | null;
   now?: () => number;
+  /** Send every checkpoint's state before it (the page makes it durable before showing it). */
+  durableCheckpoints?: boolean;
   /** Lets queued messages in between blocks; default: a macrotask. */
   yieldToEvents?: () => Promise<void>;
 }
@@ -120,6 +123,17 @@ export class TrainingSession {
             resume,
           },
         });
+        return;
+      }
+      case 'verify': {
+        // A throwaway trainer on this backend; the run in hand is not touched.
+        let problem: string | null;
+        try {
+          problem = (await checkRecordedLoss(cmd.config, cmd.trainIndices, cmd.recorded)).problem;
+        } catch (err) {
+          problem = `its weights cannot be evaluated here (${err instanceof Error ? err.message : String(err)})`;
+        }
+        this.opts.post({ type: 'verified', runId: this.runId, requestId: cmd.requestId, problem });
         return;
       }
       case 'debug':
@@ -215,6 +229,7 @@ export class TrainingSession {
       post: (event) => this.opts.post(event),
       now: this.now,
       yieldToEvents: this.yieldToEvents,
+      durableCheckpoints: this.opts.durableCheckpoints ?? false,
       current: () => this.runId === id,
       status: () => this.status,
       setStatus: (status) => this.setStatus(status),

@@ -101,6 +101,7 @@ async function handle(cmd: Command): Promise<void> {
       post,
       backendInfo: () => backend!,
       limits: deviceLimits,
+      durableCheckpoints: true,
     });
   }
   if (!session) throw new Error(`the worker got '${cmd.type}' before 'init'`);
