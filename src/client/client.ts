@@ -28,6 +28,8 @@ let eventChain: Promise<void> = Promise.resolve();
  * one run, not 30) and a Train after them waits for one build, not for all.
  */
 let building = false;
+/** The build in hand has said 'ready'; it is done when its status leaves 'starting'. */
+let builtReady = false;
 let held: Command[] = [];
 /** Saves the run in hand before a Reset replaces it (set by the persistence layer). */
 let beforeReplace: (() => Promise<void>) | null = null;
@@ -35,13 +37,21 @@ const benchRequests = new Map<number, (e: Extract<WorkerEvent, { type: 'bench' }
 let nextRequestId = 1;
 
 function route(event: WorkerEvent): void {
+  // Answers to requests skip the queue: a durable save that holds it may be waiting for one.
+  if (event.type === 'state' || event.type === 'verified' || event.type === 'bench') {
+    void handleEvent(event);
+    return;
+  }
   eventChain = eventChain.then(() => handleEvent(event)).catch((err: unknown) => {
     useAppStore.getState().notify('warning', `The run could not be saved at its last checkpoint: ${err instanceof Error ? err.message : String(err)}`);
   });
 }
 
 async function handleEvent(event: WorkerEvent): Promise<void> {
-  if (event.type === 'ready' || event.type === 'error') {
+  // A build ends when the new run is measured and idle (or failed), not at 'ready': its first
+  // checkpoint is the costly part, and Resets clicked meanwhile must coalesce into one.
+  if (event.type === 'ready') builtReady = true;
+  if (event.type === 'error' || (event.type === 'status' && event.status !== 'starting' && builtReady)) {
     building = false;
     flushHeld();
   }
@@ -112,7 +122,10 @@ function sendRun(cmd: Command): void {
     return;
   }
   send(cmd);
-  if (BUILDS.includes(cmd.type)) building = true;
+  if (BUILDS.includes(cmd.type)) {
+    building = true;
+    builtReady = false;
+  }
 }
 
 function flushHeld(): void {

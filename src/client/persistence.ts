@@ -88,7 +88,7 @@ const mb = (n: number) => `${Math.round(n / 1024 / 1024).toLocaleString('en-US')
 
 /** Why a save failed, in words: a full quota is named with its numbers. */
 async function saveProblem(err: unknown): Promise<string> {
-  if (err instanceof StorageFullError) {
+  if (err instanceof StorageFullError || (err as { name?: string } | null)?.name === 'QuotaExceededError') {
     const e = await navigator.storage?.estimate?.().catch(() => undefined);
     const numbers = e?.quota ? ` (${mb(e.usage ?? 0)} of the ${mb(e.quota)} it allows this page are in use)` : '';
     return `the browser refused to store it: its storage quota for this page is full${numbers}. Delete saved runs or export this one as a file`;
@@ -150,9 +150,11 @@ export async function saveNow(opts: { explicit?: boolean } = {}): Promise<void> 
   if (saving) return saving;
   saving = (async () => {
     try {
+      // The run this save is for: if another replaces it meanwhile, the answer is not its state.
+      const forRun = store().run?.runId;
       const after = savedSnapshots.size > 0 ? Math.max(...savedSnapshots) : -1;
       let state: ExportedState = await requestState(after).then(({ runId, ...st }) => {
-        if (runId !== store().run?.runId) throw new Error('stale');
+        if (runId !== forRun || runId !== store().run?.runId) throw new Error('stale');
         return st;
       });
       const durable = lastDurable && lastDurable.runId === store().run?.runId ? lastDurable.state : null;
@@ -172,13 +174,16 @@ export async function saveNow(opts: { explicit?: boolean } = {}): Promise<void> 
 /** Makes a checkpoint durable before it is shown (client.ts holds it until this resolves). */
 async function onCheckpointState(state: ExportedState, checkpoint: Checkpoint, runId: number): Promise<void> {
   if (runId !== store().run?.runId) return;
-  lastDurable = { state, runId };
   trainedHere = true;
   journalRows.push(checkpoint);
+  // Set last: a full save while training saves at this state, so only once it is durable.
+  const durable = () => {
+    lastDurable = { state, runId };
+  };
   const key = store().currentRunKey;
-  if (detached || (key && !ownsRun(key))) return;
+  if (detached || (key && !ownsRun(key))) return durable();
   const rs = await db();
-  if (!rs) return;
+  if (!rs) return durable();
   try {
     if (!key) {
       // The first save of a run: with every snapshot it holds, at this checkpoint's state.
@@ -189,6 +194,7 @@ async function onCheckpointState(state: ExportedState, checkpoint: Checkpoint, r
     else if (!(await rs.journal(key, { t: state.resume.t, weights: state.resume.weights, m: state.resume.m, v: state.resume.v, rows: journalRows.filter((c) => c.epoch > fileEpoch), keyFreqs: state.keyFreqs }))) {
       detach(); // its save was deleted meanwhile
     }
+    durable();
   } catch (err) {
     store().notify('warning', `The run could not be saved at epoch ${checkpoint.epoch}: ${await saveProblem(err)}`);
   }

@@ -6,6 +6,7 @@
  * run in hand is saved before anything replaces it; a refused file changes nothing.
  */
 import { checkConsistency } from '../config/schema.ts';
+import { splitPairs } from '../model/data.ts';
 import { readImportFile } from '../run/import-file.ts';
 import { recordedLoss } from '../run/integrity.ts';
 import { encodeRun, type RunData } from '../run/run-file.ts';
@@ -57,7 +58,7 @@ async function checkpointRun(ckpt: Extract<Awaited<ReturnType<typeof readImportF
   return {
     name: `${fileName ?? 'imported weights'} (epoch ${ckpt.epoch})`,
     config: ckpt.config,
-    trainIndices: ckpt.trainIndices ?? (await import('../model/data.ts')).splitPairs(ckpt.config.p, ckpt.config.frac, ckpt.config.seed).train,
+    trainIndices: ckpt.trainIndices ?? splitPairs(ckpt.config.p, ckpt.config.frac, ckpt.config.seed).train,
     keyFreqs: null,
     history: [],
     snapshots: [{ epoch: ckpt.epoch, weights: flat }],

@@ -17,6 +17,8 @@ export interface RunContext {
   now(): number;
   /** Lets queued commands in between blocks. */
   yieldToEvents(): Promise<void>;
+  /** A newer build (reset, load) is queued: this run will be replaced, so skip optional work. */
+  superseded(): boolean;
   /** Whether this is still the session's run. */
   current(): boolean;
   status(): RunStatus;

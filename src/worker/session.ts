@@ -53,6 +53,8 @@ export class TrainingSession {
   private readonly yieldToEvents: () => Promise<void>;
   /** Commands are handled one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
+  /** Builds (init, reset, load) asked for so far: a run built for an older one is superseded. */
+  private buildsAsked = 0;
 
   constructor(private readonly opts: SessionOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -74,6 +76,7 @@ export class TrainingSession {
 
   /** Queues a command; resolves when it has been handled (not when training ends). */
   handle(cmd: Command): Promise<void> {
+    if (cmd.type === 'init' || cmd.type === 'reset' || cmd.type === 'load') this.buildsAsked += 1;
     this.queue = this.queue.then(() => this.dispatch(cmd)).catch((err) => this.fail(err));
     return this.queue;
   }
@@ -202,6 +205,7 @@ export class TrainingSession {
     previous?.context.trainer.dispose();
     this.runId += 1;
     const id = this.runId;
+    const ticket = this.buildsAsked;
     this.setStatus('starting');
     const limits = this.opts.limits?.();
     const tooBig = limits ? checkMemory(config, limits) : null;
@@ -231,6 +235,7 @@ export class TrainingSession {
       yieldToEvents: this.yieldToEvents,
       durableCheckpoints: this.opts.durableCheckpoints ?? false,
       current: () => this.runId === id,
+      superseded: () => this.buildsAsked !== ticket,
       status: () => this.status,
       setStatus: (status) => this.setStatus(status),
       fail: (err) => this.fail(err),
@@ -249,7 +254,7 @@ export class TrainingSession {
     });
     measures.postKeyFreqs();
     if (loaded) measures.postSnapshots();
-    await measures.first();
+    if (this.buildsAsked === ticket) await measures.first();
     this.setStatus(trainer.epoch >= config.epochs ? 'done' : 'idle');
   }
 

@@ -19,23 +19,11 @@ import { recordedLoss } from '../../src/run/integrity.ts';
 import { checkRecordedLoss } from '../../src/run/recompute-loss.ts';
 import { encodeRun, type RunData } from '../../src/run/run-file.ts';
 import { checkpointFixture, useBackend } from '../helpers.ts';
+import { rewriteHeader } from './safetensors-edit.ts';
 
 const config: TrainConfig = { ...DEFAULT_CONFIG, p: 23, dModel: 32, nHeads: 4, dMlp: 64, frac: 0.5, lr: 0.01, weightDecay: 1, epochs: 300 };
 let run: RunData;
 let file: Uint8Array;
-
-/** Rewrites a safetensors header (the data buffer is kept as it is). */
-export function rewriteHeader(bytes: Uint8Array, edit: (header: Record<string, any>) => void): Uint8Array {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  edit(header);
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + bytes.length - 8 - n);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(bytes.subarray(8 + n), 8 + json.length);
-  return out;
-}
 
 const editConfig = (changes: Partial<TrainConfig>) =>
   rewriteHeader(file, (h) => {
