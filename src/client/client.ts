@@ -28,8 +28,6 @@ let eventChain: Promise<void> = Promise.resolve();
  * one run, not 30) and a Train after them waits for one build, not for all.
  */
 let building = false;
-/** The build in hand has said 'ready'; it is done when its status leaves 'starting'. */
-let builtReady = false;
 let held: Command[] = [];
 /** Saves the run in hand before a Reset replaces it (set by the persistence layer). */
 let beforeReplace: (() => Promise<void>) | null = null;
@@ -48,10 +46,10 @@ function route(event: WorkerEvent): void {
 }
 
 async function handleEvent(event: WorkerEvent): Promise<void> {
-  // A build ends when the new run is measured and idle (or failed), not at 'ready': its first
-  // checkpoint is the costly part, and Resets clicked meanwhile must coalesce into one.
-  if (event.type === 'ready') builtReady = true;
-  if (event.type === 'error' || (event.type === 'status' && event.status !== 'starting' && builtReady)) {
+  // The newest held build goes out as soon as the run in hand is 'ready': the worker then skips
+  // the rest of the superseded build's first measures (session.ts), and Resets clicked meanwhile
+  // have coalesced into that one.
+  if (event.type === 'ready' || event.type === 'error') {
     building = false;
     flushHeld();
   }
@@ -122,10 +120,7 @@ function sendRun(cmd: Command): void {
     return;
   }
   send(cmd);
-  if (BUILDS.includes(cmd.type)) {
-    building = true;
-    builtReady = false;
-  }
+  if (BUILDS.includes(cmd.type)) building = true;
 }
 
 function flushHeld(): void {
