@@ -76,8 +76,9 @@ export class TrainingSession {
 
   /** Queues a command; resolves when it has been handled (not when training ends). */
   handle(cmd: Command): Promise<void> {
-    if (cmd.type === 'init' || cmd.type === 'reset' || cmd.type === 'load') this.buildsAsked += 1;
-    this.queue = this.queue.then(() => this.dispatch(cmd)).catch((err) => this.fail(err));
+    // Each build is numbered when it is asked for: one that finds a higher number is superseded.
+    const ticket = cmd.type === 'init' || cmd.type === 'reset' || cmd.type === 'load' ? ++this.buildsAsked : 0;
+    this.queue = this.queue.then(() => this.dispatch(cmd, ticket)).catch((err) => this.fail(err));
     return this.queue;
   }
 
@@ -88,23 +89,23 @@ export class TrainingSession {
     await this.run?.measures.idle();
   }
 
-  private async dispatch(cmd: Command): Promise<void> {
+  private async dispatch(cmd: Command, ticket: number): Promise<void> {
     const run = this.run;
     switch (cmd.type) {
       case 'init':
         if (cmd.run) {
-          await this.build(cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
+          await this.build(ticket, cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
           return;
         }
-        await this.build(cmd.config, cmd.keyFreqs ?? null);
+        await this.build(ticket, cmd.config, cmd.keyFreqs ?? null);
         return;
       case 'reset':
         await this.stopRun();
-        await this.build(cmd.config, cmd.keyFreqs ?? null);
+        await this.build(ticket, cmd.config, cmd.keyFreqs ?? null);
         return;
       case 'load':
         await this.stopRun();
-        await this.build(cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
+        await this.build(ticket, cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
         return;
       case 'exportState': {
         if (!run) return;
@@ -198,14 +199,13 @@ export class TrainingSession {
     }
   }
 
-  private async build(config: TrainConfig, keyFreqs: number[] | null, loaded?: LoadableRun): Promise<void> {
+  private async build(ticket: number, config: TrainConfig, keyFreqs: number[] | null, loaded?: LoadableRun): Promise<void> {
     const previous = this.run;
     this.run = null;
     previous?.context.analysis?.dispose();
     previous?.context.trainer.dispose();
     this.runId += 1;
     const id = this.runId;
-    const ticket = this.buildsAsked;
     this.setStatus('starting');
     const limits = this.opts.limits?.();
     const tooBig = limits ? checkMemory(config, limits) : null;
