@@ -1,45 +1,16 @@
 /**
  * The part of `analyze` that reports §4's evidence (ANALYSIS.md §7), an intervention (`--ablate`,
- * the URL's `ablate` syntax) and one input (`--pair a,b`); and reading the weights to analyze from
- * a checkpoint or from a run file's snapshot (`--epoch`, default its last).
+ * the URL's `ablate` syntax) and one input (`--pair a,b`). Which weights are analyzed (a run
+ * file's snapshot with `--epoch`) is model-file.ts's business.
  */
-import { gunzipSync } from 'node:zlib';
 import type { Analyzer } from '../analysis/analyzer.ts';
 import type { Outcome } from '../analysis/ablations.ts';
 import { describeAblations, formatAblations, parseAblations } from '../config/ablations.ts';
-import { decodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
-import { unflattenWeights } from '../model/params.ts';
 import type { Trainer } from '../model/trainer.ts';
-import { decodeRun, isGzip } from '../run/run-file.ts';
 import { EvidencePass } from '../worker/evidence-pass.ts';
 import { UsageError } from './args.ts';
 
 export const EVIDENCE_FLAGS = ['ablate', 'pair', 'epoch'] as const;
-
-/** A safetensors checkpoint, or a run file (.grokrun, gzip or not) at the snapshot nearest `--epoch`. */
-export function readWeights(bytes: Uint8Array, epochFlag: string | undefined): CheckpointData & { source: string } {
-  const raw = isGzip(bytes) ? new Uint8Array(gunzipSync(bytes)) : bytes;
-  const text = new TextDecoder().decode(raw.subarray(8, Math.min(raw.length, 8 + 4096)));
-  if (!text.includes('grokscope-run/')) {
-    if (epochFlag !== undefined) throw new UsageError('--epoch applies to run files; a checkpoint has one epoch');
-    return { ...decodeCheckpoint(raw), source: 'checkpoint' };
-  }
-  const run = decodeRun(raw);
-  if (run.snapshots.length === 0) throw new Error('the run file has no weight snapshot');
-  let snap = run.snapshots.at(-1)!;
-  if (epochFlag !== undefined) {
-    const want = Number(epochFlag);
-    if (!/^\d+$/.test(epochFlag)) throw new UsageError(`--epoch must be a whole number, got "${epochFlag}"`);
-    snap = run.snapshots.reduce((best, s) => (Math.abs(s.epoch - want) < Math.abs(best.epoch - want) ? s : best));
-  }
-  return {
-    config: run.config,
-    weights: unflattenWeights(run.config, snap.weights),
-    epoch: snap.epoch,
-    trainIndices: run.trainIndices,
-    source: `run file "${run.name}", snapshot at epoch ${snap.epoch} (of ${run.snapshots.map((s) => s.epoch).join(', ')})`,
-  };
-}
 
 function parsePair(raw: string | undefined, p: number): number | null {
   if (raw === undefined) return null;

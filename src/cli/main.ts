@@ -4,10 +4,12 @@
  *   train    train headless (same code as the page's worker); flags are the URL's keys
  *   analyze  the paper's measures of a checkpoint (safetensors or PyTorch), as JSON
  *   bench    training speed per backend (also `npm run bench`)
+ *   inspect  what a file is, checked by the page's own reader (exit 0), or why it is refused (exit 2)
  */
 import { analyzeCommand } from './analyze.ts';
 import { UsageError, parseArgs } from './args.ts';
 import { benchCommand } from './bench.ts';
+import { inspectCommand } from './inspect.ts';
 import { extractVary, mergeCommand, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
 
@@ -56,6 +58,12 @@ commands:
             --split --seed --frac  the split, for a file that does not carry its own
             --backend wasm|cpu
 
+  inspect FILE
+            Check a file the page can import (run file or safetensors weights, gzipped or not)
+            with the page's own reader: print what it is (kind, configuration, epochs,
+            snapshots; a run's recorded loss recomputed) and exit 0, or print one line saying
+            why the page refuses it and exit 2.
+
   bench     Time training per backend (default: the mainline; any configuration flag applies):
             ms/epoch (median of timed blocks), analytic GFLOP/epoch and achieved GFLOP/s, one
             full checkpoint analysis, the tensor count before/after, the fast path vs general.
@@ -71,6 +79,7 @@ examples:
   npm run cli -- analyze grokked.safetensors --key-freqs 14,35,41
   npm run cli -- sweep --p 23 --dm 32 --mlp 128 --vary wd=0,1 --vary seed=0-2 --epochs 300 --every 50 --out sweep-dir
   npm run cli -- merge sweep-dir --out sweep.json
+  npm run cli -- inspect public/runs/reference.grokrun.gz
   npm run bench -- --json
   npm run bench -- --evidence             the evidence pass (§4) against the heavy pass, same run
   npm run bench -- --browser --backends webgpu,wasm --p 53
@@ -101,6 +110,11 @@ async function main(argv: string[]): Promise<number> {
     case 'analyze':
       process.stdout.write(`${JSON.stringify(await analyzeCommand(args), null, 1)}\n`);
       return 0;
+    case 'inspect': {
+      const result = await inspectCommand(args);
+      (result.code === 0 ? process.stdout : process.stderr).write(`${result.lines.join('\n')}\n`);
+      return result.code;
+    }
     default:
       throw new UsageError(`unknown command "${args.command}"`);
   }

@@ -30,9 +30,9 @@ export interface TrainResult {
   history: Checkpoint[];
 }
 
-function readCheckpointFile(path: string): CheckpointData {
+async function readCheckpointFile(path: string): Promise<CheckpointData> {
   try {
-    return readModelFile(path).checkpoint;
+    return (await readModelFile(path)).checkpoint;
   } catch (err) {
     throw new UsageError(`--init: ${path} is not a usable checkpoint: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -56,7 +56,7 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
     throw new UsageError(decoded.issues.map((i) => `--${i.key}: ${i.message}`).join('\n'));
   }
   const initPath = flags.get('init');
-  const init = initPath ? readCheckpointFile(initPath) : null;
+  const init = initPath ? await readCheckpointFile(initPath) : null;
   const config = init ? configWithFlags(init.config, args) : decoded.config;
   const every = intFlag(flags, 'every', Math.max(1, Math.round(config.epochs / 100)));
   const quiet = flags.get('quiet') === 'true';

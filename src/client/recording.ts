@@ -5,7 +5,8 @@
  */
 import { useAppStore } from '../store/store.ts';
 import { commands } from './client.ts';
-import { REFERENCE_RUNS, openReferenceRun, saveNow } from './persistence.ts';
+import { saveNow } from './persistence.ts';
+import { REFERENCE_RUNS, openReferenceRun } from './run-files.ts';
 
 /** What opening another run would replace, in words, or null when nothing would be lost from view. */
 export function whatWouldBeReplaced(): string | null {

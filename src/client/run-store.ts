@@ -5,16 +5,23 @@
  *   files      key → Uint8Array, the run file without snapshots (history, split, K, weights and
  *              Adam moments to resume exactly) — the same format as an exported run
  *   snapshots  [key, epoch] → Float32Array of all weights at that epoch
+ *   journal    key → the weights, Adam moments and history rows of the run's last checkpoint,
+ *              written at every checkpoint before the page shows it (cheap: no snapshots, no
+ *              re-encoding of the history); a load takes it when it is newer than the file
  *
- * Storage is bounded: above the budget the oldest runs' snapshots are thinned first (every other
- * one), never a run's latest snapshot, and never its resume state.
+ * A save never drops a snapshot the run holds. Storage is bounded: above the budget the oldest
+ * runs' snapshots are thinned first (every other one), never a run's latest snapshot, and never
+ * its resume state; if that is not enough the oldest whole runs go (never the one open), and the
+ * caller is told what went.
  */
 import { numParams } from '../model/params.ts';
+import type { Checkpoint } from '../run/history-columns.ts';
+import type { KeyFreqsState } from '../run/protocol.ts';
 import { decodeRun, encodeRun, type RunData, type RunSnapshot } from '../run/run-file.ts';
 import type { SavedRunMeta } from '../store/saved-runs.ts';
 
 export const DB_NAME = 'grokscope';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 /** Default bound on what saved runs may take (the browser's own quota is usually far larger). */
 export const STORAGE_BUDGET_BYTES = 400 * 1024 * 1024;
 
@@ -25,22 +32,53 @@ export interface SaveRequest {
   run: RunData;
   /** Snapshots not yet saved (the run's `snapshots` are ignored by save). */
   newSnapshots: RunSnapshot[];
-  /** The snapshots the run still keeps: saved ones not in this list are deleted (thinned). */
-  keepSnapshotEpochs: number[];
+}
+
+/** What the last checkpoint adds to the saved file. */
+export interface JournalEntry {
+  t: number;
+  weights: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  /** History rows after the file's last one, up to and including epoch t. */
+  rows: Checkpoint[];
+  keyFreqs: KeyFreqsState | null;
+}
+
+/** What enforcing the budget had to remove. */
+export interface BudgetReport {
+  freed: number;
+  /** Names of runs whose snapshots were thinned, and of runs deleted whole. */
+  thinned: string[];
+  deleted: string[];
+  /** Still over the budget (the open run alone is larger). */
+  over: boolean;
+}
+
+/** The browser refused to store more: its quota for this page is full. */
+export class StorageFullError extends Error {
+  override name = 'StorageFullError';
+}
+
+function storageError(err: unknown, fallback: string): Error {
+  const e = err as { name?: string; message?: string } | null;
+  if (e?.name === 'QuotaExceededError' || /quota/i.test(e?.message ?? '')) return new StorageFullError(e?.message || 'QuotaExceededError');
+  if (err instanceof Error && err.message) return err;
+  return new Error(e?.name ? `${e.name}${e.message ? `: ${e.message}` : ''}` : fallback);
 }
 
 function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
+    r.onerror = () => reject(storageError(r.error, 'IndexedDB request failed'));
   });
 }
 
 function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted (storage full?)'));
+    tx.onerror = () => reject(storageError(tx.error, 'IndexedDB transaction failed'));
+    tx.onabort = () => reject(storageError(tx.error, 'IndexedDB transaction aborted'));
   });
 }
 
@@ -59,6 +97,7 @@ export class RunStore {
       if (!db.objectStoreNames.contains('runs')) db.createObjectStore('runs', { keyPath: 'key' });
       if (!db.objectStoreNames.contains('files')) db.createObjectStore('files');
       if (!db.objectStoreNames.contains('snapshots')) db.createObjectStore('snapshots');
+      if (!db.objectStoreNames.contains('journal')) db.createObjectStore('journal');
     };
     return new RunStore(await request(req));
   }
@@ -74,21 +113,32 @@ export class RunStore {
     return all.sort((a, b) => b.updatedAt - a.updatedAt);
   }
 
-  /** Writes a run: its file (replaced), its new snapshots, and deletes thinned snapshots. */
+  /**
+   * Writes a run: its file (replaced) and its new snapshots. Snapshots already saved stay (only the
+   * budget thins them), except those after the run's epoch: a run rolled back past them.
+   */
   async save(req: SaveRequest): Promise<SavedRunMeta> {
     const file = encodeRun({ ...req.run, snapshots: [] });
-    const tx = this.db.transaction(['runs', 'files', 'snapshots'], 'readwrite');
+    const runEpoch = req.run.resume?.t ?? req.run.history.at(-1)?.epoch ?? 0;
+    const tx = this.db.transaction(['runs', 'files', 'snapshots', 'journal'], 'readwrite');
     const runs = tx.objectStore('runs');
     const snaps = tx.objectStore('snapshots');
     const previous = (await request(runs.get(req.key))) as SavedRunMeta | undefined;
-    const keep = new Set(req.keepSnapshotEpochs);
     const saved = new Set(previous?.snapshotEpochs ?? []);
-    for (const e of saved) if (!keep.has(e)) snaps.delete([req.key, e]);
     for (const s of req.newSnapshots) {
       snaps.put(s.weights, [req.key, s.epoch]);
       saved.add(s.epoch);
     }
-    const epochs = [...saved].filter((e) => keep.has(e)).sort((a, b) => a - b);
+    for (const e of saved) {
+      if (e > runEpoch) {
+        snaps.delete([req.key, e]);
+        saved.delete(e);
+      }
+    }
+    const epochs = [...saved].sort((a, b) => a - b);
+    // The file now holds everything an older journal said.
+    const journal = (await request(tx.objectStore('journal').get(req.key))) as JournalEntry | undefined;
+    if (journal && journal.t <= runEpoch) tx.objectStore('journal').delete(req.key);
     const meta: SavedRunMeta = {
       key: req.key,
       name: req.name,
@@ -106,9 +156,24 @@ export class RunStore {
     return meta;
   }
 
-  /** The whole run (file and snapshots), checked as an imported file would be. */
+  /** Records the run's last checkpoint (weights, moments, new history rows) after its saved file. */
+  async journal(key: string, entry: JournalEntry): Promise<boolean> {
+    const tx = this.db.transaction(['runs', 'journal'], 'readwrite');
+    const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;
+    if (!meta) {
+      tx.abort();
+      await done(tx).catch(() => undefined);
+      return false;
+    }
+    tx.objectStore('journal').put(entry, key);
+    tx.objectStore('runs').put({ ...meta, epoch: entry.t, updatedAt: Date.now() });
+    await done(tx);
+    return true;
+  }
+
+  /** The whole run (file, journal and snapshots), checked as an imported file would be. */
   async load(key: string): Promise<RunData> {
-    const tx = this.db.transaction(['runs', 'files', 'snapshots'], 'readonly');
+    const tx = this.db.transaction(['runs', 'files', 'snapshots', 'journal'], 'readonly');
     const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;
     const file = (await request(tx.objectStore('files').get(key))) as Uint8Array | undefined;
     if (!meta || !file) throw new Error('this saved run no longer exists');
@@ -117,8 +182,15 @@ export class RunStore {
       const w = (await request(tx.objectStore('snapshots').get([key, epoch]))) as Float32Array | undefined;
       if (w) snapshots.push({ epoch, weights: w });
     }
+    const journal = (await request(tx.objectStore('journal').get(key))) as JournalEntry | undefined;
     const run = decodeRun(file);
-    return { ...run, name: meta.name, snapshots };
+    if (journal && journal.t > (run.resume?.t ?? -1)) {
+      const last = run.history.at(-1)?.epoch ?? -1;
+      run.history = [...run.history, ...journal.rows.filter((c) => c.epoch > last && c.epoch <= journal.t)];
+      run.resume = { t: journal.t, weights: journal.weights, m: journal.m, v: journal.v };
+      run.keyFreqs = journal.keyFreqs ?? run.keyFreqs;
+    }
+    return { ...run, name: meta.name, snapshots: snapshots.filter((s) => s.epoch <= (run.resume?.t ?? Infinity)) };
   }
 
   async rename(key: string, name: string): Promise<void> {
@@ -129,9 +201,10 @@ export class RunStore {
   }
 
   async delete(key: string): Promise<void> {
-    const tx = this.db.transaction(['runs', 'files', 'snapshots'], 'readwrite');
+    const tx = this.db.transaction(['runs', 'files', 'snapshots', 'journal'], 'readwrite');
     const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;
     for (const e of meta?.snapshotEpochs ?? []) tx.objectStore('snapshots').delete([key, e]);
+    tx.objectStore('journal').delete(key);
     tx.objectStore('files').delete(key);
     tx.objectStore('runs').delete(key);
     await done(tx);
@@ -143,33 +216,46 @@ export class RunStore {
   }
 
   /**
-   * Thins snapshots until the saved runs fit `budget`: the least recently updated run first, every
-   * other snapshot but its latest; then the next run. Returns the bytes freed.
+   * Fits the saved runs into `budget`: thins snapshots, the least recently updated run first (every
+   * other one, never its latest; the open run `protect` last), then deletes the oldest whole runs
+   * (never `protect`). Says what it removed.
    */
-  async enforceBudget(budget = STORAGE_BUDGET_BYTES): Promise<number> {
-    let runs = await this.list();
+  async enforceBudget(budget = STORAGE_BUDGET_BYTES, protect: string | null = null): Promise<BudgetReport> {
+    const report: BudgetReport = { freed: 0, thinned: [], deleted: [], over: false };
+    const oldestFirst = async () => (await this.list()).reverse().sort((a, b) => Number(a.key === protect) - Number(b.key === protect));
+    let runs = await oldestFirst();
     let total = runs.reduce((n, r) => n + r.bytes, 0);
-    const start = total;
-    for (let pass = 0; pass < 20 && total > budget; pass++) {
+    for (let pass = 0; pass < 40 && total > budget; pass++) {
       let thinned = false;
-      for (const run of [...runs].reverse()) {
+      for (const run of runs) {
         if (total <= budget) break;
-        if (run.snapshotEpochs.length < 3) continue;
+        if (run.snapshotEpochs.length < 2) continue;
         const per = 4 * numParams(run.config);
         const latest = run.snapshotEpochs.at(-1)!;
-        const drop = run.snapshotEpochs.filter((e, i) => i % 2 === 1 && e !== latest);
+        // Every other one, counted back from the latest (kept): [0, 10, 20, 30] keeps 10 and 30.
+        const drop = run.snapshotEpochs.filter((e, i) => (run.snapshotEpochs.length - 1 - i) % 2 === 1 && e !== latest);
         const tx = this.db.transaction(['runs', 'snapshots'], 'readwrite');
         for (const e of drop) tx.objectStore('snapshots').delete([run.key, e]);
-        const kept = run.snapshotEpochs.filter((e) => !drop.includes(e));
         const bytes = Math.round(run.bytes - drop.length * per);
-        tx.objectStore('runs').put({ ...run, snapshotEpochs: kept, bytes });
+        tx.objectStore('runs').put({ ...run, snapshotEpochs: run.snapshotEpochs.filter((e) => !drop.includes(e)), bytes });
         await done(tx);
         total -= run.bytes - bytes;
+        report.freed += run.bytes - bytes;
+        if (!report.thinned.includes(run.name)) report.thinned.push(run.name);
         thinned = true;
       }
       if (!thinned) break;
-      runs = await this.list();
+      runs = await oldestFirst();
     }
-    return start - total;
+    for (const run of runs) {
+      if (total <= budget) break;
+      if (run.key === protect) continue;
+      await this.delete(run.key);
+      total -= run.bytes;
+      report.freed += run.bytes;
+      report.deleted.push(run.name);
+    }
+    report.over = total > budget;
+    return report;
   }
 }

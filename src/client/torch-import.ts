@@ -5,7 +5,7 @@
 import { combineTorchRuns, readTorchRun } from '../model/torch/import.ts';
 import { torchRunData } from '../run/torch-run.ts';
 import { useAppStore } from '../store/store.ts';
-import { openImportedRun } from './persistence.ts';
+import { openImportedRun } from './run-files.ts';
 
 /** Files larger than this are refused before they are read. */
 export const MAX_TORCH_BYTES = 512 * 1024 * 1024;
@@ -21,7 +21,7 @@ export async function importTorchFiles(files: (Blob & { name: string })[]): Prom
     const run = combineTorchRuns(parts);
     const name = files.length === 1 ? files[0].name : `${files.length} files: ${names.slice(0, 80)}`;
     const data = torchRunData(run, name);
-    openImportedRun(data, `Read ${run.description}. Split: ${run.splitSource}. ${data.history.length > 0 ? `Loss curves: ${data.history.length} rows. ` : ''}The views at each snapshot are measured when you scrub to it.`);
+    await openImportedRun(data, `Read ${run.description}. Split: ${run.splitSource}. ${data.history.length > 0 ? `Loss curves: ${data.history.length} rows. ` : ''}The views at each snapshot are measured when you scrub to it.`);
   } catch (err) {
     useAppStore.getState().notify('error', `This PyTorch file cannot be opened (${names.slice(0, 120)}): ${err instanceof Error ? err.message : String(err)}. Your runs are unchanged.`);
   }

@@ -46,6 +46,9 @@ export interface DecodedUrl extends UrlState {
 /** Keys that are not config fields. */
 export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'at', 'ablate', 'pair', 'sweep'] as const;
 
+/** Unknown or repeated keys named one by one; past this many they are counted. */
+export const MAX_LISTED_ISSUES = 5;
+
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Parses one raw value for a field: a number from plain decimal text, or an enum string. */
@@ -57,6 +60,8 @@ export function parseFieldValue(name: keyof TrainConfig, raw: string): { value: 
     if (!DECIMAL.test(text)) return { error: `must be a number, got "${raw}"` };
     // "-0" is zero: normalize it so a decoded config equals its re-encoded self.
     value = Number(text) + 0;
+    // 100,000 digits are a valid decimal but no number: name the text, not "Infinity".
+    if (!Number.isFinite(value)) return { error: `must be a number in range, got "${text.length > 40 ? `${text.slice(0, 40)}…" (${text.length.toLocaleString('en-US')} characters)` : `${text}"`}` };
   }
   const problem = checkField(name, value);
   return problem ? { error: problem } : { value: value as TrainConfig[keyof TrainConfig] };
@@ -89,16 +94,21 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
   }
 
   const seen = new Set<string>();
+  // A link with thousands of junk keys gets a few named and the rest counted, not a huge list.
+  let extraIssues = 0;
+  const note = (issue: ConfigIssue) => {
+    if (extraIssues++ < MAX_LISTED_ISSUES) issues.push(issue);
+  };
   for (const [key, raw] of params) {
     if (seen.has(key)) {
-      issues.push({ key, message: 'given more than once', fallback: 'the first value' });
+      note({ key: quote(key), message: 'given more than once', fallback: 'the first value' });
       continue;
     }
     seen.add(key);
     if ((EXTRA_KEYS as readonly string[]).includes(key)) continue;
     const name = FIELD_BY_KEY.get(key);
     if (!name) {
-      issues.push({ key, message: `unknown parameter "${quote(key)}", ignored` });
+      note({ key: quote(key), message: `unknown parameter "${quote(key)}", ignored` });
       continue;
     }
     const parsed = parseFieldValue(name, raw);
@@ -108,6 +118,11 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
     } else {
       (config as unknown as Record<string, unknown>)[name] = parsed.value;
     }
+  }
+
+  if (extraIssues > MAX_LISTED_ISSUES) {
+    const more = extraIssues - MAX_LISTED_ISSUES;
+    issues.push({ key: '…', message: `and ${more.toLocaleString('en-US')} more unknown or repeated parameter${more > 1 ? 's' : ''}, ignored` });
   }
 
   // Rules across fields: reset the fields involved to their base values, most to blame first,

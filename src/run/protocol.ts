@@ -9,6 +9,7 @@ import type { TrainConfig } from '../config/schema.ts';
 import type { ForwardPath, TrainerState } from '../model/trainer.ts';
 import type { EvidenceRequest, EvidenceResult } from './evidence.ts';
 import type { Checkpoint } from './history-columns.ts';
+import type { RecordedLoss } from './integrity.ts';
 
 /** The hyperparameters that apply to a running training without a reset. */
 export interface LiveSettings {
@@ -132,6 +133,12 @@ export type Command =
   | { type: 'evidence'; request: EvidenceRequest }
   /** Replace the run by a saved or imported one. */
   | { type: 'load'; run: LoadableRun }
+  /**
+   * Check a run before it replaces this one: its configuration must reproduce the training loss
+   * its history recorded at `recorded.epoch` on `recorded.weights` (src/run/integrity.ts).
+   * Answered by 'verified'; the current run is not touched.
+   */
+  | { type: 'verify'; requestId: number; config: TrainConfig; trainIndices: Int32Array; recorded: RecordedLoss }
   /** Send the run's state (to save it): weights, moments, and snapshots after `snapshotsAfter`. */
   | { type: 'exportState'; requestId: number; snapshotsAfter: number }
   /** Fault injection for tests: an uncaught error, NaN weights, or a destroyed GPU device. */
@@ -152,6 +159,12 @@ export type WorkerEvent =
       loadedAt: number | null;
     }
   | { type: 'state'; runId: number; requestId: number; state: ExportedState }
+  /**
+   * The state of the checkpoint that follows (same epoch), sent just before it so the page can
+   * make it durable before showing it: a reload then resumes at the last checkpoint shown.
+   */
+  | { type: 'checkpointState'; runId: number; state: ExportedState }
+  | { type: 'verified'; runId: number; requestId: number; problem: string | null }
   | { type: 'bench'; runId: number; requestId: number; backend: BackendInfo; results: BenchResult[]; error?: string }
   | { type: 'status'; runId: number; status: RunStatus; epoch: number }
   | { type: 'checkpoint'; runId: number; checkpoint: Checkpoint }

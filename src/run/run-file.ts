@@ -16,6 +16,7 @@
  * (the full TrainConfig), key_freqs (JSON), optimizer_t, epoch, created, backend, name.
  * The file may be gzip-compressed as a whole (.grokrun.gz).
  */
+import { KEY_FREQ_MAX, checkKeyFreqs } from '../config/keyfreqs.ts';
 import { CONFIG_KEYS, DEFAULT_CONFIG, checkConsistency, checkField, type TrainConfig } from '../config/schema.ts';
 import { configMetadata } from '../model/checkpoint.ts';
 import { splitFromIndices } from '../model/data.ts';
@@ -64,6 +65,8 @@ export interface RunData {
   resume: ResumeState | null;
   backend: { name: string; adapter: string } | null;
   createdAt: string;
+  /** How the file stored its snapshots (F16 rounds them: integrity checks allow for it). */
+  snapshotDtype?: 'F32' | 'F16';
 }
 
 function fail(message: string): never {
@@ -149,47 +152,88 @@ function tensor(tensors: Map<string, RawTensor>, name: string, shape?: (number |
 function checkKeyFreqsState(raw: unknown, p: number): KeyFreqsState | null {
   if (raw === null) return null;
   const k = raw as KeyFreqsState;
-  const list = (xs: unknown) => Array.isArray(xs) && xs.every((x) => Number.isInteger(x) && x >= 1 && x <= (p - 1) / 2);
-  if (typeof k !== 'object' || !Number.isInteger(k.version) || !list(k.active) || !list(k.live) || typeof k.pinned !== 'boolean') {
+  if (typeof k !== 'object' || !Number.isInteger(k.version) || !Array.isArray(k.active) || !Array.isArray(k.live) || typeof k.pinned !== 'boolean') {
     fail("the run file's key frequencies are malformed");
   }
+  // The same rule as a K pinned by hand: distinct integers in [1, (P − 1)/2] (§5.1).
+  for (const [what, ks] of [['K', k.active], ['the rule\'s K', k.live]] as const) {
+    const problem = ks.length === 0 ? null : checkKeyFreqs(ks, p);
+    if (problem) fail(`the run file's key frequencies are invalid: ${what} = [${ks.slice(0, 12).join(', ')}]: ${problem}`);
+  }
   return { version: k.version, active: [...k.active], live: [...k.live], pinned: k.pinned };
+}
+
+/** A run's history may hold at most this many checkpoints (a 1,000,000-epoch run checkpointed every 10). */
+export const MAX_HISTORY_ROWS = 100_000;
+/** …and at most this many per-frequency values in all (the page keeps them as JS arrays). */
+export const MAX_HISTORY_VALUES = 16_000_000;
+
+/**
+ * Every tensor's shape, checked against the configuration before anything is allocated: a file of
+ * 1 MB may claim a column 120 million wide, and is refused here, naming the dimension.
+ */
+function checkShapes(tensors: Map<string, RawTensor>, config: TrainConfig): { n: number; widths: Record<string, number>; snapshots: number } {
+  const nFreqs = (config.p - 1) / 2;
+  const n = tensor(tensors, 'history.epoch', [null]).shape[0];
+  if (n > MAX_HISTORY_ROWS) fail(`the run's history has ${n.toLocaleString('en-US')} checkpoints, more than the ${MAX_HISTORY_ROWS.toLocaleString('en-US')} the page can hold`);
+  for (const col of HISTORY_COLUMNS) tensor(tensors, `history.${col}`, [n]);
+  const maxWidth: Record<string, number> = { normsWE: nFreqs + 1, normsWL: nFreqs + 1, cosCoefficients: nFreqs, excludedLossPerFreq: 2 * KEY_FREQ_MAX };
+  const widths: Record<string, number> = {};
+  let values = 0;
+  for (const m of [...HISTORY_MATRICES, 'excludedLossPerFreq']) {
+    const t = tensor(tensors, `history.${m}`, [n, null]);
+    const w = t.shape[1];
+    if (w > maxWidth[m]) fail(`tensor "history.${m}" is ${w.toLocaleString('en-US')} wide; for P = ${config.p} it has at most ${maxWidth[m]} columns`);
+    widths[m] = w;
+    values += n * w;
+  }
+  if (values > MAX_HISTORY_VALUES) fail(`the run's history holds ${values.toLocaleString('en-US')} per-frequency values, more than the page can hold`);
+  const s = tensor(tensors, 'snapshots.epochs', [null]).shape[0];
+  const size = numParams(config);
+  tensor(tensors, 'snapshots.weights', [s, size]);
+  if (s * size * 4 > MAX_RUN_BYTES) fail(`the run file holds ${s} snapshots of ${size.toLocaleString('en-US')} parameters, more than ${MAX_RUN_BYTES / 1024 / 1024} MB once read`);
+  const ti = tensor(tensors, 'train_indices', [null]).shape[0];
+  if (ti >= config.p * config.p) fail(`tensor "train_indices" has ${ti} entries; P = ${config.p} has only ${config.p * config.p} pairs`);
+  if (tensors.has('optimizer.weights') || tensors.has('optimizer.m') || tensors.has('optimizer.v')) {
+    for (const name of ['optimizer.weights', 'optimizer.m', 'optimizer.v']) tensor(tensors, name, [size]);
+  }
+  return { n, widths, snapshots: s };
+}
+
+/** Adam's moments must be what Adam can produce: finite, and the second moments never negative. */
+function checkMoments(m: Float32Array, v: Float32Array): void {
+  const badV = v.findIndex((x) => !(x >= 0) || !Number.isFinite(x));
+  if (badV >= 0) fail(`tensor "optimizer.v" (Adam's second moments) holds ${v[badV]} at index ${badV}; second moments are never negative`);
+  const badM = m.findIndex((x) => !Number.isFinite(x));
+  if (badM >= 0) fail(`tensor "optimizer.m" holds ${m[badM]} at index ${badM}`);
 }
 
 /** Reads and checks a run file (gzip already removed). */
 export function decodeRun(bytes: Uint8Array, opts: { maxBytes?: number } = {}): RunData {
   const { tensors, metadata } = readSafetensors(bytes, { maxBytes: opts.maxBytes ?? MAX_RUN_BYTES });
-  if (metadata.format === undefined) fail('this is not a grokscope run file (a checkpoint? open it with "Import weights")');
+  if (metadata.format === undefined) fail('this is not a grokscope run file (it has no "format" metadata)');
   if (metadata.format !== RUN_FORMAT) fail(`this run file is of format "${metadata.format.slice(0, 40)}"; this page reads "${RUN_FORMAT}"`);
   const config = checkedConfig(parseJson(metadata.grokscope_config, 'configuration'));
   const size = numParams(config);
+  const { n, widths } = checkShapes(tensors, config);
 
-  const n = tensor(tensors, 'history.epoch', [null]).shape[0];
-  const columns = Object.fromEntries(HISTORY_COLUMNS.map((col) => [col, readDoubles(tensor(tensors, `history.${col}`, [n]))]));
-  const matrices = Object.fromEntries(
-    HISTORY_MATRICES.map((m) => {
-      const t = tensor(tensors, `history.${m}`, [n, null]);
-      return [m, { width: t.shape[1], data: readFloats(t) }];
-    }),
-  );
-  const perFreqT = tensor(tensors, 'history.excludedLossPerFreq', [n, null]);
-  const perFreq = readFloats(perFreqT);
+  const columns = Object.fromEntries(HISTORY_COLUMNS.map((col) => [col, readDoubles(tensor(tensors, `history.${col}`))]));
+  const matrices = Object.fromEntries(HISTORY_MATRICES.map((m) => [m, readFloats(tensor(tensors, `history.${m}`))]));
+  const perFreq = readFloats(tensor(tensors, 'history.excludedLossPerFreq'));
+  const perFreqWidth = widths.excludedLossPerFreq;
   const history: Checkpoint[] = [];
   for (let i = 0; i < n; i++) {
     const c = {} as Checkpoint;
     for (const col of HISTORY_COLUMNS) c[col] = columns[col][i];
-    for (const m of HISTORY_MATRICES) {
-      const { width, data } = matrices[m];
-      c[m] = Array.from(data.subarray(i * width, (i + 1) * width));
-    }
-    c.excludedLossPerFreq = Array.from(perFreq.subarray(i * perFreqT.shape[1], (i + 1) * perFreqT.shape[1])).filter((x) => !Number.isNaN(x));
+    for (const m of HISTORY_MATRICES) c[m] = Array.from(matrices[m].subarray(i * widths[m], (i + 1) * widths[m]));
+    c.excludedLossPerFreq = Array.from(perFreq.subarray(i * perFreqWidth, (i + 1) * perFreqWidth)).filter((x) => !Number.isNaN(x));
     if (i > 0 && !(c.epoch > history[i - 1].epoch)) fail(`the run's history is out of order at checkpoint ${i} (epoch ${c.epoch})`);
     if (!Number.isInteger(c.epoch) || c.epoch < 0) fail(`the run's history has an invalid epoch ${c.epoch}`);
     history.push(c);
   }
 
-  const epochs = readInts(tensor(tensors, 'snapshots.epochs', [null]));
-  const weightsT = tensor(tensors, 'snapshots.weights', [epochs.length, size]);
+  const epochs = readInts(tensor(tensors, 'snapshots.epochs'));
+  const weightsT = tensor(tensors, 'snapshots.weights');
   if (weightsT.dtype !== 'F32' && weightsT.dtype !== 'F16') fail(`snapshots are ${weightsT.dtype}; expected F32 or F16`);
   const all = readFloats(weightsT);
   const snapshots = epochs.map((epoch, i) => {
@@ -201,22 +245,32 @@ export function decodeRun(bytes: Uint8Array, opts: { maxBytes?: number } = {}): 
 
   let trainIndices: Int32Array;
   try {
-    trainIndices = splitFromIndices(config.p, readInts(tensor(tensors, 'train_indices', [null]))).train;
+    trainIndices = splitFromIndices(config.p, readInts(tensor(tensors, 'train_indices'))).train;
   } catch (err) {
     fail(`the run's train_indices: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const expectedTrain = Math.floor(config.frac * config.p * config.p);
+  if (trainIndices.length !== expectedTrain) {
+    fail(`the configuration's training fraction ${config.frac} means ${expectedTrain} training pairs, but train_indices holds ${trainIndices.length}`);
   }
 
   let resume: ResumeState | null = null;
   if (tensors.has('optimizer.weights')) {
     const t = Number(metadata.optimizer_t);
-    if (!Number.isSafeInteger(t) || t < 0) fail('the run file has resume weights but no valid optimizer_t');
+    if (!/^\d+$/.test(metadata.optimizer_t ?? '') || !Number.isSafeInteger(t)) fail('the run file has resume weights but no valid optimizer_t');
     const read = (name: string) => {
-      const values = readFloats(tensor(tensors, name, [size]));
+      const values = readFloats(tensor(tensors, name));
       if (!values.every(Number.isFinite)) fail(`tensor "${name}" holds NaN or infinite values`);
       return values;
     };
-    resume = { t, weights: read('optimizer.weights'), m: read('optimizer.m'), v: read('optimizer.v') };
+    resume = { t, weights: read('optimizer.weights'), m: readFloats(tensor(tensors, 'optimizer.m')), v: readFloats(tensor(tensors, 'optimizer.v')) };
+    checkMoments(resume.m, resume.v);
+    const lastEpoch = history.at(-1)?.epoch ?? 0;
+    if (lastEpoch > t) fail(`the history reaches epoch ${lastEpoch}, after the resume state's epoch ${t}`);
   }
+  const runEpoch = resume?.t ?? history.at(-1)?.epoch ?? 0;
+  const lateSnapshot = snapshots.find((x) => x.epoch > Math.max(runEpoch, history.at(-1)?.epoch ?? 0));
+  if (lateSnapshot && history.length > 0) fail(`the snapshot at epoch ${lateSnapshot.epoch} is after the run's last epoch ${runEpoch}`);
   const backend = metadata.backend ? (parseJson(metadata.backend, 'backend') as RunData['backend']) : null;
   return {
     name: (metadata.name ?? 'imported run').slice(0, 200),
@@ -228,13 +282,11 @@ export function decodeRun(bytes: Uint8Array, opts: { maxBytes?: number } = {}): 
     resume,
     backend: backend && typeof backend === 'object' && typeof backend.name === 'string' ? { name: String(backend.name), adapter: String(backend.adapter ?? '') } : null,
     createdAt: (metadata.created ?? '').slice(0, 40),
+    snapshotDtype: weightsT.dtype,
   };
 }
 
-/** gzip magic bytes. */
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
+export { isGzip } from './inflate.ts';
 
 /**
  * Picks snapshot epochs for a compact recording: every `denseEvery` epochs up to `denseUntil`

@@ -13,4 +13,6 @@ export interface SavedRunMeta {
   /** Bytes of the run file plus its snapshots. */
   bytes: number;
   snapshotEpochs: number[];
+  /** Set on a resume offer: another tab has the run open (it is offered as a copy). */
+  openElsewhere?: boolean;
 }

@@ -235,6 +235,8 @@ export const createAppStore = () => {
             });
             return;
           case 'state':
+          case 'checkpointState':
+          case 'verified':
           case 'bench':
           case 'evidence': // src/store/evidence.ts keeps these
             return;

@@ -3,7 +3,7 @@
  * that is a long wait, the quick preset and the recorded run instead.
  */
 import { commands } from '../client/client.ts';
-import { openReferenceRun } from '../client/persistence.ts';
+import { openRecording } from '../client/recording.ts';
 import { formatDuration, formatRate } from '../run/format.ts';
 import { useAppStore } from '../store/store.ts';
 import { estimateGrok, QUICK_PRESET } from './grok-estimate.ts';
@@ -27,7 +27,7 @@ export function GrokEstimateLine() {
             quick preset
           </button>{' '}
           groks in ~{formatDuration(est.quickSeconds)} here, or{' '}
-          <button type="button" className="link" onClick={() => void openReferenceRun('reference')} data-testid="offer-recorded">
+          <button type="button" className="link" onClick={() => openRecording('reference', (m) => window.confirm(m))} data-testid="offer-recorded">
             explore the recorded run
           </button>
           .

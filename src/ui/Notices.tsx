@@ -3,8 +3,9 @@
  * backend runs when it is not WebGPU. Text is rendered as text, never as HTML.
  */
 import { useState } from 'react';
-import { acceptResume, dismissResume } from '../client/persistence.ts';
+import { dismissResume } from '../client/persistence.ts';
 import { openRecording } from '../client/recording.ts';
+import { acceptResume } from '../client/run-files.ts';
 import { describeIssue } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
 import { describeChoice } from './describe-backend.ts';
@@ -23,7 +24,18 @@ export function Notices() {
   const resumeOffer = useAppStore((s) => s.resumeOffer);
   return (
     <div className="notices" aria-live="polite">
-      {resumeOffer && (
+      {resumeOffer?.openElsewhere && (
+        <div className="notice info" data-testid="resume-offer">
+          Your run <strong>{resumeOffer.name}</strong> (epoch {resumeOffer.epoch.toLocaleString('en-US')}) is training in another tab of this browser; it
+          is saved there. <button type="button" onClick={() => void acceptResume(resumeOffer, { copy: true })} data-testid="resume-copy">
+            Open a copy here
+          </button>{' '}
+          <button type="button" onClick={dismissResume} data-testid="resume-dismiss">
+            Start fresh
+          </button>
+        </div>
+      )}
+      {resumeOffer && !resumeOffer.openElsewhere && (
         <div className="notice info" data-testid="resume-offer">
           You have an unfinished run, <strong>{resumeOffer.name}</strong>, at epoch {resumeOffer.epoch.toLocaleString('en-US')} (saved {formatAgo(resumeOffer.updatedAt)}).{' '}
           <button type="button" onClick={() => void acceptResume(resumeOffer)} data-testid="resume-accept">

@@ -6,14 +6,8 @@
 import { useId, useRef, useState } from 'react';
 import type { SavedRunMeta } from '../store/saved-runs.ts';
 import { useAppStore } from '../store/store.ts';
-import {
-  REFERENCE_RUNS,
-  deleteSavedRun,
-  exportCurrentRun,
-  openSavedRun,
-  renameSavedRun,
-  saveNow,
-} from '../client/persistence.ts';
+import { deleteSavedRun, renameSavedRun, saveNow } from '../client/persistence.ts';
+import { REFERENCE_RUNS, exportCurrentRun, openSavedRun } from '../client/run-files.ts';
 import { formatInt } from '../run/format.ts';
 import { exportHistory, exportWeightsAtView } from '../client/exports.ts';
 import { openRecording } from '../client/recording.ts';
@@ -49,10 +43,10 @@ export function RunsPanel() {
       <h2>Runs</h2>
       <p className="hint">
         {name ? <strong>{name}</strong> : 'This run'}
-        {lastSaved ? ` · saved ${formatAgo(lastSaved)}` : epoch > 0 ? ' · not saved yet' : ''}
+        {lastSaved ? ` · saved ${formatAgo(lastSaved)}` : epoch > 0 ? (currentKey ? ' · saved' : ' · not saved') : ''}
       </p>
       <div className="buttons">
-        <button type="button" onClick={() => void saveNow()} disabled={epoch === 0} data-testid="save-now">
+        <button type="button" onClick={() => void saveNow({ explicit: true })} disabled={epoch === 0} data-testid="save-now">
           Save now
         </button>
         <button type="button" onClick={() => void exportCurrentRun()} disabled={epoch === 0} data-testid="export-run" title="Download the whole run (history, snapshots, state) as one file">
@@ -104,7 +98,7 @@ export function RunsPanel() {
       )}
       <p className="hint muted" data-testid="storage">
         Saved runs use {formatBytes(bytes)}
-        {quota ? ` of the ${formatBytes(quota)} this browser allows the page` : ''}; above 400 MB the oldest runs' snapshots are thinned (never the latest).
+        {quota ? ` of the ${formatBytes(quota)} this browser allows the page` : ''}; above 400 MB the oldest runs' snapshots are thinned (never the latest), then the oldest runs are deleted (never the open one), and the page says what went.
       </p>
     </section>
   );

@@ -4,7 +4,7 @@
  * or several per-epoch files of one run), each recognised by its first bytes.
  */
 import { useEffect } from 'react';
-import { importCheckpointFile, importRunFile } from '../client/persistence.ts';
+import { importFile } from '../client/run-files.ts';
 
 async function head(file: Blob, n: number): Promise<Uint8Array> {
   return new Uint8Array(await file.slice(0, n).arrayBuffer());
@@ -17,17 +17,16 @@ function looksTorch(b: Uint8Array): boolean {
 
 export async function importFiles(files: File[]): Promise<void> {
   if (files.length === 0) return;
-  const heads = await Promise.all(files.map((f) => head(f, 4096)));
+  const heads = await Promise.all(files.map((f) => head(f, 8)));
   if (heads.every(looksTorch) || files.every((f) => /\.(pth|pt)$/i.test(f.name))) {
     // The PyTorch reader loads on first use, not with the page.
     const { importTorchFiles } = await import('../client/torch-import.ts');
     await importTorchFiles(files);
     return;
   }
-  // Other formats open one at a time: the first file.
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(heads[0]);
-  if (!/grokscope-run\//.test(text) && /"(embed\.W_E|unembed\.W_U)"/.test(text)) await importCheckpointFile(files[0]);
-  else await importRunFile(files[0]);
+  // Other formats open one at a time, the first file; the kind is decided from its whole header
+  // (src/run/import-file.ts), never from its first few kilobytes.
+  await importFile(files[0]);
 }
 
 /** Files dropped anywhere on the page are imported; dragging over it shows a hint (body.dropping). */

@@ -10,6 +10,7 @@
  * (EVAL_BUDGET here, plus HEAVY_BUDGET and RECOMPUTE_BUDGET in measure-scheduler.ts: ≤ 15% in all).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { TrainerState } from '../model/trainer.ts';
 import { ema, type MeasureScheduler } from './measure-scheduler.ts';
 import type { CheckpointOutcome, Prepared } from './run-analysis.ts';
 import type { RunContext } from './run-context.ts';
@@ -29,6 +30,8 @@ interface PendingBlock {
   /** Loss of the block's last update, cloned so later steps may free the original. */
   loss: tf.Scalar | null;
   checkpoint: Prepared<CheckpointOutcome> | null;
+  /** The weights and moments at the checkpoint, read with it (durable checkpoints only). */
+  state: Promise<TrainerState> | null;
   heavy: boolean;
   endEpoch: number;
   updates: number;
@@ -116,6 +119,8 @@ export class BlockLoop {
       const block: PendingBlock = {
         loss: trainer.lastTrainLoss ? tf.clone(trainer.lastTrainLoss) : null,
         checkpoint: due ? this.measures.prepareCheckpoint(heavy) : null,
+        // Queued now, so it holds the state at endEpoch even though the next block runs before it is read.
+        state: due && this.run.durableCheckpoints ? trainer.readState() : null,
         heavy,
         endEpoch,
         updates,
@@ -151,7 +156,7 @@ export class BlockLoop {
   }
 
   private async consume(block: PendingBlock): Promise<void> {
-    const [lossValues, checkpointValues] = await Promise.all([block.loss?.data(), block.checkpoint?.tensor.data()]);
+    const [lossValues, checkpointValues, state] = await Promise.all([block.loss?.data(), block.checkpoint?.tensor.data(), block.state]);
     block.loss?.dispose();
     block.checkpoint?.tensor.dispose();
     if (!this.run.current()) return;
@@ -179,8 +184,19 @@ export class BlockLoop {
     });
     if (block.checkpoint && checkpointValues) {
       this.run.trainer.confirmGood();
+      if (state) this.postState(state);
       this.measures.emit(block.checkpoint.finish(checkpointValues as Float32Array), true);
     }
+  }
+
+  /** The checkpoint's state, just before the checkpoint itself (the page saves it, then shows both). */
+  private postState(resume: TrainerState): void {
+    const { trainer, analysis } = this.run;
+    this.run.post({
+      type: 'checkpointState',
+      runId: this.run.id,
+      state: { epoch: resume.t, config: { ...trainer.config }, trainIndices: trainer.dataset.train, keyFreqs: analysis?.keyFreqs ?? null, snapshots: [], snapshotEpochs: [], resume },
+    });
   }
 
   /** NaN or Infinity appeared: pause, and go back to the last checkpoint whose metrics were finite. */

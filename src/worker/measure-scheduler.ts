@@ -70,6 +70,8 @@ export class MeasureScheduler {
     this.lastHeavyAt = this.run.now();
     if (values.slice(0, 5).every(Number.isFinite)) trainer.confirmGood();
     this.emit(first.finish(values), true);
+    // A newer Reset or Open is already waiting: this run is about to be replaced, skip the timings.
+    if (this.run.superseded()) return;
     const time = async (heavy: boolean) => {
       const t0 = this.run.now();
       const probe = this.prepareCheckpoint(heavy);

@@ -17,10 +17,14 @@ export interface RunContext {
   now(): number;
   /** Lets queued commands in between blocks. */
   yieldToEvents(): Promise<void>;
+  /** A newer build (reset, load) is queued: this run will be replaced, so skip optional work. */
+  superseded(): boolean;
   /** Whether this is still the session's run. */
   current(): boolean;
   status(): RunStatus;
   setStatus(status: RunStatus): void;
+  /** Send each checkpoint's weights and Adam moments just before it ('checkpointState'). */
+  readonly durableCheckpoints: boolean;
   /** Reports an error of this run's background work (and pauses the run). */
   fail(err: unknown): void;
 }

@@ -11,6 +11,7 @@ import { checkMemory, type DeviceLimits } from '../model/memory.ts';
 import { unflattenWeights } from '../model/params.ts';
 import type { Trainer, TrainerOptions } from '../model/trainer.ts';
 import type { Command, LiveSettings, LoadableRun, RunStatus, WorkerEvent } from '../run/protocol.ts';
+import { checkRecordedLoss } from '../run/recompute-loss.ts';
 import { BlockLoop } from './block-loop.ts';
 import { MeasureScheduler } from './measure-scheduler.ts';
 import { RunAnalysis } from './run-analysis.ts';
@@ -30,6 +31,8 @@ export interface SessionOptions {
   /** The active backend's memory limits: configurations that cannot fit are refused up front. */
   limits?: () => DeviceLimits | null;
   now?: () => number;
+  /** Send every checkpoint's state before it (the page makes it durable before showing it). */
+  durableCheckpoints?: boolean;
   /** Lets queued messages in between blocks; default: a macrotask. */
   yieldToEvents?: () => Promise<void>;
 }
@@ -50,6 +53,8 @@ export class TrainingSession {
   private readonly yieldToEvents: () => Promise<void>;
   /** Commands are handled one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
+  /** Builds (init, reset, load) asked for so far: a run built for an older one is superseded. */
+  private buildsAsked = 0;
 
   constructor(private readonly opts: SessionOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -71,7 +76,9 @@ export class TrainingSession {
 
   /** Queues a command; resolves when it has been handled (not when training ends). */
   handle(cmd: Command): Promise<void> {
-    this.queue = this.queue.then(() => this.dispatch(cmd)).catch((err) => this.fail(err));
+    // Each build is numbered when it is asked for: one that finds a higher number is superseded.
+    const ticket = cmd.type === 'init' || cmd.type === 'reset' || cmd.type === 'load' ? ++this.buildsAsked : 0;
+    this.queue = this.queue.then(() => this.dispatch(cmd, ticket)).catch((err) => this.fail(err));
     return this.queue;
   }
 
@@ -82,23 +89,23 @@ export class TrainingSession {
     await this.run?.measures.idle();
   }
 
-  private async dispatch(cmd: Command): Promise<void> {
+  private async dispatch(cmd: Command, ticket: number): Promise<void> {
     const run = this.run;
     switch (cmd.type) {
       case 'init':
         if (cmd.run) {
-          await this.build(cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
+          await this.build(ticket, cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
           return;
         }
-        await this.build(cmd.config, cmd.keyFreqs ?? null);
+        await this.build(ticket, cmd.config, cmd.keyFreqs ?? null);
         return;
       case 'reset':
         await this.stopRun();
-        await this.build(cmd.config, cmd.keyFreqs ?? null);
+        await this.build(ticket, cmd.config, cmd.keyFreqs ?? null);
         return;
       case 'load':
         await this.stopRun();
-        await this.build(cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
+        await this.build(ticket, cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
         return;
       case 'exportState': {
         if (!run) return;
@@ -120,6 +127,17 @@ export class TrainingSession {
             resume,
           },
         });
+        return;
+      }
+      case 'verify': {
+        // A throwaway trainer on this backend; the run in hand is not touched.
+        let problem: string | null;
+        try {
+          problem = (await checkRecordedLoss(cmd.config, cmd.trainIndices, cmd.recorded)).problem;
+        } catch (err) {
+          problem = `its weights cannot be evaluated here (${err instanceof Error ? err.message : String(err)})`;
+        }
+        this.opts.post({ type: 'verified', runId: this.runId, requestId: cmd.requestId, problem });
         return;
       }
       case 'debug':
@@ -184,7 +202,7 @@ export class TrainingSession {
     }
   }
 
-  private async build(config: TrainConfig, keyFreqs: number[] | null, loaded?: LoadableRun): Promise<void> {
+  private async build(ticket: number, config: TrainConfig, keyFreqs: number[] | null, loaded?: LoadableRun): Promise<void> {
     const previous = this.run;
     this.run = null;
     previous?.context.analysis?.dispose();
@@ -218,7 +236,9 @@ export class TrainingSession {
       post: (event) => this.opts.post(event),
       now: this.now,
       yieldToEvents: this.yieldToEvents,
+      durableCheckpoints: this.opts.durableCheckpoints ?? false,
       current: () => this.runId === id,
+      superseded: () => this.buildsAsked !== ticket,
       status: () => this.status,
       setStatus: (status) => this.setStatus(status),
       fail: (err) => this.fail(err),
@@ -237,7 +257,7 @@ export class TrainingSession {
     });
     measures.postKeyFreqs();
     if (loaded) measures.postSnapshots();
-    await measures.first();
+    if (this.buildsAsked === ticket) await measures.first();
     this.setStatus(trainer.epoch >= config.epochs ? 'done' : 'idle');
   }
 

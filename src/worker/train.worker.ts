@@ -107,6 +107,7 @@ async function handle(cmd: Command): Promise<void> {
       post,
       backendInfo: () => backend!,
       limits: deviceLimits,
+      durableCheckpoints: true,
     });
   }
   if (!session) throw new Error(`the worker got '${cmd.type}' before 'init'`);
@@ -116,6 +117,14 @@ async function handle(cmd: Command): Promise<void> {
 }
 
 scope.onmessage = (e) => {
+  // Once the session exists it orders commands itself; handing them over at once lets it see that
+  // a newer Reset is waiting and skip the rest of a superseded build's first measures.
+  const cmd = e.data;
+  if (session && cmd.type !== 'init' && cmd.type !== 'bench') {
+    if (cmd.type === 'debug') debug(cmd.action);
+    void session.handle(cmd);
+    return;
+  }
   chain = chain.then(() => handle(e.data)).catch((err: unknown) => {
     post({ type: 'error', runId: -1, message: err instanceof Error ? err.message : String(err), fatal: !session });
   });

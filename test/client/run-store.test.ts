@@ -42,16 +42,17 @@ describe('saved runs (IndexedDB)', () => {
   it('saves incrementally and loads back the same run', async () => {
     const store = await RunStore.open(new IDBFactory());
     const key = newRunKey();
-    await store.save({ key, name: 'first', finished: false, run: run([0, 10]), newSnapshots: [snap(0), snap(10)], keepSnapshotEpochs: [0, 10] });
-    await store.save({ key, name: 'first', finished: false, run: run([0, 10, 20]), newSnapshots: [snap(20)], keepSnapshotEpochs: [0, 20] });
+    await store.save({ key, name: 'first', finished: false, run: run([0, 10]), newSnapshots: [snap(0), snap(10)] });
+    await store.save({ key, name: 'first', finished: false, run: run([0, 10, 20]), newSnapshots: [snap(20)] });
     const [meta] = await store.list();
-    expect(meta).toMatchObject({ key, name: 'first', epoch: 20, snapshotEpochs: [0, 20], finished: false });
+    // A save never drops a snapshot the run holds (issue 16, finding 3).
+    expect(meta).toMatchObject({ key, name: 'first', epoch: 20, snapshotEpochs: [0, 10, 20], finished: false });
     expect(meta.bytes).toBeGreaterThan(2 * 4 * n);
     const back = await store.load(key);
     expect(back.history.map((c) => c.epoch)).toEqual([0, 10, 20]);
     expect(back.history[2].normsWL).toEqual([1, 2, 3, 20]);
-    expect(back.snapshots.map((s) => s.epoch)).toEqual([0, 20]);
-    expect(back.snapshots[1].weights[0]).toBe(20);
+    expect(back.snapshots.map((s) => s.epoch)).toEqual([0, 10, 20]);
+    expect(back.snapshots[2].weights[0]).toBe(20);
     expect(back.resume!.t).toBe(20);
     expect(Array.from(back.resume!.m.slice(0, 2))).toEqual([Math.fround(0.1), Math.fround(0.1)]);
     expect(back.keyFreqs).toEqual({ version: 1, active: [2], live: [2], pinned: false });
@@ -60,9 +61,9 @@ describe('saved runs (IndexedDB)', () => {
 
   it('lists, renames and deletes runs', async () => {
     const store = await RunStore.open(new IDBFactory());
-    await store.save({ key: 'a', name: 'A', finished: true, run: run([0]), newSnapshots: [snap(0)], keepSnapshotEpochs: [0] });
+    await store.save({ key: 'a', name: 'A', finished: true, run: run([0]), newSnapshots: [snap(0)] });
     await new Promise((r) => setTimeout(r, 5));
-    await store.save({ key: 'b', name: 'B', finished: false, run: run([0]), newSnapshots: [], keepSnapshotEpochs: [] });
+    await store.save({ key: 'b', name: 'B', finished: false, run: run([0]), newSnapshots: [] });
     expect((await store.list()).map((r) => r.key)).toEqual(['b', 'a']);
     await store.rename('a', 'renamed');
     expect((await store.list()).find((r) => r.key === 'a')!.name).toBe('renamed');
@@ -75,12 +76,13 @@ describe('saved runs (IndexedDB)', () => {
   it('thins the oldest run’s snapshots first, never its latest, to fit the budget', async () => {
     const store = await RunStore.open(new IDBFactory());
     const epochs = [0, 10, 20, 30, 40, 50, 60, 70];
-    await store.save({ key: 'old', name: 'old', finished: true, run: run([0, 70]), newSnapshots: epochs.map(snap), keepSnapshotEpochs: epochs });
+    await store.save({ key: 'old', name: 'old', finished: true, run: run([0, 70]), newSnapshots: epochs.map(snap) });
     await new Promise((r) => setTimeout(r, 5));
-    await store.save({ key: 'new', name: 'new', finished: false, run: run([0, 70]), newSnapshots: epochs.map(snap), keepSnapshotEpochs: epochs });
+    await store.save({ key: 'new', name: 'new', finished: false, run: run([0, 70]), newSnapshots: epochs.map(snap) });
     const total = await store.usage();
-    const freed = await store.enforceBudget(total - 3 * 4 * n);
-    expect(freed).toBeGreaterThanOrEqual(3 * 4 * n);
+    const report = await store.enforceBudget(total - 3 * 4 * n);
+    expect(report.freed).toBeGreaterThanOrEqual(3 * 4 * n);
+    expect(report).toMatchObject({ thinned: ['old'], deleted: [], over: false });
     const runs = await store.list();
     const old = runs.find((r) => r.key === 'old')!;
     const fresh = runs.find((r) => r.key === 'new')!;
@@ -90,6 +92,42 @@ describe('saved runs (IndexedDB)', () => {
     const loaded = await store.load('old');
     expect(loaded.snapshots.map((s) => s.epoch)).toEqual(old.snapshotEpochs);
     expect(loaded.resume).not.toBeNull();
+    store.close();
+  });
+
+  it('thins runs of two snapshots too, then deletes the oldest whole runs, never the open one, and says so', async () => {
+    const store = await RunStore.open(new IDBFactory());
+    for (const key of ['a', 'b', 'c']) {
+      await store.save({ key, name: key.toUpperCase(), finished: false, run: run([0, 10]), newSnapshots: [snap(0), snap(10)] });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const one = (await store.list())[0].bytes;
+    // Room for two runs with one snapshot each: A is thinned then deleted; C (open) is kept.
+    const report = await store.enforceBudget(2 * (one - 4 * n), 'a');
+    const left = await store.list();
+    expect(left.map((r) => r.key).sort()).toEqual(['a', 'c']);
+    expect(report.deleted).toEqual(['B']);
+    expect(report.over).toBe(false);
+    for (const r of left) expect(r.snapshotEpochs).toEqual([10]);
+    expect(left.reduce((t, r) => t + r.bytes, 0)).toBeLessThanOrEqual(2 * (one - 4 * n));
+    store.close();
+  });
+
+  it('a checkpoint journal after the file is what a load resumes from', async () => {
+    const store = await RunStore.open(new IDBFactory());
+    await store.save({ key: 'j', name: 'J', finished: false, run: run([0, 10]), newSnapshots: [snap(10)] });
+    const w = new Float32Array(n).fill(0.75);
+    expect(await store.journal('j', { t: 30, weights: w, m: w, v: w, rows: [checkpoint(20), checkpoint(30)], keyFreqs: null })).toBe(true);
+    expect((await store.list())[0].epoch).toBe(30);
+    const back = await store.load('j');
+    expect(back.history.map((c) => c.epoch)).toEqual([0, 10, 20, 30]);
+    expect(back.resume!.t).toBe(30);
+    expect(back.resume!.weights[3]).toBe(0.75);
+    // A full save at a later epoch supersedes the journal.
+    await store.save({ key: 'j', name: 'J', finished: false, run: run([0, 10, 20, 30, 40]), newSnapshots: [] });
+    expect((await store.load('j')).resume!.t).toBe(40);
+    // No journal for a run that is not saved (deleted meanwhile).
+    expect(await store.journal('gone', { t: 1, weights: w, m: w, v: w, rows: [], keyFreqs: null })).toBe(false);
     store.close();
   });
 });

@@ -226,3 +226,22 @@ describe('URL codec, property-based', () => {
     );
   });
 });
+
+describe('hostile links (issue 16, finding 9)', () => {
+  it('names a 100,000-digit number by its length, not as "Infinity"', () => {
+    const { config, issues } = decodeQuery(`p=${'9'.repeat(100_000)}`);
+    expect(config.p).toBe(113);
+    expect(issues).toHaveLength(1);
+    expect(issues[0].message).toMatch(/must be a number in range, got "9{40}…" \(100,000 characters\)/);
+    expect(issues[0].message).not.toMatch(/Infinity/);
+  });
+
+  it('summarises 10,000 unknown keys after the first few', () => {
+    const query = Array.from({ length: 10_000 }, (_, i) => `junk${i}=1`).join('&');
+    const { issues } = decodeQuery(`${query}&p=53`);
+    expect(issues).toHaveLength(6);
+    expect(issues.slice(0, 5).map((i) => i.key)).toEqual(['junk0', 'junk1', 'junk2', 'junk3', 'junk4']);
+    expect(issues[5].message).toBe('and 9,995 more unknown or repeated parameters, ignored');
+    expect(decodeQuery(`${query}&p=53`).config.p).toBe(53);
+  });
+});

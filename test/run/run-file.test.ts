@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { splitPairs } from '../../src/model/data.ts';
 import { numParams } from '../../src/model/params.ts';
 import { SafetensorsError, readSafetensors } from '../../src/model/safetensors.ts';
 import type { Checkpoint } from '../../src/run/history-columns.ts';
@@ -28,7 +29,8 @@ const ckpt = (epoch: number): Checkpoint =>
 const run: RunData = {
   name: 'a run',
   config,
-  trainIndices: Int32Array.from([0, 3, 5, 8, 13, 21, 34]),
+  // A split of the configuration's size (the reader checks it against frac).
+  trainIndices: splitPairs(config.p, config.frac, 7).train,
   keyFreqs: { version: 2, active: [1, 3], live: [3], pinned: true },
   history: [0, 10, 20].map(ckpt),
   snapshots: [0, 20].map((epoch) => ({ epoch, weights: new Float32Array(n).map((_, i) => Math.sin(i + epoch)) })),

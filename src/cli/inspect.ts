@@ -1,0 +1,108 @@
+/**
+ * `inspect FILE`: checks any file the page can import with the page's own reading code
+ * (src/run/import-file.ts, gzip streamed through Node's zlib with the page's limit) and says what
+ * it is — kind, configuration, epochs, snapshots — or, in one line, why the page refuses it. A run
+ * file is also checked for integrity: its configuration must reproduce its own recorded loss.
+ * Exit status 0: the page opens it; 2: the page refuses it. Nothing else.
+ */
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { basename } from 'node:path';
+import { encodeQuery } from '../config/url.ts';
+import { matchPreset } from '../config/presets.ts';
+import { numParams } from '../model/params.ts';
+import { formatInt } from '../run/format.ts';
+import { readImportFile, type ImportedFile } from '../run/import-file.ts';
+import { recordedLoss } from '../run/integrity.ts';
+import { MAX_RUN_BYTES } from '../run/run-file.ts';
+import { checkRecordedLoss } from '../run/recompute-loss.ts';
+import { UsageError, type ParsedArgs } from './args.ts';
+import { startNodeBackend } from './backends.ts';
+import { inflateNode } from './inflate-node.ts';
+
+export interface InspectResult {
+  code: 0 | 2;
+  /** Lines for standard output (code 0) or the one line for standard error (code 2). */
+  lines: string[];
+}
+
+/** Reads at most MAX_RUN_BYTES: a larger file is refused by its size, before it is read. */
+function readBounded(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_RUN_BYTES) throw new RefusedError(`the file is ${(size / 1e6).toFixed(0)} MB, more than the ${MAX_RUN_BYTES / 1024 / 1024} MB this page reads`);
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, bytes, at, size - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return bytes.subarray(0, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+class RefusedError extends Error {}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().slice(0, 1000);
+}
+
+function describeConfig(c: Parameters<typeof numParams>[0]): string {
+  const preset = matchPreset(c);
+  const query = encodeQuery({ config: c, preset, backend: null, keyFreqs: null });
+  return `${query || '(the mainline defaults)'}  [P = ${c.p}, d_model ${c.dModel}, ${c.nHeads} heads, d_mlp ${c.dMlp}, ${c.nLayers} layer${c.nLayers > 1 ? 's' : ''}, ${c.act}, task ${c.task}; ${formatInt(numParams(c))} parameters]`;
+}
+
+async function describe(file: ImportedFile): Promise<InspectResult> {
+  if (file.kind === 'checkpoint') {
+    const k = file.checkpoint;
+    return {
+      code: 0,
+      lines: [
+        `kind: ${file.label}`,
+        `configuration: ${describeConfig(k.config)}`,
+        `epoch: ${formatInt(k.epoch)}`,
+        `split: ${k.trainIndices ? `train_indices in the file (${formatInt(k.trainIndices.length)} pairs)` : 'the seeded split of its configuration'}`,
+        'the page opens it as a new run starting from these weights (fresh Adam moments)',
+      ],
+    };
+  }
+  const r = file.run;
+  const epochs = r.history.map((c) => c.epoch);
+  // Another tool's run (PyTorch) is shown with its curves as recorded: only our own run files
+  // promise that their configuration reproduces their history.
+  const rec = file.note ? null : recordedLoss(r);
+  await startNodeBackend('wasm');
+  const { problem, recomputed } = await checkRecordedLoss(r.config, r.trainIndices, rec);
+  if (problem) return { code: 2, lines: [oneLine(`refused: ${problem}`)] };
+  const snaps = r.snapshots.map((s) => s.epoch);
+  return {
+    code: 0,
+    lines: [
+      `kind: ${file.label}`,
+      `name: ${oneLine(r.name)}`,
+      `configuration: ${describeConfig(r.config)}`,
+      `history: ${formatInt(epochs.length)} checkpoints${epochs.length ? `, epochs ${formatInt(epochs[0])} … ${formatInt(epochs.at(-1)!)}` : ''}`,
+      `snapshots: ${snaps.length}${snaps.length ? ` (epochs ${snaps.map(formatInt).join(', ')})` : ''}`,
+      `resumable: ${r.resume ? `yes, at epoch ${formatInt(r.resume.t)} (weights and Adam moments)` : 'no (continues from its last snapshot with fresh Adam moments)'}`,
+      `key frequencies: ${r.keyFreqs && r.keyFreqs.active.length ? `${r.keyFreqs.active.join(', ')}${r.keyFreqs.pinned ? ' (pinned)' : ''}` : 'none yet'}`,
+      ...(file.note ? [`read: ${oneLine(file.note)}`] : []),
+      `integrity: ${file.note ? 'not checked (another tool\'s run: its curves are shown as recorded)' : rec ? `training loss at epoch ${formatInt(rec.epoch)}: recorded ${rec.trainLoss.toExponential(3)}, recomputed ${recomputed!.toExponential(3)} from its ${rec.exact ? 'resume weights' : 'snapshot'}` : 'no weights with a recorded loss to check'}`,
+    ],
+  };
+}
+
+export async function inspectCommand(args: ParsedArgs): Promise<InspectResult> {
+  if (args.flags.size > 0 || args.query.length > 0) throw new UsageError('inspect takes one file and no flags');
+  const path = args.positional[0];
+  if (!path || args.positional.length > 1) throw new UsageError('inspect needs exactly one file');
+  try {
+    const bytes = readBounded(path);
+    return await describe(await readImportFile(bytes, { inflate: inflateNode, name: basename(path) }));
+  } catch (err) {
+    return { code: 2, lines: [oneLine(`refused: ${err instanceof Error ? err.message : String(err)}`)] };
+  }
+}
