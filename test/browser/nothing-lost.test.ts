@@ -100,8 +100,12 @@ describe.skipIf(!hasBrowser)('nothing lost (issue 16)', () => {
       await page.getByTestId('resume-accept').click();
       const st = await waitForState(page, (x) => x.status !== 'starting' && x.epoch > 0 && x.history.length > 0, 120_000, 'the resumed run');
       console.log(`reload ${round + 1}: last checkpoint shown ${lastShown}, resumed at ${st.epoch}`);
-      expect(st.epoch).toBe(lastShown);
-      expect(st.history.at(-1)!.epoch).toBe(lastShown);
+      // Nothing shown is lost. A checkpoint is made durable before it is shown, so a reload that
+      // lands between the two (IndexedDB's commit, then its completion event) resumes at that one
+      // next checkpoint instead: never earlier than what was shown, at most one checkpoint later.
+      expect(st.epoch).toBeGreaterThanOrEqual(lastShown);
+      expect(st.history.at(-1)!.epoch).toBe(st.epoch);
+      expect(st.history.filter((c) => c.epoch > lastShown).length).toBeLessThanOrEqual(1);
       await page.getByTestId('train').click();
     }
     await page.getByTestId('pause').click();
