@@ -1,0 +1,65 @@
+/**
+ * The Web Worker that trains a sweep (issue #13), beside the single run's worker: its own tfjs
+ * backend (the one the page's run uses, when the page names it), so the run on show keeps training
+ * or stays paused while the sweep trains. Talks to the page only through sweep-protocol.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo } from '../config/backends.ts';
+import { CPU_LIMITS, type DeviceLimits } from '../model/memory.ts';
+import type { SweepCommand, SweepEvent } from '../run/sweep-protocol.ts';
+import { browserLoaders } from './backends.ts';
+import { chooseBackend } from './choose-backend.ts';
+import { runSweep } from './sweep-session.ts';
+
+interface WorkerScope {
+  postMessage(message: SweepEvent): void;
+  onmessage: ((e: MessageEvent<SweepCommand>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+const post = (event: SweepEvent) => scope.postMessage(event);
+
+let backend: BackendInfo | null = null;
+let stopRequested = false;
+let busy = false;
+
+/** Conservative limits for the batch memory check (the GPU backends report their own in train.worker). */
+function limits(): DeviceLimits | null {
+  const name = backend?.name;
+  if (name === 'wasm' || name === 'cpu') return CPU_LIMITS[name];
+  return { backend: `${backend?.name ?? 'this backend'} in a browser tab`, maxTensorBytes: 1024 ** 3, maxTensorName: 'what a browser GPU buffer holds, roughly', maxTotalBytes: 4 * 1024 ** 3, maxTotalName: 'what a browser tab can ask of a GPU, roughly' };
+}
+
+/** A macrotask: lets a 'stop' message in between checkpoints. */
+const yieldToMessages = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function train(cmd: Extract<SweepCommand, { type: 'train' }>): Promise<void> {
+  busy = true;
+  stopRequested = false;
+  const start = performance.now();
+  try {
+    backend ??= await chooseBackend({ config: cmd.configs[0], requested: cmd.backend, cached: null, exclude: [], loaders: browserLoaders });
+    const { stopped } = await runSweep(cmd, post, { backend, stopped: () => stopRequested, limits: limits(), yieldToMessages });
+    post({ type: 'done', stopped, seconds: (performance.now() - start) / 1000 });
+  } catch (err) {
+    post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  } finally {
+    busy = false;
+  }
+}
+
+scope.onmessage = (e) => {
+  const cmd = e.data;
+  switch (cmd.type) {
+    case 'train':
+      if (busy) post({ type: 'error', message: 'a sweep is already training; stop it first' });
+      else void train(cmd);
+      break;
+    case 'stop':
+      stopRequested = true;
+      break;
+    default:
+      cmd satisfies never;
+  }
+};
+
+(self as unknown as { grokscopeSweepWorker: unknown }).grokscopeSweepWorker = { memory: () => ({ ...tf.memory(), backend: tf.getBackend() }) };
