@@ -22,6 +22,7 @@ import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
+import { ComparePicker } from './compare/ComparePicker.tsx';
 
 function Section({ id, title, figure, children }: { id: string; title: string; figure: string; children: ReactNode }) {
   return (
@@ -54,6 +55,7 @@ export function App() {
           <GuideTask />
           <Section id="training" title="Training curves and the three phases" figure="Fig. 2, 7, 13">
             <GuideMemorization />
+            <ComparePicker />
             <LossChart />
             <AccuracyChart />
           </Section>
