@@ -6,8 +6,9 @@
 import { create } from 'zustand';
 import { CONFIG_KEYS, FIELDS, type TrainConfig } from '../config/schema.ts';
 
-/** One colour per compared run (Okabe–Ito, without the blue and vermillion of the run on show). */
-export const COMPARE_COLORS = ['#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#332288', '#882255', '#777777'] as const;
+/** One colour per compared run: Okabe–Ito and Tol colours the loss chart does not use already
+ * (its blue, vermillion, green and purple are the run on show's train, test, restricted, excluded). */
+export const COMPARE_COLORS = ['#E69F00', '#56B4E9', '#332288', '#882255', '#777777', '#117733', '#000000'] as const;
 
 export interface ComparedRun {
   key: string;

@@ -89,4 +89,28 @@ describe.skipIf(!hasBrowser)('a sweep in the page (wasm)', () => {
     expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
     console.log(`sweep (wasm): 4 runs × ${EPOCHS} epochs, ${done.message}`);
   });
+
+  it('branches the opened run at its latest checkpoint with another λ, and overlays the parent', async () => {
+    const { page } = s;
+    const parent = await waitForState(page, (st) => st.status === 'paused', 30_000, 'the opened run to pause');
+    await page.getByTestId('branch-here').click();
+    await page.getByTestId('branch-wd').fill('0.3');
+    await page.getByTestId('branch-start').click();
+    const branch = await waitForState(page, (st) => st.draft.weightDecay === 0.3 && ['paused', 'idle'].includes(st.status) && st.history.length > 0, 60_000, 'the branch to open');
+    // It starts where the parent stopped, with the parent's history up to there.
+    expect(branch.epoch).toBe(parent.epoch);
+    const before = (h: { epoch: number }[], e: number) => h.filter((x) => x.epoch < e).map((x) => [x.epoch, x.testLoss]);
+    expect(before(branch.history, branch.epoch)).toEqual(before(parent.history, parent.epoch));
+    expect(branch.notices.at(-1)?.text).toMatch(/weights and Adam moments/);
+    // The parent is overlaid on the loss chart, named by the setting in which it differs.
+    await expect
+      .poll(() => page.evaluate(() => ((document.querySelector('[data-testid=loss-chart]') as unknown as { data?: { name?: string }[] }).data ?? []).map((d) => d.name ?? '')), { timeout: 30_000 })
+      .toContain('wd=1 · test');
+    await page.getByTestId('train').click();
+    const trained = await waitForState(page, (st) => st.epoch > parent.epoch + 20 && st.history.at(-1)!.epoch > parent.epoch, 60_000, 'the branch to train');
+    expect(trained.history.at(-1)!.weightDecay).toBe(0.3);
+    await page.getByTestId('pause').click();
+    await page.locator('#training').screenshot({ path: `${ARTIFACTS}/branch-compare.png` });
+    expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  });
 });
