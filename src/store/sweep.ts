@@ -20,7 +20,12 @@ export interface RunSummary {
   phase: PhaseName | null;
   finalTestLoss: number;
   finalTestAcc: number;
+  /** First epoch where train and test loss are both below 1e-6 (Fig. 21), or null. */
+  lossBelowEpoch: number | null;
 }
+
+/** Fig. 21's threshold: epochs until train and test loss fall below it. */
+export const FIG21_LOSS = 1e-6;
 
 export interface SweepRun {
   index: number;
@@ -63,7 +68,7 @@ export interface SweepState {
 }
 
 /** The summary of a finished run's history. */
-export function summarize(history: Pick<Checkpoint, 'epoch' | 'testLoss' | 'testAcc' | 'excludedLoss' | 'giniWL'>[]): RunSummary {
+export function summarize(history: Pick<Checkpoint, 'epoch' | 'trainLoss' | 'testLoss' | 'testAcc' | 'excludedLoss' | 'giniWL'>[]): RunSummary {
   const col = <K extends keyof (typeof history)[number]>(k: K) => history.map((h) => h[k] as number);
   const phases = detectPhases({ epoch: col('epoch'), testLoss: col('testLoss'), excludedLoss: col('excludedLoss'), testAcc: col('testAcc'), giniWL: col('giniWL') });
   const last = history.at(-1);
@@ -72,6 +77,7 @@ export function summarize(history: Pick<Checkpoint, 'epoch' | 'testLoss' | 'test
     phase: phases.at(-1)?.name ?? null,
     finalTestLoss: last?.testLoss ?? NaN,
     finalTestAcc: last?.testAcc ?? NaN,
+    lossBelowEpoch: history.find((h) => h.trainLoss < FIG21_LOSS && h.testLoss < FIG21_LOSS)?.epoch ?? null,
   };
 }
 

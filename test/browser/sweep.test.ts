@@ -99,7 +99,7 @@ describe.skipIf(!hasBrowser)('a sweep in the page (wasm)', () => {
     const branch = await waitForState(page, (st) => st.draft.weightDecay === 0.3 && ['paused', 'idle'].includes(st.status) && st.history.length > 0, 60_000, 'the branch to open');
     // It starts where the parent stopped, with the parent's history up to there.
     expect(branch.epoch).toBe(parent.epoch);
-    const before = (h: { epoch: number }[], e: number) => h.filter((x) => x.epoch < e).map((x) => [x.epoch, x.testLoss]);
+    const before = (h: { epoch: number; testLoss: number }[], e: number) => h.filter((x) => x.epoch < e).map((x) => [x.epoch, x.testLoss]);
     expect(before(branch.history, branch.epoch)).toEqual(before(parent.history, parent.epoch));
     expect(branch.notices.at(-1)?.text).toMatch(/weights and Adam moments/);
     // The parent is overlaid on the loss chart, named by the setting in which it differs.

@@ -45,9 +45,9 @@ describe('phase diagram', () => {
   it('places each run by its two keys, fills finished ones and colours the grok epoch', () => {
     const s = spec('wd:0,1;seed:0-1');
     const runs = runsOf('wd:0,1;seed:0-1').map((p) => ({ ...p, summary: null as ReturnType<typeof summarize> | null }));
-    runs[2].summary = { grokEpoch: 300, phase: 'cleanup', finalTestLoss: 1e-3, finalTestAcc: 1 };
-    runs[3].summary = { grokEpoch: 900, phase: 'stable', finalTestLoss: 1e-6, finalTestAcc: 1 };
-    runs[0].summary = { grokEpoch: null, phase: 'memorization', finalTestLoss: 3, finalTestAcc: 0.1 };
+    runs[2].summary = { grokEpoch: 300, phase: 'cleanup', finalTestLoss: 1e-3, finalTestAcc: 1, lossBelowEpoch: null };
+    runs[3].summary = { grokEpoch: 900, phase: 'stable', finalTestLoss: 1e-7, finalTestAcc: 1, lossBelowEpoch: 1500 };
+    runs[0].summary = { grokEpoch: null, phase: 'memorization', finalTestLoss: 3, finalTestAcc: 0.1, lossBelowEpoch: null };
     const g = phaseGrid(s, runs, 'grok');
     expect(g.rows).toEqual(['0', '1']);
     expect(g.cols).toEqual(['0', '1']);
@@ -57,7 +57,8 @@ describe('phase diagram', () => {
     expect(g.cells[1][0].color).toBe('rgb(255,247,188)');
     expect(g.cells[1][1].color).toBe('rgb(8,48,107)');
     expect(phaseGrid(s, runs, 'phase').cells[1].map((c) => c.text)).toEqual(['cleanup', 'stable']);
-    expect(phaseGrid(s, runs, 'loss').cells[1].map((c) => c.text)).toEqual(['1.0e-3', '1.0e-6']);
+    expect(phaseGrid(s, runs, 'loss').cells[1].map((c) => c.text)).toEqual(['1.0e-3', '1.0e-7']);
+    expect(phaseGrid(s, runs, 'fig21').cells[1].map((c) => c.text)).toEqual(['not reached', '1,500']);
   });
 
   it('one key: one column', () => {
@@ -66,11 +67,13 @@ describe('phase diagram', () => {
     expect(g.cells.map((r) => r.length)).toEqual([1, 1]);
   });
 
-  it('summarize: the first epoch at 99% test accuracy and the final test loss', () => {
-    const h = [0, 100, 200, 300].map((e, i) => checkpointFixture(e, { testAcc: [0.1, 0.5, 0.991, 1][i], testLoss: [4, 2, 0.1, 0.01][i] }));
+  it('summarize: the first epoch at 99% test accuracy, with both losses < 1e-6, and the final test loss', () => {
+    const h = [0, 100, 200, 300].map((e, i) => checkpointFixture(e, { testAcc: [0.1, 0.5, 0.991, 1][i], testLoss: [4, 2, 9e-7, 5e-7][i], trainLoss: [4, 5e-7, 2e-6, 1e-7][i] }));
     const s = summarize(h);
     expect(s.grokEpoch).toBe(200);
-    expect(s.finalTestLoss).toBe(0.01);
+    // Epoch 100: train below but test not; epoch 200: test below but train not; epoch 300: both.
+    expect(s.lossBelowEpoch).toBe(300);
+    expect(s.finalTestLoss).toBe(5e-7);
     expect(s.finalTestAcc).toBe(1);
   });
 });

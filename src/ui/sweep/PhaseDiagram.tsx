@@ -77,16 +77,16 @@ export function PhaseDiagram() {
           <>
             <span>
               <i style={{ background: 'rgb(255,247,188)' }} />
-              {metric === 'grok' ? 'earliest' : 'lowest'}
+              {metric === 'loss' ? 'lowest' : 'earliest'}
             </span>
             <span>
               <i style={{ background: 'rgb(8,48,107)' }} />
-              {metric === 'grok' ? 'latest' : 'highest (log scale)'}
+              {metric === 'loss' ? 'highest (log scale)' : 'latest'}
             </span>
-            {metric === 'grok' && (
+            {metric !== 'loss' && (
               <span>
                 <i style={{ background: '#d9d9d9' }} />
-                not grokked (test accuracy below 99%)
+                {metric === 'grok' ? 'not grokked (test accuracy below 99%)' : 'not reached'}
               </span>
             )}
           </>

@@ -58,13 +58,17 @@ export function meanCurve(curves: SweepRow[][], key: keyof Omit<SweepRow, 'epoch
   return { epoch, value };
 }
 
-export type PhaseMetric = 'grok' | 'phase' | 'loss';
+export type PhaseMetric = 'grok' | 'phase' | 'loss' | 'fig21';
 
 export const METRIC_LABELS: Record<PhaseMetric, string> = {
   grok: 'epoch of 99% test accuracy',
   phase: 'phase reached',
   loss: 'final test loss',
+  fig21: 'epoch train and test loss < 1e-6 (Fig. 21)',
 };
+
+/** The epoch a metric counts to, for the epoch metrics. */
+const epochOf = (s: RunSummary, metric: PhaseMetric) => (metric === 'grok' ? s.grokEpoch : s.lossBelowEpoch);
 
 export interface Cell {
   index: number;
@@ -100,10 +104,11 @@ function ramp(t: number): string {
 function cellOf(index: number, s: RunSummary | null, metric: PhaseMetric, range: { lo: number; hi: number }): Cell {
   if (!s) return { index, summary: null, text: '…', color: '#eef0f3' };
   if (metric === 'phase') return { index, summary: s, text: s.phase ?? '—', color: s.phase ? PHASE_FILL[s.phase] : '#eef0f3' };
-  if (metric === 'grok') {
-    if (s.grokEpoch === null) return { index, summary: s, text: 'not grokked', color: '#d9d9d9' };
-    const t = range.hi > range.lo ? (s.grokEpoch - range.lo) / (range.hi - range.lo) : 0;
-    return { index, summary: s, text: s.grokEpoch.toLocaleString('en-US'), color: ramp(t) };
+  if (metric === 'grok' || metric === 'fig21') {
+    const e = epochOf(s, metric);
+    if (e === null) return { index, summary: s, text: metric === 'grok' ? 'not grokked' : 'not reached', color: '#d9d9d9' };
+    const t = range.hi > range.lo ? (e - range.lo) / (range.hi - range.lo) : 0;
+    return { index, summary: s, text: e.toLocaleString('en-US'), color: ramp(t) };
   }
   const l = Math.log10(Math.max(s.finalTestLoss, 1e-30));
   const t = range.hi > range.lo ? (l - range.lo) / (range.hi - range.lo) : 0;
@@ -114,7 +119,7 @@ function cellOf(index: number, s: RunSummary | null, metric: PhaseMetric, range:
 export function phaseGrid(spec: SweepSpec, runs: Pick<SweepRun, 'index' | 'at' | 'summary'>[], metric: PhaseMetric): Grid {
   const [a0, a1] = spec.axes;
   const values = runs.map((r) => r.summary).filter((s): s is RunSummary => s !== null);
-  const nums = metric === 'grok' ? values.map((s) => s.grokEpoch).filter((e): e is number => e !== null) : values.map((s) => Math.log10(Math.max(s.finalTestLoss, 1e-30))).filter(Number.isFinite);
+  const nums = metric === 'grok' || metric === 'fig21' ? values.map((s) => epochOf(s, metric)).filter((e): e is number => e !== null) : values.map((s) => Math.log10(Math.max(s.finalTestLoss, 1e-30))).filter(Number.isFinite);
   const range = { lo: Math.min(...nums), hi: Math.max(...nums) };
   const rows = a0.values.map(String);
   const cols = a1 ? a1.values.map(String) : [''];
