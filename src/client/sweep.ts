@@ -27,6 +27,8 @@ function send(cmd: SweepCommand): void {
 function onEvent(event: SweepEvent): void {
   if (event.type === 'run') finished.set(event.index, { run: event.run, history: event.history });
   useSweepStore.getState().receive(event);
+  // Its runs are here now: free the worker's backend (GPU memory included).
+  if (event.type === 'done' || event.type === 'error') endSweepWorker();
 }
 
 /**
@@ -40,7 +42,7 @@ export function startSweep(spec: SweepSpec, base: TrainConfig, epochs: number, e
   if (baseProblems.length > 0) return `the base configuration: ${baseProblems[0].message}`;
   const { points, issues } = expandSweep(base, spec);
   if (issues.length > 0) return issues[0].message;
-  stopSweep();
+  endSweepWorker();
   finished.clear();
   const w = new Worker(new URL('../worker/sweep.worker.ts', import.meta.url), { type: 'module' });
   w.onmessage = (e: MessageEvent<SweepEvent>) => {
@@ -48,7 +50,9 @@ export function startSweep(spec: SweepSpec, base: TrainConfig, epochs: number, e
   };
   w.onerror = (e: ErrorEvent) => {
     e.preventDefault();
-    if (w === worker) useSweepStore.getState().fail(`The sweep worker failed: ${e.message || 'unknown error'}. The runs trained so far stay open.`);
+    if (w !== worker) return;
+    useSweepStore.getState().fail(`The sweep worker failed: ${e.message || 'unknown error'}. The runs trained so far stay open.`);
+    endSweepWorker();
   };
   worker = w;
   useSweepStore.getState().begin(spec, base, points, epochs, every);
@@ -62,7 +66,7 @@ export function stopSweep(): void {
   send({ type: 'stop' });
 }
 
-/** Ends the sweep worker at once (page hidden for good, or a new sweep). */
+/** Ends the sweep worker at once (its sweep is over, or a new one starts). */
 export function endSweepWorker(): void {
   worker?.terminate();
   worker = null;

@@ -65,6 +65,8 @@ export interface SweepState {
   fail: (message: string) => void;
   setOpened: (index: number | null) => void;
   setText: (text: string) => void;
+  /** Shows a finished sweep read from a file (`merge --out`): each run's rows and summary. */
+  restore: (runs: { index: number; rows: SweepRow[]; summary: RunSummary }[], message: string) => void;
 }
 
 /** The summary of a finished run's history. */
@@ -159,5 +161,11 @@ export const useSweepStore = create<SweepState>()((set, get) => {
     fail: (message) => set({ status: 'error', message, etaSeconds: null }),
     setOpened: (index) => set({ opened: index }),
     setText: (text) => set({ text }),
+    restore: (done, message) => {
+      const runs = get().runs.slice();
+      for (const d of done) if (runs[d.index]) runs[d.index] = { ...runs[d.index], rows: d.rows, summary: d.summary };
+      const total = get().total;
+      set({ runs, status: 'done', message, done: total, etaSeconds: 0, version: get().version + 1 });
+    },
   };
 });

@@ -5,6 +5,7 @@
  */
 import { useEffect } from 'react';
 import { importCheckpointFile, importRunFile } from '../client/persistence.ts';
+import { importSweepFile, looksLikePackedSweep } from '../client/sweep-file.ts';
 
 async function head(file: Blob, n: number): Promise<Uint8Array> {
   return new Uint8Array(await file.slice(0, n).arrayBuffer());
@@ -26,6 +27,10 @@ export async function importFiles(files: File[]): Promise<void> {
   }
   // Other formats open one at a time: the first file.
   const text = new TextDecoder('utf-8', { fatal: false }).decode(heads[0]);
+  if (looksLikePackedSweep(text) || (/\.json\.gz$/i.test(files[0].name) && heads[0][0] === 0x1f && heads[0][1] === 0x8b)) {
+    await importSweepFile(files[0]);
+    return;
+  }
   if (!/grokscope-run\//.test(text) && /"(embed\.W_E|unembed\.W_U)"/.test(text)) await importCheckpointFile(files[0]);
   else await importRunFile(files[0]);
 }

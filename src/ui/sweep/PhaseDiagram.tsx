@@ -55,7 +55,7 @@ export function PhaseDiagram() {
                     data-filled={cell.summary ? 'true' : 'false'}
                     disabled={!cell.summary || !canOpenSweepRun(cell.index)}
                     onClick={() => void openSweepRun(cell.index)}
-                    title={cell.summary ? `${runs[cell.index]?.label}: test accuracy ${(100 * cell.summary.finalTestAcc).toFixed(1)}%, test loss ${cell.summary.finalTestLoss.toExponential(2)}, ${cell.summary.grokEpoch === null ? 'not grokked' : `99% at epoch ${cell.summary.grokEpoch}`}, phase: ${cell.summary.phase ?? '—'}. Click to open this run.` : 'training…'}
+                    title={cell.summary ? `${runs[cell.index]?.label}: test accuracy ${(100 * cell.summary.finalTestAcc).toFixed(1)}%, test loss ${cell.summary.finalTestLoss.toExponential(2)}, ${cell.summary.grokEpoch === null ? 'not grokked' : `99% at epoch ${cell.summary.grokEpoch}`}, phase: ${cell.summary.phase ?? '—'}. ${canOpenSweepRun(cell.index) ? 'Click to open this run.' : 'Its history only (a packed sweep): open its record file to explore it.'}` : 'training…'}
                   >
                     {cell.text}
                   </button>
