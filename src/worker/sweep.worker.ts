@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../config/backends.ts';
-import { CPU_LIMITS, type DeviceLimits } from '../model/memory.ts';
 import type { SweepCommand, SweepEvent } from '../run/sweep-protocol.ts';
 import { browserLoaders } from './backends.ts';
 import { chooseBackend } from './choose-backend.ts';
+import { deviceLimits } from './device-limits.ts';
 import { runSweep } from './sweep-session.ts';
 
 interface WorkerScope {
@@ -22,13 +22,6 @@ let backend: BackendInfo | null = null;
 let stopRequested = false;
 let busy = false;
 
-/** Conservative limits for the batch memory check (the GPU backends report their own in train.worker). */
-function limits(): DeviceLimits | null {
-  const name = backend?.name;
-  if (name === 'wasm' || name === 'cpu') return CPU_LIMITS[name];
-  return { backend: `${backend?.name ?? 'this backend'} in a browser tab`, maxTensorBytes: 1024 ** 3, maxTensorName: 'what a browser GPU buffer holds, roughly', maxTotalBytes: 4 * 1024 ** 3, maxTotalName: 'what a browser tab can ask of a GPU, roughly' };
-}
-
 /** A macrotask: lets a 'stop' message in between checkpoints. */
 const yieldToMessages = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
@@ -38,7 +31,7 @@ async function train(cmd: Extract<SweepCommand, { type: 'train' }>): Promise<voi
   const start = performance.now();
   try {
     backend ??= await chooseBackend({ config: cmd.configs[0], requested: cmd.backend, cached: null, exclude: [], loaders: browserLoaders });
-    const { stopped } = await runSweep(cmd, post, { backend, stopped: () => stopRequested, limits: limits(), yieldToMessages });
+    const { stopped } = await runSweep(cmd, post, { backend, stopped: () => stopRequested, limits: deviceLimits(backend), yieldToMessages });
     post({ type: 'done', stopped, seconds: (performance.now() - start) / 1000 });
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });

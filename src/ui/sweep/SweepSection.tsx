@@ -89,7 +89,7 @@ export function SweepSection() {
       </div>
       <p className="muted small">
         Keys are the URL's (e.g. wd, lr, seed, frac, p, mlp); values with commas, whole numbers also as a range
-        (seed:0-4); two keys with ';'. Base: P = {draft.p}, d_model = {draft.dModel}, d_mlp = {draft.dMlp}, {FIELDS.weightDecay.key} = {draft.weightDecay}, {FIELDS.frac.key} ={' '}
+        (seed:0-4); two keys with ';'. The varied keys replace these of the base (Settings): P = {draft.p}, d_model = {draft.dModel}, d_mlp = {draft.dMlp}, {FIELDS.weightDecay.key} = {draft.weightDecay}, {FIELDS.frac.key} ={' '}
         {draft.frac}.
       </p>
       {decoded && decoded.issues.length > 0 && (
