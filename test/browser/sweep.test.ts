@@ -95,6 +95,7 @@ describe.skipIf(!hasBrowser)('a sweep in the page (wasm)', () => {
     const parent = await waitForState(page, (st) => st.status === 'paused', 30_000, 'the opened run to pause');
     await page.getByTestId('branch-here').click();
     await page.getByTestId('branch-wd').fill('0.3');
+    await page.screenshot({ path: `${ARTIFACTS}/branch-form.png` });
     await page.getByTestId('branch-start').click();
     const branch = await waitForState(page, (st) => st.draft.weightDecay === 0.3 && ['paused', 'idle'].includes(st.status) && st.history.length > 0, 60_000, 'the branch to open');
     // It starts where the parent stopped, with the parent's history up to there.

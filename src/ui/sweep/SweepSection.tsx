@@ -3,7 +3,7 @@
  * keys (`sweep=` in a link, a preset of the paper's sweeps, or typed) — trained batched in its own
  * worker, with progress for the whole sweep, the small multiples and the phase diagram.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { commands } from '../../client/client.ts';
 import { startSweep, stopSweep } from '../../client/sweep.ts';
 import { FIELDS } from '../../config/schema.ts';
@@ -33,6 +33,11 @@ export function SweepSection() {
   const runsWanted = decoded?.spec ? decoded.spec.axes.reduce((n, a) => n * a.values.length, 1) : 0;
   const running = status === 'running';
   const everyValue = every.trim() === '' ? Math.max(1, Math.round(Number(epochs) / 100)) : Number(every);
+
+  // A sweep= link brings the sweep into view (it sits at the end of the page).
+  useEffect(() => {
+    if (new URLSearchParams(window.location.search).has('sweep') && !window.location.hash) document.getElementById('sweep')?.scrollIntoView({ block: 'start' });
+  }, []);
 
   const choosePreset = (name: string) => {
     if (!isSweepPresetName(name)) return;
