@@ -15,6 +15,10 @@ import { openImportedRun, saveNow } from './persistence.ts';
 
 /** Models per batch in the page (the memory check may lower it). */
 export const PAGE_SWEEP_BATCH = 8;
+/** Snapshots a finished run keeps for its scrubber and heavy views: at most this per run, and
+ * this over the whole sweep (the page holds every finished run until one is opened). */
+export const RUN_SNAPSHOT_BYTES = 24 * 1024 * 1024;
+export const SWEEP_SNAPSHOT_BYTES = 384 * 1024 * 1024;
 
 let worker: Worker | null = null;
 /** Finished runs by sweep index, ready to open. */
@@ -57,7 +61,7 @@ export function startSweep(spec: SweepSpec, base: TrainConfig, epochs: number, e
   worker = w;
   useSweepStore.getState().begin(spec, base, points, epochs, every);
   const app = useAppStore.getState();
-  send({ type: 'train', configs: points.map((p) => ({ ...p.config, epochs })), epochs, every, backend: app.backend?.name ?? app.backendRequest, batch: PAGE_SWEEP_BATCH });
+  send({ type: 'train', configs: points.map((p) => ({ ...p.config, epochs })), epochs, every, backend: app.backend?.name ?? app.backendRequest, batch: PAGE_SWEEP_BATCH, snapshotBudgetBytes: Math.min(RUN_SNAPSHOT_BYTES, Math.floor(SWEEP_SNAPSHOT_BYTES / points.length)) });
   return null;
 }
 

@@ -13,7 +13,7 @@ export type SweepRow = Pick<Checkpoint, 'epoch' | 'trainLoss' | 'testLoss' | 'tr
 
 export type SweepCommand =
   /** Train every config (index = the run's index in the sweep) for `epochs`, measuring every `every`. */
-  | { type: 'train'; configs: TrainConfig[]; epochs: number; every: number; backend: BackendName | null; batch: number }
+  | { type: 'train'; configs: TrainConfig[]; epochs: number; every: number; backend: BackendName | null; batch: number; snapshotBudgetBytes: number }
   /** Stop after the current block; finished checkpoints of the batch are kept as its runs. */
   | { type: 'stop' };
 

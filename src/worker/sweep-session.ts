@@ -11,9 +11,6 @@ import type { DeviceLimits } from '../model/memory.ts';
 import type { SweepCommand, SweepEvent } from '../run/sweep-protocol.ts';
 import { trainBatch } from './sweep-runner.ts';
 
-/** What a run of a sweep in the page keeps of its snapshots (the scrubber and heavy views). */
-export const SWEEP_SNAPSHOT_BUDGET_BYTES = 24 * 1024 * 1024;
-
 /** Run indices to train together: same shape, in sweep order, at most `batch` (and what fits). */
 export function planBatches(configs: TrainConfig[], batch: number, limits: DeviceLimits | null): { batches: number[][]; problem: string | null } {
   const groups = new Map<string, number[]>();
@@ -46,7 +43,7 @@ export async function runSweep(
       {
         epochs: cmd.epochs,
         every: cmd.every,
-        snapshotBudgetBytes: SWEEP_SNAPSHOT_BUDGET_BYTES,
+        snapshotBudgetBytes: cmd.snapshotBudgetBytes,
         stopped: opts.stopped,
         onCheckpoint: async (epoch, rows) => {
           post({ type: 'checkpoint', epoch, runs, rows: rows.map((r) => ({ epoch: r.epoch, trainLoss: r.trainLoss, testLoss: r.testLoss, trainAcc: r.trainAcc, testAcc: r.testAcc })) });

@@ -36,7 +36,7 @@ describe('runSweep (wasm)', () => {
     const configs = [small({ seed: 0, weightDecay: 1 }), small({ seed: 1, weightDecay: 0.3 }), small({ seed: 2, dMlp: 32 })].map((c) => ({ ...c, epochs: 20 }));
     const before = numTensors();
     const events: SweepEvent[] = [];
-    const r = await runSweep({ type: 'train', configs, epochs: 20, every: 10, backend: 'wasm', batch: 8 }, (e) => events.push(e), {
+    const r = await runSweep({ type: 'train', configs, epochs: 20, every: 10, backend: 'wasm', batch: 8, snapshotBudgetBytes: 8 * 1024 * 1024 }, (e) => events.push(e), {
       backend: BACKEND,
       stopped: () => false,
       limits: CPU_LIMITS.wasm,
@@ -77,7 +77,7 @@ describe('runSweep (wasm)', () => {
     const configs = [small({ seed: 0 }), small({ seed: 1 }), small({ seed: 2, dMlp: 32 })].map((c) => ({ ...c, epochs: 50 }));
     let checkpoints = 0;
     const events: SweepEvent[] = [];
-    const r = await runSweep({ type: 'train', configs, epochs: 50, every: 10, backend: 'wasm', batch: 8 }, (e) => {
+    const r = await runSweep({ type: 'train', configs, epochs: 50, every: 10, backend: 'wasm', batch: 8, snapshotBudgetBytes: 8 * 1024 * 1024 }, (e) => {
       events.push(e);
       if (e.type === 'checkpoint') checkpoints++;
     }, { backend: BACKEND, stopped: () => checkpoints >= 2, limits: null, yieldToMessages: async () => {} });
