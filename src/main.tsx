@@ -8,6 +8,8 @@ import { openReferenceRun } from './client/run-files.ts';
 import { decodeQuery } from './config/url.ts';
 import { useEvidenceStore } from './store/evidence.ts';
 import { useAppStore } from './store/store.ts';
+import { useSweepStore } from './store/sweep.ts';
+import { encodeSweep } from './config/sweep.ts';
 import { App } from './ui/App.tsx';
 import './ui/styles/base.css';
 import './ui/styles/layout.css';
@@ -15,10 +17,12 @@ import './ui/styles/explorable.css';
 import './ui/styles/panels.css';
 import './ui/styles/evidence.css';
 import './ui/styles/time.css';
+import './ui/styles/sweep.css';
 
 const decoded = decodeQuery(window.location.search);
 useAppStore.getState().loadUrl(decoded);
 useEvidenceStore.getState().loadUrl(decoded);
+if (decoded.sweep) useSweepStore.getState().setText(encodeSweep(decoded.sweep));
 startAddress(decoded);
 
 commands.init();
@@ -27,7 +31,7 @@ startPersistence({ offerResume: decoded.run === null });
 if (decoded.run) void openReferenceRun(decoded.run);
 
 // A read-only handle for tests and the curious (e.g. the browser console).
-(window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, evidence: useEvidenceStore, debug: debugWorker, bench: benchWorker };
+(window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, evidence: useEvidenceStore, sweep: useSweepStore, debug: debugWorker, bench: benchWorker };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

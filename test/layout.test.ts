@@ -103,9 +103,10 @@ describe('layout of src/', () => {
     expect(missing).toEqual([]);
   });
 
-  it('only the page-side client starts the Worker, by its entry file', () => {
+  it('only the page-side client starts the Workers, by their entry files', () => {
     const entries = [...graph].flatMap(([file, { workerEntries }]) => workerEntries.map((e) => `${file} → ${e}`));
-    expect(entries).toEqual(['client/client.ts → worker/train.worker.ts']);
+    // The run's worker, and the sweep's (issue #13), which trains beside it.
+    expect(entries.sort()).toEqual(['client/client.ts → worker/train.worker.ts', 'client/sweep.ts → worker/sweep.worker.ts']);
   });
 
   it('has no import cycles', () => {

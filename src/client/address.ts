@@ -9,6 +9,8 @@ import { formatAblations } from '../config/ablations.ts';
 import { encodeQuery, type DecodedUrl } from '../config/url.ts';
 import { useEvidenceStore, type EvidenceState } from '../store/evidence.ts';
 import { useAppStore, type AppState } from '../store/store.ts';
+import { useSweepStore } from '../store/sweep.ts';
+import { decodeSweep, encodeSweep } from '../config/sweep.ts';
 import { commands } from './client.ts';
 
 export const URL_WRITE_DELAY_MS = 150;
@@ -54,7 +56,7 @@ export function startAddress(decoded: DecodedUrl): void {
   const write = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      const query = addressQuery(useAppStore.getState());
+      const query = withSweep(addressQuery(useAppStore.getState()), useSweepStore.getState().text);
       const url = `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`;
       if (url !== `${window.location.pathname}${window.location.search}${window.location.hash}`) window.history.replaceState(null, '', url);
     }, URL_WRITE_DELAY_MS);
@@ -62,4 +64,12 @@ export function startAddress(decoded: DecodedUrl): void {
   const same = (a: readonly unknown[], b: readonly unknown[]) => a.every((x, i) => x === b[i]);
   useAppStore.subscribe((s) => [s.draft, s.preset, s.backendRequest, s.keyFreqsRequest, s.recording, s.recordingRequest, s.viewEpoch] as const, write, { equalityFn: same });
   useEvidenceStore.subscribe((s) => [s.ablations, s.pair] as const, write, { equalityFn: same });
+  useSweepStore.subscribe((s, prev) => s.text !== prev.text && write());
+}
+
+/** The sweep in the form rides along (`sweep=`, issue #13) while it is a valid one. */
+export function withSweep(query: string, text: string): string {
+  const spec = text.trim() ? decodeSweep(text).spec : null;
+  if (!spec) return query;
+  return `${query ? `${query}&` : ''}sweep=${encodeURIComponent(encodeSweep(spec)).replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%3B/g, ';')}`;
 }

@@ -193,6 +193,15 @@ export class RunStore {
     return { ...run, name: meta.name, snapshots: snapshots.filter((s) => s.epoch <= (run.resume?.t ?? Infinity)) };
   }
 
+  /** A run's file alone (history, config; no snapshots): cheap, for overlaying its curves. */
+  async loadHistory(key: string): Promise<RunData> {
+    const tx = this.db.transaction(['runs', 'files'], 'readonly');
+    const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;
+    const file = (await request(tx.objectStore('files').get(key))) as Uint8Array | undefined;
+    if (!meta || !file) throw new Error('this saved run no longer exists');
+    return { ...decodeRun(file), name: meta.name };
+  }
+
   async rename(key: string, name: string): Promise<void> {
     const tx = this.db.transaction('runs', 'readwrite');
     const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;

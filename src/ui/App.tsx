@@ -21,6 +21,8 @@ import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
 import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
+import { SweepSection } from './sweep/SweepSection.tsx';
+import { ComparePicker } from './compare/ComparePicker.tsx';
 
 function Section({ id, title, figure, children }: { id: string; title: string; figure: string; children: ReactNode }) {
   return (
@@ -53,6 +55,7 @@ export function App() {
           <GuideTask />
           <Section id="training" title="Training curves and the three phases" figure="Fig. 2, 7, 13">
             <GuideMemorization />
+            <ComparePicker />
             <LossChart />
             <AccuracyChart />
           </Section>
@@ -103,6 +106,9 @@ export function App() {
           </Section>
           <Section id="input" title="One input, and interventions" figure="Fig. 8 for one input">
             <InputAndInterventions />
+          </Section>
+          <Section id="sweep" title="Many runs: seeds, sweeps and phase diagrams" figure="Figs. 15–19, 21; App. D">
+            <SweepSection />
           </Section>
         </div>
       </main>

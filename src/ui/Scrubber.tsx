@@ -9,6 +9,7 @@ import { commands } from '../client/client.ts';
 import { useAppStore } from '../store/store.ts';
 import { PLAY_FRAME_MS, PLAY_MAX_WAIT_MS, PLAY_SPEEDS, stepView, togglePlay, usePlayback } from './playback.ts';
 import { nearestSnapshot, phaseAt, viewIndex } from './view.ts';
+import { BranchButton } from './compare/BranchButton.tsx';
 
 export function Scrubber() {
   const length = useAppStore((s) => s.history.length);
@@ -82,6 +83,7 @@ export function Scrubber() {
         {phase ? ` · ${phase}` : ''}
         {snapshot !== null && viewEpoch !== null && snapshot !== epoch ? ` · weights from epoch ${snapshot.toLocaleString('en-US')}` : ''}
       </span>
+      <BranchButton />
       <HeavyFetcher />
       <Player />
     </div>

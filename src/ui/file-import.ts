@@ -5,6 +5,7 @@
  */
 import { useEffect } from 'react';
 import { importFile } from '../client/run-files.ts';
+import { importSweepFile, looksLikePackedSweep } from '../client/sweep-file.ts';
 
 async function head(file: Blob, n: number): Promise<Uint8Array> {
   return new Uint8Array(await file.slice(0, n).arrayBuffer());
@@ -17,11 +18,17 @@ function looksTorch(b: Uint8Array): boolean {
 
 export async function importFiles(files: File[]): Promise<void> {
   if (files.length === 0) return;
-  const heads = await Promise.all(files.map((f) => head(f, 8)));
+  const heads = await Promise.all(files.map((f) => head(f, 4096)));
   if (heads.every(looksTorch) || files.every((f) => /\.(pth|pt)$/i.test(f.name))) {
     // The PyTorch reader loads on first use, not with the page.
     const { importTorchFiles } = await import('../client/torch-import.ts');
     await importTorchFiles(files);
+    return;
+  }
+  // A packed sweep (JSON, from `merge --out`) has views of its own.
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(heads[0]);
+  if (looksLikePackedSweep(text) || (/\.json\.gz$/i.test(files[0].name) && heads[0][0] === 0x1f && heads[0][1] === 0x8b)) {
+    await importSweepFile(files[0]);
     return;
   }
   // Other formats open one at a time, the first file; the kind is decided from its whole header

@@ -29,8 +29,9 @@ export interface BatchRunOptions {
   epochs: number;
   every: number;
   snapshotBudgetBytes?: number;
-  /** Called after each checkpoint with the epoch reached (progress). */
-  onCheckpoint?: (epoch: number, rows: Checkpoint[]) => void;
+  /** Called after each checkpoint with the epoch reached (progress); awaited, so a worker can
+   * yield to its message queue there (a stop request). */
+  onCheckpoint?: (epoch: number, rows: Checkpoint[]) => void | Promise<void>;
   /** Checked between blocks: stop early (Ctrl-C) and keep what was trained. */
   stopped?: () => boolean;
 }
@@ -53,7 +54,7 @@ export async function trainBatch(configs: TrainConfig[], opts: BatchRunOptions):
       rows.push(row);
     }
     count++;
-    opts.onCheckpoint?.(trainer.epoch, rows);
+    await opts.onCheckpoint?.(trainer.epoch, rows);
   };
   try {
     await checkpoint(true);

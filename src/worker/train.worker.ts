@@ -4,11 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../config/backends.ts';
-import { CPU_LIMITS, type DeviceLimits } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { BenchResult, Command, WorkerEvent } from '../run/protocol.ts';
 import { browserLoaders } from './backends.ts';
 import { chooseBackend } from './choose-backend.ts';
+import { deviceLimits } from './device-limits.ts';
 import { benchTraining } from './bench.ts';
 import { TrainingSession } from './session.ts';
 
@@ -41,28 +41,6 @@ function watchWebGpuDevice(): void {
     // continues from the last save.
     post({ type: 'error', runId: -1, fault: 'device-lost', fatal: true, message: `The GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''}).` });
   });
-}
-
-/** The active backend's memory limits (WebGPU reports its own; the CPU backends have fixed ones). */
-function deviceLimits(): DeviceLimits | null {
-  const name = backend?.name;
-  if (name === 'wasm' || name === 'cpu') return CPU_LIMITS[name];
-  if (name === 'webgpu') {
-    const limits = (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number } } }).device?.limits;
-    const binding = limits?.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
-    const buffer = limits?.maxBufferSize ?? binding;
-    return {
-      backend: `this GPU (${backend!.adapter})`,
-      maxTensorBytes: Math.min(binding, buffer),
-      maxTensorName: binding <= buffer ? 'maxStorageBufferBindingSize' : 'maxBufferSize',
-      maxTotalBytes: 8 * 1024 ** 3,
-      maxTotalName: 'what a browser tab can ask of a GPU, roughly',
-    };
-  }
-  if (name === 'webgl') {
-    return { backend: 'WebGL', maxTensorBytes: 1024 ** 3, maxTensorName: 'the texture size WebGL can address', maxTotalBytes: 4 * 1024 ** 3, maxTotalName: 'what a browser tab can ask of a GPU, roughly' };
-  }
-  return null;
 }
 
 /** Fault injection for the tests (reachable only through the 'debug' command). */
@@ -106,7 +84,7 @@ async function handle(cmd: Command): Promise<void> {
       createTrainer: (config, init) => new Trainer(config, init),
       post,
       backendInfo: () => backend!,
-      limits: deviceLimits,
+      limits: () => deviceLimits(backend),
       durableCheckpoints: true,
     });
   }

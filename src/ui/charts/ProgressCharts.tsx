@@ -11,6 +11,8 @@ import { curvePoints, formatK, phases, remeasuring, viewedEpoch } from '../view.
 import { COLORS } from './plotly.ts';
 import { EPOCH_HOVER_TITLE, hoverValue, liveChangeMarks, waitingLayout } from './series.ts';
 import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
+import { useCompareStore } from '../../store/compare.ts';
+import { withOverlay } from '../compare/overlay.ts';
 
 type Trace = Partial<PlotlyTypes.PlotData>;
 
@@ -187,12 +189,14 @@ export function neuronCountSpec(s: AppState): PlotSpec {
 }
 
 function Chart({ spec, testId, label, tall }: { spec: (s: AppState) => PlotSpec; testId: string; label: string; tall?: boolean }) {
-  const ref = useLivePlot(spec, watchCurves);
+  const compared = useCompareStore((c) => c.version);
+  const ref = useLivePlot(spec, watchCurves, undefined, compared);
   return <div ref={ref} className={tall ? 'chart tall' : 'chart'} data-testid={testId} role="img" aria-label={label} />;
 }
 
-const lossChart = orWaiting(lossSpec);
-const accuracyChart = orWaiting(accuracySpec);
+// Compared runs and branches drawn over them (issue #13).
+const lossChart = orWaiting(withOverlay(lossSpec, 'loss'));
+const accuracyChart = orWaiting(withOverlay(accuracySpec, 'acc'));
 const giniChart = orWaiting(giniSpec);
 const weightNormChart = orWaiting(weightNormSpec);
 
