@@ -4,14 +4,22 @@
  */
 import { compareRun } from '../../client/compare.ts';
 import { differingSettings, useCompareStore } from '../../store/compare.ts';
-import { useAppStore } from '../../store/store.ts';
+import { useAppStore, type AppState } from '../../store/store.ts';
+
+/** Which other runs there are, as a string: the picker re-renders when the list changes, not on
+ * every save of the run in hand (a re-render above the loss chart made each of its draws reflow). */
+const othersSignature = (s: AppState) =>
+  s.savedRuns
+    .filter((r) => r.key !== s.currentRunKey)
+    .map((r) => `${r.key}\u0000${r.name}`)
+    .join('\u0001');
 
 export function ComparePicker() {
-  const saved = useAppStore((s) => s.savedRuns);
-  const currentKey = useAppStore((s) => s.currentRunKey);
+  useAppStore(othersSignature);
   const current = useAppStore((s) => s.applied ?? s.draft);
   const compared = useCompareStore((s) => s.runs);
-  const others = saved.filter((r) => r.key !== currentKey);
+  const { savedRuns, currentRunKey } = useAppStore.getState();
+  const others = savedRuns.filter((r) => r.key !== currentRunKey);
   if (others.length === 0 && compared.length === 0) return null;
   const labels = differingSettings([current, ...others.map((r) => r.config)]).slice(1);
   return (
