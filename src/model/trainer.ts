@@ -13,6 +13,7 @@ import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
 import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
 import { initWeights, paramSpecs, size, type Weights } from './params.ts';
+import { fusedAvailable } from './webgpu-fused.ts';
 import { streamSeed } from './rng.ts';
 
 export type { ForwardPath } from './forward-path.ts';
@@ -33,6 +34,8 @@ export interface TrainerOptions {
   weights?: Weights;
   /** Forward implementation; default: fast for 1 block, general otherwise. */
   forward?: ForwardPath;
+  /** Fused WebGPU kernels for the update (webgpu-fused.ts); default: on when the backend is webgpu. */
+  fused?: boolean;
 }
 
 /** What one evaluation reads back, all on the current weights. */
@@ -58,6 +61,8 @@ export class Trainer {
   readonly config: TrainConfig;
   readonly dataset: Dataset;
   readonly path: ForwardPath;
+  /** Whether updates run the fused WebGPU kernels. */
+  readonly fused: boolean;
   /** Updates applied so far: the weights are those after `epoch` epochs. */
   get epoch(): number {
     return this.optimizer.t;
@@ -82,6 +87,8 @@ export class Trainer {
     this.config = { ...config };
     this.dataset = makeDataset(config, opts.trainIndices);
     this.path = opts.forward ?? defaultForwardPath(config);
+    this.fused = opts.fused ?? fusedAvailable();
+    if (this.fused && !fusedAvailable()) throw new Error('the fused step needs the webgpu backend');
     if (this.path === 'fast' && config.nLayers !== 1) throw new Error('the fast forward needs a 1-block model');
     const id = nextTrainerId++;
     const weights = opts.weights ?? initWeights(config);
@@ -166,7 +173,10 @@ export class Trainer {
     for (const [varName, g] of Object.entries(grads)) byName[this.nameOfVar.get(varName)!] = g;
     const g = this.optimizer.flatGrads(byName);
     tf.dispose(Object.values(grads));
-    if (this.grokfast && this.grokfast.lambda > 0) {
+    if (this.fused) {
+      const gf = this.grokfast && this.grokfast.lambda > 0 ? { mu: this.grokfast.advanceFused(g), lambda: this.grokfast.lambda } : undefined;
+      this.optimizer.stepFused(g, gf);
+    } else if (this.grokfast && this.grokfast.lambda > 0) {
       const filtered = this.grokfast.filter(g);
       this.optimizer.stepFlat(filtered as tf.Tensor1D);
       filtered.dispose();

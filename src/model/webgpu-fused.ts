@@ -1,0 +1,268 @@
+/**
+ * Fused WebGPU kernels for the training step, registered with tfjs's WebGPU backend: they run on
+ * its device, read and write its buffers, and are recorded into its command encoder between
+ * tfjs's own kernels, so no value leaves the GPU. Each is ONE compute dispatch where the general
+ * path runs many small kernels (a GPU charges per dispatch, ~25–70 µs on real hardware):
+ *
+ * - `GrokscopeAdamW`: the whole flat AdamW update (decay, both moments, bias correction, step),
+ *   optionally on a Grokfast-filtered gradient, writing weights and moments at once (3 outputs);
+ * - `GrokscopeGrokfastEma`: Grokfast's μ ← α μ + (1 − α) g;
+ * - `GrokscopeUnpack`: the flat weights split into up to 7 parameters (7 outputs, one pass);
+ * - `GrokscopeCrossEntropy`: per-example loss and its gradient (softmax − onehot) in one pass.
+ *
+ * tfjs's `runWebGPUProgram` makes one output per dispatch, so these record their dispatch
+ * themselves, the way it does (same encoder, same uniform and buffer managers). A WebGPU stage
+ * binds at most 8 storage buffers by default, which sets the input/output counts above.
+ * The arithmetic is the general path's, op for op (same order, same float32 constants), so the
+ * two agree to float32 rounding (test/browser/fused.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The parts of tfjs-backend-webgpu's WebGPUBackend this file uses (it exports no types we want to bundle). */
+interface WebGPUBackendLike {
+  device: GPUDevice;
+  tensorMap: { get(dataId: object): { resource: GPUBuffer | null } };
+  makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  uploadToGPU(dataId: object): void;
+  makeUniforms(u: { type: 'float32' | 'uint32' | 'int32'; data: number[] }[]): GPUBufferBinding;
+  commandQueueOwnedIds: Set<object>;
+  ensureCommandEncoderReady(): void;
+  commandEncoder: GPUCommandEncoder;
+  computePassEncoder: GPUComputePassEncoder | null;
+  dispatchCountInPass: number;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  activeTimers: { name: string; query: number | Promise<number> }[] | null;
+}
+
+const WORKGROUP = 64;
+type Uniform = { name: string; type: 'f32' | 'u32'; value: number };
+
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+function pipelineFor(device: GPUDevice, key: string, code: () => string): GPUComputePipeline {
+  let cache = pipelines.get(device);
+  if (!cache) pipelines.set(device, (cache = new Map()));
+  let p = cache.get(key);
+  if (!p) {
+    p = device.createComputePipeline({ layout: 'auto', label: key, compute: { module: device.createShaderModule({ code: code(), label: key }), entryPoint: 'main' } });
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/**
+ * Records one dispatch of `body` (WGSL run once per index `i` < `count`) reading `inputs` and
+ * writing new `outputs` of the given shapes, as tfjs records its own programs.
+ */
+function dispatch(
+  backend: WebGPUBackendLike,
+  key: string,
+  inputs: { name: string; t: tf.TensorInfo }[],
+  outputs: { name: string; shape: number[] }[],
+  uniforms: Uniform[],
+  count: number,
+  body: string,
+): tf.TensorInfo[] {
+  if (inputs.length + outputs.length > 8) throw new Error(`${key}: more than 8 storage buffers`);
+  const outs = outputs.map((o) => backend.makeTensorInfo(o.shape, 'float32'));
+  for (const t of [...inputs.map((x) => x.t), ...outs]) backend.uploadToGPU(t.dataId);
+  const u: Uniform[] = [{ name: 'count', type: 'u32', value: count }, ...uniforms];
+  const code = () => {
+    const decl = [
+      ...inputs.map((x, i) => `@group(0) @binding(${i}) var<storage, read> ${x.name}: array<f32>;`),
+      ...outputs.map((o, i) => `@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${o.name}: array<f32>;`),
+      `struct Uniforms { ${u.map((x) => `${x.name}: ${x.type},`).join(' ')} };`,
+      `@group(0) @binding(${inputs.length + outputs.length}) var<uniform> uniforms: Uniforms;`,
+    ];
+    return `${decl.join('\n')}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
+  if (i >= uniforms.count) { return; }
+${body}
+}`;
+  };
+  const pipeline = pipelineFor(backend.device, key, code);
+  const uniform = backend.makeUniforms(u.map((x) => ({ type: x.type === 'f32' ? 'float32' : 'uint32', data: [x.value] })));
+  const buffers = [...inputs.map((x) => x.t), ...outs].map((t) => {
+    backend.commandQueueOwnedIds.add(t.dataId);
+    return { buffer: backend.tensorMap.get(t.dataId).resource! };
+  });
+  const bindGroup = backend.device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [...buffers, uniform].map((resource, binding) => ({ binding, resource })),
+  });
+  const groups = Math.max(1, Math.ceil(count / WORKGROUP));
+  const x = Math.min(groups, 65535);
+  backend.ensureCommandEncoderReady();
+  if (!backend.computePassEncoder) backend.computePassEncoder = backend.commandEncoder.beginComputePass({});
+  backend.computePassEncoder.setPipeline(pipeline);
+  backend.computePassEncoder.setBindGroup(0, bindGroup);
+  backend.computePassEncoder.dispatchWorkgroups(x, Math.ceil(groups / x), 1);
+  backend.dispatchCountInPass++;
+  if (backend.activeTimers) {
+    // tf.profile is timing kernels: close the pass as tfjs does (no timestamp for ours).
+    backend.endComputePassEncoder();
+    backend.activeTimers.push({ name: key, query: 0 });
+  } else if ((tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number) <= backend.dispatchCountInPass) {
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+  }
+  return outs;
+}
+
+const ADAMW = 'GrokscopeAdamW';
+const GROKFAST = 'GrokscopeGrokfastEma';
+const UNPACK = 'GrokscopeUnpack';
+const CROSS_ENTROPY = 'GrokscopeCrossEntropy';
+
+function registerOnce(name: string, kernelFunc: (b: WebGPUBackendLike, inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>) => tf.TensorInfo[]): void {
+  if (tf.getKernel(name, 'webgpu')) return;
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => kernelFunc(backend as unknown as WebGPUBackendLike, inputs as Record<string, tf.TensorInfo>, attrs as Record<string, unknown>),
+  });
+}
+
+function register(): void {
+  // AdamW (adamw.ts), op for op: m1 = m·β1 + g·(1−β1); v1 = v·β2 + g²·(1−β2);
+  // θ ← θ·decay − (m1 / (√v1 / √(1−β2^(t+1)) + ε))·stepSize. With μ: g ← g + μ·λ_g first.
+  registerOnce(ADAMW, (b, inp, a) => {
+    const withMu = inp.mu !== undefined;
+    const names = withMu ? ['g', 'mu', 'w', 'm', 'v'] : ['g', 'w', 'm', 'v'];
+    const n = tf.util.sizeFromShape(inp.w.shape);
+    const f = (name: string): Uniform => ({ name, type: 'f32', value: a[name] as number });
+    return dispatch(
+      b,
+      withMu ? `${ADAMW}+mu` : ADAMW,
+      names.map((name) => ({ name, t: inp[name] })),
+      [
+        { name: 'wOut', shape: [n] },
+        { name: 'mOut', shape: [n] },
+        { name: 'vOut', shape: [n] },
+      ],
+      [f('beta1'), f('oneMinusBeta1'), f('beta2'), f('oneMinusBeta2'), f('eps'), f('decay'), f('stepSize'), f('sqrtBc2'), f('lambda')],
+      n,
+      `  var grad = g[i];
+  ${withMu ? 'grad = grad + mu[i] * uniforms.lambda;' : ''}
+  let m1 = m[i] * uniforms.beta1 + grad * uniforms.oneMinusBeta1;
+  let v1 = v[i] * uniforms.beta2 + (grad * grad) * uniforms.oneMinusBeta2;
+  let denom = sqrt(v1) / uniforms.sqrtBc2 + uniforms.eps;
+  wOut[i] = w[i] * uniforms.decay - (m1 / denom) * uniforms.stepSize;
+  mOut[i] = m1;
+  vOut[i] = v1;`,
+    );
+  });
+  // Grokfast-EMA (adamw.ts): μ ← μ·α + g·(1−α).
+  registerOnce(GROKFAST, (b, inp, a) => {
+    const n = tf.util.sizeFromShape(inp.g.shape);
+    return dispatch(
+      b,
+      GROKFAST,
+      [
+        { name: 'g', t: inp.g },
+        { name: 'mu', t: inp.mu },
+      ],
+      [{ name: 'muOut', shape: [n] }],
+      [
+        { name: 'alpha', type: 'f32', value: a.alpha as number },
+        { name: 'oneMinusAlpha', type: 'f32', value: a.oneMinusAlpha as number },
+      ],
+      n,
+      '  muOut[i] = mu[i] * uniforms.alpha + g[i] * uniforms.oneMinusAlpha;',
+    );
+  });
+  // Flat → up to 7 parameters: output k takes [offset_k, offset_k + size_k).
+  registerOnce(UNPACK, (b, inp, a) => {
+    const shapes = a.shapes as number[][];
+    const sizes = shapes.map((s) => tf.util.sizeFromShape(s));
+    const offsets = sizes.map((_, k) => sizes.slice(0, k).reduce((x, y) => x + y, a.offset as number));
+    const total = sizes.reduce((x, y) => x + y, 0);
+    const lines = sizes.map((s, k) => `  if (i >= ${offsets[k] - (a.offset as number)}u && i < ${offsets[k] - (a.offset as number) + s}u) { out${k}[i - ${offsets[k] - (a.offset as number)}u] = flat[i + ${a.offset as number}u]; }`);
+    return dispatch(
+      b,
+      `${UNPACK}:${a.offset as number}:${sizes.join(',')}`,
+      [{ name: 'flat', t: inp.flat }],
+      shapes.map((shape, k) => ({ name: `out${k}`, shape })),
+      [],
+      total,
+      lines.join('\n'),
+    );
+  });
+}
+
+let registered = false;
+
+/** Whether the fused kernels can run: the active backend is tfjs's WebGPU. */
+export function fusedAvailable(): boolean {
+  return tf.getBackend() === 'webgpu';
+}
+
+function ensureRegistered(): void {
+  if (!registered) register();
+  registered = true;
+}
+
+export interface FusedAdamWArgs {
+  g: tf.Tensor1D;
+  /** Grokfast's μ (already updated) and λ_g, or absent. */
+  mu?: tf.Tensor1D;
+  lambda?: number;
+  w: tf.Tensor;
+  m: tf.Tensor;
+  v: tf.Tensor;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  decay: number;
+  stepSize: number;
+  sqrtBc2: number;
+}
+
+/** One AdamW update of flat weights: new [weights, m, v]. One dispatch. */
+export function fusedAdamW(x: FusedAdamWArgs): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
+  ensureRegistered();
+  const inputs: tf.NamedTensorMap = { g: x.g, w: x.w, m: x.m, v: x.v };
+  if (x.mu) inputs.mu = x.mu;
+  const attrs = {
+    beta1: x.beta1,
+    oneMinusBeta1: 1 - x.beta1,
+    beta2: x.beta2,
+    oneMinusBeta2: 1 - x.beta2,
+    eps: x.eps,
+    decay: x.decay,
+    stepSize: x.stepSize,
+    sqrtBc2: x.sqrtBc2,
+    lambda: x.lambda ?? 0,
+  };
+  return tf.engine().runKernel(ADAMW, inputs, attrs) as unknown as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+}
+
+/** Grokfast's EMA step μ·α + g·(1−α). One dispatch. */
+export function fusedGrokfastEma(g: tf.Tensor1D, mu: tf.Tensor1D, alpha: number): tf.Tensor1D {
+  ensureRegistered();
+  return single(tf.engine().runKernel(GROKFAST, { g, mu }, { alpha, oneMinusAlpha: 1 - alpha })) as tf.Tensor1D;
+}
+
+/** A kernel's only output (tfjs hands back the list a kernel function returned). */
+function single(res: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  return Array.isArray(res) ? res[0] : res;
+}
+
+/** Splits flat values into tensors of `shapes` (in order), 7 per dispatch. */
+export function fusedUnpack(flat: tf.Tensor1D, shapes: number[][]): tf.Tensor[] {
+  ensureRegistered();
+  const out: tf.Tensor[] = [];
+  let offset = 0;
+  for (let k = 0; k < shapes.length; k += 7) {
+    const group = shapes.slice(k, k + 7);
+    const res = tf.engine().runKernel(UNPACK, { flat }, { shapes: group, offset }) as unknown as tf.Tensor[];
+    out.push(...(Array.isArray(res) ? res : [res]));
+    offset += group.reduce((s, sh) => s + tf.util.sizeFromShape(sh), 0);
+  }
+  return out;
+}
+
+export { CROSS_ENTROPY as CROSS_ENTROPY_KERNEL };
