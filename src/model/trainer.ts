@@ -13,7 +13,7 @@ import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
 import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
 import { initWeights, paramSpecs, size, type Weights } from './params.ts';
-import { fusedAvailable } from './webgpu-fused.ts';
+import { crossEntropyMeanFused, fusedAvailable } from './webgpu-fused.ts';
 import { streamSeed } from './rng.ts';
 
 export type { ForwardPath } from './forward-path.ts';
@@ -162,7 +162,7 @@ export class Trainer {
       const opts: ForwardOptions = {};
       if (c.dropout > 0) opts.dropoutMasks = this.dropoutMasks(epoch);
       const logits = this.forward(this.trainBatch, opts);
-      let loss = crossEntropyMean(logits, this.trainBatch.labelsOneHot);
+      let loss = (this.fused ? crossEntropyMeanFused : crossEntropyMean)(logits, this.trainBatch.labelsOneHot);
       if (c.l1 > 0) {
         const l1 = addAll([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
         loss = tf.add(loss, tf.mul(l1, c.l1));

@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 /** The parts of tfjs-backend-webgpu's WebGPUBackend this file uses (it exports no types we want to bundle). */
 interface WebGPUBackendLike {
   device: GPUDevice;
-  tensorMap: { get(dataId: object): { resource: GPUBuffer | null } };
+  tensorMap: { get(dataId: object): { resource: GPUBuffer | null; dtype: string } };
   makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo;
   uploadToGPU(dataId: object): void;
   makeUniforms(u: { type: 'float32' | 'uint32' | 'int32'; data: number[] }[]): GPUBufferBinding;
@@ -69,8 +69,13 @@ function dispatch(
   for (const t of [...inputs.map((x) => x.t), ...outs]) backend.uploadToGPU(t.dataId);
   const u: Uniform[] = [{ name: 'count', type: 'u32', value: count }, ...uniforms];
   const code = () => {
+    // Inputs are read through in_<name>(k) as f32: tfjs keeps a float32 cast of int32 data in
+    // its int32 buffer (the one-hot labels), so the buffer's own type is declared.
     const decl = [
-      ...inputs.map((x, i) => `@group(0) @binding(${i}) var<storage, read> ${x.name}: array<f32>;`),
+      ...inputs.map((x, i) => {
+        const t = backend.tensorMap.get(x.t.dataId).dtype === 'float32' ? 'f32' : 'i32';
+        return `@group(0) @binding(${i}) var<storage, read> ${x.name}: array<${t}>;\nfn in_${x.name}(k: u32) -> f32 { return f32(${x.name}[k]); }`;
+      }),
       ...outputs.map((o, i) => `@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${o.name}: array<f32>;`),
       `struct Uniforms { ${u.map((x) => `${x.name}: ${x.type},`).join(' ')} };`,
       `@group(0) @binding(${inputs.length + outputs.length}) var<uniform> uniforms: Uniforms;`,
@@ -83,7 +88,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 ${body}
 }`;
   };
-  const pipeline = pipelineFor(backend.device, key, code);
+  const pipeline = pipelineFor(backend.device, `${key}:${inputs.map((x) => backend.tensorMap.get(x.t.dataId).dtype).join(',')}`, code);
   const uniform = backend.makeUniforms(u.map((x) => ({ type: x.type === 'f32' ? 'float32' : 'uint32', data: [x.value] })));
   const buffers = [...inputs.map((x) => x.t), ...outs].map((t) => {
     backend.commandQueueOwnedIds.add(t.dataId);
@@ -145,12 +150,12 @@ function register(): void {
       ],
       [f('beta1'), f('oneMinusBeta1'), f('beta2'), f('oneMinusBeta2'), f('eps'), f('decay'), f('stepSize'), f('sqrtBc2'), f('lambda')],
       n,
-      `  var grad = g[i];
-  ${withMu ? 'grad = grad + mu[i] * uniforms.lambda;' : ''}
-  let m1 = m[i] * uniforms.beta1 + grad * uniforms.oneMinusBeta1;
-  let v1 = v[i] * uniforms.beta2 + (grad * grad) * uniforms.oneMinusBeta2;
+      `  var grad = in_g(i);
+  ${withMu ? 'grad = grad + in_mu(i) * uniforms.lambda;' : ''}
+  let m1 = in_m(i) * uniforms.beta1 + grad * uniforms.oneMinusBeta1;
+  let v1 = in_v(i) * uniforms.beta2 + (grad * grad) * uniforms.oneMinusBeta2;
   let denom = sqrt(v1) / uniforms.sqrtBc2 + uniforms.eps;
-  wOut[i] = w[i] * uniforms.decay - (m1 / denom) * uniforms.stepSize;
+  wOut[i] = in_w(i) * uniforms.decay - (m1 / denom) * uniforms.stepSize;
   mOut[i] = m1;
   vOut[i] = v1;`,
     );
@@ -171,7 +176,7 @@ function register(): void {
         { name: 'oneMinusAlpha', type: 'f32', value: a.oneMinusAlpha as number },
       ],
       n,
-      '  muOut[i] = mu[i] * uniforms.alpha + g[i] * uniforms.oneMinusAlpha;',
+      '  muOut[i] = in_mu(i) * uniforms.alpha + in_g(i) * uniforms.oneMinusAlpha;',
     );
   });
   // Flat → up to 7 parameters: output k takes [offset_k, offset_k + size_k).
@@ -180,7 +185,7 @@ function register(): void {
     const sizes = shapes.map((s) => tf.util.sizeFromShape(s));
     const offsets = sizes.map((_, k) => sizes.slice(0, k).reduce((x, y) => x + y, a.offset as number));
     const total = sizes.reduce((x, y) => x + y, 0);
-    const lines = sizes.map((s, k) => `  if (i >= ${offsets[k] - (a.offset as number)}u && i < ${offsets[k] - (a.offset as number) + s}u) { out${k}[i - ${offsets[k] - (a.offset as number)}u] = flat[i + ${a.offset as number}u]; }`);
+    const lines = sizes.map((s, k) => `  if (i >= ${offsets[k] - (a.offset as number)}u && i < ${offsets[k] - (a.offset as number) + s}u) { out${k}[i - ${offsets[k] - (a.offset as number)}u] = in_flat(i + ${a.offset as number}u); }`);
     return dispatch(
       b,
       `${UNPACK}:${a.offset as number}:${sizes.join(',')}`,
@@ -189,6 +194,58 @@ function register(): void {
       [],
       total,
       lines.join('\n'),
+    );
+  });
+
+  // Cross-entropy (ops.ts crossEntropyPerExample and crossEntropyMean's gradient), one row per
+  // thread: loss = m + log1p(expm1(−m) + Σ_{j≠y} exp(d_j − m)) with d_j = x_j − x_y and
+  // m = max(0, max_j d_j); gradient (unscaled) others_j − l_j Σ others with others = p·(1 − l).
+  registerOnce(CROSS_ENTROPY, (b, inp) => {
+    const [n, v] = inp.logits.shape;
+    return dispatch(
+      b,
+      CROSS_ENTROPY,
+      [
+        { name: 'logits', t: inp.logits },
+        { name: 'labels', t: inp.labels },
+      ],
+      [
+        { name: 'loss', shape: [n] },
+        { name: 'grad', shape: [n, v] },
+      ],
+      [{ name: 'v', type: 'u32', value: v }],
+      n,
+      `  let cols = uniforms.v;
+  let base = i * cols;
+  var xy = 0.0;
+  var mx = in_logits(base);
+  for (var j = 0u; j < cols; j++) {
+    xy = xy + in_logits(base + j) * in_labels(base + j);
+    mx = max(mx, in_logits(base + j));
+  }
+  let m = max(mx - xy, 0.0);
+  var others = 0.0;
+  var expSum = 0.0;
+  for (var j = 0u; j < cols; j++) {
+    let x = in_logits(base + j);
+    others = others + exp((x - xy) - m) * (1.0 - in_labels(base + j));
+    expSum = expSum + exp(x - mx);
+  }
+  let x1 = (exp(-m) - 1.0) + others;
+  let u = x1 + 1.0;
+  let d = u - 1.0;
+  var l1p = x1;
+  if (d != 0.0) { l1p = x1 * (log(u) / d); }
+  loss[i] = m + l1p;
+  var otherP = 0.0;
+  for (var j = 0u; j < cols; j++) {
+    let o = (exp(in_logits(base + j) - mx) / expSum) * (1.0 - in_labels(base + j));
+    grad[base + j] = o;
+    otherP = otherP + o;
+  }
+  for (var j = 0u; j < cols; j++) {
+    grad[base + j] = grad[base + j] - in_labels(base + j) * otherP;
+  }`,
     );
   });
 }
@@ -265,4 +322,19 @@ export function fusedUnpack(flat: tf.Tensor1D, shapes: number[][]): tf.Tensor[] 
   return out;
 }
 
-export { CROSS_ENTROPY as CROSS_ENTROPY_KERNEL };
+/**
+ * `crossEntropyMean` (ops.ts) with the per-example loss and its gradient from one fused kernel:
+ * 3 dispatches a step (kernel, mean, scale) instead of ~25.
+ */
+export function crossEntropyMeanFused(logits: tf.Tensor2D, labels: tf.Tensor2D): tf.Scalar {
+  ensureRegistered();
+  const f = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    const [loss, grad] = tf.engine().runKernel(CROSS_ENTROPY, { logits: x as tf.Tensor, labels }, {}) as unknown as tf.Tensor[];
+    (save as tf.GradSaveFunc)([grad]);
+    return {
+      value: tf.mean(loss) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], tf.div(dy, saved[0].shape[0]!)),
+    };
+  });
+  return f(logits) as tf.Scalar;
+}
