@@ -9,6 +9,7 @@ import { dims, type TrainConfig } from '../config/schema.ts';
 import { AdamW, GrokfastEma } from './adamw.ts';
 import { makeDataset, type Dataset } from './data.ts';
 import { forwardFast } from './fast.ts';
+import { disposeFusedBatch, forwardFastFused, fusedForwardFits } from './fast-fused.ts';
 import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
 import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
@@ -161,7 +162,10 @@ export class Trainer {
     const { value, grads } = tf.variableGrads(() => {
       const opts: ForwardOptions = {};
       if (c.dropout > 0) opts.dropoutMasks = this.dropoutMasks(epoch);
-      const logits = this.forward(this.trainBatch, opts);
+      const logits =
+        this.fused && this.path === 'fast' && fusedForwardFits(c, this.trainBatch)
+          ? forwardFastFused(this.paramTensors, c, this.trainBatch)
+          : this.forward(this.trainBatch, opts);
       let loss = (this.fused ? crossEntropyMeanFused : crossEntropyMean)(logits, this.trainBatch.labelsOneHot);
       if (c.l1 > 0) {
         const l1 = addAll([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
@@ -370,6 +374,7 @@ export class Trainer {
     for (const p of this.params.values()) p.dispose();
     this.optimizer.dispose();
     this.grokfast?.dispose();
+    disposeFusedBatch(this.trainBatch);
     disposePairBatch(this.trainBatch);
     disposePairBatch(this.allBatch);
     this.trainMask.dispose();

@@ -11,12 +11,12 @@ import { Trainer } from '../../src/model/trainer.ts';
 export interface FusedRun {
   /** Training loss of each update's weights (before it). */
   losses: number[];
-  /** After the first update: m = (1 − β1)·g, the first gradient (scaled). */
-  firstM: number[];
-  /** After every update: weights and both moments. */
-  weights: number[];
-  m: number[];
-  v: number[];
+  /** After the first update, by parameter: m = (1 − β1)·g, the first gradient (scaled). */
+  firstM: Record<string, number[]>;
+  /** After every update, by parameter: weights and both moments. */
+  weights: Record<string, number[]>;
+  m: Record<string, number[]>;
+  v: Record<string, number[]>;
   /** Compute dispatches one more update recorded, and tensors it left behind. */
   dispatches: number;
   numTensorsDelta: number;
@@ -40,23 +40,28 @@ async function countDispatches(f: () => Promise<void>): Promise<number> {
   return n;
 }
 
+function plain(byName: Record<string, Float32Array>): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(byName).map(([k, x]) => [k, Array.from(x)]));
+}
+
 async function run(config: TrainConfig, fused: boolean, steps: number): Promise<FusedRun> {
   const trainer = new Trainer(config, { fused });
   const losses: number[] = [];
-  let firstM: number[] = [];
+  let firstM: Record<string, number[]> = {};
   try {
     for (let i = 0; i < steps; i++) {
       trainer.trainStep();
       losses.push((await trainer.lastTrainLoss!.data())[0]);
-      if (i === 0) firstM = Array.from((await trainer.readState()).m);
+      if (i === 0) firstM = plain((await trainer.readOptimizerState()).m);
     }
-    const state = await trainer.readState();
+    const weights = plain(await trainer.readWeights());
+    const { m, v } = await trainer.readOptimizerState();
     const before = tf.memory().numTensors;
     const dispatches = await countDispatches(async () => {
       trainer.trainStep();
       await trainer.lastTrainLoss!.data();
     });
-    return { losses, firstM, weights: Array.from(state.weights), m: Array.from(state.m), v: Array.from(state.v), dispatches, numTensorsDelta: tf.memory().numTensors - before };
+    return { losses, firstM, weights, m: plain(m), v: plain(v), dispatches, numTensorsDelta: tf.memory().numTensors - before };
   } finally {
     trainer.dispose();
   }

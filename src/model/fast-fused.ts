@@ -1,0 +1,64 @@
+/**
+ * The fast forward (fast.ts) for training on WebGPU with fused kernels: the same function of the
+ * same weights, arranged for few GPU dispatches. The per-token tables of the three positions are
+ * one product `[3·d_vocab, d] · [d, 2·h·dh]`, the attention of '=' is one fused kernel
+ * (webgpu-attention.ts), and the MLP's bias and ReLU ride in tfjs's fused matmul. fast.ts stays
+ * the reference (and serves analysis, taps and dropout); test/browser/fused.test.ts checks values
+ * and gradients against it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { dims, type TrainConfig } from '../config/schema.ts';
+import { activation, headsSideBySide, type PairBatch, type Params } from './forward.ts';
+import { mm } from './ops.ts';
+import { attentionMixFused, scatterMatrix } from './webgpu-attention.ts';
+
+/** Whether `forwardFastFused` computes this model's training forward. */
+export function fusedForwardFits(c: TrainConfig, batch: PairBatch): boolean {
+  return c.nLayers === 1 && c.dropout === 0 && batch.aOneHot !== undefined && batch.bOneHot !== undefined;
+}
+
+const scatters = new WeakMap<PairBatch, tf.Tensor3D>();
+
+/** The batch's constant scatter matrix, made once and freed with `disposeFusedBatch`. */
+function scatterFor(batch: PairBatch, eqToken: number): tf.Tensor3D {
+  let s = scatters.get(batch);
+  if (!s) {
+    s = tf.keep(scatterMatrix(batch.aOneHot!.t, batch.bOneHot!.t, eqToken));
+    scatters.set(batch, s);
+  }
+  return s;
+}
+
+export function disposeFusedBatch(batch: PairBatch): void {
+  scatters.get(batch)?.dispose();
+  scatters.delete(batch);
+}
+
+export function forwardFastFused(params: Params, c: TrainConfig, batch: PairBatch): tf.Tensor2D {
+  const scatter = scatterFor(batch, c.p);
+  return tf.tidy(() => {
+    const { dHead, dVocab } = dims(c);
+    const h = c.nHeads;
+    const hd = h * dHead;
+    const W_E = params['embed.W_E'] as tf.Tensor2D;
+    const W_pos = params['pos_embed.W_pos'] as tf.Tensor2D;
+    // Every token at every position: [3, d_vocab, d] → one product for keys and values.
+    const resid3 = tf.reshape(tf.add(tf.reshape(W_E, [1, dVocab, c.dModel]), tf.reshape(W_pos, [3, 1, c.dModel])), [3 * dVocab, c.dModel]);
+    const resid2 = tf.reshape(tf.slice(resid3, [2 * dVocab + c.p, 0], [1, c.dModel]), [1, c.dModel]); // '=' at position 2
+    const W_KV = tf.concat([headsSideBySide(params['blocks.0.attn.W_K']), headsSideBySide(params['blocks.0.attn.W_V'])], 1);
+    const q = mm(resid2, headsSideBySide(params['blocks.0.attn.W_Q'])); // [1, h·dh]
+    const kv = mm(resid3, W_KV); // [3·d_vocab, 2·h·dh]
+    const [k, v] = tf.split(kv, 2, 1);
+    const scores = tf.sum(tf.reshape(tf.mul(k, q), [3 * dVocab, h, dHead]), 2); // [3·d_vocab, h]
+    const tables = tf.reshape(tf.concat([scores, v], 1), [3, dVocab, h + hd]);
+    const z = attentionMixFused(tables as tf.Tensor3D, batch.a, batch.b, scatter, h, dHead, c.p); // [N, h·dh]
+    const attnOut = mm(z, tf.reshape(params['blocks.0.attn.W_O'], [hd, c.dModel]));
+    const resid = tf.add(attnOut, resid2); // [N, d]
+    const post =
+      c.act === 'relu'
+        ? tf.fused.matMul({ a: resid, b: params['blocks.0.mlp.W_in'] as tf.Tensor2D, bias: params['blocks.0.mlp.b_in'], activation: 'relu' })
+        : (activation(c, tf.add(mm(resid, params['blocks.0.mlp.W_in']), params['blocks.0.mlp.b_in'])) as tf.Tensor2D);
+    const out = tf.add(resid, tf.fused.matMul({ a: post, b: params['blocks.0.mlp.W_out'] as tf.Tensor2D, bias: params['blocks.0.mlp.b_out'] }));
+    return mm(out, params['unembed.W_U']) as tf.Tensor2D;
+  });
+}
