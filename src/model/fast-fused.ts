@@ -1,16 +1,17 @@
 /**
  * The fast forward (fast.ts) for training on WebGPU with fused kernels: the same function of the
  * same weights, arranged for few GPU dispatches. The per-token tables of the three positions are
- * one product `[3·d_vocab, d] · [d, 2·h·dh]`, the attention of '=' is one fused kernel
+ * one fused kernel (webgpu-tables.ts), the attention of '=' is one fused kernel
  * (webgpu-attention.ts), and the MLP's bias and ReLU ride in tfjs's fused matmul. fast.ts stays
  * the reference (and serves analysis, taps and dropout); test/browser/fused.test.ts checks values
  * and gradients against it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../config/schema.ts';
-import { activation, headsSideBySide, type PairBatch, type Params } from './forward.ts';
+import { activation, type PairBatch, type Params } from './forward.ts';
 import { mm } from './ops.ts';
 import { attentionMixFused, scatterMatrix } from './webgpu-attention.ts';
+import { tablesFused } from './webgpu-tables.ts';
 
 /** Whether `forwardFastFused` computes this model's training forward. */
 export function fusedForwardFits(c: TrainConfig, batch: PairBatch): boolean {
@@ -45,12 +46,8 @@ export function forwardFastFused(params: Params, c: TrainConfig, batch: PairBatc
     // Every token at every position: [3, d_vocab, d] → one product for keys and values.
     const resid3 = tf.reshape(tf.add(tf.reshape(W_E, [1, dVocab, c.dModel]), tf.reshape(W_pos, [3, 1, c.dModel])), [3 * dVocab, c.dModel]);
     const resid2 = tf.reshape(tf.slice(resid3, [2 * dVocab + c.p, 0], [1, c.dModel]), [1, c.dModel]); // '=' at position 2
-    const W_KV = tf.concat([headsSideBySide(params['blocks.0.attn.W_K']), headsSideBySide(params['blocks.0.attn.W_V'])], 1);
-    const q = mm(resid2, headsSideBySide(params['blocks.0.attn.W_Q'])); // [1, h·dh]
-    const kv = mm(resid3, W_KV); // [3·d_vocab, 2·h·dh]
-    const [k, v] = tf.split(kv, 2, 1);
-    const scores = tf.sum(tf.reshape(tf.mul(k, q), [3 * dVocab, h, dHead]), 2); // [3·d_vocab, h]
-    const tables = tf.reshape(tf.concat([scores, v], 1), [3, dVocab, h + hd]);
+    const p = (name: string) => params[`blocks.0.attn.${name}`];
+    const tables = tf.reshape(tablesFused(resid3 as tf.Tensor2D, p('W_Q'), p('W_K'), p('W_V'), 2 * dVocab + c.p), [3, dVocab, h + hd]);
     const z = attentionMixFused(tables as tf.Tensor3D, batch.a, batch.b, scatter, h, dHead, c.p); // [N, h·dh]
     const attnOut = mm(z, tf.reshape(params['blocks.0.attn.W_O'], [hd, c.dModel]));
     const resid = tf.add(attnOut, resid2); // [N, d]

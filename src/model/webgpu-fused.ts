@@ -92,7 +92,7 @@ function register(): void {
 
   // Cross-entropy (ops.ts crossEntropyPerExample and crossEntropyMean's gradient), one row per
   // thread: loss = m + log1p(expm1(−m) + Σ_{j≠y} exp(d_j − m)) with d_j = x_j − x_y and
-  // m = max(0, max_j d_j); gradient (unscaled) others_j − l_j Σ others with others = p·(1 − l).
+  // m = max(0, max_j d_j); gradient (others_j − l_j Σ others)·(1/N) with others = p·(1 − l).
   registerOnce(CROSS_ENTROPY, (b, inp) => {
     const [n, v] = inp.logits.shape;
     return dispatch(
@@ -106,7 +106,10 @@ function register(): void {
         { name: 'loss', shape: [n] },
         { name: 'grad', shape: [n, v] },
       ],
-      [{ name: 'v', type: 'u32', value: v }],
+      [
+        { name: 'v', type: 'u32', value: v },
+        { name: 'scale', type: 'f32', value: 1 / n },
+      ],
       n,
       `  let cols = uniforms.v;
   let base = i * cols;
@@ -137,7 +140,7 @@ function register(): void {
     otherP = otherP + o;
   }
   for (var j = 0u; j < cols; j++) {
-    grad[base + j] = grad[base + j] - in_labels(base + j) * otherP;
+    grad[base + j] = (grad[base + j] - in_labels(base + j) * otherP) * uniforms.scale;
   }`,
     );
   });
@@ -217,7 +220,7 @@ export function fusedUnpack(flat: tf.Tensor1D, shapes: number[][]): tf.Tensor[] 
 
 /**
  * `crossEntropyMean` (ops.ts) with the per-example loss and its gradient from one fused kernel:
- * 3 dispatches a step (kernel, mean, scale) instead of ~25.
+ * 3 dispatches a step (kernel, mean, times dy) instead of ~25.
  */
 export function crossEntropyMeanFused(logits: tf.Tensor2D, labels: tf.Tensor2D): tf.Scalar {
   ensureRegistered();
@@ -226,7 +229,8 @@ export function crossEntropyMeanFused(logits: tf.Tensor2D, labels: tf.Tensor2D):
     (save as tf.GradSaveFunc)([grad]);
     return {
       value: tf.mean(loss) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], tf.div(dy, saved[0].shape[0]!)),
+      // The kernel already scaled by 1/N (as crossEntropyMean's dy/N with dy = 1, the same float).
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], dy),
     };
   });
   return f(logits) as tf.Scalar;
