@@ -2,7 +2,8 @@
  * The fast forward (fast.ts) for training on WebGPU with fused kernels: the same function of the
  * same weights, arranged for few GPU dispatches. The per-token tables of the three positions are
  * one fused kernel (webgpu-tables.ts), the attention of '=' is one fused kernel
- * (webgpu-attention.ts), and the MLP's bias and ReLU ride in tfjs's fused matmul. fast.ts stays
+ * (webgpu-attention.ts), the MLP's bias and ReLU are one kernel, and the biases of the other
+ * products ride in tfjs's fused matmul (their gradients one column sum each). fast.ts stays
  * the reference (and serves analysis, taps and dropout); test/browser/fused.test.ts checks values
  * and gradients against it.
  */
@@ -11,7 +12,8 @@ import { dims, type TrainConfig } from '../config/schema.ts';
 import { activation, type PairBatch, type Params } from './forward.ts';
 import { mm } from './ops.ts';
 import { attentionMixFused, scatterMatrix } from './webgpu-attention.ts';
-import { tablesFused } from './webgpu-tables.ts';
+import { biasReluFused, matMulBiasFused } from './webgpu-fused.ts';
+import { embedAllFused, tablesFused } from './webgpu-tables.ts';
 
 /** Whether `forwardFastFused` computes this model's training forward. */
 export function fusedForwardFits(c: TrainConfig, batch: PairBatch): boolean {
@@ -44,18 +46,18 @@ export function forwardFastFused(params: Params, c: TrainConfig, batch: PairBatc
     const W_E = params['embed.W_E'] as tf.Tensor2D;
     const W_pos = params['pos_embed.W_pos'] as tf.Tensor2D;
     // Every token at every position: [3, d_vocab, d] → one product for keys and values.
-    const resid3 = tf.reshape(tf.add(tf.reshape(W_E, [1, dVocab, c.dModel]), tf.reshape(W_pos, [3, 1, c.dModel])), [3 * dVocab, c.dModel]);
+    const resid3 = embedAllFused(W_E, W_pos);
     const resid2 = tf.reshape(tf.slice(resid3, [2 * dVocab + c.p, 0], [1, c.dModel]), [1, c.dModel]); // '=' at position 2
     const p = (name: string) => params[`blocks.0.attn.${name}`];
     const tables = tf.reshape(tablesFused(resid3 as tf.Tensor2D, p('W_Q'), p('W_K'), p('W_V'), 2 * dVocab + c.p), [3, dVocab, h + hd]);
     const z = attentionMixFused(tables as tf.Tensor3D, batch.a, batch.b, scatter, h, dHead, c.p); // [N, h·dh]
-    const attnOut = mm(z, tf.reshape(params['blocks.0.attn.W_O'], [hd, c.dModel]));
-    const resid = tf.add(attnOut, resid2); // [N, d]
+    // '=' itself rides as the product's bias (tfjs fuses a bias without activation in training).
+    const resid = matMulBiasFused(z, tf.reshape(params['blocks.0.attn.W_O'], [hd, c.dModel]) as tf.Tensor2D, resid2); // [N, d]
     const post =
       c.act === 'relu'
-        ? tf.fused.matMul({ a: resid, b: params['blocks.0.mlp.W_in'] as tf.Tensor2D, bias: params['blocks.0.mlp.b_in'], activation: 'relu' })
+        ? biasReluFused(mm(resid, params['blocks.0.mlp.W_in']) as tf.Tensor2D, params['blocks.0.mlp.b_in'])
         : (activation(c, tf.add(mm(resid, params['blocks.0.mlp.W_in']), params['blocks.0.mlp.b_in'])) as tf.Tensor2D);
-    const out = tf.add(resid, tf.fused.matMul({ a: post, b: params['blocks.0.mlp.W_out'] as tf.Tensor2D, bias: params['blocks.0.mlp.b_out'] }));
+    const out = tf.add(resid, matMulBiasFused(post, params['blocks.0.mlp.W_out'] as tf.Tensor2D, params['blocks.0.mlp.b_out']));
     return mm(out, params['unembed.W_U']) as tf.Tensor2D;
   });
 }

@@ -23,6 +23,9 @@ const ADAMW = 'GrokscopeAdamW';
 const GROKFAST = 'GrokscopeGrokfastEma';
 const UNPACK = 'GrokscopeUnpack';
 const CROSS_ENTROPY = 'GrokscopeCrossEntropy';
+const BIAS_RELU = 'GrokscopeBiasRelu';
+const BIAS_RELU_GRAD = 'GrokscopeBiasReluGrad';
+const COLUMN_SUM = 'GrokscopeColumnSum';
 
 function register(): void {
   // AdamW (adamw.ts), op for op: m1 = m·β1 + g·(1−β1); v1 = v·β2 + g²·(1−β2);
@@ -146,6 +149,36 @@ function register(): void {
   });
 }
 
+// ReLU(x + b) with b broadcast over rows, and its gradient dy·step(y) (y > 0 exactly where x + b > 0).
+function registerBiasRelu(): void {
+  registerOnce(BIAS_RELU, (b, inp) => {
+    const [n, m] = inp.x.shape;
+    return dispatch(b, BIAS_RELU, [{ name: 'x', t: inp.x }, { name: 'bias', t: inp.bias }], [{ name: 'y', shape: [n, m] }], [{ name: 'm', type: 'u32', value: m }], n * m, '  y[i] = max(in_x(i) + in_bias(i % uniforms.m), 0.0);');
+  });
+  // Threads past n·m sum their column of dx for the bias: one dispatch for both gradients.
+  registerOnce(BIAS_RELU_GRAD, (b, inp) => {
+    const [n, m] = inp.y.shape;
+    return dispatch(b, `${BIAS_RELU_GRAD}:${n}:${m}`, [{ name: 'dy', t: inp.dy }, { name: 'y', t: inp.y }], [{ name: 'dx', shape: [n, m] }, { name: 'db', shape: [m] }], [], n * m + m,
+      `  let N = ${n}u; let M = ${m}u;
+  if (i < N * M) {
+    dx[i] = in_dy(i) * select(0.0, 1.0, in_y(i) > 0.0);
+  } else {
+    let col = i - N * M;
+    var acc = 0.0;
+    for (var row = 0u; row < N; row++) { acc = acc + in_dy(row * M + col) * select(0.0, 1.0, in_y(row * M + col) > 0.0); }
+    db[col] = acc;
+  }`);
+  });
+  // Σ over rows of dy [N, m] (a broadcast bias's gradient), one thread per column.
+  registerOnce(COLUMN_SUM, (b, inp) => {
+    const [n, m] = inp.dy.shape;
+    return dispatch(b, `${COLUMN_SUM}:${n}:${m}`, [{ name: 'dy', t: inp.dy }], [{ name: 's', shape: [1, m] }], [], m,
+      `  var acc = 0.0;
+  for (var row = 0u; row < ${n}u; row++) { acc = acc + in_dy(row * ${m}u + i); }
+  s[i] = acc;`);
+  });
+}
+
 let registered = false;
 
 /** Whether the fused kernels can run: the active backend is tfjs's WebGPU. */
@@ -154,7 +187,10 @@ export function fusedAvailable(): boolean {
 }
 
 function ensureRegistered(): void {
-  if (!registered) register();
+  if (!registered) {
+    register();
+    registerBiasRelu();
+  }
   registered = true;
 }
 
@@ -234,4 +270,41 @@ export function crossEntropyMeanFused(logits: tf.Tensor2D, labels: tf.Tensor2D):
     };
   });
   return f(logits) as tf.Scalar;
+}
+
+/** relu(x + bias) for x `[N, m]`, bias `[m]`: one dispatch forward, one backward (dx and the bias's). */
+export function biasReluFused(x: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D {
+  ensureRegistered();
+  const f = tf.customGrad((xt: tf.Tensor | tf.GradSaveFunc, bt: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    const y = single(tf.engine().runKernel(BIAS_RELU, { x: xt as tf.Tensor, bias: bt as tf.Tensor }, {}));
+    (save as tf.GradSaveFunc)([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [dx, db] = tf.engine().runKernel(BIAS_RELU_GRAD, { dy, y: saved[0] }, {}) as unknown as tf.Tensor[];
+        return [dx, db];
+      },
+    };
+  });
+  return f(x, bias) as tf.Tensor2D;
+}
+
+/**
+ * a·b + bias (bias `[1, m]` or `[m]`, broadcast over rows) as tfjs's fused matmul, with the
+ * gradient's bias part one column-sum dispatch (tfjs transposes, then reduces: two).
+ */
+export function matMulBiasFused(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D {
+  ensureRegistered();
+  const f = tf.customGrad((at: tf.Tensor | tf.GradSaveFunc, bt: tf.Tensor | tf.GradSaveFunc, ct: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    (save as tf.GradSaveFunc)([at as tf.Tensor, bt as tf.Tensor]);
+    return {
+      value: tf.fused.matMul({ a: at as tf.Tensor2D, b: bt as tf.Tensor2D, bias: ct as tf.Tensor }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        tf.matMul(dy, saved[1], false, true),
+        tf.matMul(saved[0], dy, true, false),
+        tf.reshape(single(tf.engine().runKernel(COLUMN_SUM, { dy }, {})), bias.shape),
+      ],
+    };
+  });
+  return f(a, b, bias) as tf.Tensor2D;
 }

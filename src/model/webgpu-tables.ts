@@ -32,6 +32,7 @@ interface Dims {
 const header = (x: Dims) => `  let ROWS = ${x.rows}u; let D = ${x.d}u; let H = ${x.h}u; let DH = ${x.dh}u; let C = H + H * DH; let EQ = ${x.eqRow}u;`;
 
 function register(): void {
+  registerEmbed();
   registerOnce(FWD, (b, inp, a) => {
     const x = a as unknown as Dims;
     return dispatch(
@@ -134,6 +135,51 @@ function register(): void {
   dwv[i] = accV;`,
     );
   });
+}
+
+const EMBED = 'GrokscopeEmbedAll';
+const EMBED_GRAD = 'GrokscopeEmbedAllGrad';
+
+// R[pos·V + t] = W_E[t] + W_pos[pos]; back: dW_E[t] = Σ_pos dR[pos·V + t], dW_pos[pos] = Σ_t dR[pos·V + t].
+function registerEmbed(): void {
+  registerOnce(EMBED, (b, inp) => {
+    const [v, d] = inp.we.shape;
+    const p = inp.wpos.shape[0];
+    return dispatch(b, `${EMBED}:${v}:${d}`, [{ name: 'we', t: inp.we }, { name: 'wpos', t: inp.wpos }], [{ name: 'r', shape: [p * v, d] }], [], p * v * d,
+      `  let V = ${v}u; let D = ${d}u;
+  let row = i / D; let e = i % D;
+  r[i] = in_we((row % V) * D + e) + in_wpos((row / V) * D + e);`);
+  });
+  registerOnce(EMBED_GRAD, (b, inp, a) => {
+    const [rows, d] = inp.dr.shape;
+    const p = a.positions as number;
+    const v = rows / p;
+    return dispatch(b, `${EMBED_GRAD}:${v}:${d}:${p}`, [{ name: 'dr', t: inp.dr }], [{ name: 'dwe', shape: [v, d] }, { name: 'dwpos', shape: [p, d] }], [], v * d + p * d,
+      `  let V = ${v}u; let D = ${d}u; let P = ${p}u;
+  if (i < V * D) {
+    let t = i / D; let e = i % D;
+    var acc = 0.0;
+    for (var pos = 0u; pos < P; pos++) { acc = acc + in_dr((pos * V + t) * D + e); }
+    dwe[i] = acc;
+  } else {
+    let k = i - V * D;
+    let pos = k / D; let e = k % D;
+    var acc = 0.0;
+    for (var t = 0u; t < V; t++) { acc = acc + in_dr((pos * V + t) * D + e); }
+    dwpos[k] = acc;
+  }`);
+  });
+}
+
+/** Every token at every position, R `[positions·d_vocab, d]` with row pos·d_vocab + t = W_E[t] + W_pos[pos]. */
+export function embedAllFused(we: tf.Tensor2D, wpos: tf.Tensor2D): tf.Tensor2D {
+  if (!registered) register();
+  registered = true;
+  const f = tf.customGrad((e: tf.Tensor | tf.GradSaveFunc, p: tf.Tensor | tf.GradSaveFunc) => ({
+    value: out(tf.engine().runKernel(EMBED, { we: e as tf.Tensor, wpos: p as tf.Tensor }, {}) as tf.Tensor[])[0],
+    gradFunc: (dr: tf.Tensor) => out(tf.engine().runKernel(EMBED_GRAD, { dr }, { positions: wpos.shape[0] }) as tf.Tensor[]),
+  }));
+  return f(we, wpos) as tf.Tensor2D;
 }
 
 let registered = false;
