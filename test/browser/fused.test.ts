@@ -105,6 +105,17 @@ describe.skipIf(!hasBrowser)('the fused WebGPU step', () => {
     expect(fused.dispatches).toBeLessThan(unfused.dispatches);
   }, 240_000);
 
+  it('keeps the general forward for 2 blocks and for dropout, with the fused loss and update', async () => {
+    for (const over of [{ ...SMALL, nLayers: 2 }, { ...SMALL, dropout: 0.2 }]) {
+      const { unfused, fused } = await check(over, 3);
+      expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelByParam(unfused.firstM, fused.firstM)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelByParam(unfused.weights, fused.weights)).toBeLessThanOrEqual(1e-5);
+      expect(fused.numTensorsDelta).toBe(0);
+      expect(fused.dispatches).toBeLessThan(unfused.dispatches);
+    }
+  }, 240_000);
+
   it('is what the page trains with: its benchmark counts the fused dispatches', async () => {
     const { page } = s;
     const { fused } = await check(SMALL, 1);
