@@ -9,7 +9,7 @@
  * lr and λ may change between updates (the slider); the moments are kept.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAdamW, fusedGrokfastEma, fusedUnpack } from './webgpu-fused.ts';
+import { fusedAdamW, fusedGrokfastEma, fusedPack, fusedUnpack } from './webgpu-fused.ts';
 
 export interface AdamWHyper {
   lr: number;
@@ -111,8 +111,9 @@ export class AdamW {
    * weight and both moments (on g + λ_g·μ when Grokfast's `mu` is given), and one per 7
    * parameters to hand the new weights back. Same values as `stepFlat`.
    */
-  stepFused(g: tf.Tensor1D, grokfast?: { mu: tf.Tensor1D; lambda: number }): void {
-    if (g.size !== this.size) throw new Error(`a flat gradient of ${g.size} values for ${this.size} parameters`);
+  stepFused(g: tf.Tensor1D | [tf.Tensor1D, tf.Tensor1D], grokfast?: { mu: tf.Tensor1D; lambda: number }): void {
+    const gSize = Array.isArray(g) ? g[0].size + g[1].size : g.size;
+    if (gSize !== this.size) throw new Error(`a flat gradient of ${gSize} values for ${this.size} parameters`);
     const k = adamWCoefficients(this.hp, this.t);
     const params = this.names.map((n) => this.params.get(n)!);
     tf.tidy(() => {
@@ -141,6 +142,25 @@ export class AdamW {
       this.flatWIds = params.map((p) => p.dataId);
     });
     this.t += 1;
+  }
+
+  /**
+   * `stepFused` from gradients by name, packed by fused kernels into two halves (7 parameters a
+   * dispatch; tfjs's concat of 11 takes 3). Without Grokfast, whose EMA needs one flat vector.
+   */
+  stepFusedByName(grads: Record<string, tf.Tensor>): void {
+    for (const name of this.names) if (!grads[name]) throw new Error(`no gradient for ${name}`);
+    if (this.names.length > 14) {
+      const g = this.flatGrads(grads);
+      this.stepFused(g);
+      g.dispose();
+      return;
+    }
+    const parts = this.names.map((n) => grads[n]);
+    const first = fusedPack(parts.slice(0, 7));
+    const second = parts.length > 7 ? fusedPack(parts.slice(7)) : null;
+    this.stepFused(second ? [first, second] : first);
+    tf.dispose(second ? [first, second] : [first]);
   }
 
   /** Splits a flat host vector by parameter. */

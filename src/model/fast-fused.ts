@@ -2,8 +2,9 @@
  * The fast forward (fast.ts) for training on WebGPU with fused kernels: the same function of the
  * same weights, arranged for few GPU dispatches. The per-token tables of the three positions are
  * one fused kernel (webgpu-tables.ts), the attention of '=' is one fused kernel
- * (webgpu-attention.ts), the MLP's bias and ReLU are one kernel, and the biases of the other
- * products ride in tfjs's fused matmul (their gradients one column sum each). fast.ts stays
+ * (webgpu-attention.ts), the MLP's bias and ReLU are one kernel (and its
+ * backward is written, the residual's gradient riding as a product's bias), and the other biases
+ * ride in tfjs's fused matmul (their gradients one column sum each). fast.ts stays
  * the reference (and serves analysis, taps and dropout); test/browser/fused.test.ts checks values
  * and gradients against it.
  */
@@ -12,7 +13,7 @@ import { dims, type TrainConfig } from '../config/schema.ts';
 import { activation, type PairBatch, type Params } from './forward.ts';
 import { mm } from './ops.ts';
 import { attentionMixFused, scatterMatrix } from './webgpu-attention.ts';
-import { biasReluFused, matMulBiasFused } from './webgpu-fused.ts';
+import { matMulBiasFused, mlpResidualFused } from './webgpu-fused.ts';
 import { embedAllFused, tablesFused } from './webgpu-tables.ts';
 
 /** Whether `forwardFastFused` computes this model's training forward. */
@@ -45,7 +46,7 @@ export function forwardFastFused(params: Params, c: TrainConfig, batch: PairBatc
     const hd = h * dHead;
     const W_E = params['embed.W_E'] as tf.Tensor2D;
     const W_pos = params['pos_embed.W_pos'] as tf.Tensor2D;
-    // Every token at every position: [3, d_vocab, d] → one product for keys and values.
+    // Every token at every position, [3·d_vocab, d]: the tables' input, and '=' at position 2.
     const resid3 = embedAllFused(W_E, W_pos);
     const resid2 = tf.reshape(tf.slice(resid3, [2 * dVocab + c.p, 0], [1, c.dModel]), [1, c.dModel]); // '=' at position 2
     const p = (name: string) => params[`blocks.0.attn.${name}`];
@@ -53,11 +54,11 @@ export function forwardFastFused(params: Params, c: TrainConfig, batch: PairBatc
     const z = attentionMixFused(tables as tf.Tensor3D, batch.a, batch.b, scatter, h, dHead, c.p); // [N, h·dh]
     // '=' itself rides as the product's bias (tfjs fuses a bias without activation in training).
     const resid = matMulBiasFused(z, tf.reshape(params['blocks.0.attn.W_O'], [hd, c.dModel]) as tf.Tensor2D, resid2); // [N, d]
-    const post =
+    const mlp = (name: string) => params[`blocks.0.mlp.${name}`] as tf.Tensor2D;
+    const out =
       c.act === 'relu'
-        ? biasReluFused(mm(resid, params['blocks.0.mlp.W_in']) as tf.Tensor2D, params['blocks.0.mlp.b_in'])
-        : (activation(c, tf.add(mm(resid, params['blocks.0.mlp.W_in']), params['blocks.0.mlp.b_in'])) as tf.Tensor2D);
-    const out = tf.add(resid, matMulBiasFused(post, params['blocks.0.mlp.W_out'] as tf.Tensor2D, params['blocks.0.mlp.b_out']));
+        ? mlpResidualFused(resid, mlp('W_in'), mlp('b_in'), mlp('W_out'), mlp('b_out'))
+        : tf.add(resid, matMulBiasFused(activation(c, tf.add(mm(resid, mlp('W_in')), mlp('b_in'))) as tf.Tensor2D, mlp('W_out'), mlp('b_out')));
     return mm(out, params['unembed.W_U']) as tf.Tensor2D;
   });
 }

@@ -175,19 +175,19 @@ export class Trainer {
     });
     const byName: Record<string, tf.Tensor> = {};
     for (const [varName, g] of Object.entries(grads)) byName[this.nameOfVar.get(varName)!] = g;
-    const g = this.optimizer.flatGrads(byName);
-    tf.dispose(Object.values(grads));
-    if (this.fused) {
-      const gf = this.grokfast && this.grokfast.lambda > 0 ? { mu: this.grokfast.advanceFused(g), lambda: this.grokfast.lambda } : undefined;
-      this.optimizer.stepFused(g, gf);
-    } else if (this.grokfast && this.grokfast.lambda > 0) {
-      const filtered = this.grokfast.filter(g);
-      this.optimizer.stepFlat(filtered as tf.Tensor1D);
-      filtered.dispose();
-    } else {
-      this.optimizer.stepFlat(g);
+    const gf = this.grokfast && this.grokfast.lambda > 0 ? this.grokfast : null;
+    if (this.fused && !gf) this.optimizer.stepFusedByName(byName);
+    else {
+      const g = this.optimizer.flatGrads(byName);
+      if (this.fused) this.optimizer.stepFused(g, { mu: gf!.advanceFused(g), lambda: gf!.lambda });
+      else if (gf) {
+        const filtered = gf.filter(g);
+        this.optimizer.stepFlat(filtered as tf.Tensor1D);
+        filtered.dispose();
+      } else this.optimizer.stepFlat(g);
+      g.dispose();
     }
-    g.dispose();
+    tf.dispose(Object.values(grads));
     this.lastLoss?.dispose();
     this.lastLoss = value;
   }

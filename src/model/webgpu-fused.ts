@@ -22,6 +22,7 @@ import { dispatch, registerOnce, type Uniform } from './webgpu-dispatch.ts';
 const ADAMW = 'GrokscopeAdamW';
 const GROKFAST = 'GrokscopeGrokfastEma';
 const UNPACK = 'GrokscopeUnpack';
+const PACK = 'GrokscopePack';
 const CROSS_ENTROPY = 'GrokscopeCrossEntropy';
 const BIAS_RELU = 'GrokscopeBiasRelu';
 const BIAS_RELU_GRAD = 'GrokscopeBiasReluGrad';
@@ -30,23 +31,25 @@ const COLUMN_SUM = 'GrokscopeColumnSum';
 function register(): void {
   // AdamW (adamw.ts), op for op: m1 = m·β1 + g·(1−β1); v1 = v·β2 + g²·(1−β2);
   // θ ← θ·decay − (m1 / (√v1 / √(1−β2^(t+1)) + ε))·stepSize. With μ: g ← g + μ·λ_g first.
+  // The gradient is one flat `g`, or two halves `ga` (the first nA values) and `gb` as packed.
   registerOnce(ADAMW, (b, inp, a) => {
     const withMu = inp.mu !== undefined;
-    const names = withMu ? ['g', 'mu', 'w', 'm', 'v'] : ['g', 'w', 'm', 'v'];
+    const split = inp.gb !== undefined;
+    const names = [...(split ? ['ga', 'gb'] : ['g']), ...(withMu ? ['mu'] : []), 'w', 'm', 'v'];
     const n = tf.util.sizeFromShape(inp.w.shape);
     const f = (name: string): Uniform => ({ name, type: 'f32', value: a[name] as number });
     return dispatch(
       b,
-      withMu ? `${ADAMW}+mu` : ADAMW,
+      `${ADAMW}${withMu ? '+mu' : ''}${split ? '+split' : ''}`,
       names.map((name) => ({ name, t: inp[name] })),
       [
         { name: 'wOut', shape: [n] },
         { name: 'mOut', shape: [n] },
         { name: 'vOut', shape: [n] },
       ],
-      [f('beta1'), f('oneMinusBeta1'), f('beta2'), f('oneMinusBeta2'), f('eps'), f('decay'), f('stepSize'), f('sqrtBc2'), f('lambda')],
+      [f('beta1'), f('oneMinusBeta1'), f('beta2'), f('oneMinusBeta2'), f('eps'), f('decay'), f('stepSize'), f('sqrtBc2'), f('lambda'), { name: 'nA', type: 'u32', value: split ? tf.util.sizeFromShape(inp.ga.shape) : n }],
       n,
-      `  var grad = in_g(i);
+      `  ${split ? 'var grad = 0.0;\n  if (i < uniforms.nA) { grad = in_ga(i); } else { grad = in_gb(i - uniforms.nA); }' : 'var grad = in_g(i);'}
   ${withMu ? 'grad = grad + in_mu(i) * uniforms.lambda;' : ''}
   let m1 = in_m(i) * uniforms.beta1 + grad * uniforms.oneMinusBeta1;
   let v1 = in_v(i) * uniforms.beta2 + (grad * grad) * uniforms.oneMinusBeta2;
@@ -74,6 +77,15 @@ function register(): void {
       n,
       '  muOut[i] = in_mu(i) * uniforms.alpha + in_g(i) * uniforms.oneMinusAlpha;',
     );
+  });
+  // Up to 7 tensors → one flat vector, in order (the gradients for AdamW: tfjs's concat of 11 takes 3).
+  registerOnce(PACK, (b, inp) => {
+    const parts = Object.keys(inp).sort().map((k) => inp[k]);
+    const sizes = parts.map((t) => tf.util.sizeFromShape(t.shape));
+    const offsets = sizes.map((_, k) => sizes.slice(0, k).reduce((x, y) => x + y, 0));
+    const total = sizes.reduce((x, y) => x + y, 0);
+    const lines = sizes.map((sz, k) => `  if (i >= ${offsets[k]}u && i < ${offsets[k] + sz}u) { flat[i] = in_p${k}(i - ${offsets[k]}u); }`);
+    return dispatch(b, `${PACK}:${sizes.join(',')}`, parts.map((t, k) => ({ name: `p${k}`, t })), [{ name: 'flat', shape: [total] }], [], total, lines.join('\n'));
   });
   // Flat → up to 7 parameters: output k takes [offset_k, offset_k + size_k).
   registerOnce(UNPACK, (b, inp, a) => {
@@ -195,7 +207,8 @@ function ensureRegistered(): void {
 }
 
 export interface FusedAdamWArgs {
-  g: tf.Tensor1D;
+  /** The flat gradient, whole or as two packed halves (`fusedPack`). */
+  g: tf.Tensor1D | [tf.Tensor1D, tf.Tensor1D];
   /** Grokfast's μ (already updated) and λ_g, or absent. */
   mu?: tf.Tensor1D;
   lambda?: number;
@@ -213,7 +226,7 @@ export interface FusedAdamWArgs {
 /** One AdamW update of flat weights: new [weights, m, v]. One dispatch. */
 export function fusedAdamW(x: FusedAdamWArgs): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
   ensureRegistered();
-  const inputs: tf.NamedTensorMap = { g: x.g, w: x.w, m: x.m, v: x.v };
+  const inputs: tf.NamedTensorMap = Array.isArray(x.g) ? { ga: x.g[0], gb: x.g[1], w: x.w, m: x.m, v: x.v } : { g: x.g, w: x.w, m: x.m, v: x.v };
   if (x.mu) inputs.mu = x.mu;
   const attrs = {
     beta1: x.beta1,
@@ -238,6 +251,16 @@ export function fusedGrokfastEma(g: tf.Tensor1D, mu: tf.Tensor1D, alpha: number)
 /** A kernel's only output (tfjs hands back the list a kernel function returned). */
 function single(res: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return Array.isArray(res) ? res[0] : res;
+}
+
+/** Tensors (at most 7) flattened and concatenated in order: one dispatch. */
+export function fusedPack(parts: tf.Tensor[]): tf.Tensor1D {
+  ensureRegistered();
+  if (parts.length > 7) throw new Error('fusedPack packs at most 7 tensors');
+  const inputs: tf.NamedTensorMap = {};
+  // Names sort in order (p00, p01, …): the kernel reads them sorted.
+  parts.forEach((t, k) => (inputs[`p${String(k).padStart(2, '0')}`] = t));
+  return single(tf.engine().runKernel(PACK, inputs, {})) as tf.Tensor1D;
 }
 
 /** Splits flat values into tensors of `shapes` (in order), 7 per dispatch. */
@@ -272,23 +295,6 @@ export function crossEntropyMeanFused(logits: tf.Tensor2D, labels: tf.Tensor2D):
   return f(logits) as tf.Scalar;
 }
 
-/** relu(x + bias) for x `[N, m]`, bias `[m]`: one dispatch forward, one backward (dx and the bias's). */
-export function biasReluFused(x: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D {
-  ensureRegistered();
-  const f = tf.customGrad((xt: tf.Tensor | tf.GradSaveFunc, bt: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
-    const y = single(tf.engine().runKernel(BIAS_RELU, { x: xt as tf.Tensor, bias: bt as tf.Tensor }, {}));
-    (save as tf.GradSaveFunc)([y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [dx, db] = tf.engine().runKernel(BIAS_RELU_GRAD, { dy, y: saved[0] }, {}) as unknown as tf.Tensor[];
-        return [dx, db];
-      },
-    };
-  });
-  return f(x, bias) as tf.Tensor2D;
-}
-
 /**
  * a·b + bias (bias `[1, m]` or `[m]`, broadcast over rows) as tfjs's fused matmul, with the
  * gradient's bias part one column-sum dispatch (tfjs transposes, then reduces: two).
@@ -307,4 +313,36 @@ export function matMulBiasFused(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor)
     };
   });
   return f(a, b, bias) as tf.Tensor2D;
+}
+
+/**
+ * The MLP with its residual, out = resid + relu(resid·W_in + b_in)·W_out + b_out, with a written
+ * backward: autodiff would add the residual's gradient to the MLP's in one more dispatch; here it
+ * rides as the bias of the product dpre·W_inᵀ (6 dispatches backward instead of 7).
+ */
+export function mlpResidualFused(resid: tf.Tensor2D, wIn: tf.Tensor2D, bIn: tf.Tensor, wOut: tf.Tensor2D, bOut: tf.Tensor): tf.Tensor2D {
+  ensureRegistered();
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, w1, b1, w2, b2] = args as tf.Tensor2D[];
+    const save = args[5] as tf.GradSaveFunc;
+    const post = single(tf.engine().runKernel(BIAS_RELU, { x: tf.matMul(x, w1), bias: b1 }, {})) as tf.Tensor2D;
+    save([x, w1, w2, post]);
+    return {
+      value: tf.add(x, tf.fused.matMul({ a: post, b: w2, bias: b2 })),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw1, sw2, spost] = saved as tf.Tensor2D[];
+        const dout = dy as tf.Tensor2D;
+        const dpost = tf.matMul(dout, sw2, false, true);
+        const [dpre, db1] = tf.engine().runKernel(BIAS_RELU_GRAD, { dy: dpost, y: spost }, {}) as unknown as tf.Tensor2D[];
+        return [
+          tf.fused.matMul({ a: dpre, b: sw1, transposeB: true, bias: dout }),
+          tf.matMul(sx, dpre, true, false),
+          db1,
+          tf.matMul(spost, dout, true, false),
+          tf.reshape(single(tf.engine().runKernel(COLUMN_SUM, { dy: dout }, {})), bOut.shape),
+        ];
+      },
+    };
+  });
+  return f(resid, wIn, bIn, wOut, bOut) as tf.Tensor2D;
 }
