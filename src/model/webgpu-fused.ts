@@ -7,12 +7,16 @@
  * - `GrokscopeAdamW`: the whole flat AdamW update (decay, both moments, bias correction, step),
  *   optionally on a Grokfast-filtered gradient, writing weights and moments at once (3 outputs);
  * - `GrokscopeGrokfastEma`: Grokfast's μ ← α μ + (1 − α) g;
- * - `GrokscopeUnpack`: the flat weights split into up to 7 parameters (7 outputs, one pass);
- * - `GrokscopeCrossEntropy`: per-example loss and its gradient (softmax − onehot) in one pass.
+ * - `GrokscopePack` / `GrokscopeUnpack`: up to 7 gradients into one flat vector, and the flat
+ *   weights back into up to 7 parameters (7 outputs, one pass);
+ * - `GrokscopeCrossEntropy`: per-example loss and its gradient (softmax − onehot)/N in one pass;
+ * - `GrokscopeBiasRelu` (+ its gradient with the bias's), `GrokscopeColumnSum` (a broadcast
+ *   bias's gradient), used by `matMulBiasFused` and `mlpResidualFused` around tfjs's matmul.
  *
  * tfjs's `runWebGPUProgram` makes one output per dispatch, so these record their dispatch
- * themselves, the way it does (same encoder, same uniform and buffer managers). A WebGPU stage
- * binds at most 8 storage buffers by default, which sets the input/output counts above.
+ * themselves, the way it does (webgpu-dispatch.ts). A WebGPU stage binds at most 8 storage
+ * buffers by default, which sets the input/output counts above. webgpu-tables.ts and
+ * webgpu-attention.ts hold the kernels of the fast forward's embedding, tables and attention.
  * The arithmetic is the general path's, op for op (same order, same float32 constants), so the
  * two agree to float32 rounding (test/browser/fused.test.ts).
  */
