@@ -14,7 +14,7 @@ import { activation, type PairBatch, type Params } from './forward.ts';
 import { mm } from './ops.ts';
 import { attentionMixFused, scatterMatrix } from './webgpu-attention.ts';
 import { matMulBiasFused, mlpResidualFused } from './webgpu-fused.ts';
-import { embedAllFused, tablesFused } from './webgpu-tables.ts';
+import { addRowFused, embedAllFused, tablesFused } from './webgpu-tables.ts';
 
 /** Whether `forwardFastFused` computes this model's training forward. */
 export function fusedForwardFits(c: TrainConfig, batch: PairBatch): boolean {
@@ -48,12 +48,11 @@ export function forwardFastFused(params: Params, c: TrainConfig, batch: PairBatc
     const W_pos = params['pos_embed.W_pos'] as tf.Tensor2D;
     // Every token at every position, [3·d_vocab, d]: the tables' input, and '=' at position 2.
     const resid3 = embedAllFused(W_E, W_pos);
-    const resid2 = tf.reshape(tf.slice(resid3, [2 * dVocab + c.p, 0], [1, c.dModel]), [1, c.dModel]); // '=' at position 2
     const p = (name: string) => params[`blocks.0.attn.${name}`];
     const tables = tf.reshape(tablesFused(resid3 as tf.Tensor2D, p('W_Q'), p('W_K'), p('W_V'), 2 * dVocab + c.p), [3, dVocab, h + hd]);
     const z = attentionMixFused(tables as tf.Tensor3D, batch.a, batch.b, scatter, h, dHead, c.p); // [N, h·dh]
-    // '=' itself rides as the product's bias (tfjs fuses a bias without activation in training).
-    const resid = matMulBiasFused(z, tf.reshape(params['blocks.0.attn.W_O'], [hd, c.dModel]) as tf.Tensor2D, resid2); // [N, d]
+    // The residual stream at '=': attention output plus '=' at position 2, row 2·d_vocab + p.
+    const resid = addRowFused(mm(z, tf.reshape(params['blocks.0.attn.W_O'], [hd, c.dModel])), resid3, 2 * dVocab + c.p); // [N, d]
     const mlp = (name: string) => params[`blocks.0.mlp.${name}`] as tf.Tensor2D;
     const out =
       c.act === 'relu'

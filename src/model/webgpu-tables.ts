@@ -33,6 +33,7 @@ const header = (x: Dims) => `  let ROWS = ${x.rows}u; let D = ${x.d}u; let H = $
 
 function register(): void {
   registerEmbed();
+  registerAddRow();
   registerOnce(FWD, (b, inp, a) => {
     const x = a as unknown as Dims;
     return dispatch(
@@ -137,10 +138,42 @@ function register(): void {
   });
 }
 
+const ADD_ROW = 'GrokscopeAddRow';
+const ADD_ROW_GRAD = 'GrokscopeAddRowGrad';
 const EMBED = 'GrokscopeEmbedAll';
 const EMBED_GRAD = 'GrokscopeEmbedAllGrad';
 
 // R[pos·V + t] = W_E[t] + W_pos[pos]; back: dW_E[t] = Σ_pos dR[pos·V + t], dW_pos[pos] = Σ_t dR[pos·V + t].
+// y + R[row] broadcast over y's rows; back: dy itself, and for R zeros but row `row` = Σ rows of dy.
+function registerAddRow(): void {
+  registerOnce(ADD_ROW, (b, inp, a) => {
+    const [n, d] = inp.y.shape;
+    return dispatch(b, `${ADD_ROW}:${d}`, [{ name: 'y', t: inp.y }, { name: 'r', t: inp.r }], [{ name: 'out', shape: [n, d] }], [{ name: 'row', type: 'u32', value: a.row as number }], n * d,
+      `  out[i] = in_y(i) + in_r(uniforms.row * ${d}u + i % ${d}u);`);
+  });
+  registerOnce(ADD_ROW_GRAD, (b, inp, a) => {
+    const [n, d] = inp.dy.shape;
+    const rows = a.rows as number;
+    return dispatch(b, `${ADD_ROW_GRAD}:${n}:${d}`, [{ name: 'dy', t: inp.dy }], [{ name: 'dr', shape: [rows, d] }], [{ name: 'row', type: 'u32', value: a.row as number }], rows * d,
+      `  var acc = 0.0;
+  if (i / ${d}u == uniforms.row) {
+    for (var k = 0u; k < ${n}u; k++) { acc = acc + in_dy(k * ${d}u + i % ${d}u); }
+  }
+  dr[i] = acc;`);
+  });
+}
+
+/** y `[N, d]` + R[row] (broadcast), differentiable in both: the '=' row joins the residual stream. */
+export function addRowFused(y: tf.Tensor2D, r: tf.Tensor2D, row: number): tf.Tensor2D {
+  if (!registered) register();
+  registered = true;
+  const f = tf.customGrad((yt: tf.Tensor | tf.GradSaveFunc, rt: tf.Tensor | tf.GradSaveFunc) => ({
+    value: out(tf.engine().runKernel(ADD_ROW, { y: yt as tf.Tensor, r: rt as tf.Tensor }, { row }) as tf.Tensor[])[0],
+    gradFunc: (dy: tf.Tensor) => [dy, out(tf.engine().runKernel(ADD_ROW_GRAD, { dy }, { row, rows: r.shape[0] }) as tf.Tensor[])[0]],
+  }));
+  return f(y, r) as tf.Tensor2D;
+}
+
 function registerEmbed(): void {
   registerOnce(EMBED, (b, inp) => {
     const [v, d] = inp.we.shape;
