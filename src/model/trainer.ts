@@ -14,8 +14,8 @@ import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
 import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
 import { initWeights, paramSpecs, size, type Weights } from './params.ts';
-import { crossEntropyMeanFused, fusedAvailable } from './webgpu-fused.ts';
 import { streamSeed } from './rng.ts';
+import { crossEntropyMeanFused, fusedAvailable } from './webgpu-fused.ts';
 
 export type { ForwardPath } from './forward-path.ts';
 
