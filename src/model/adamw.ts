@@ -9,6 +9,7 @@
  * lr and λ may change between updates (the slider); the moments are kept.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAdamW, fusedGrokfastEma, fusedPack, fusedUnpack } from './webgpu-fused.ts';
 
 export interface AdamWHyper {
   lr: number;
@@ -45,6 +46,12 @@ export class AdamW {
   readonly size: number;
   private readonly names: string[];
   private readonly sizes: number[];
+  /**
+   * Fused (WebGPU): the flat weights the last fused update wrote, and the data ids it gave the
+   * parameters; reused as the next update's input while the parameters still hold those data.
+   */
+  private flatW: tf.Tensor1D | null = null;
+  private flatWIds: object[] = [];
 
   constructor(
     readonly params: Map<string, tf.Variable>,
@@ -99,6 +106,63 @@ export class AdamW {
     this.t += 1;
   }
 
+  /**
+   * `stepFlat` as fused WebGPU kernels (webgpu-fused.ts): one dispatch for the update of every
+   * weight and both moments (on g + λ_g·μ when Grokfast's `mu` is given), and one per 7
+   * parameters to hand the new weights back. Same values as `stepFlat`.
+   */
+  stepFused(g: tf.Tensor1D | [tf.Tensor1D, tf.Tensor1D], grokfast?: { mu: tf.Tensor1D; lambda: number }): void {
+    const gSize = Array.isArray(g) ? g[0].size + g[1].size : g.size;
+    if (gSize !== this.size) throw new Error(`a flat gradient of ${gSize} values for ${this.size} parameters`);
+    const k = adamWCoefficients(this.hp, this.t);
+    const params = this.names.map((n) => this.params.get(n)!);
+    tf.tidy(() => {
+      const cached = this.flatW !== null && params.every((p, i) => p.dataId === this.flatWIds[i]);
+      const w = cached ? this.flatW! : this.flat((n) => this.params.get(n)!);
+      const [w1, m1, v1] = fusedAdamW({
+        g,
+        mu: grokfast?.mu,
+        lambda: grokfast?.lambda,
+        w,
+        m: this.m,
+        v: this.v,
+        beta1: this.hp.beta1,
+        beta2: this.hp.beta2,
+        eps: this.hp.eps,
+        decay: k.decay,
+        stepSize: k.stepSize,
+        sqrtBc2: k.sqrtBc2,
+      });
+      const parts = fusedUnpack(w1, params.map((p) => p.shape));
+      params.forEach((p, i) => p.assign(parts[i]));
+      this.m.assign(m1);
+      this.v.assign(v1);
+      this.flatW?.dispose();
+      this.flatW = tf.keep(w1);
+      this.flatWIds = params.map((p) => p.dataId);
+    });
+    this.t += 1;
+  }
+
+  /**
+   * `stepFused` from gradients by name, packed by fused kernels into two halves (7 parameters a
+   * dispatch; tfjs's concat of 11 takes 3). Without Grokfast, whose EMA needs one flat vector.
+   */
+  stepFusedByName(grads: Record<string, tf.Tensor>): void {
+    for (const name of this.names) if (!grads[name]) throw new Error(`no gradient for ${name}`);
+    if (this.names.length > 14) {
+      const g = this.flatGrads(grads);
+      this.stepFused(g);
+      g.dispose();
+      return;
+    }
+    const parts = this.names.map((n) => grads[n]);
+    const first = fusedPack(parts.slice(0, 7));
+    const second = parts.length > 7 ? fusedPack(parts.slice(7)) : null;
+    this.stepFused(second ? [first, second] : first);
+    tf.dispose(second ? [first, second] : [first]);
+  }
+
   /** Splits a flat host vector by parameter. */
   private byName(values: Float32Array): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
@@ -146,6 +210,8 @@ export class AdamW {
   dispose(): void {
     this.m.dispose();
     this.v.dispose();
+    this.flatW?.dispose();
+    this.flatW = null;
   }
 }
 
@@ -161,6 +227,17 @@ export class GrokfastEma {
     public alpha: number,
     public lambda: number,
   ) {}
+
+  /**
+   * Advances μ with the fused WebGPU kernel (one dispatch) and returns it (owned by the filter),
+   * for `AdamW.stepFused`, which adds λ_g·μ itself.
+   */
+  advanceFused(g: tf.Tensor1D): tf.Tensor1D {
+    const mu = this.mu;
+    if (!mu) this.mu = tf.tidy(() => tf.variable(tf.clone(g), false));
+    else tf.tidy(() => mu.assign(fusedGrokfastEma(g, mu as tf.Tensor as tf.Tensor1D, this.alpha)));
+    return this.mu as tf.Tensor as tf.Tensor1D;
+  }
 
   /** Returns the filtered gradient (a new tensor; the caller disposes both). */
   filter(g: tf.Tensor): tf.Tensor {

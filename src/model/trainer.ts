@@ -9,11 +9,13 @@ import { dims, type TrainConfig } from '../config/schema.ts';
 import { AdamW, GrokfastEma } from './adamw.ts';
 import { makeDataset, type Dataset } from './data.ts';
 import { forwardFast } from './fast.ts';
+import { disposeFusedBatch, forwardFastFused, fusedForwardFits } from './fast-fused.ts';
 import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
 import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
 import { initWeights, paramSpecs, size, type Weights } from './params.ts';
 import { streamSeed } from './rng.ts';
+import { crossEntropyMeanFused, fusedAvailable } from './webgpu-fused.ts';
 
 export type { ForwardPath } from './forward-path.ts';
 
@@ -33,6 +35,8 @@ export interface TrainerOptions {
   weights?: Weights;
   /** Forward implementation; default: fast for 1 block, general otherwise. */
   forward?: ForwardPath;
+  /** Fused WebGPU kernels for the update (webgpu-fused.ts); default: on when the backend is webgpu. */
+  fused?: boolean;
 }
 
 /** What one evaluation reads back, all on the current weights. */
@@ -58,6 +62,8 @@ export class Trainer {
   readonly config: TrainConfig;
   readonly dataset: Dataset;
   readonly path: ForwardPath;
+  /** Whether updates run the fused WebGPU kernels. */
+  readonly fused: boolean;
   /** Updates applied so far: the weights are those after `epoch` epochs. */
   get epoch(): number {
     return this.optimizer.t;
@@ -82,6 +88,8 @@ export class Trainer {
     this.config = { ...config };
     this.dataset = makeDataset(config, opts.trainIndices);
     this.path = opts.forward ?? defaultForwardPath(config);
+    this.fused = opts.fused ?? fusedAvailable();
+    if (this.fused && !fusedAvailable()) throw new Error('the fused step needs the webgpu backend');
     if (this.path === 'fast' && config.nLayers !== 1) throw new Error('the fast forward needs a 1-block model');
     const id = nextTrainerId++;
     const weights = opts.weights ?? initWeights(config);
@@ -154,8 +162,11 @@ export class Trainer {
     const { value, grads } = tf.variableGrads(() => {
       const opts: ForwardOptions = {};
       if (c.dropout > 0) opts.dropoutMasks = this.dropoutMasks(epoch);
-      const logits = this.forward(this.trainBatch, opts);
-      let loss = crossEntropyMean(logits, this.trainBatch.labelsOneHot);
+      const logits =
+        this.fused && this.path === 'fast' && fusedForwardFits(c, this.trainBatch)
+          ? forwardFastFused(this.paramTensors, c, this.trainBatch)
+          : this.forward(this.trainBatch, opts);
+      let loss = (this.fused ? crossEntropyMeanFused : crossEntropyMean)(logits, this.trainBatch.labelsOneHot);
       if (c.l1 > 0) {
         const l1 = addAll([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
         loss = tf.add(loss, tf.mul(l1, c.l1));
@@ -164,16 +175,19 @@ export class Trainer {
     });
     const byName: Record<string, tf.Tensor> = {};
     for (const [varName, g] of Object.entries(grads)) byName[this.nameOfVar.get(varName)!] = g;
-    const g = this.optimizer.flatGrads(byName);
-    tf.dispose(Object.values(grads));
-    if (this.grokfast && this.grokfast.lambda > 0) {
-      const filtered = this.grokfast.filter(g);
-      this.optimizer.stepFlat(filtered as tf.Tensor1D);
-      filtered.dispose();
-    } else {
-      this.optimizer.stepFlat(g);
+    const gf = this.grokfast && this.grokfast.lambda > 0 ? this.grokfast : null;
+    if (this.fused && !gf) this.optimizer.stepFusedByName(byName);
+    else {
+      const g = this.optimizer.flatGrads(byName);
+      if (this.fused) this.optimizer.stepFused(g, { mu: gf!.advanceFused(g), lambda: gf!.lambda });
+      else if (gf) {
+        const filtered = gf.filter(g);
+        this.optimizer.stepFlat(filtered as tf.Tensor1D);
+        filtered.dispose();
+      } else this.optimizer.stepFlat(g);
+      g.dispose();
     }
-    g.dispose();
+    tf.dispose(Object.values(grads));
     this.lastLoss?.dispose();
     this.lastLoss = value;
   }
@@ -360,6 +374,7 @@ export class Trainer {
     for (const p of this.params.values()) p.dispose();
     this.optimizer.dispose();
     this.grokfast?.dispose();
+    disposeFusedBatch(this.trainBatch);
     disposePairBatch(this.trainBatch);
     disposePairBatch(this.allBatch);
     this.trainMask.dispose();

@@ -1,0 +1,133 @@
+/**
+ * The fused WebGPU step (src/model/webgpu-fused.ts) on Chromium's software WebGPU adapter: the
+ * same small model trained with and without the fused kernels gives the same losses, first
+ * gradients, weights and moments (≤ 1e-5 relative), in fewer compute dispatches; and the page's
+ * own benchmark (window.grokscope.bench, webgpu) records the fused count.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FusedRun } from './fused-page.ts';
+import { baseUrl, hasBrowser, openBrowser, waitForState, type Session } from './browser.ts';
+
+/** Largest |a − b| / max(|a|, 1e-30) element by element (for the losses). */
+function maxRel(a: number[], b: number[]): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(Math.abs(a[i]), 1e-30));
+  return m;
+}
+
+/**
+ * Largest, over parameters, of max|a − b| / max|a| (each parameter against its own scale). Not
+ * element by element: the fused kernels sum in another order, so a gradient element that is
+ * ~1e-8 of its parameter's largest (float32 cancellation) differs relatively, and Adam divides
+ * it by its own √v, so a weight's update is that relative difference times lr.
+ */
+function maxRelByParam(a: Record<string, number[]>, b: Record<string, number[]>): number {
+  expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+  let worst = 0;
+  for (const [name, x] of Object.entries(a)) {
+    const y = b[name];
+    expect(y.length).toBe(x.length);
+    let scale = 0;
+    let diff = 0;
+    for (let i = 0; i < x.length; i++) {
+      scale = Math.max(scale, Math.abs(x[i]));
+      diff = Math.max(diff, Math.abs(x[i] - y[i]));
+    }
+    worst = Math.max(worst, scale === 0 ? diff : diff / scale);
+  }
+  return worst;
+}
+
+/** Small enough for SwiftShader: P = 5, d_model 16, 2 heads, d_mlp 64, 80% of the pairs. */
+const SMALL = { p: 5, dModel: 16, nHeads: 2, dMlp: 64, frac: 0.8, warmup: 0, lr: 0.01 };
+
+describe.skipIf(!hasBrowser)('the fused WebGPU step', () => {
+  let s: Session;
+  let script = '';
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grokscope-fused-'));
+    try {
+      await build({
+        configFile: false,
+        logLevel: 'warn',
+        build: { outDir: dir, emptyOutDir: true, target: 'es2022', minify: false, lib: { entry: 'test/browser/fused-page.ts', formats: ['es'], fileName: 'fused' } },
+      });
+      script = readFileSync(join(dir, 'fused.js'), 'utf8');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    s = await openBrowser({ webgpu: true });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  async function check(over: Record<string, number | string>, steps: number): Promise<{ backend: string; unfused: FusedRun; fused: FusedRun }> {
+    const { page } = s;
+    // Served on the preview's origin: a secure context, so navigator.gpu is offered.
+    await page.route(`${baseUrl}fused-check.html`, (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><script type="module" src="fused-check.js"></script>' }));
+    await page.route(`${baseUrl}fused-check.js`, (r) => r.fulfill({ contentType: 'text/javascript', body: script }));
+    await page.goto(`${baseUrl}fused-check.html`);
+    await page.waitForFunction(() => 'fusedCheck' in window, undefined, { timeout: 60_000 });
+    return page.evaluate(
+      ([o, n]) => (window as unknown as { fusedCheck(o: unknown, n: number): Promise<{ backend: string; unfused: FusedRun; fused: FusedRun }> }).fusedCheck(o, n),
+      [over, steps] as const,
+    );
+  }
+
+  it('gives the general path\'s losses, gradients, weights and moments in fewer dispatches', async () => {
+    const { backend, unfused, fused } = await check(SMALL, 3);
+    expect(backend).toBe('webgpu');
+    expect(unfused.losses.every(Number.isFinite)).toBe(true);
+    // The updates moved the weights and the loss (else equality would prove nothing).
+    expect(unfused.losses[2]).not.toBe(unfused.losses[0]);
+    expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelByParam(unfused.firstM, fused.firstM)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelByParam(unfused.weights, fused.weights)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelByParam(unfused.m, fused.m)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelByParam(unfused.v, fused.v)).toBeLessThanOrEqual(1e-5);
+    expect(fused.numTensorsDelta).toBe(0);
+    expect(unfused.numTensorsDelta).toBe(0);
+    console.log(`dispatches per update at P = 5: ${unfused.dispatches} unfused, ${fused.dispatches} fused`);
+    expect(fused.dispatches).toBeLessThan(unfused.dispatches);
+  }, 240_000);
+
+  it('with Grokfast and GELU too', async () => {
+    const { unfused, fused } = await check({ ...SMALL, grokfastLambda: 2, grokfastAlpha: 0.9, act: 'gelu' }, 3);
+    expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelByParam(unfused.weights, fused.weights)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelByParam(unfused.m, fused.m)).toBeLessThanOrEqual(1e-5);
+    expect(fused.dispatches).toBeLessThan(unfused.dispatches);
+  }, 240_000);
+
+  it('keeps the general forward for 2 blocks and for dropout, with the fused loss and update', async () => {
+    for (const over of [{ ...SMALL, nLayers: 2 }, { ...SMALL, dropout: 0.2 }]) {
+      const { unfused, fused } = await check(over, 3);
+      expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelByParam(unfused.firstM, fused.firstM)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelByParam(unfused.weights, fused.weights)).toBeLessThanOrEqual(1e-5);
+      expect(fused.numTensorsDelta).toBe(0);
+      expect(fused.dispatches).toBeLessThan(unfused.dispatches);
+    }
+  }, 240_000);
+
+  it('is what the page trains with: its benchmark counts the fused dispatches', async () => {
+    const { page } = s;
+    const { fused } = await check(SMALL, 1);
+    await page.goto(`${baseUrl}?backend=webgpu&p=5&dm=16&heads=2&mlp=64&frac=0.8`);
+    await waitForState(page, (st) => st.status === 'idle', 120_000, 'ready on webgpu');
+    const config = (await waitForState(page, () => true)).draft;
+    const answer = await page.evaluate(
+      (c) => (window as unknown as { grokscope: { bench(o: unknown): Promise<{ results: { backend: string; dispatchesPerEpoch: number | null }[] }> } }).grokscope.bench({ config: c, paths: ['fast'], blocks: 1, targetBlockMs: 1, analysis: false }),
+      config,
+    );
+    const r = answer.results[0];
+    expect(r.backend).toBe('webgpu');
+    expect(r.dispatchesPerEpoch).toBe(fused.dispatches);
+  }, 240_000);
+});
