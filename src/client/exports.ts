@@ -9,14 +9,10 @@ import { unflattenWeights } from '../model/params.ts';
 import { HISTORY_COLUMNS, HISTORY_MATRICES } from '../run/history-columns.ts';
 import { useAppStore } from '../store/store.ts';
 import { requestState } from './client.ts';
+import { saveBlob } from './download.ts';
 
 function save(data: BlobPart, type: string, filename: string): void {
-  const url = URL.createObjectURL(new Blob([data], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(new Blob([data], { type }), filename);
 }
 
 function stem(): string {

@@ -14,6 +14,7 @@ import type { SavedRunMeta } from '../store/saved-runs.ts';
 import { useAppStore } from '../store/store.ts';
 import { loadRun, requestState, verifyRun } from './client.ts';
 import { adoptConfig, db, dismissResume, expectLoad, refreshSavedRuns, runData, saveNow, toLoadable } from './persistence.ts';
+import { saveBlob } from './download.ts';
 import { claimRun } from './run-owner.ts';
 
 const store = () => useAppStore.getState();
@@ -129,19 +130,10 @@ export async function exportCurrentRun(): Promise<void> {
     const state = await requestState(-1);
     const run = runData(state, state.snapshots);
     const bytes = await gzip(encodeRun(run));
-    download(bytes, `${run.name.replace(/[^\w.=-]+/g, '_').slice(0, 80)}.grokrun.gz`);
+    saveBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `${run.name.replace(/[^\w.=-]+/g, '_').slice(0, 80)}.grokrun.gz`);
   } catch (err) {
     store().notify('error', `The run could not be exported: ${err instanceof Error ? err.message : String(err)}`);
   }
-}
-
-function download(bytes: Uint8Array, filename: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** The recorded reference runs shipped with the site, by ?run= name. */

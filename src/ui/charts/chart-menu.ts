@@ -5,20 +5,12 @@
  * trace, x, y, z. Everything is saved with a download link; nothing leaves the browser.
  */
 import type * as PlotlyTypes from 'plotly.js';
+import { saveBlob } from '../../client/download.ts';
 import { useAppStore } from '../../store/store.ts';
 import type { Plotly } from './plotly.ts';
 
 type Trace = { name?: string; type?: string; x?: ArrayLike<unknown>; y?: ArrayLike<unknown>; z?: ArrayLike<ArrayLike<unknown>> | ArrayLike<unknown> };
 type PlotEl = HTMLDivElement & { data?: Trace[]; layout?: { title?: { text?: string } } };
-
-export function saveBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function cell(v: unknown): string {
   if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) return '';
