@@ -9,7 +9,7 @@ import type { CheckpointData } from '../model/checkpoint.ts';
 import { unflattenWeights } from '../model/params.ts';
 import { readImportFile, type ImportedFile } from '../run/import-file.ts';
 import { combineTorchRuns, readTorchRun, type TorchRun } from '../model/torch/import.ts';
-import { isTorchFile } from '../model/torch/torch-file.ts';
+import { isTorchFile } from '../model/torch/magic.ts';
 import { UsageError } from './args.ts';
 import { inflateNode } from './inflate-node.ts';
 

@@ -6,6 +6,7 @@
  * one more entry in FILE_KINDS.
  */
 import { decodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
+import { isTorchFile } from '../model/torch/magic.ts';
 import { MAX_HEADER_BYTES, SafetensorsError, readSafetensors } from '../model/safetensors.ts';
 import { MAX_INFLATED_BYTES, inflateWeb, isGzip, type Inflater } from './inflate.ts';
 import { MAX_RUN_BYTES, RUN_FORMAT, decodeRun, type RunData } from './run-file.ts';
@@ -48,11 +49,6 @@ export function peekSafetensors(bytes: Uint8Array): SafetensorsPeek | null {
 
 const isRunHeader = (h: SafetensorsPeek | null) => typeof h?.metadata.format === 'string' && h.metadata.format.startsWith('grokscope-run/');
 
-/** torch.save's zip archive ("PK\x03\x04"), or its legacy pickle (protocol 2, then a long magic). */
-function looksTorch(b: Uint8Array): boolean {
-  return (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) || (b[0] === 0x80 && b[1] === 0x02 && b[2] === 0x8a);
-}
-
 const TORCH_LABEL = "PyTorch file (torch.save: the paper authors' or TransformerLens')";
 
 /** The kinds the page reads, tried in order. */
@@ -60,7 +56,7 @@ export const FILE_KINDS: FileKind[] = [
   {
     id: 'torch',
     label: TORCH_LABEL,
-    matches: (bytes) => looksTorch(bytes),
+    matches: (bytes) => isTorchFile(bytes),
     // The PyTorch reader (safe pickle, zip) loads on first use, not with the page.
     read: async (bytes, name) => {
       const [{ readTorchRun }, { torchRunData }] = await Promise.all([import('../model/torch/import.ts'), import('./torch-run.ts')]);

@@ -5,21 +5,17 @@
  */
 import { useEffect } from 'react';
 import { importFile } from '../client/run-files.ts';
+import { isTorchFile } from '../model/torch/magic.ts';
 import { importSweepFile, looksLikePackedSweep } from '../client/sweep-file.ts';
 
 async function head(file: Blob, n: number): Promise<Uint8Array> {
   return new Uint8Array(await file.slice(0, n).arrayBuffer());
 }
 
-/** torch.save: a zip archive ("PK\x03\x04") or a legacy pickle (0x80 0x02 0x8a 0x0a). */
-function looksTorch(b: Uint8Array): boolean {
-  return (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) || (b[0] === 0x80 && b[1] === 0x02 && b[2] === 0x8a);
-}
-
 export async function importFiles(files: File[]): Promise<void> {
   if (files.length === 0) return;
   const heads = await Promise.all(files.map((f) => head(f, 4096)));
-  if (heads.every(looksTorch) || files.every((f) => /\.(pth|pt)$/i.test(f.name))) {
+  if (heads.every(isTorchFile) || files.every((f) => /\.(pth|pt)$/i.test(f.name))) {
     // The PyTorch reader loads on first use, not with the page.
     const { importTorchFiles } = await import('../client/torch-import.ts');
     await importTorchFiles(files);

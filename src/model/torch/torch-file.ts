@@ -5,20 +5,11 @@
  */
 import { DTYPE_BYTES, elementCount, type RawTensor } from '../safetensors.ts';
 import { readPickle, storageFromPid, TorchTensor, type PyValue } from './pickle.ts';
-import { isZip, TorchFileError, ZipReader } from './zip.ts';
+import { isLegacyTorch, isZip } from './magic.ts';
+import { TorchFileError, ZipReader } from './zip.ts';
 
 function fail(message: string): never {
   throw new TorchFileError(message);
-}
-
-/** torch.save's legacy format starts with a pickled magic number (protocol 2: 0x80 0x02 0x8a 0x0a). */
-export function isLegacyTorch(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x80 && bytes[1] === 0x02 && bytes[2] === 0x8a && bytes[3] === 0x0a;
-}
-
-/** Whether bytes look like a torch.save file (zip or legacy). */
-export function isTorchFile(bytes: Uint8Array): boolean {
-  return isZip(bytes) || isLegacyTorch(bytes);
 }
 
 export interface TorchFile {

@@ -30,10 +30,6 @@ const SIG_EOCD = 0x06054b50;
 const SIG_EOCD64 = 0x06064b50;
 const SIG_EOCD64_LOCATOR = 0x07064b50;
 
-export function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-}
-
 function u64(view: DataView, at: number): number {
   const v = view.getBigUint64(at, true);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('a zip offset is too large');
