@@ -38,12 +38,7 @@ function register(): void {
       ],
       n * h,
       // Thread (n, head): the three scores, their softmax, and the head's dh outputs.
-      `  let H = ${h}u; let DH = ${dh}u; let C = H + H * DH;
-  let pair = i / H; let hd = i % H;
-  let ra = u32(in_ta(pair)) * C;
-  let rb = (uniforms.vocab + u32(in_tb(pair))) * C;
-  let re = (2u * uniforms.vocab + uniforms.eq) * C;
-  let sa = in_t(ra + hd) / uniforms.scale;
+      `${tableRows(h, dh)}  let sa = in_t(ra + hd) / uniforms.scale;
   let sb = in_t(rb + hd) / uniforms.scale;
   let se = in_t(re + hd) / uniforms.scale;
   let mx = max(max(sa, sb), se);
@@ -79,12 +74,7 @@ function register(): void {
       ],
       n * h,
       // Thread (n, head): dv_k = p_k dz; dp_k = dz · v_k; ds_k = p_k (dp_k − Σ p dp) / √dh.
-      `  let H = ${h}u; let DH = ${dh}u; let C = H + H * DH;
-  let pair = i / H; let hd = i % H;
-  let ra = u32(in_ta(pair)) * C;
-  let rb = (uniforms.vocab + u32(in_tb(pair))) * C;
-  let re = (2u * uniforms.vocab + uniforms.eq) * C;
-  let pa = in_pattern(i * 3u); let pb = in_pattern(i * 3u + 1u); let pe = in_pattern(i * 3u + 2u);
+      `${tableRows(h, dh)}  let pa = in_pattern(i * 3u); let pb = in_pattern(i * 3u + 1u); let pe = in_pattern(i * 3u + 2u);
   let oa = pair * C; let ob = (uniforms.n + pair) * C; let oe = (2u * uniforms.n + pair) * C;
   var dpa = 0.0; var dpb = 0.0; var dpe = 0.0;
   for (var j = 0u; j < DH; j++) {
@@ -104,6 +94,20 @@ function register(): void {
 let registered = false;
 
 /** The constant scatter matrix `[3, d_vocab, N]`: one-hots of a, of b, and row '=' all ones. */
+
+/**
+ * The WGSL both attention kernels start with: thread i is (pair, head); the rows of the per-token
+ * table (H scores and H·DH values a token) for the pair's a, b and '='.
+ */
+function tableRows(h: number, dh: number): string {
+  return `  let H = ${h}u; let DH = ${dh}u; let C = H + H * DH;
+  let pair = i / H; let hd = i % H;
+  let ra = u32(in_ta(pair)) * C;
+  let rb = (uniforms.vocab + u32(in_tb(pair))) * C;
+  let re = (2u * uniforms.vocab + uniforms.eq) * C;
+`;
+}
+
 export function scatterMatrix(aOneHotT: tf.Tensor2D, bOneHotT: tf.Tensor2D, eqToken: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [v, n] = aOneHotT.shape;

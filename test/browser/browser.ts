@@ -85,3 +85,12 @@ export async function waitForState(page: Page, cond: (s: PageState) => boolean, 
     await page.waitForTimeout(100);
   }
 }
+
+/** Moves the scrubber to checkpoint `index` as a person dragging it would (an input event). */
+export async function scrubTo(page: Page, index: number): Promise<void> {
+  await page.getByTestId('scrub').evaluate((el, v) => {
+    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+    setter.call(el, String(v));
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, index);
+}

@@ -6,15 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, waitForState, type Session } from './browser.ts';
-
-async function scrubTo(page: Page, index: number): Promise<void> {
-  await page.getByTestId('scrub').evaluate((el, v) => {
-    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
-    setter.call(el, String(v));
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, index);
-}
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, scrubTo, waitForState, type Session } from './browser.ts';
 
 const viewEpoch = (page: Page) =>
   page.evaluate(() => (window as unknown as { grokscope: { store: { getState(): { viewEpoch: number | null } } } }).grokscope.store.getState().viewEpoch);

@@ -6,19 +6,11 @@
 import { statSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, scrubTo, waitForState, type Session } from './browser.ts';
 
 const RUN_FILE = 'public/runs/reference.grokrun.gz';
 
 /** Moves the scrubber as a drag would (sets the range input's value and fires 'input'). */
-async function scrubTo(page: Page, index: number): Promise<void> {
-  await page.getByTestId('scrub').evaluate((el, v) => {
-    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
-    setter.call(el, String(v));
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, index);
-}
-
 interface ViewState {
   viewEpoch: number | null;
   heavyEpochs: number[];

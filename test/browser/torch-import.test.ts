@@ -10,17 +10,9 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/model/checkpoint.ts';
-import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, scrubTo, pageState, waitForState, type Session } from './browser.ts';
 
 const FIX = join(import.meta.dirname, '../fixtures/torch');
-
-async function scrubTo(page: Page, index: number): Promise<void> {
-  await page.getByTestId('scrub').evaluate((el, v) => {
-    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
-    setter.call(el, String(v));
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, index);
-}
 
 function views(page: Page): Promise<{ viewEpoch: number | null; heavy: number[]; snapshots: number[]; split: string }> {
   return page.evaluate(() => {
