@@ -38,7 +38,7 @@ export function GrokEstimateLine() {
 }
 
 /** Builds the quick preset's run and trains it (the current run is saved first, as on every Reset). */
-function switchToQuick(): void {
+export function switchToQuick(): void {
   commands.choosePreset(QUICK_PRESET);
   commands.reset();
   commands.train();

@@ -9,6 +9,7 @@ import { acceptResume } from '../client/run-files.ts';
 import { describeIssue } from '../config/schema.ts';
 import { useAppStore } from '../store/store.ts';
 import { describeChoice } from './describe-backend.ts';
+import { switchToQuick } from './GrokEstimate.tsx';
 import { formatAgo } from './RunsPanel.tsx';
 
 export function Notices() {
@@ -81,7 +82,11 @@ export function Notices() {
                 </>
               )}{' '}
               Training runs on <strong>{backend.name}</strong> ({backend.adapter}) instead, far slower than a GPU: the mainline run can take hours. Try
-              the preset “P = 53 with λ = 5”, open this page in a browser with WebGPU (recent Chrome or Edge), or{' '}
+              the{' '}
+              <button type="button" className="link" onClick={switchToQuick} data-testid="notice-quick">
+                quick preset
+              </button>{' '}
+              (the whole story in under 2k epochs), open this page in a browser with WebGPU (recent Chrome or Edge), or{' '}
               <button type="button" className="link" onClick={() => openRecording('reference', (m) => window.confirm(m))} data-testid="offer-reference">
                 explore a recorded grokking run
               </button>{' '}
