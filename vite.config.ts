@@ -16,11 +16,35 @@ function absoluteOgImage(): Plugin {
   };
 }
 
+/**
+ * tfjs starts the threads of its threaded wasm from `factory.toString()`, so the factory must not
+ * use a variable of the scope around it; Emscripten's `_scriptDir` is one, and a minifier drops
+ * its `typeof` guard ("e is not defined" in every thread). Declaring it inside the factory keeps
+ * the value (undefined in a worker, where the factory runs) and makes the source self-contained.
+ */
+function selfContainedThreadedWasm(): Plugin {
+  const outer = /var _scriptDir = typeof document !== 'undefined' && document\.currentScript \? document\.currentScript\.src : undefined;\s*if \(typeof __filename !== 'undefined'\) _scriptDir = _scriptDir \|\| __filename;\s*return \(\s*function\(WasmBackendModuleThreadedSimd\) \{/;
+  return {
+    name: 'grokscope-threaded-wasm',
+    transform(code, id) {
+      if (!id.includes('tfjs-backend-wasm-threaded-simd.js')) return null;
+      if (!outer.test(code)) this.error('tfjs-backend-wasm-threaded-simd.js changed: update selfContainedThreadedWasm in vite.config.ts');
+      return code.replace(outer, "return (\nfunction(WasmBackendModuleThreadedSimd) {\n  var _scriptDir = typeof document !== 'undefined' && document.currentScript ? document.currentScript.src : undefined;");
+    },
+  };
+}
+
+/** What makes a page cross-origin isolated; public/isolation-sw.js adds the same on static hosts. */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 export default defineConfig({
   // Relative base: the built site works under any path (GitHub Pages project sites included).
   base: './',
-  plugins: [react(), absoluteOgImage()],
-  worker: { format: 'es' },
+  plugins: [react(), absoluteOgImage(), selfContainedThreadedWasm()],
+  worker: { format: 'es', plugins: () => [selfContainedThreadedWasm()] },
   optimizeDeps: {
     include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-cpu'],
   },
@@ -28,8 +52,9 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 2000,
   },
-  preview: { host: '127.0.0.1' },
-  server: { host: '127.0.0.1' },
+  // Cross-origin isolation (SharedArrayBuffer) lets tfjs run its threaded wasm binary (#11).
+  preview: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
+  server: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
   test: {
     pool: 'forks',
     reporters: ['default', './test/summary-reporter.ts'],

@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { startAddress } from './client/address.ts';
 import { benchWorker, commands, debugWorker } from './client/client.ts';
 import { startEvidenceRequests } from './client/evidence.ts';
+import { ensureIsolation } from './client/isolation.ts';
 import { startPersistence } from './client/persistence.ts';
 import { openReferenceRun } from './client/run-files.ts';
 import { decodeQuery } from './config/url.ts';
@@ -19,22 +20,29 @@ import './ui/styles/evidence.css';
 import './ui/styles/time.css';
 import './ui/styles/sweep.css';
 
-const decoded = decodeQuery(window.location.search);
-useAppStore.getState().loadUrl(decoded);
-useEvidenceStore.getState().loadUrl(decoded);
-if (decoded.sweep) useSweepStore.getState().setText(encodeSweep(decoded.sweep));
-startAddress(decoded);
+function boot(): void {
+  const decoded = decodeQuery(window.location.search);
+  useAppStore.getState().loadUrl(decoded);
+  useEvidenceStore.getState().loadUrl(decoded);
+  if (decoded.sweep) useSweepStore.getState().setText(encodeSweep(decoded.sweep));
+  startAddress(decoded);
 
-commands.init();
-startEvidenceRequests();
-startPersistence({ offerResume: decoded.run === null });
-if (decoded.run) void openReferenceRun(decoded.run);
+  commands.init();
+  startEvidenceRequests();
+  startPersistence({ offerResume: decoded.run === null });
+  if (decoded.run) void openReferenceRun(decoded.run);
 
-// A read-only handle for tests and the curious (e.g. the browser console).
-(window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, evidence: useEvidenceStore, sweep: useSweepStore, debug: debugWorker, bench: benchWorker };
+  // A read-only handle for tests and the curious (e.g. the browser console).
+  (window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, evidence: useEvidenceStore, sweep: useSweepStore, debug: debugWorker, bench: benchWorker };
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}
+
+// Isolation first: on a static host its first visit reloads once, before any run exists.
+void ensureIsolation().then((isolation) => {
+  if (isolation !== 'reloading') boot();
+});

@@ -47,3 +47,10 @@ const SOFTWARE_GPU = /swiftshader|llvmpipe|lavapipe|softpipe|basic render driver
 export function isSoftwareAdapter(adapter: string): boolean {
   return SOFTWARE_GPU.test(adapter);
 }
+
+/** The wasm backend's device line: SIMD, and how many threads its matrix products run on. */
+export function describeWasm(simd: boolean, threads: number, isolated: boolean): string {
+  const parts = [simd ? 'SIMD' : 'no SIMD', threads > 1 ? `${threads} threads` : isolated ? '1 thread' : '1 thread: the page is not cross-origin isolated'];
+  return `WebAssembly on the CPU (${parts.join(', ')})`;
+}
+

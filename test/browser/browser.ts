@@ -25,13 +25,14 @@ export interface Session {
 }
 
 /** A fresh browser profile; `webgpu` adds --enable-unsafe-webgpu (a SwiftShader adapter). */
-export async function openBrowser(opts: { webgpu: boolean; width?: number; height?: number; extraArgs?: string[] }): Promise<Session> {
+export async function openBrowser(opts: { webgpu: boolean; width?: number; height?: number; extraArgs?: string[]; serviceWorkers?: 'allow' | 'block' }): Promise<Session> {
   const dir = mkdtempSync(join(tmpdir(), 'grokscope-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: chromiumPath!,
     headless: true,
     args: [...(opts.webgpu ? ['--enable-unsafe-webgpu'] : []), ...QUIET_FLAGS, ...(opts.extraArgs ?? [])],
     viewport: { width: opts.width ?? 1400, height: opts.height ?? 1000 },
+    serviceWorkers: opts.serviceWorkers ?? 'allow',
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const logs: string[] = [];
