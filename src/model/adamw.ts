@@ -117,8 +117,7 @@ export class AdamW {
     const k = adamWCoefficients(this.hp, this.t);
     const params = this.names.map((n) => this.params.get(n)!);
     tf.tidy(() => {
-      const cached = this.flatW !== null && params.every((p, i) => p.dataId === this.flatWIds[i]);
-      const w = cached ? this.flatW! : this.flat((n) => this.params.get(n)!);
+      const w = this.flatWeights();
       const [w1, m1, v1] = fusedAdamW({
         g,
         mu: grokfast?.mu,
@@ -137,11 +136,24 @@ export class AdamW {
       params.forEach((p, i) => p.assign(parts[i]));
       this.m.assign(m1);
       this.v.assign(v1);
-      this.flatW?.dispose();
+      w.dispose();
       this.flatW = tf.keep(w1);
       this.flatWIds = params.map((p) => p.dataId);
     });
     this.t += 1;
+  }
+
+  /**
+   * The weights flat in parameter order (owned here: do not dispose): the last fused update's
+   * output while the parameters still hold what it gave them, else concatenated anew.
+   */
+  flatWeights(): tf.Tensor1D {
+    const params = this.names.map((n) => this.params.get(n)!);
+    if (this.flatW && params.every((p, i) => p.dataId === this.flatWIds[i])) return this.flatW;
+    this.flatW?.dispose();
+    this.flatW = tf.keep(tf.tidy(() => this.flat((n) => this.params.get(n)!)));
+    this.flatWIds = params.map((p) => p.dataId);
+    return this.flatW;
   }
 
   /**

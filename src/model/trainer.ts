@@ -9,7 +9,7 @@ import { dims, type TrainConfig } from '../config/schema.ts';
 import { AdamW, GrokfastEma } from './adamw.ts';
 import { makeDataset, type Dataset } from './data.ts';
 import { forwardFast } from './fast.ts';
-import { disposeFusedBatch, forwardFastFused, fusedForwardFits } from './fast-fused.ts';
+import { disposeFusedBatch, fusedLossAndGrad, fusedStepFits } from './fused-step.ts';
 import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
 import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
@@ -159,13 +159,20 @@ export class Trainer {
   trainStep(): void {
     const c = this.config;
     const epoch = this.epoch;
+    const gf = this.grokfast && this.grokfast.lambda > 0 ? this.grokfast : null;
+    if (this.fused && this.path === 'fast' && fusedStepFits(c, this.trainBatch)) {
+      // The hand-written step (fused-step.ts): the gradient comes out flat, as AdamW takes it.
+      const { loss, g } = fusedLossAndGrad(this.paramTensors, this.optimizer.flatWeights(), c, this.trainBatch);
+      this.optimizer.stepFused(g, gf ? { mu: gf.advanceFused(g), lambda: gf.lambda } : undefined);
+      g.dispose();
+      this.lastLoss?.dispose();
+      this.lastLoss = loss;
+      return;
+    }
     const { value, grads } = tf.variableGrads(() => {
       const opts: ForwardOptions = {};
       if (c.dropout > 0) opts.dropoutMasks = this.dropoutMasks(epoch);
-      const logits =
-        this.fused && this.path === 'fast' && fusedForwardFits(c, this.trainBatch)
-          ? forwardFastFused(this.paramTensors, c, this.trainBatch)
-          : this.forward(this.trainBatch, opts);
+      const logits = this.forward(this.trainBatch, opts);
       let loss = (this.fused ? crossEntropyMeanFused : crossEntropyMean)(logits, this.trainBatch.labelsOneHot);
       if (c.l1 > 0) {
         const l1 = addAll([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
@@ -175,7 +182,6 @@ export class Trainer {
     });
     const byName: Record<string, tf.Tensor> = {};
     for (const [varName, g] of Object.entries(grads)) byName[this.nameOfVar.get(varName)!] = g;
-    const gf = this.grokfast && this.grokfast.lambda > 0 ? this.grokfast : null;
     if (this.fused && !gf) this.optimizer.stepFusedByName(byName);
     else {
       const g = this.optimizer.flatGrads(byName);

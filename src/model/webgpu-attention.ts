@@ -93,8 +93,6 @@ function register(): void {
 
 let registered = false;
 
-/** The constant scatter matrix `[3, d_vocab, N]`: one-hots of a, of b, and row '=' all ones. */
-
 /**
  * The WGSL both attention kernels start with: thread i is (pair, head); the rows of the per-token
  * table (H scores and H·DH values a token) for the pair's a, b and '='.
@@ -108,6 +106,7 @@ function tableRows(h: number, dh: number): string {
 `;
 }
 
+/** The constant scatter matrix `[3, d_vocab, N]`: one-hots of a, of b, and row '=' all ones. */
 export function scatterMatrix(aOneHotT: tf.Tensor2D, bOneHotT: tf.Tensor2D, eqToken: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [v, n] = aOneHotT.shape;
@@ -116,26 +115,18 @@ export function scatterMatrix(aOneHotT: tf.Tensor2D, bOneHotT: tf.Tensor2D, eqTo
   });
 }
 
-/**
- * z `[N, h·dh]` from the tables `t` `[3, d_vocab, h + h·dh]` and the pairs' tokens `a`, `b`
- * (int32 `[N]`), differentiable in `t` (`scatter` from `scatterMatrix`).
- */
-export function attentionMixFused(t: tf.Tensor3D, a: tf.Tensor1D, b: tf.Tensor1D, scatter: tf.Tensor3D, h: number, dh: number, eqToken: number): tf.Tensor2D {
+/** The forward kernel: z `[N, h·dh]` and the pattern `[N, h, 3]` (kept for the backward). */
+export function attentionMixForward(t: tf.Tensor3D, a: tf.Tensor1D, b: tf.Tensor1D, h: number, dh: number, eqToken: number): [tf.Tensor2D, tf.Tensor] {
   if (!registered) register();
   registered = true;
-  const n = a.shape[0];
-  const attrs = { h, dh, n, eq: eqToken };
-  const f = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
-    const [z, pattern] = tf.engine().runKernel(FWD, { t: x as tf.Tensor, a, b }, attrs) as unknown as tf.Tensor[];
-    (save as tf.GradSaveFunc)([x as tf.Tensor, pattern]);
-    return {
-      value: z,
-      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
-        const res = tf.engine().runKernel(BWD, { dz, pattern: saved[1], t: saved[0], a, b }, attrs) as unknown as tf.Tensor | tf.Tensor[];
-        const drows = Array.isArray(res) ? res[0] : res;
-        return tf.matMul(scatter, drows);
-      },
-    };
-  });
-  return f(t) as tf.Tensor2D;
+  return tf.engine().runKernel(FWD, { t, a, b }, { h, dh, n: a.shape[0], eq: eqToken }) as unknown as [tf.Tensor2D, tf.Tensor];
+}
+
+/** The gradient for the tables, `[3, d_vocab, h + h·dh]`: the backward kernel, then the scatter product. */
+export function attentionMixBackward(dz: tf.Tensor2D, pattern: tf.Tensor, t: tf.Tensor3D, a: tf.Tensor1D, b: tf.Tensor1D, scatter: tf.Tensor3D, h: number, dh: number, eqToken: number): tf.Tensor3D {
+  if (!registered) register();
+  registered = true;
+  const res = tf.engine().runKernel(BWD, { dz, pattern, t, a, b }, { h, dh, n: a.shape[0], eq: eqToken }) as unknown as tf.Tensor | tf.Tensor[];
+  const drows = Array.isArray(res) ? res[0] : res;
+  return tf.matMul(scatter, drows) as tf.Tensor3D;
 }

@@ -50,6 +50,8 @@ export function dispatch(
   uniforms: Uniform[],
   count: number,
   body: string,
+  /** WGSL functions at module scope, before `main` (they may read the bindings). */
+  prelude = '',
 ): tf.TensorInfo[] {
   if (inputs.length + outputs.length > 8) throw new Error(`${key}: more than 8 storage buffers`);
   const outs = outputs.map((o) => backend.makeTensorInfo(o.shape, 'float32'));
@@ -68,6 +70,7 @@ export function dispatch(
       `@group(0) @binding(${inputs.length + outputs.length}) var<uniform> uniforms: Uniforms;`,
     ];
     return `${decl.join('\n')}
+${prelude}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * ${WORKGROUP}u;

@@ -9,14 +9,12 @@
  * - `GrokscopeGrokfastEma`: Grokfast's μ ← α μ + (1 − α) g;
  * - `GrokscopePack` / `GrokscopeUnpack`: up to 7 gradients into one flat vector, and the flat
  *   weights back into up to 7 parameters (7 outputs, one pass);
- * - `GrokscopeCrossEntropy`: per-example loss and its gradient (softmax − onehot)/N in one pass;
- * - `GrokscopeBiasRelu` (+ its gradient with the bias's), `GrokscopeColumnSum` (a broadcast
- *   bias's gradient), used by `matMulBiasFused` and `mlpResidualFused` around tfjs's matmul.
+ * - `GrokscopeCrossEntropy`: per-example loss and its gradient (softmax − onehot)/N in one pass.
  *
  * tfjs's `runWebGPUProgram` makes one output per dispatch, so these record their dispatch
  * themselves, the way it does (webgpu-dispatch.ts). A WebGPU stage binds at most 8 storage
- * buffers by default, which sets the input/output counts above. webgpu-tables.ts and
- * webgpu-attention.ts hold the kernels of the fast forward's embedding, tables and attention.
+ * buffers by default, which sets the input/output counts above. webgpu-step.ts and
+ * webgpu-attention.ts hold the kernels of the 1-block step (fused-step.ts).
  * The arithmetic is the general path's, op for op (same order, same float32 constants), so the
  * two agree to float32 rounding (test/browser/fused.test.ts).
  */
@@ -28,9 +26,6 @@ const GROKFAST = 'GrokscopeGrokfastEma';
 const UNPACK = 'GrokscopeUnpack';
 const PACK = 'GrokscopePack';
 const CROSS_ENTROPY = 'GrokscopeCrossEntropy';
-const BIAS_RELU = 'GrokscopeBiasRelu';
-const BIAS_RELU_GRAD = 'GrokscopeBiasReluGrad';
-const COLUMN_SUM = 'GrokscopeColumnSum';
 
 function register(): void {
   // AdamW (adamw.ts), op for op: m1 = m·β1 + g·(1−β1); v1 = v·β2 + g²·(1−β2);
@@ -165,36 +160,6 @@ function register(): void {
   });
 }
 
-// ReLU(x + b) with b broadcast over rows, and its gradient dy·step(y) (y > 0 exactly where x + b > 0).
-function registerBiasRelu(): void {
-  registerOnce(BIAS_RELU, (b, inp) => {
-    const [n, m] = inp.x.shape;
-    return dispatch(b, BIAS_RELU, [{ name: 'x', t: inp.x }, { name: 'bias', t: inp.bias }], [{ name: 'y', shape: [n, m] }], [{ name: 'm', type: 'u32', value: m }], n * m, '  y[i] = max(in_x(i) + in_bias(i % uniforms.m), 0.0);');
-  });
-  // Threads past n·m sum their column of dx for the bias: one dispatch for both gradients.
-  registerOnce(BIAS_RELU_GRAD, (b, inp) => {
-    const [n, m] = inp.y.shape;
-    return dispatch(b, `${BIAS_RELU_GRAD}:${n}:${m}`, [{ name: 'dy', t: inp.dy }, { name: 'y', t: inp.y }], [{ name: 'dx', shape: [n, m] }, { name: 'db', shape: [m] }], [], n * m + m,
-      `  let N = ${n}u; let M = ${m}u;
-  if (i < N * M) {
-    dx[i] = in_dy(i) * select(0.0, 1.0, in_y(i) > 0.0);
-  } else {
-    let col = i - N * M;
-    var acc = 0.0;
-    for (var row = 0u; row < N; row++) { acc = acc + in_dy(row * M + col) * select(0.0, 1.0, in_y(row * M + col) > 0.0); }
-    db[col] = acc;
-  }`);
-  });
-  // Σ over rows of dy [N, m] (a broadcast bias's gradient), one thread per column.
-  registerOnce(COLUMN_SUM, (b, inp) => {
-    const [n, m] = inp.dy.shape;
-    return dispatch(b, `${COLUMN_SUM}:${n}:${m}`, [{ name: 'dy', t: inp.dy }], [{ name: 's', shape: [1, m] }], [], m,
-      `  var acc = 0.0;
-  for (var row = 0u; row < ${n}u; row++) { acc = acc + in_dy(row * ${m}u + i); }
-  s[i] = acc;`);
-  });
-}
-
 let registered = false;
 
 /** Whether the fused kernels can run: the active backend is tfjs's WebGPU. */
@@ -205,7 +170,6 @@ export function fusedAvailable(): boolean {
 function ensureRegistered(): void {
   if (!registered) {
     register();
-    registerBiasRelu();
   }
   registered = true;
 }
@@ -281,14 +245,19 @@ export function fusedUnpack(flat: tf.Tensor1D, shapes: number[][]): tf.Tensor[] 
   return out;
 }
 
+/** The fused cross-entropy kernel: per-example loss `[N]` and its gradient (softmax − onehot)/N. One dispatch. */
+export function crossEntropyRowsFused(logits: tf.Tensor2D, labels: tf.Tensor2D): [tf.Tensor1D, tf.Tensor2D] {
+  ensureRegistered();
+  return tf.engine().runKernel(CROSS_ENTROPY, { logits, labels }, {}) as unknown as [tf.Tensor1D, tf.Tensor2D];
+}
+
 /**
  * `crossEntropyMean` (ops.ts) with the per-example loss and its gradient from one fused kernel:
  * 3 dispatches a step (kernel, mean, times dy) instead of ~25.
  */
 export function crossEntropyMeanFused(logits: tf.Tensor2D, labels: tf.Tensor2D): tf.Scalar {
-  ensureRegistered();
   const f = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
-    const [loss, grad] = tf.engine().runKernel(CROSS_ENTROPY, { logits: x as tf.Tensor, labels }, {}) as unknown as tf.Tensor[];
+    const [loss, grad] = crossEntropyRowsFused(x as tf.Tensor2D, labels);
     (save as tf.GradSaveFunc)([grad]);
     return {
       value: tf.mean(loss) as tf.Scalar,
@@ -297,56 +266,4 @@ export function crossEntropyMeanFused(logits: tf.Tensor2D, labels: tf.Tensor2D):
     };
   });
   return f(logits) as tf.Scalar;
-}
-
-/**
- * a·b + bias (bias `[1, m]` or `[m]`, broadcast over rows) as tfjs's fused matmul, with the
- * gradient's bias part one column-sum dispatch (tfjs transposes, then reduces: two).
- */
-export function matMulBiasFused(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D {
-  ensureRegistered();
-  const f = tf.customGrad((at: tf.Tensor | tf.GradSaveFunc, bt: tf.Tensor | tf.GradSaveFunc, ct: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
-    (save as tf.GradSaveFunc)([at as tf.Tensor, bt as tf.Tensor]);
-    return {
-      value: tf.fused.matMul({ a: at as tf.Tensor2D, b: bt as tf.Tensor2D, bias: ct as tf.Tensor }),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-        tf.matMul(dy, saved[1], false, true),
-        tf.matMul(saved[0], dy, true, false),
-        tf.reshape(single(tf.engine().runKernel(COLUMN_SUM, { dy }, {})), bias.shape),
-      ],
-    };
-  });
-  return f(a, b, bias) as tf.Tensor2D;
-}
-
-/**
- * The MLP with its residual, out = resid + relu(resid·W_in + b_in)·W_out + b_out, with a written
- * backward: autodiff would add the residual's gradient to the MLP's in one more dispatch; here it
- * rides as the bias of the product dpre·W_inᵀ (6 dispatches backward instead of 7).
- */
-export function mlpResidualFused(resid: tf.Tensor2D, wIn: tf.Tensor2D, bIn: tf.Tensor, wOut: tf.Tensor2D, bOut: tf.Tensor): tf.Tensor2D {
-  ensureRegistered();
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, w1, b1, w2, b2] = args as tf.Tensor2D[];
-    const save = args[5] as tf.GradSaveFunc;
-    const post = single(tf.engine().runKernel(BIAS_RELU, { x: tf.matMul(x, w1), bias: b1 }, {})) as tf.Tensor2D;
-    save([x, w1, w2, post]);
-    return {
-      value: tf.add(x, tf.fused.matMul({ a: post, b: w2, bias: b2 })),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sw1, sw2, spost] = saved as tf.Tensor2D[];
-        const dout = dy as tf.Tensor2D;
-        const dpost = tf.matMul(dout, sw2, false, true);
-        const [dpre, db1] = tf.engine().runKernel(BIAS_RELU_GRAD, { dy: dpost, y: spost }, {}) as unknown as tf.Tensor2D[];
-        return [
-          tf.fused.matMul({ a: dpre, b: sw1, transposeB: true, bias: dout }),
-          tf.matMul(sx, dpre, true, false),
-          db1,
-          tf.matMul(spost, dout, true, false),
-          tf.reshape(single(tf.engine().runKernel(COLUMN_SUM, { dy: dout }, {})), bOut.shape),
-        ];
-      },
-    };
-  });
-  return f(resid, wIn, bIn, wOut, bOut) as tf.Tensor2D;
 }

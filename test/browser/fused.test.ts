@@ -94,19 +94,26 @@ describe.skipIf(!hasBrowser)('the fused WebGPU step', () => {
     expect(fused.numTensorsDelta).toBe(0);
     expect(unfused.numTensorsDelta).toBe(0);
     console.log(`dispatches per update at P = 5: ${unfused.dispatches} unfused, ${fused.dispatches} fused`);
+    // The issue's target for an update (the count does not depend on the model's size).
+    expect(fused.dispatches).toBeLessThanOrEqual(30);
     expect(fused.dispatches).toBeLessThan(unfused.dispatches);
   }, 240_000);
 
-  it('with Grokfast and GELU too', async () => {
-    const { unfused, fused } = await check({ ...SMALL, grokfastLambda: 2, grokfastAlpha: 0.9, act: 'gelu' }, 3);
-    expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
-    expect(maxRelByParam(unfused.weights, fused.weights)).toBeLessThanOrEqual(1e-5);
-    expect(maxRelByParam(unfused.m, fused.m)).toBeLessThanOrEqual(1e-5);
-    expect(fused.dispatches).toBeLessThan(unfused.dispatches);
+  it('with Grokfast, and with GELU', async () => {
+    for (const over of [{ ...SMALL, grokfastLambda: 2, grokfastAlpha: 0.9 }, { ...SMALL, grokfastLambda: 2, grokfastAlpha: 0.9, act: 'gelu' }, { ...SMALL, act: 'gelu' }]) {
+      const { unfused, fused } = await check(over, 3);
+      expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelByParam(unfused.firstM, fused.firstM)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelByParam(unfused.weights, fused.weights)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelByParam(unfused.m, fused.m)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelByParam(unfused.v, fused.v)).toBeLessThanOrEqual(1e-5);
+      expect(fused.numTensorsDelta).toBe(0);
+      expect(fused.dispatches).toBeLessThanOrEqual(30);
+    }
   }, 240_000);
 
-  it('keeps the general forward for 2 blocks and for dropout, with the fused loss and update', async () => {
-    for (const over of [{ ...SMALL, nLayers: 2 }, { ...SMALL, dropout: 0.2 }]) {
+  it('keeps the general forward for 2 blocks, dropout and L1, with the fused loss and update', async () => {
+    for (const over of [{ ...SMALL, nLayers: 2 }, { ...SMALL, dropout: 0.2 }, { ...SMALL, l1: 1e-3 }]) {
       const { unfused, fused } = await check(over, 3);
       expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
       expect(maxRelByParam(unfused.firstM, fused.firstM)).toBeLessThanOrEqual(1e-5);
