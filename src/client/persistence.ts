@@ -213,8 +213,10 @@ export function expectLoad(next: { key: string | null; name: string; snapshots: 
 /** A new run (built or reset) gets a new identity when first saved; an opened one keeps its own. */
 function onReady(): void {
   const previous = store().currentRunKey;
-  const next = loading;
-  loading = null;
+  // Only a loaded run's 'ready' is the load expected: the page's first, fresh run can become ready
+  // after a run was sent to load (the load waits for that build), and must not take its key.
+  const next = store().readyLoaded ? loading : null;
+  if (store().readyLoaded) loading = null;
   if (previous && previous !== next?.key) releaseRun(previous);
   savedSnapshots = new Set(next?.snapshots ?? []);
   fileEpoch = next?.fileEpoch ?? -1;

@@ -15,7 +15,7 @@ import { useAppStore } from '../store/store.ts';
 import { loadRun, requestState, verifyRun } from './client.ts';
 import { adoptConfig, db, dismissResume, expectLoad, refreshSavedRuns, runData, saveNow, toLoadable } from './persistence.ts';
 import { saveBlob } from './download.ts';
-import { claimRun } from './run-owner.ts';
+import { claimRun, RELOAD_GRACE_MS } from './run-owner.ts';
 
 const store = () => useAppStore.getState();
 
@@ -37,7 +37,8 @@ export async function openSavedRun(key: string, opts: { copy?: boolean } = {}): 
   if (!rs) return;
   try {
     const run = await rs.load(key);
-    const owned = !opts.copy && (await claimRun(key));
+    // Waits out a lock this tab's previous page may still hold after a reload.
+    const owned = !opts.copy && (await claimRun(key, RELOAD_GRACE_MS));
     if (!owned && !opts.copy) store().notify('info', `“${run.name}” is training in another tab, so this tab opened a copy of its last save; the copy is saved as a new run.`);
     await replaceWith(run, owned ? key : null, owned ? run.name : `${run.name} (copy)`.slice(0, 200));
   } catch (err) {

@@ -12,13 +12,23 @@ function locks(): LockManager | null {
   return typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null;
 }
 
-/** Takes ownership of a run if no other tab has it; true when this tab owns it (or has no locks). */
-export function claimRun(key: string): Promise<boolean> {
+/**
+ * How long a lock may stay held by this tab's previous page after a reload: the browser frees it
+ * when that document is gone, which on a loaded machine can take seconds after the new page starts.
+ */
+export const RELOAD_GRACE_MS = 5000;
+
+/**
+ * Takes ownership of a run if no other tab has it, waiting up to `waitMs` for a holder to let go;
+ * true when this tab owns it (or has no locks).
+ */
+export function claimRun(key: string, waitMs = 0): Promise<boolean> {
   if (held.has(key)) return Promise.resolve(true);
   const lm = locks();
   if (!lm) return Promise.resolve(true);
+  const options: LockOptions = waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true };
   return new Promise((resolve) => {
-    lm.request(lockName(key), { ifAvailable: true }, (lock) => {
+    lm.request(lockName(key), options, (lock) => {
       if (!lock) {
         resolve(false);
         return undefined;
@@ -28,7 +38,7 @@ export function claimRun(key: string): Promise<boolean> {
         held.set(key, release);
         resolve(true);
       });
-    }).catch(() => resolve(true));
+    }).catch((err: unknown) => resolve(!(err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError'))));
   });
 }
 
@@ -46,7 +56,7 @@ export function releaseRun(key: string): void {
  * Whether another tab holds the run. A reloaded tab's own lock goes a moment after the new page
  * starts, so a lock still held is asked about again for up to `graceMs`.
  */
-export async function openElsewhere(key: string, graceMs = 2000): Promise<boolean> {
+export async function openElsewhere(key: string, graceMs = RELOAD_GRACE_MS): Promise<boolean> {
   const lm = locks();
   if (!lm || held.has(key)) return false;
   const deadline = Date.now() + graceMs;

@@ -52,6 +52,8 @@ export interface AppState {
   run: RunInfo | null;
   /** Counts 'ready' events: a new, reset, loaded or restarted run. */
   readyCount: number;
+  /** Whether the latest 'ready' was of a loaded run (a saved, imported or recovered one), not a new one. */
+  readyLoaded: boolean;
   status: RunStatus;
   epoch: number;
   epochsPerSec: number;
@@ -144,6 +146,7 @@ export const createAppStore = () => {
       backend: null,
       run: null,
       readyCount: 0,
+      readyLoaded: false,
       status: 'starting',
       epoch: 0,
       epochsPerSec: 0,
@@ -229,6 +232,7 @@ export const createAppStore = () => {
               // fresh run can arrive after a quickly fetched (cached) run was sent to load.
               pendingHistory: event.loadedAt !== null ? null : s.pendingHistory,
               readyCount: s.readyCount + 1,
+              readyLoaded: event.loadedAt !== null,
               // A new or reset run is no recording; a loaded one is what its loader asked for.
               recording: event.loadedAt !== null ? s.recordingRequest : null,
               recordingRequest: event.loadedAt !== null ? null : s.recordingRequest,
