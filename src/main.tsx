@@ -6,6 +6,7 @@ import { startEvidenceRequests } from './client/evidence.ts';
 import { ensureIsolation } from './client/isolation.ts';
 import { startPersistence } from './client/persistence.ts';
 import { openReferenceRun } from './client/run-files.ts';
+import { restoreKeptSweep } from './client/sweep.ts';
 import { decodeQuery } from './config/url.ts';
 import { useEvidenceStore } from './store/evidence.ts';
 import { useAppStore } from './store/store.ts';
@@ -31,6 +32,7 @@ function boot(): void {
   startEvidenceRequests();
   startPersistence({ offerResume: decoded.run === null });
   if (decoded.run) void openReferenceRun(decoded.run);
+  void restoreKeptSweep();
 
   // A read-only handle for tests and the curious (e.g. the browser console).
   (window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, evidence: useEvidenceStore, sweep: useSweepStore, debug: debugWorker, bench: benchWorker };

@@ -4,15 +4,16 @@
  * opens one as the page's run — with every single-run view — when its curve or cell is clicked.
  */
 import { checkConsistency, type TrainConfig } from '../config/schema.ts';
-import { expandSweep, type SweepSpec } from '../config/sweep.ts';
+import { decodeSweep, encodeSweep, expandSweep, type SweepSpec } from '../config/sweep.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import type { LoadableRun } from '../run/protocol.ts';
 import type { RunData } from '../run/run-file.ts';
 import type { SweepCommand, SweepEvent } from '../run/sweep-protocol.ts';
 import { useAppStore } from '../store/store.ts';
-import { useSweepStore } from '../store/sweep.ts';
+import { summarize, useSweepStore } from '../store/sweep.ts';
 import { saveNow } from './persistence.ts';
 import { openImportedRun } from './run-files.ts';
+import { SweepKeep } from './sweep-keep.ts';
 
 /** Models per batch in the page (the memory check may lower it). */
 export const PAGE_SWEEP_BATCH = 8;
@@ -29,8 +30,32 @@ function send(cmd: SweepCommand): void {
   worker?.postMessage(cmd);
 }
 
+/** The kept sweep's store (IndexedDB), opened on first use; null where it cannot be. */
+let keepStore: Promise<SweepKeep | null> | null = null;
+/** Writes to it, in order (a sweep's description before its runs). */
+let writes: Promise<void> = Promise.resolve();
+let keepFailed = false;
+
+function keep(write: (k: SweepKeep) => Promise<void>): void {
+  keepStore ??= SweepKeep.open().catch(() => null);
+  const store = keepStore;
+  writes = writes
+    .then(async () => {
+      const k = await store;
+      if (k) await write(k);
+    })
+    .catch((err: unknown) => {
+      if (keepFailed) return;
+      keepFailed = true;
+      useAppStore.getState().notify('warning', `This sweep's runs cannot be kept for a reload (IndexedDB: ${err instanceof Error ? err.message : String(err)}); they stay open in this page.`);
+    });
+}
+
 function onEvent(event: SweepEvent): void {
-  if (event.type === 'run') finished.set(event.index, { run: event.run, history: event.history });
+  if (event.type === 'run') {
+    finished.set(event.index, { run: event.run, history: event.history });
+    keep((k) => k.keepRun({ index: event.index, run: event.run, history: event.history }));
+  }
   useSweepStore.getState().receive(event);
   // Its runs are here now: free the worker's backend (GPU memory included).
   if (event.type === 'done' || event.type === 'error') endSweepWorker();
@@ -62,6 +87,7 @@ export function startSweep(spec: SweepSpec, base: TrainConfig, epochs: number, e
   worker = w;
   useSweepStore.getState().begin(spec, base, points, epochs, every);
   const app = useAppStore.getState();
+  keep((k) => k.begin({ sweep: encodeSweep(spec), base, epochs, every, backend: app.backend?.name ?? null, startedAt: new Date().toISOString() }));
   send({ type: 'train', configs: points.map((p) => ({ ...p.config, epochs })), epochs, every, backend: app.backend?.name ?? app.backendRequest, batch: PAGE_SWEEP_BATCH, snapshotBudgetBytes: Math.min(RUN_SNAPSHOT_BYTES, Math.floor(SWEEP_SNAPSHOT_BYTES / points.length)) });
   return null;
 }
@@ -104,4 +130,29 @@ export async function openSweepRun(index: number): Promise<boolean> {
   await openImportedRun(run, `Opened sweep run ${index + 1} (${point.label}): ${entry.history.length} checkpoints, ${entry.run.snapshots.length} snapshots; it can train on from epoch ${entry.run.resume?.t ?? '?'}.`);
   useSweepStore.getState().setOpened(index);
   return true;
+}
+
+/**
+ * Shows the sweep kept before this page loaded (its finished runs, openable), when the page has no
+ * sweep of its own yet. A kept sweep that no longer reads as one (another version) is left alone.
+ */
+export async function restoreKeptSweep(): Promise<void> {
+  keepStore ??= SweepKeep.open().catch(() => null);
+  const k = await keepStore;
+  const kept = await k?.load().catch(() => null);
+  if (!kept || kept.runs.length === 0 || useSweepStore.getState().status !== 'idle') return;
+  const { spec } = decodeSweep(kept.meta.sweep);
+  if (!spec || checkConsistency(kept.meta.base).length > 0) return;
+  const { points, issues } = expandSweep(kept.meta.base, spec);
+  if (issues.length > 0) return;
+  const runs = kept.runs.filter((r) => r.index < points.length && r.history.length > 0);
+  const sweep = useSweepStore.getState();
+  if (sweep.text === '') sweep.setText(kept.meta.sweep);
+  sweep.begin(spec, kept.meta.base, points, kept.meta.epochs, kept.meta.every);
+  for (const r of runs) finished.set(r.index, { run: r.run, history: r.history });
+  const rest = runs.length < points.length ? ' The others had not finished: train the sweep again for them.' : '';
+  useSweepStore.getState().restore(
+    runs.map((r) => ({ index: r.index, rows: r.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, testLoss: h.testLoss, trainAcc: h.trainAcc, testAcc: h.testAcc })), summary: summarize(r.history) })),
+    `${runs.length} of ${points.length} runs of the last sweep (${kept.meta.sweep}), kept from before this page loaded: click a cell or a curve to open one.${rest}`,
+  );
 }

@@ -114,4 +114,21 @@ describe.skipIf(!hasBrowser)('a sweep in the page (wasm)', () => {
     await page.locator('#training').screenshot({ path: `${ARTIFACTS}/branch-compare.png` });
     expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   });
+
+  it('keeps the finished runs over a reload: the phase diagram fills again and a cell opens its run', async () => {
+    const { page } = s;
+    const before = await sweepState(page);
+    await page.reload();
+    await waitForState(page, (st) => st.backend !== null, 60_000, 'the page after the reload');
+    await expect.poll(async () => (await sweepState(page)).status, { timeout: 30_000 }).toBe('done');
+    const after = await sweepState(page);
+    expect(after.message).toMatch(/4 of 4 runs of the last sweep/);
+    expect(after.runs.map((r) => r.rows.map((x) => [x.epoch, x.testLoss]))).toEqual(before.runs.map((r) => r.rows.map((x) => [x.epoch, x.testLoss])));
+    await expect.poll(() => page.locator('[data-testid=phase-cell][data-filled=true]').count()).toBe(4);
+    // A resume offer for the branch may show; the sweep's run opens all the same.
+    await page.getByTestId('phase-cell').nth(1).click();
+    const opened = await waitForState(page, (st) => st.draft.weightDecay === 0.3 && st.draft.seed === 1 && st.epoch === EPOCHS && st.history.length > 0 && st.status !== 'starting', 60_000, 'a kept sweep run to open');
+    expect(opened.history.map((h) => h.testLoss)).toEqual(before.runs[1].rows.map((r) => r.testLoss));
+    expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  });
 });
