@@ -13,6 +13,7 @@ describe("persistence: a 'ready' adopts the load it belongs to", () => {
   beforeAll(async () => {
     vi.stubGlobal('document', { addEventListener() {}, visibilityState: 'visible' });
     vi.stubGlobal('window', { addEventListener() {} });
+    vi.stubGlobal('navigator', {}); // Node 20 has none; persistence asks it for the storage estimate
     persistence = await import('../../src/client/persistence.ts');
     store = await import('../../src/store/store.ts');
     persistence.startPersistence({ offerResume: false });
