@@ -33,7 +33,8 @@ class WorkerCdp {
   static async attach(browser: Browser): Promise<WorkerCdp> {
     const cdp = await browser.newBrowserCDPSession();
     const { targetInfos } = await cdp.send('Target.getTargets');
-    const worker = targetInfos.find((t) => t.type === 'worker');
+    // The training worker, not the threads of tfjs's threaded wasm (workers too, from blob: URLs).
+    const worker = targetInfos.find((t) => t.type === 'worker' && t.url.includes('train.worker'));
     if (!worker) throw new Error('no worker target');
     const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: worker.targetId, flatten: false });
     return new WorkerCdp(cdp, sessionId);
