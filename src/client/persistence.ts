@@ -215,8 +215,9 @@ function onReady(): void {
   const previous = store().currentRunKey;
   // Only a loaded run's 'ready' is the load expected: the page's first, fresh run can become ready
   // after a run was sent to load (the load waits for that build), and must not take its key.
-  const next = store().readyLoaded ? loading : null;
-  if (store().readyLoaded) loading = null;
+  const loaded = store().readyLoaded;
+  const next = loaded ? loading : null;
+  if (loaded) loading = null;
   if (previous && previous !== next?.key) releaseRun(previous);
   savedSnapshots = new Set(next?.snapshots ?? []);
   fileEpoch = next?.fileEpoch ?? -1;

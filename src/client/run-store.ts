@@ -67,14 +67,16 @@ function storageError(err: unknown, fallback: string): Error {
   return new Error(e?.name ? `${e.name}${e.message ? `: ${e.message}` : ''}` : fallback);
 }
 
-function request<T>(r: IDBRequest<T>): Promise<T> {
+/** An IndexedDB request as a promise; a full quota rejects as StorageFullError (also for sweep-keep.ts). */
+export function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(storageError(r.error, 'IndexedDB request failed'));
   });
 }
 
-function done(tx: IDBTransaction): Promise<void> {
+/** Settles when a transaction commits; a full quota rejects as StorageFullError. */
+export function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onerror = () => reject(storageError(tx.error, 'IndexedDB transaction failed'));

@@ -8,6 +8,7 @@
 import type { TrainConfig } from '../config/schema.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import type { LoadableRun } from '../run/protocol.ts';
+import { done, request } from './run-store.ts';
 
 const DB_NAME = 'grokscope-sweep';
 const META = 'meta';
@@ -28,21 +29,6 @@ export interface KeptRun {
   index: number;
   run: LoadableRun;
   history: Checkpoint[];
-}
-
-function request<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-  });
 }
 
 export class SweepKeep {

@@ -36,9 +36,13 @@ let keepStore: Promise<SweepKeep | null> | null = null;
 let writes: Promise<void> = Promise.resolve();
 let keepFailed = false;
 
-function keep(write: (k: SweepKeep) => Promise<void>): void {
+function keptSweeps(): Promise<SweepKeep | null> {
   keepStore ??= SweepKeep.open().catch(() => null);
-  const store = keepStore;
+  return keepStore;
+}
+
+function keep(write: (k: SweepKeep) => Promise<void>): void {
+  const store = keptSweeps();
   writes = writes
     .then(async () => {
       const k = await store;
@@ -137,8 +141,7 @@ export async function openSweepRun(index: number): Promise<boolean> {
  * sweep of its own yet. A kept sweep that no longer reads as one (another version) is left alone.
  */
 export async function restoreKeptSweep(): Promise<void> {
-  keepStore ??= SweepKeep.open().catch(() => null);
-  const k = await keepStore;
+  const k = await keptSweeps();
   const kept = await k?.load().catch(() => null);
   if (!kept || kept.runs.length === 0 || useSweepStore.getState().status !== 'idle') return;
   const { spec } = decodeSweep(kept.meta.sweep);
