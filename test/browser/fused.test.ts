@@ -46,6 +46,15 @@ function maxRelByParam(a: Record<string, number[]>, b: Record<string, number[]>)
 /** Small enough for SwiftShader: P = 5, d_model 16, 2 heads, d_mlp 64, 80% of the pairs. */
 const SMALL = { p: 5, dModel: 16, nHeads: 2, dMlp: 64, frac: 0.8, warmup: 0, lr: 0.01 };
 
+/** The fused step's losses, first gradients, weights and both Adam moments equal the general path's (≤ 1e-5). */
+function expectSameUpdates(unfused: FusedRun, fused: FusedRun): void {
+  expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
+  expect(maxRelByParam(unfused.firstM, fused.firstM)).toBeLessThanOrEqual(1e-5);
+  expect(maxRelByParam(unfused.weights, fused.weights)).toBeLessThanOrEqual(1e-5);
+  expect(maxRelByParam(unfused.m, fused.m)).toBeLessThanOrEqual(1e-5);
+  expect(maxRelByParam(unfused.v, fused.v)).toBeLessThanOrEqual(1e-5);
+}
+
 describe.skipIf(!hasBrowser)('the fused WebGPU step', () => {
   let s: Session;
   let script = '';
@@ -86,11 +95,7 @@ describe.skipIf(!hasBrowser)('the fused WebGPU step', () => {
     expect(unfused.losses.every(Number.isFinite)).toBe(true);
     // The updates moved the weights and the loss (else equality would prove nothing).
     expect(unfused.losses[2]).not.toBe(unfused.losses[0]);
-    expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
-    expect(maxRelByParam(unfused.firstM, fused.firstM)).toBeLessThanOrEqual(1e-5);
-    expect(maxRelByParam(unfused.weights, fused.weights)).toBeLessThanOrEqual(1e-5);
-    expect(maxRelByParam(unfused.m, fused.m)).toBeLessThanOrEqual(1e-5);
-    expect(maxRelByParam(unfused.v, fused.v)).toBeLessThanOrEqual(1e-5);
+    expectSameUpdates(unfused, fused);
     expect(fused.numTensorsDelta).toBe(0);
     expect(unfused.numTensorsDelta).toBe(0);
     console.log(`dispatches per update at P = 5: ${unfused.dispatches} unfused, ${fused.dispatches} fused`);
@@ -102,11 +107,7 @@ describe.skipIf(!hasBrowser)('the fused WebGPU step', () => {
   it('with Grokfast, and with GELU', async () => {
     for (const over of [{ ...SMALL, grokfastLambda: 2, grokfastAlpha: 0.9 }, { ...SMALL, grokfastLambda: 2, grokfastAlpha: 0.9, act: 'gelu' }, { ...SMALL, act: 'gelu' }]) {
       const { unfused, fused } = await check(over, 3);
-      expect(maxRel(unfused.losses, fused.losses)).toBeLessThanOrEqual(1e-5);
-      expect(maxRelByParam(unfused.firstM, fused.firstM)).toBeLessThanOrEqual(1e-5);
-      expect(maxRelByParam(unfused.weights, fused.weights)).toBeLessThanOrEqual(1e-5);
-      expect(maxRelByParam(unfused.m, fused.m)).toBeLessThanOrEqual(1e-5);
-      expect(maxRelByParam(unfused.v, fused.v)).toBeLessThanOrEqual(1e-5);
+      expectSameUpdates(unfused, fused);
       expect(fused.numTensorsDelta).toBe(0);
       expect(fused.dispatches).toBeLessThanOrEqual(30);
     }
