@@ -6,7 +6,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../../config/schema.ts';
 import { activation, type Params } from '../forward.ts';
-import type { OneHot } from '../ops.ts';
 import { bmm, gatherRowsBatched } from './batched-ops.ts';
 
 /** The pairs each model runs on: one index list per model (training), or one shared list. */
@@ -15,9 +14,7 @@ export interface BatchedPairs {
   n: number;
   a: tf.Tensor1D[] | tf.Tensor1D;
   b: tf.Tensor1D[] | tf.Tensor1D;
-  aOneHot?: OneHot[];
-  bOneHot?: OneHot[];
-  /** The one-hots stacked `[M, n, V]`, for one batched product on GPUs. */
+  /** Training: the models' one-hots of a and b stacked, `[M, n, V]` (lookups as products). */
   aOneHotStacked?: tf.Tensor3D;
   bOneHotStacked?: tf.Tensor3D;
 }
@@ -52,8 +49,8 @@ export function forwardFastBatched(params: Params, c: TrainConfig, models: numbe
       const scores = tf.sum(tf.reshape(tf.mul(k, q), [M, dVocab, h, dHead]), 3); // [M, V, h]
       return tf.concat([scores, v], 2) as tf.Tensor3D;
     };
-    const rowsA = gatherRowsBatched(table(pos0), pairs.a, pairs.aOneHot, pairs.aOneHotStacked); // [M, n, h + hd]
-    const rowsB = gatherRowsBatched(table(pos1), pairs.b, pairs.bOneHot, pairs.bOneHotStacked);
+    const rowsA = gatherRowsBatched(table(pos0), pairs.a as tf.Tensor1D, pairs.aOneHotStacked); // [M, n, h + hd]
+    const rowsB = gatherRowsBatched(table(pos1), pairs.b as tf.Tensor1D, pairs.bOneHotStacked);
     const kv2 = bmm(resid2 as tf.Tensor3D, W_KV as tf.Tensor3D);
     const [k2, v2] = tf.split(kv2, 2, 2);
     const score2 = tf.sum(tf.reshape(tf.mul(k2, q), [M, 1, h, dHead]), 3); // [M, 1, h]

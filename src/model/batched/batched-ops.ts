@@ -2,58 +2,65 @@
  * Building blocks with a leading model axis M: products, lookups and the loss of N models of one
  * shape, trained together (many seeds, λ, data fractions at once; Figs. 15–22 draw such runs).
  *
- * Products: on GPUs one batched matMul for all models. tfjs-wasm runs BatchMatMul with batch > 1
- * on a naive loop (measured: [5, 3830, 128]·[5, 128, 512] 1.9 s against 0.23 s as five 2-D
- * products through XNNPACK), so on wasm and cpu the models' products are the single run's own 2-D
- * `mm`, one per model — the same kernels on the same operands, hence the same values as N single
- * runs — and everything else (elementwise work, softmax, the loss, AdamW) is one kernel for all.
- * (Batched products of small models through tfjs-wasm's naive BatchMatMul were measured no faster
- * than per-model XNNPACK products at P = 23, d_model 32 — the naive kernel is ~10× slower per
- * multiply-add — so SMALL_PRODUCT is 0: every product runs per model, bit for bit the single run's.)
+ * Products: on GPUs one batched matMul for all models. On wasm one kernel that runs each model's
+ * 2-D product through XNNPACK on views of the batched operands (wasm-products.ts says why: the
+ * batched BatchMatMul is a naive loop, and splitting into M tensors cost more than the products);
+ * on cpu tfjs's batched product, which loops over the batch with the 2-D product's own loops. The
+ * gradients are the single run's (ops.ts `mm`, `gatherRows`): explicit transposes on wasm and cpu,
+ * one kernel for all models, so each model's values are its single run's.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropyPerExample, gatherRows, mm, type OneHot } from '../ops.ts';
+import { crossEntropyPerExample, transposeLast } from '../ops.ts';
+import { perModelMatMul } from './wasm-products.ts';
 
-/** Whether products run per model (wasm, cpu) or as one batched matMul (GPUs). */
-export function productsPerModel(): boolean {
+/** Backends whose transposed matMul is slow, so gradients transpose explicitly (as ops.ts). */
+function explicitTranspose(): boolean {
   const b = tf.getBackend();
   return b === 'wasm' || b === 'cpu';
 }
 
-/** The M slices of `x` along the model axis, each without it. */
-export function perModel(x: tf.Tensor): tf.Tensor[] {
-  const m = x.shape[0];
-  if (m === 1) return [tf.reshape(x, x.shape.slice(1))];
-  return tf.split(x, m, 0).map((s) => tf.reshape(s, x.shape.slice(1)));
+/** `[M, n, k]·[M, k, m]`, no gradient: each model's product as its single run computes it. */
+function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+  return (tf.getBackend() === 'wasm' ? perModelMatMul(a as tf.Tensor3D, b as tf.Tensor3D) : tf.matMul(a, b)) as tf.Tensor3D;
 }
 
-/** Per-model products up to this many multiply-adds would run as one batched kernel on wasm and cpu. */
-export const SMALL_PRODUCT = 0;
-
-/** Whether a product `[n, k]·[k, m]` of each model runs per model (a large one, on wasm and cpu). */
-function perModelProduct(n: number, k: number, m: number): boolean {
-  return productsPerModel() && n * k * m > SMALL_PRODUCT;
+/** a·bᵀ / aᵀ·b per model, as ops.ts `matMulT`. */
+function productT(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
+  if (!explicitTranspose()) return tf.matMul(a, b, transposeA, transposeB) as tf.Tensor3D;
+  return product(transposeA ? transposeLast(a) : a, transposeB ? transposeLast(b) : b);
 }
 
-/** `[M, n, k] · [M, k, m] → [M, n, m]`: the single run's product for each model. */
+/** xᵀ·dy per model, as ops.ts `weightGrad` (on wasm (dyᵀ·x)ᵀ when dy is the wider). */
+function weightGradBatched(x: tf.Tensor, dy: tf.Tensor): tf.Tensor3D {
+  if (!explicitTranspose() || dy.shape[2]! <= x.shape[2]!) return productT(x, dy, true, false);
+  return transposeLast(product(transposeLast(dy), x)) as tf.Tensor3D;
+}
+
+/** `[M, n, k] · [M, k, m] → [M, n, m]`: the single run's product (and gradients) for each model. */
 export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (!perModelProduct(a.shape[1], a.shape[2], b.shape[2])) return tf.matMul(a, b);
-  const as = perModel(a);
-  const bs = perModel(b);
-  return tf.stack(as.map((x, i) => mm(x as tf.Tensor2D, bs[i]))) as tf.Tensor3D;
+  const f = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, y: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    (save as tf.GradSaveFunc)([x as tf.Tensor, y as tf.Tensor]);
+    return {
+      value: product(x as tf.Tensor, y as tf.Tensor),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [productT(dy, saved[1], false, true), weightGradBatched(saved[0], dy)],
+    };
+  });
+  return f(a, b) as tf.Tensor3D;
 }
 
 /**
- * Rows of each model's table `[M, V, k]` at that model's indices → `[M, N, k]`. `oneHots` are the
- * models' one-hots `[N, V]` (training: a product, as `gatherRows`); without them a gather (no
- * gradient; evaluation of all P² pairs, the same indices for every model).
+ * Rows of each model's table `[M, V, k]` at that model's indices → `[M, N, k]`. `oneHots`: the
+ * models' one-hots stacked `[M, N, V]` (training: a product, as ops.ts `gatherRows`, whose table
+ * gradient on wasm is (dyᵀ·oneHot)ᵀ); without them a gather of the same indices for every model
+ * (no gradient; evaluation of all P² pairs).
  */
-export function gatherRowsBatched(table: tf.Tensor3D, indices: tf.Tensor1D[] | tf.Tensor1D, oneHots?: OneHot[], oneHotsStacked?: tf.Tensor3D): tf.Tensor3D {
-  if (!oneHots) return tf.gather(table, indices as tf.Tensor1D, 1) as tf.Tensor3D;
-  if (oneHotsStacked && !perModelProduct(oneHotsStacked.shape[1], table.shape[1], table.shape[2])) return tf.matMul(oneHotsStacked, table);
-  const tables = perModel(table);
-  const idx = indices as tf.Tensor1D[];
-  return tf.stack(tables.map((t, i) => gatherRows(t as tf.Tensor2D, idx[i], oneHots[i]))) as tf.Tensor3D;
+export function gatherRowsBatched(table: tf.Tensor3D, indices: tf.Tensor1D, oneHots?: tf.Tensor3D): tf.Tensor3D {
+  if (!oneHots) return tf.gather(table, indices, 1) as tf.Tensor3D;
+  const f = tf.customGrad((t: tf.Tensor | tf.GradSaveFunc) => ({
+    value: product(oneHots, t as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => (explicitTranspose() ? transposeLast(product(transposeLast(dy), oneHots)) : tf.matMul(oneHots, dy, true, false)),
+  }));
+  return f(table) as tf.Tensor3D;
 }
 
 /** Per-example cross-entropy of `[M, N, V]` logits against one-hot labels → `[M, N]` (ops.ts). */

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../../config/schema.ts';
 import { makeDataset, type Dataset } from '../data.ts';
-import { oneHotFloat, addAll, type OneHot } from '../ops.ts';
+import { oneHotFloat, addAll } from '../ops.ts';
 import { initWeights, paramSpecs, size, type Weights } from '../params.ts';
 import { streamSeed } from '../rng.ts';
 import type { TrainerState } from '../trainer.ts';
@@ -100,8 +100,8 @@ export class BatchedTrainer {
     const build = () => {
       const aIdx: tf.Tensor1D[] = [];
       const bIdx: tf.Tensor1D[] = [];
-      const aHot: OneHot[] = [];
-      const bHot: OneHot[] = [];
+      const aHot: tf.Tensor2D[] = [];
+      const bHot: tf.Tensor2D[] = [];
       const labels: tf.Tensor2D[] = [];
       const w = new Float32Array(M * nMax);
       this.datasets.forEach((d, i) => {
@@ -117,14 +117,10 @@ export class BatchedTrainer {
         }
         const at = tf.tensor1d(a, 'int32');
         const bt = tf.tensor1d(b, 'int32');
-        const hot = (t: tf.Tensor1D): OneHot => {
-          const rows = oneHotFloat(t, dVocab);
-          return { rows, t: tf.transpose(rows) as tf.Tensor2D };
-        };
         aIdx.push(at);
         bIdx.push(bt);
-        aHot.push(hot(at));
-        bHot.push(hot(bt));
+        aHot.push(oneHotFloat(at, dVocab));
+        bHot.push(oneHotFloat(bt, dVocab));
         labels.push(oneHotFloat(tf.tensor1d(lab, 'int32'), dVocabOut));
       });
       const allPairs = new Int32Array(nPairs).map((_, k) => k);
@@ -138,21 +134,21 @@ export class BatchedTrainer {
       });
       const labelIds = tf.tensor2d(ids, [M, nPairs], 'int32');
       const out = {
-        aIdx, bIdx, aHot, bHot,
-        aStacked: tf.stack(aHot.map((h) => h.rows)) as tf.Tensor3D,
-        bStacked: tf.stack(bHot.map((h) => h.rows)) as tf.Tensor3D,
+        aIdx, bIdx,
+        aStacked: tf.stack(aHot) as tf.Tensor3D,
+        bStacked: tf.stack(bHot) as tf.Tensor3D,
         labels: tf.stack(labels) as tf.Tensor3D,
         weights: tf.tensor2d(w, [M, nMax]),
         allA, allB, labelIds,
         allLabels: tf.reshape(oneHotFloat(tf.reshape(labelIds, [-1]) as tf.Tensor1D, dVocabOut), [M, nPairs, dVocabOut]) as tf.Tensor3D,
         mask: tf.tensor2d(mask, [M, nPairs]),
       };
-      for (const t of [...aIdx, ...bIdx, ...aHot.flatMap((h) => [h.rows, h.t]), ...bHot.flatMap((h) => [h.rows, h.t]), out.aStacked, out.bStacked, out.labels, out.weights, allA, allB, labelIds, out.allLabels, out.mask]) tf.keep(t);
+      for (const t of [...aIdx, ...bIdx, out.aStacked, out.bStacked, out.labels, out.weights, allA, allB, labelIds, out.allLabels, out.mask]) tf.keep(t);
       return out;
     };
     // Everything kept is made inside one tidy, so the intermediates of building it are freed.
     const made = tf.tidy(build as unknown as () => tf.TensorContainerObject) as unknown as ReturnType<typeof build>;
-    this.train = { n: nMax, a: made.aIdx, b: made.bIdx, aOneHot: made.aHot, bOneHot: made.bHot, aOneHotStacked: made.aStacked, bOneHotStacked: made.bStacked };
+    this.train = { n: nMax, a: made.aIdx, b: made.bIdx, aOneHotStacked: made.aStacked, bOneHotStacked: made.bStacked };
     this.trainLabels = made.labels;
     this.trainWeights = made.weights;
     this.all = { n: nPairs, a: made.allA, b: made.allB };
@@ -316,7 +312,7 @@ export class BatchedTrainer {
     this.params.forEach((p) => p.dispose());
     this.optimizer.dispose();
     const t = this.train;
-    tf.dispose([...(t.a as tf.Tensor[]), ...(t.b as tf.Tensor[]), ...t.aOneHot!.flatMap((h) => [h.rows, h.t]), ...t.bOneHot!.flatMap((h) => [h.rows, h.t]), t.aOneHotStacked!, t.bOneHotStacked!]);
+    tf.dispose([...(t.a as tf.Tensor[]), ...(t.b as tf.Tensor[]), t.aOneHotStacked!, t.bOneHotStacked!]);
     tf.dispose([this.trainLabels, this.trainWeights, this.all.a as tf.Tensor, this.all.b as tf.Tensor, this.allLabels, this.allLabelIds, this.trainMask]);
     this.lastLoss?.dispose();
     this.lastLoss = null;
