@@ -5,12 +5,8 @@
  * page's worker in headless Chromium, on webgpu, webgl and wasm. Prints a table, or with --json
  * one JSON line per backend.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BackendInfo, BackendName } from '../config/backends.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../config/schema.ts';
-import { encodeQuery } from '../config/url.ts';
 import { epochFlops } from '../model/flops.ts';
 import { benchPaths } from '../model/forward-path.ts';
 import type { BenchResult } from '../run/protocol.ts';
@@ -19,7 +15,7 @@ import { benchEvidence } from './bench-evidence.ts';
 import { UsageError, intFlag, type ParsedArgs } from './args.ts';
 import { startNodeBackend } from './backends.ts';
 import { benchModels } from './bench-models.ts';
-import { CHROMIUM_QUIET_FLAGS, findChromium } from './chromium.ts';
+import { benchInPage, inBrowser } from './bench-browser.ts';
 
 export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'models']);
 
@@ -96,58 +92,13 @@ async function benchNode(config: TrainConfig, backends: BackendName[], s: BenchS
   }
 }
 
-interface PageHandle {
-  grokscope: {
-    store: { getState(): { status: string; backend: BackendInfo | null } };
-    bench(opts: object): Promise<{ backend: BackendInfo; results: BenchResult[]; error?: string }>;
-  };
-}
-
-/** Chromium: builds and serves the site, opens it once per backend, benchmarks inside its worker. */
+/** Chromium: the same harness inside the page's worker, once per backend (bench-browser.ts). */
 async function benchBrowser(config: TrainConfig, backends: BackendName[], s: BenchSettings, report: (l: BenchLine) => void, log: (s: string) => void): Promise<void> {
-  const executablePath = findChromium();
-  if (!executablePath) throw new UsageError('--browser needs Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)');
-  const { build, preview } = await import('vite');
-  const { chromium } = await import('playwright-core');
-  const outDir = mkdtempSync(join(tmpdir(), 'grokscope-bench-site-'));
-  log('building the site…');
-  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  const server = await preview({ logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false } });
-  const browser = await chromium.launch({ executablePath, headless: true, args: ['--enable-unsafe-webgpu', ...CHROMIUM_QUIET_FLAGS] });
-  try {
-    const version = browser.version();
-    for (const name of backends) {
-      const page = await browser.newPage();
-      try {
-        // The page's own run is a tiny one (it starts in seconds even on a software GPU); the
-        // benchmark builds its own trainer with the configuration asked for.
-        const query = encodeQuery({ config: { ...DEFAULT_CONFIG, p: 7, dModel: 8, nHeads: 2, dMlp: 16, frac: 0.5 }, preset: null, backend: name, keyFreqs: null });
-        await page.goto(`${server.resolvedUrls!.local[0]}?${query}`);
-        await page.waitForFunction(() => {
-          const st = (window as unknown as PageHandle).grokscope?.store.getState();
-          return st && st.status !== 'starting' && st.backend !== null;
-        }, undefined, { timeout: 120_000 });
-        const backend = await page.evaluate(() => (window as unknown as PageHandle).grokscope.store.getState().backend!);
-        if (backend.name !== name) {
-          log(`${name}: not available in this browser (it fell back to ${backend.name}); skipped`);
-          continue;
-        }
-        log(`${name} (${backend.adapter}): timing…`);
-        const answer = await page.evaluate(
-          (opts) => (window as unknown as PageHandle).grokscope.bench(opts),
-          { config, paths: pathsFor(config, s), blocks: s.blocks, targetBlockMs: s.targetBlockMs, analysis: s.analysis, analysisOnly: s.analysisOnly },
-        );
-        if (answer.error || answer.results.length === 0) throw new Error(`${name}: ${answer.error ?? 'no result'}`);
-        report(toLine(answer.backend, answer.results, `Chromium ${version}`));
-      } finally {
-        await page.close();
-      }
-    }
-  } finally {
-    await browser.close();
-    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
-    rmSync(outDir, { recursive: true, force: true });
-  }
+  await inBrowser(backends, log, async (page, backend, version) => {
+    const answer = await benchInPage(page, { config, paths: pathsFor(config, s), blocks: s.blocks, targetBlockMs: s.targetBlockMs, analysis: s.analysis, analysisOnly: s.analysisOnly });
+    if (answer.results.length === 0) throw new Error(`${backend.name}: no result`);
+    report(toLine(answer.backend, answer.results, `Chromium ${version}`));
+  });
 }
 
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
@@ -193,8 +144,7 @@ export async function benchCommand(args: ParsedArgs): Promise<BenchLine[]> {
   }
   const log = (s: string) => process.stderr.write(`${s}\n`);
   if (flags.has('models')) {
-    if (browser) throw new UsageError('--models runs in Node (wasm, cpu)');
-    await benchModels(config, intFlag(flags, 'models', 8), backends, settings, json, log);
+    await benchModels(config, intFlag(flags, 'models', 8), backends, browser, settings, json, log);
     return [];
   }
   log(`grokscope bench: P=${config.p}, ${config.frac * 100}% train (${Math.floor(config.frac * config.p * config.p)} pairs, full batch), d_model ${config.dModel}, ${config.nLayers} block(s); ${settings.analysisOnly ? 'one checkpoint analysis (median of 3)' : `${settings.blocks} blocks of ~${settings.targetBlockMs} ms per path`}`);

@@ -179,11 +179,11 @@ export function requestState(snapshotsAfter: number, timeoutMs = 60_000): Promis
  * Times training on the worker's backend (pausing the run, which is kept): the browser half of
  * `npm run bench`, and the speed panel's "Benchmark" button.
  */
-export function benchWorker(opts: { config: TrainConfig; paths: ForwardPath[]; blocks?: number; targetBlockMs?: number; analysis?: boolean; analysisOnly?: boolean }): Promise<Extract<WorkerEvent, { type: 'bench' }>> {
+export function benchWorker(opts: { config: TrainConfig; paths: ForwardPath[]; blocks?: number; targetBlockMs?: number; analysis?: boolean; analysisOnly?: boolean; models?: number }): Promise<Extract<WorkerEvent, { type: 'bench' }>> {
   const requestId = nextRequestId++;
   return new Promise((resolve) => {
     benchRequests.set(requestId, resolve);
-    send({ type: 'bench', requestId, config: opts.config, paths: opts.paths, blocks: opts.blocks ?? 5, targetBlockMs: opts.targetBlockMs ?? 1000, analysis: opts.analysis ?? true, analysisOnly: opts.analysisOnly });
+    send({ type: 'bench', requestId, config: opts.config, paths: opts.paths, blocks: opts.blocks ?? 5, targetBlockMs: opts.targetBlockMs ?? 1000, analysis: opts.analysis ?? true, analysisOnly: opts.analysisOnly, models: opts.models });
   });
 }
 

@@ -121,16 +121,11 @@ export class AdamW {
       const [w1, m1, v1] = fusedAdamW({
         g,
         mu: grokfast?.mu,
-        lambda: grokfast?.lambda,
         w,
         m: this.m,
         v: this.v,
-        beta1: this.hp.beta1,
-        beta2: this.hp.beta2,
         eps: this.hp.eps,
-        decay: k.decay,
-        stepSize: k.stepSize,
-        sqrtBc2: k.sqrtBc2,
+        models: [{ ...this.hp, ...k, lambda: grokfast?.lambda }],
       });
       const parts = fusedUnpack(w1, params.map((p) => p.shape));
       params.forEach((p, i) => p.assign(parts[i]));
@@ -247,7 +242,7 @@ export class GrokfastEma {
   advanceFused(g: tf.Tensor1D): tf.Tensor1D {
     const mu = this.mu;
     if (!mu) this.mu = tf.tidy(() => tf.variable(tf.clone(g), false));
-    else tf.tidy(() => mu.assign(fusedGrokfastEma(g, mu as tf.Tensor as tf.Tensor1D, this.alpha)));
+    else tf.tidy(() => mu.assign(fusedGrokfastEma(g, mu as tf.Tensor, [this.alpha])));
     return this.mu as tf.Tensor as tf.Tensor1D;
   }
 

@@ -9,7 +9,7 @@ import { dims, type TrainConfig } from '../config/schema.ts';
 import { AdamW, GrokfastEma } from './adamw.ts';
 import { makeDataset, type Dataset } from './data.ts';
 import { forwardFast } from './fast.ts';
-import { disposeFusedBatch, fusedLossAndGrad, fusedStepFits } from './fused-step.ts';
+import { disposeFusedBatch, fusedLossAndGradSingle, fusedStepFits } from './fused-step.ts';
 import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
 import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
@@ -162,7 +162,7 @@ export class Trainer {
     const gf = this.grokfast && this.grokfast.lambda > 0 ? this.grokfast : null;
     if (this.fused && this.path === 'fast' && fusedStepFits(c, this.trainBatch)) {
       // The hand-written step (fused-step.ts): the gradient comes out flat, as AdamW takes it.
-      const { loss, g } = fusedLossAndGrad(this.paramTensors, this.optimizer.flatWeights(), c, this.trainBatch);
+      const { loss, g } = fusedLossAndGradSingle(this.paramTensors, this.optimizer.flatWeights(), c, this.trainBatch);
       this.optimizer.stepFused(g, gf ? { mu: gf.advanceFused(g), lambda: gf.lambda } : undefined);
       g.dispose();
       this.lastLoss?.dispose();

@@ -9,6 +9,10 @@
  * gradient for its three table rows, `[3, N, C]`, and scatters them into `[3, d_vocab, C]` with
  * one batched product by a constant `[3, d_vocab, N]` of one-hots (row '=' of the third is all
  * ones): tfjs's matmul, the best kernel for it.
+ *
+ * Batched training (issue #13) runs NM models of one shape at once: tables `[NM, 3, d_vocab, C]`,
+ * tokens `[NM, N]` (each model its own pairs), outputs with the model axis first; a single run is
+ * NM = 1. A thread works on one model's pair and head, as in a single run.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dispatch, registerOnce } from './webgpu-dispatch.ts';
@@ -18,7 +22,7 @@ const BWD = 'GrokscopeAttnMixGrad';
 
 function register(): void {
   registerOnce(FWD, (b, inp, a) => {
-    const { h, dh, n } = a as { h: number; dh: number; n: number };
+    const { h, dh, n, models } = a as { h: number; dh: number; n: number; models: number };
     return dispatch(
       b,
       `${FWD}:${h}:${dh}`,
@@ -28,15 +32,16 @@ function register(): void {
         { name: 'tb', t: inp.b },
       ],
       [
-        { name: 'z', shape: [n, h * dh] },
-        { name: 'pattern', shape: [n, h, 3] },
+        { name: 'z', shape: [models, n, h * dh] },
+        { name: 'pattern', shape: [models, n, h, 3] },
       ],
       [
-        { name: 'vocab', type: 'u32', value: inp.t.shape[1] },
+        { name: 'vocab', type: 'u32', value: inp.t.shape[2] },
         { name: 'eq', type: 'u32', value: a.eq as number },
         { name: 'scale', type: 'f32', value: Math.sqrt(dh) },
+        { name: 'n', type: 'u32', value: n },
       ],
-      n * h,
+      models * n * h,
       // Thread (n, head): the three scores, their softmax, and the head's dh outputs.
       `${tableRows(h, dh)}  let sa = in_t(ra + hd) / uniforms.scale;
   let sb = in_t(rb + hd) / uniforms.scale;
@@ -53,7 +58,7 @@ function register(): void {
     );
   });
   registerOnce(BWD, (b, inp, a) => {
-    const { h, dh, n } = a as { h: number; dh: number; n: number };
+    const { h, dh, n, models } = a as { h: number; dh: number; n: number; models: number };
     const c = h + h * dh;
     return dispatch(
       b,
@@ -65,17 +70,18 @@ function register(): void {
         { name: 'ta', t: inp.a },
         { name: 'tb', t: inp.b },
       ],
-      [{ name: 'drows', shape: [3, n, c] }],
+      [{ name: 'drows', shape: [models * 3, n, c] }],
       [
-        { name: 'vocab', type: 'u32', value: inp.t.shape[1] },
+        { name: 'vocab', type: 'u32', value: inp.t.shape[2] },
         { name: 'eq', type: 'u32', value: a.eq as number },
         { name: 'scale', type: 'f32', value: Math.sqrt(dh) },
         { name: 'n', type: 'u32', value: n },
       ],
-      n * h,
+      models * n * h,
       // Thread (n, head): dv_k = p_k dz; dp_k = dz · v_k; ds_k = p_k (dp_k − Σ p dp) / √dh.
       `${tableRows(h, dh)}  let pa = in_pattern(i * 3u); let pb = in_pattern(i * 3u + 1u); let pe = in_pattern(i * 3u + 2u);
-  let oa = pair * C; let ob = (uniforms.n + pair) * C; let oe = (2u * uniforms.n + pair) * C;
+  let p = pair % uniforms.n;
+  let oa = (3u * model * uniforms.n + p) * C; let ob = ((3u * model + 1u) * uniforms.n + p) * C; let oe = ((3u * model + 2u) * uniforms.n + p) * C;
   var dpa = 0.0; var dpb = 0.0; var dpe = 0.0;
   for (var j = 0u; j < DH; j++) {
     let col = H + hd * DH + j;
@@ -94,19 +100,25 @@ function register(): void {
 let registered = false;
 
 /**
- * The WGSL both attention kernels start with: thread i is (pair, head); the rows of the per-token
- * table (H scores and H·DH values a token) for the pair's a, b and '='.
+ * The WGSL both attention kernels start with: thread i is (pair, head), pairs of all models in
+ * order; the rows of the model's per-token table (H scores and H·DH values a token) for the
+ * pair's a, b and '='.
  */
 function tableRows(h: number, dh: number): string {
   return `  let H = ${h}u; let DH = ${dh}u; let C = H + H * DH;
   let pair = i / H; let hd = i % H;
-  let ra = u32(in_ta(pair)) * C;
-  let rb = (uniforms.vocab + u32(in_tb(pair))) * C;
-  let re = (2u * uniforms.vocab + uniforms.eq) * C;
+  let model = pair / uniforms.n;
+  let tb = 3u * model * uniforms.vocab;
+  let ra = (tb + u32(in_ta(pair))) * C;
+  let rb = (tb + uniforms.vocab + u32(in_tb(pair))) * C;
+  let re = (tb + 2u * uniforms.vocab + uniforms.eq) * C;
 `;
 }
 
-/** The constant scatter matrix `[3, d_vocab, N]`: one-hots of a, of b, and row '=' all ones. */
+/**
+ * The constant scatter matrix of one model's pairs `[3, d_vocab, N]`: one-hots of a, of b, and row
+ * '=' all ones (`aOneHotT`, `bOneHotT`: `[d_vocab, N]`). Batched: the models' stacked, `[NM·3, d_vocab, N]`.
+ */
 export function scatterMatrix(aOneHotT: tf.Tensor2D, bOneHotT: tf.Tensor2D, eqToken: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [v, n] = aOneHotT.shape;
@@ -115,18 +127,20 @@ export function scatterMatrix(aOneHotT: tf.Tensor2D, bOneHotT: tf.Tensor2D, eqTo
   });
 }
 
-/** The forward kernel: z `[N, h·dh]` and the pattern `[N, h, 3]` (kept for the backward). */
-export function attentionMixForward(t: tf.Tensor3D, a: tf.Tensor1D, b: tf.Tensor1D, h: number, dh: number, eqToken: number): [tf.Tensor2D, tf.Tensor] {
+/** The forward kernel: z `[NM, N, h·dh]` and the pattern `[NM, N, h, 3]` (kept for the backward), from tables `[NM, 3, V, C]` and tokens `[NM, N]`. */
+export function attentionMixForward(t: tf.Tensor4D, a: tf.Tensor2D, b: tf.Tensor2D, h: number, dh: number, eqToken: number): [tf.Tensor3D, tf.Tensor] {
   if (!registered) register();
   registered = true;
-  return tf.engine().runKernel(FWD, { t, a, b }, { h, dh, n: a.shape[0], eq: eqToken }) as unknown as [tf.Tensor2D, tf.Tensor];
+  const [models, n] = a.shape;
+  return tf.engine().runKernel(FWD, { t, a, b }, { h, dh, n, models, eq: eqToken }) as unknown as [tf.Tensor3D, tf.Tensor];
 }
 
-/** The gradient for the tables, `[3, d_vocab, h + h·dh]`: the backward kernel, then the scatter product. */
-export function attentionMixBackward(dz: tf.Tensor2D, pattern: tf.Tensor, t: tf.Tensor3D, a: tf.Tensor1D, b: tf.Tensor1D, scatter: tf.Tensor3D, h: number, dh: number, eqToken: number): tf.Tensor3D {
+/** The gradient for the tables, `[NM·3, d_vocab, h + h·dh]`: the backward kernel, then the scatter product (`scatter`: `[NM·3, V, N]`). */
+export function attentionMixBackward(dz: tf.Tensor3D, pattern: tf.Tensor, t: tf.Tensor4D, a: tf.Tensor2D, b: tf.Tensor2D, scatter: tf.Tensor3D, h: number, dh: number, eqToken: number): tf.Tensor3D {
   if (!registered) register();
   registered = true;
-  const res = tf.engine().runKernel(BWD, { dz, pattern, t, a, b }, { h, dh, n: a.shape[0], eq: eqToken }) as unknown as tf.Tensor | tf.Tensor[];
+  const [models, n] = a.shape;
+  const res = tf.engine().runKernel(BWD, { dz, pattern, t, a, b }, { h, dh, n, models, eq: eqToken }) as unknown as tf.Tensor | tf.Tensor[];
   const drows = Array.isArray(res) ? res[0] : res;
   return tf.matMul(scatter, drows) as tf.Tensor3D;
 }

@@ -23,7 +23,26 @@ export interface WebGPUBackendLike {
 }
 
 const WORKGROUP = 64;
-export type Uniform = { name: string; type: 'f32' | 'u32'; value: number };
+/** A scalar uniform, or an array of vec4<f32> (4·k values: per-model coefficients, k rows). */
+export type Uniform = { name: string; type: 'f32' | 'u32'; value: number } | { name: string; type: 'vec4f'; values: number[] };
+
+/** The WGSL type of a uniform's field. */
+function wgslType(x: Uniform): string {
+  if (x.type !== 'vec4f') return x.type;
+  if (x.values.length === 0 || x.values.length % 4 !== 0) throw new Error(`${x.name}: a vec4 array of ${x.values.length} values`);
+  return `array<vec4<f32>, ${x.values.length / 4}>`;
+}
+
+/**
+ * tfjs's uniform entries: a scalar is one entry, a vec4 array one 4-value entry a row (tfjs aligns
+ * each to 16 bytes, which is the stride of array<vec4<f32>> in a uniform buffer).
+ */
+function uniformEntries(x: Uniform): { type: 'float32' | 'uint32'; data: number[] }[] {
+  if (x.type !== 'vec4f') return [{ type: x.type === 'f32' ? 'float32' : 'uint32', data: [x.value] }];
+  const rows: { type: 'float32'; data: number[] }[] = [];
+  for (let r = 0; r < x.values.length; r += 4) rows.push({ type: 'float32', data: x.values.slice(r, r + 4) });
+  return rows;
+}
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
@@ -66,7 +85,7 @@ export function dispatch(
         return `@group(0) @binding(${i}) var<storage, read> ${x.name}: array<${t}>;\nfn in_${x.name}(k: u32) -> f32 { return f32(${x.name}[k]); }`;
       }),
       ...outputs.map((o, i) => `@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${o.name}: array<f32>;`),
-      `struct Uniforms { ${u.map((x) => `${x.name}: ${x.type},`).join(' ')} };`,
+      `struct Uniforms { ${u.map((x) => `${x.name}: ${wgslType(x)},`).join(' ')} };`,
       `@group(0) @binding(${inputs.length + outputs.length}) var<uniform> uniforms: Uniforms;`,
     ];
     return `${decl.join('\n')}
@@ -78,8 +97,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 ${body}
 }`;
   };
-  const pipeline = pipelineFor(backend.device, `${key}:${inputs.map((x) => backend.tensorMap.get(x.t.dataId).dtype).join(',')}`, code);
-  const uniform = backend.makeUniforms(u.map((x) => ({ type: x.type === 'f32' ? 'float32' : 'uint32', data: [x.value] })));
+  // The WGSL depends on the inputs' buffer types and the uniform arrays' lengths too.
+  const arrays = u.map((x) => (x.type === 'vec4f' ? x.values.length : '')).join(',');
+  const pipeline = pipelineFor(backend.device, `${key}:${inputs.map((x) => backend.tensorMap.get(x.t.dataId).dtype).join(',')}:${arrays}`, code);
+  const uniform = backend.makeUniforms(u.flatMap(uniformEntries));
   const buffers = [...inputs.map((x) => x.t), ...outs].map((t) => {
     backend.commandQueueOwnedIds.add(t.dataId);
     return { buffer: backend.tensorMap.get(t.dataId).resource! };

@@ -30,37 +30,48 @@ const CROSS_ENTROPY = 'GrokscopeCrossEntropy';
 function register(): void {
   // AdamW (adamw.ts), op for op: m1 = m·β1 + g·(1−β1); v1 = v·β2 + g²·(1−β2);
   // θ ← θ·decay − (m1 / (√v1 / √(1−β2^(t+1)) + ε))·stepSize. With μ: g ← g + μ·λ_g first.
-  // The gradient is one flat `g`, or two halves `ga` (the first nA values) and `gb` as packed.
+  // M models side by side (`size` values each) with their own coefficients, two vec4 a model in
+  // `hp`: (β1, 1−β1, β2, 1−β2) and (decay, stepSize, √(1−β2^(t+1)), λ_g).
+  // The gradient is one flat `g`, or (one model) two halves `ga` (the first nA values) and `gb` as packed.
   registerOnce(ADAMW, (b, inp, a) => {
     const withMu = inp.mu !== undefined;
     const split = inp.gb !== undefined;
     const names = [...(split ? ['ga', 'gb'] : ['g']), ...(withMu ? ['mu'] : []), 'w', 'm', 'v'];
     const n = tf.util.sizeFromShape(inp.w.shape);
-    const f = (name: string): Uniform => ({ name, type: 'f32', value: a[name] as number });
+    const hp = a.hp as number[];
     return dispatch(
       b,
       `${ADAMW}${withMu ? '+mu' : ''}${split ? '+split' : ''}`,
       names.map((name) => ({ name, t: inp[name] })),
       [
-        { name: 'wOut', shape: [n] },
-        { name: 'mOut', shape: [n] },
-        { name: 'vOut', shape: [n] },
+        { name: 'wOut', shape: inp.w.shape },
+        { name: 'mOut', shape: inp.w.shape },
+        { name: 'vOut', shape: inp.w.shape },
       ],
-      [f('beta1'), f('oneMinusBeta1'), f('beta2'), f('oneMinusBeta2'), f('eps'), f('decay'), f('stepSize'), f('sqrtBc2'), f('lambda'), { name: 'nA', type: 'u32', value: split ? tf.util.sizeFromShape(inp.ga.shape) : n }],
+      [
+        { name: 'eps', type: 'f32', value: a.eps as number },
+        { name: 'size', type: 'u32', value: n / (hp.length / 8) },
+        { name: 'nA', type: 'u32', value: split ? tf.util.sizeFromShape(inp.ga.shape) : n },
+        { name: 'hp', type: 'vec4f', values: hp },
+      ],
       n,
       `  ${split ? 'var grad = 0.0;\n  if (i < uniforms.nA) { grad = in_ga(i); } else { grad = in_gb(i - uniforms.nA); }' : 'var grad = in_g(i);'}
-  ${withMu ? 'grad = grad + in_mu(i) * uniforms.lambda;' : ''}
-  let m1 = in_m(i) * uniforms.beta1 + grad * uniforms.oneMinusBeta1;
-  let v1 = in_v(i) * uniforms.beta2 + (grad * grad) * uniforms.oneMinusBeta2;
-  let denom = sqrt(v1) / uniforms.sqrtBc2 + uniforms.eps;
-  wOut[i] = in_w(i) * uniforms.decay - (m1 / denom) * uniforms.stepSize;
+  let model = i / uniforms.size;
+  let h0 = uniforms.hp[2u * model];
+  let h1 = uniforms.hp[2u * model + 1u];
+  ${withMu ? 'grad = grad + in_mu(i) * h1.w;' : ''}
+  let m1 = in_m(i) * h0.x + grad * h0.y;
+  let v1 = in_v(i) * h0.z + (grad * grad) * h0.w;
+  let denom = sqrt(v1) / h1.z + uniforms.eps;
+  wOut[i] = in_w(i) * h1.x - (m1 / denom) * h1.y;
   mOut[i] = m1;
   vOut[i] = v1;`,
     );
   });
-  // Grokfast-EMA (adamw.ts): μ ← μ·α + g·(1−α).
+  // Grokfast-EMA (adamw.ts): μ ← μ·α + g·(1−α), M models of `size` values, (α, 1−α) a model.
   registerOnce(GROKFAST, (b, inp, a) => {
     const n = tf.util.sizeFromShape(inp.g.shape);
+    const hp = a.hp as number[];
     return dispatch(
       b,
       GROKFAST,
@@ -68,13 +79,13 @@ function register(): void {
         { name: 'g', t: inp.g },
         { name: 'mu', t: inp.mu },
       ],
-      [{ name: 'muOut', shape: [n] }],
+      [{ name: 'muOut', shape: inp.mu.shape }],
       [
-        { name: 'alpha', type: 'f32', value: a.alpha as number },
-        { name: 'oneMinusAlpha', type: 'f32', value: a.oneMinusAlpha as number },
+        { name: 'size', type: 'u32', value: n / (hp.length / 4) },
+        { name: 'hp', type: 'vec4f', values: hp },
       ],
       n,
-      '  muOut[i] = in_mu(i) * uniforms.alpha + in_g(i) * uniforms.oneMinusAlpha;',
+      '  let h = uniforms.hp[i / uniforms.size];\n  muOut[i] = in_mu(i) * h.x + in_g(i) * h.y;',
     );
   });
   // Up to 7 tensors → one flat vector, in order (the gradients for AdamW: tfjs's concat of 11 takes 3).
@@ -86,16 +97,23 @@ function register(): void {
     const lines = sizes.map((sz, k) => `  if (i >= ${offsets[k]}u && i < ${offsets[k] + sz}u) { flat[i] = in_p${k}(i - ${offsets[k]}u); }`);
     return dispatch(b, `${PACK}:${sizes.join(',')}`, parts.map((t, k) => ({ name: `p${k}`, t })), [{ name: 'flat', shape: [total] }], [], total, lines.join('\n'));
   });
-  // Flat → up to 7 parameters: output k takes [offset_k, offset_k + size_k).
+  // Flat → up to 7 parameters: output k takes [offset_k, offset_k + size_k) of each of M models,
+  // whose flat vectors lie `stride` values apart; its values model after model.
   registerOnce(UNPACK, (b, inp, a) => {
     const shapes = a.shapes as number[][];
-    const sizes = shapes.map((s) => tf.util.sizeFromShape(s));
+    const models = a.models as number;
+    const stride = a.stride as number;
+    const sizes = shapes.map((s) => tf.util.sizeFromShape(s) / models);
     const offsets = sizes.map((_, k) => sizes.slice(0, k).reduce((x, y) => x + y, a.offset as number));
-    const total = sizes.reduce((x, y) => x + y, 0);
-    const lines = sizes.map((s, k) => `  if (i >= ${offsets[k] - (a.offset as number)}u && i < ${offsets[k] - (a.offset as number) + s}u) { out${k}[i - ${offsets[k] - (a.offset as number)}u] = in_flat(i + ${a.offset as number}u); }`);
+    const starts = sizes.map((_, k) => models * sizes.slice(0, k).reduce((x, y) => x + y, 0));
+    const total = models * sizes.reduce((x, y) => x + y, 0);
+    const lines = sizes.map((s, k) => {
+      const j = `i - ${starts[k]}u`;
+      return `  if (i >= ${starts[k]}u && i < ${starts[k] + models * s}u) { out${k}[${j}] = in_flat((${j}) / ${s}u * ${stride}u + ${offsets[k]}u + (${j}) % ${s}u); }`;
+    });
     return dispatch(
       b,
-      `${UNPACK}:${a.offset as number}:${sizes.join(',')}`,
+      `${UNPACK}:${a.offset as number}:${models}:${stride}:${sizes.join(',')}`,
       [{ name: 'flat', t: inp.flat }],
       shapes.map((shape, k) => ({ name: `out${k}`, shape })),
       [],
@@ -107,14 +125,18 @@ function register(): void {
   // Cross-entropy (ops.ts crossEntropyPerExample and crossEntropyMean's gradient), one row per
   // thread: loss = m + log1p(expm1(−m) + Σ_{j≠y} exp(d_j − m)) with d_j = x_j − x_y and
   // m = max(0, max_j d_j); gradient (others_j − l_j Σ others)·(1/N) with others = p·(1 − l).
+  // With `weights` (a row each: 1/N of its model's pairs, 0 on padding) the gradient is scaled by
+  // the row's weight instead of 1/N, and so is its loss, so a model's loss is the sum of its rows.
   registerOnce(CROSS_ENTROPY, (b, inp) => {
     const [n, v] = inp.logits.shape;
+    const weighted = inp.weights !== undefined;
     return dispatch(
       b,
-      CROSS_ENTROPY,
+      `${CROSS_ENTROPY}${weighted ? '+weights' : ''}`,
       [
         { name: 'logits', t: inp.logits },
         { name: 'labels', t: inp.labels },
+        ...(weighted ? [{ name: 'weights', t: inp.weights }] : []),
       ],
       [
         { name: 'loss', shape: [n] },
@@ -125,7 +147,8 @@ function register(): void {
         { name: 'scale', type: 'f32', value: 1 / n },
       ],
       n,
-      `  let cols = uniforms.v;
+      `  let scale = ${weighted ? 'in_weights(i)' : 'uniforms.scale'};
+  let cols = uniforms.v;
   let base = i * cols;
   var xy = 0.0;
   var mx = in_logits(base);
@@ -146,7 +169,7 @@ function register(): void {
   let d = u - 1.0;
   var l1p = x1;
   if (d != 0.0) { l1p = x1 * (log(u) / d); }
-  loss[i] = m + l1p;
+  loss[i] = ${weighted ? '(m + l1p) * scale' : 'm + l1p'};
   var otherP = 0.0;
   for (var j = 0u; j < cols; j++) {
     let o = (exp(in_logits(base + j) - mx) / expSum) * (1.0 - in_labels(base + j));
@@ -154,7 +177,7 @@ function register(): void {
     otherP = otherP + o;
   }
   for (var j = 0u; j < cols; j++) {
-    grad[base + j] = (grad[base + j] - in_labels(base + j) * otherP) * uniforms.scale;
+    grad[base + j] = (grad[base + j] - in_labels(base + j) * otherP) * scale;
   }`,
     );
   });
@@ -174,46 +197,45 @@ function ensureRegistered(): void {
   registered = true;
 }
 
-export interface FusedAdamWArgs {
-  /** The flat gradient, whole or as two packed halves (`fusedPack`). */
-  g: tf.Tensor1D | [tf.Tensor1D, tf.Tensor1D];
-  /** Grokfast's μ (already updated) and λ_g, or absent. */
-  mu?: tf.Tensor1D;
-  lambda?: number;
-  w: tf.Tensor;
-  m: tf.Tensor;
-  v: tf.Tensor;
+/** One model's coefficients of an AdamW update (adamWCoefficients), and its Grokfast λ_g. */
+export interface FusedAdamWModel {
   beta1: number;
   beta2: number;
-  eps: number;
   decay: number;
   stepSize: number;
   sqrtBc2: number;
+  /** λ_g: the weight of μ added to the gradient (0 without Grokfast). */
+  lambda?: number;
 }
 
-/** One AdamW update of flat weights: new [weights, m, v]. One dispatch. */
-export function fusedAdamW(x: FusedAdamWArgs): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
+export interface FusedAdamWArgs {
+  /** The flat gradient of every model (M·S values), or one model's as two packed halves (`fusedPack`). */
+  g: tf.Tensor | [tf.Tensor1D, tf.Tensor1D];
+  /** Grokfast's μ (already updated), or absent. */
+  mu?: tf.Tensor;
+  w: tf.Tensor;
+  m: tf.Tensor;
+  v: tf.Tensor;
+  eps: number;
+  /** Per model, in order: the flat vectors hold the models one after another. */
+  models: FusedAdamWModel[];
+}
+
+/** One AdamW update of the flat weights of M models: new [weights, m, v], shaped as `w`. One dispatch. */
+export function fusedAdamW<T extends tf.Tensor>(x: FusedAdamWArgs & { w: T }): [T, T, T] {
   ensureRegistered();
+  if (Array.isArray(x.g) && x.models.length !== 1) throw new Error('packed gradient halves hold one model');
   const inputs: tf.NamedTensorMap = Array.isArray(x.g) ? { ga: x.g[0], gb: x.g[1], w: x.w, m: x.m, v: x.v } : { g: x.g, w: x.w, m: x.m, v: x.v };
   if (x.mu) inputs.mu = x.mu;
-  const attrs = {
-    beta1: x.beta1,
-    oneMinusBeta1: 1 - x.beta1,
-    beta2: x.beta2,
-    oneMinusBeta2: 1 - x.beta2,
-    eps: x.eps,
-    decay: x.decay,
-    stepSize: x.stepSize,
-    sqrtBc2: x.sqrtBc2,
-    lambda: x.lambda ?? 0,
-  };
-  return tf.engine().runKernel(ADAMW, inputs, attrs) as unknown as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+  const hp = x.models.flatMap((k) => [k.beta1, 1 - k.beta1, k.beta2, 1 - k.beta2, k.decay, k.stepSize, k.sqrtBc2, k.lambda ?? 0]);
+  return tf.engine().runKernel(ADAMW, inputs, { eps: x.eps, hp } as unknown as tf.NamedAttrMap) as unknown as [T, T, T];
 }
 
-/** Grokfast's EMA step μ·α + g·(1−α). One dispatch. */
-export function fusedGrokfastEma(g: tf.Tensor1D, mu: tf.Tensor1D, alpha: number): tf.Tensor1D {
+/** Grokfast's EMA step μ·α + g·(1−α) for M models (one α each; M·S values, models in order). One dispatch. */
+export function fusedGrokfastEma<T extends tf.Tensor>(g: tf.Tensor, mu: T, alphas: number[]): T {
   ensureRegistered();
-  return single(tf.engine().runKernel(GROKFAST, { g, mu }, { alpha, oneMinusAlpha: 1 - alpha })) as tf.Tensor1D;
+  const hp = alphas.flatMap((alpha) => [alpha, 1 - alpha, 0, 0]);
+  return single(tf.engine().runKernel(GROKFAST, { g, mu }, { hp } as unknown as tf.NamedAttrMap)) as T;
 }
 
 /** A kernel's only output (tfjs hands back the list a kernel function returned). */
@@ -231,24 +253,32 @@ export function fusedPack(parts: tf.Tensor[]): tf.Tensor1D {
   return single(tf.engine().runKernel(PACK, inputs, {})) as tf.Tensor1D;
 }
 
-/** Splits flat values into tensors of `shapes` (in order), 7 per dispatch. */
-export function fusedUnpack(flat: tf.Tensor1D, shapes: number[][]): tf.Tensor[] {
+/**
+ * Splits flat values into tensors of `shapes` (in order), 7 per dispatch. With `models` > 1 the
+ * flat values hold M models one after another, `stride` values apart, and each shape has the
+ * model axis first: output k gathers each model's part k.
+ */
+export function fusedUnpack(flat: tf.Tensor, shapes: number[][], models = 1, stride = flat.size): tf.Tensor[] {
   ensureRegistered();
   const out: tf.Tensor[] = [];
   let offset = 0;
   for (let k = 0; k < shapes.length; k += 7) {
     const group = shapes.slice(k, k + 7);
-    const res = tf.engine().runKernel(UNPACK, { flat }, { shapes: group, offset }) as unknown as tf.Tensor[];
+    const res = tf.engine().runKernel(UNPACK, { flat }, { shapes: group, offset, models, stride } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
     out.push(...(Array.isArray(res) ? res : [res]));
-    offset += group.reduce((s, sh) => s + tf.util.sizeFromShape(sh), 0);
+    offset += group.reduce((s, sh) => s + tf.util.sizeFromShape(sh), 0) / models;
   }
   return out;
 }
 
-/** The fused cross-entropy kernel: per-example loss `[N]` and its gradient (softmax − onehot)/N. One dispatch. */
-export function crossEntropyRowsFused(logits: tf.Tensor2D, labels: tf.Tensor2D): [tf.Tensor1D, tf.Tensor2D] {
+/**
+ * The fused cross-entropy kernel: per-example loss `[N]` and its gradient (softmax − onehot)/N.
+ * With `weights` `[N]`: the gradient scaled by each row's weight instead, and the loss too. One dispatch.
+ */
+export function crossEntropyRowsFused(logits: tf.Tensor2D, labels: tf.Tensor2D, weights?: tf.Tensor1D): [tf.Tensor1D, tf.Tensor2D] {
   ensureRegistered();
-  return tf.engine().runKernel(CROSS_ENTROPY, { logits, labels }, {}) as unknown as [tf.Tensor1D, tf.Tensor2D];
+  const inputs: tf.NamedTensorMap = weights ? { logits, labels, weights } : { logits, labels };
+  return tf.engine().runKernel(CROSS_ENTROPY, inputs, {}) as unknown as [tf.Tensor1D, tf.Tensor2D];
 }
 
 /**

@@ -19,6 +19,11 @@
  * writing its own parameters' ranges (tfjs's matmul writes the four matrix gradients; the next
  * kernel copies them in): `stepActGrad` b_in, b_out, W_U, W_out; `stepDq` W_in, W_O;
  * `stepDw` W_Q, W_K, W_V, W_E, W_pos. Every value is written by one thread, in a fixed order.
+ *
+ * Every kernel runs NM models of one shape at once (batched training, issue #13; a single run is
+ * NM = 1): their flat vectors lie S values apart, and every other tensor has the model axis
+ * first. A thread works on one model, as the single run's thread does, so each model's values
+ * are its single run's.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dispatch, registerOnce } from './webgpu-dispatch.ts';
@@ -37,6 +42,8 @@ export interface StepLayout {
   n: number;
   /** Parameter count (the flat vector's length). */
   size: number;
+  /** Models trained together (1 for a single run). */
+  models: number;
   relu: boolean;
   off: { E: number; P: number; Q: number; K: number; V: number; O: number; In: number; Bin: number; Out: number; Bout: number; U: number };
 }
@@ -52,9 +59,10 @@ function prelude(x: StepLayout, withW = true): string {
   const o = x.off;
   return `const V = ${x.v}u; const D = ${x.d}u; const H = ${x.h}u; const DH = ${x.dh}u; const M = ${x.m}u; const N = ${x.n}u;
 const C = ${x.h + x.h * x.dh}u; const ROWS = ${3 * x.v}u; const EQ = ${2 * x.v + x.eq}u; const HDD = ${x.h * x.d * x.dh}u;
+const NM = ${x.models}u; const S = ${x.size}u;
 const OE = ${o.E}u; const OP = ${o.P}u; const OQ = ${o.Q}u; const OK = ${o.K}u; const OV = ${o.V}u; const OO = ${o.O}u;
 const OIN = ${o.In}u; const OBIN = ${o.Bin}u; const OOUT = ${o.Out}u; const OBOUT = ${o.Bout}u; const OU = ${o.U}u;
-${withW ? 'fn R(row: u32, e: u32) -> f32 { return in_w(OE + (row % V) * D + e) + in_w(OP + (row / V) * D + e); }' : ''}
+${withW ? '// Row R[row] of the model whose flat weights start at wb.\nfn R(wb: u32, row: u32, e: u32) -> f32 { return in_w(wb + OE + (row % V) * D + e) + in_w(wb + OP + (row / V) * D + e); }' : ''}
 `;
 }
 
@@ -66,54 +74,56 @@ const ERF = `fn erfApprox(a: f32) -> f32 {
   let t = 1.0 / (1.0 + p * absA);
   return sign(a) * (1.0 - (((((a5 * t + a4) * t) + a3) * t + a2) * t + a1) * t * exp(-absA * absA));
 }
-const S = ${Math.SQRT1_2};
+const S_GELU = ${Math.SQRT1_2};
 const TWO_OVER_SQRT_PI = ${2 / Math.sqrt(Math.PI)};
 `;
 
 const key = (name: string, x: StepLayout) => `${name}:${JSON.stringify(x)}`;
 
 function register(): void {
-  // The tables of the three positions, thread (row, head), and R[EQ], the bias of z·W_O.
+  // The tables of the three positions, thread (model, row, head), and R[EQ], the bias of z·W_O.
   registerOnce(TABLES, (b, inp, a) => {
     const x = a.layout as StepLayout;
+    const per = 3 * x.v * x.h + x.d;
     return dispatch(b, key(TABLES, x), [{ name: 'w', t: inp.w }], [
-      { name: 't', shape: [3 * x.v, x.h + x.h * x.dh] },
-      { name: 'q', shape: [x.h * x.dh] },
-      { name: 'eqRow', shape: [1, x.d] },
-    ], [], 3 * x.v * x.h + x.d,
-    `  if (i < ROWS * H) {
-    let row = i / H; let hd = i % H;
+      { name: 't', shape: [x.models, 3 * x.v, x.h + x.h * x.dh] },
+      { name: 'q', shape: [x.models, x.h * x.dh] },
+      { name: 'eqRow', shape: [x.models, 1, x.d] },
+    ], [], x.models * per,
+    `  let model = i / ${per}u; let r = i % ${per}u; let wb = model * S;
+  if (r < ROWS * H) {
+    let row = r / H; let hd = r % H; let tr = (model * ROWS + row) * C;
     var score = 0.0;
     for (var j = 0u; j < DH; j++) {
       var qj = 0.0; var kj = 0.0; var vj = 0.0;
       for (var e = 0u; e < D; e++) {
-        let wi = (hd * D + e) * DH + j;
-        qj = qj + R(EQ, e) * in_w(OQ + wi);
-        kj = kj + R(row, e) * in_w(OK + wi);
-        vj = vj + R(row, e) * in_w(OV + wi);
+        let wi = wb + (hd * D + e) * DH + j;
+        qj = qj + R(wb, EQ, e) * in_w(OQ + wi);
+        kj = kj + R(wb, row, e) * in_w(OK + wi);
+        vj = vj + R(wb, row, e) * in_w(OV + wi);
       }
       score = score + kj * qj;
-      t[row * C + H + hd * DH + j] = vj;
-      if (row == 0u) { q[hd * DH + j] = qj; }
+      t[tr + H + hd * DH + j] = vj;
+      if (row == 0u) { q[model * H * DH + hd * DH + j] = qj; }
     }
-    t[row * C + hd] = score;
+    t[tr + hd] = score;
   } else {
-    eqRow[i - ROWS * H] = R(EQ, i - ROWS * H);
+    eqRow[model * D + r - ROWS * H] = R(wb, EQ, r - ROWS * H);
   }`, prelude(x));
   });
   // post = act(pre + b_in), and resid + b_out: the bias of post·W_out (the residual rides in it).
   registerOnce(ACT, (b, inp, a) => {
     const x = a.layout as StepLayout;
     return dispatch(b, key(ACT, x), ['pre', 'w', 'resid'].map((name) => ({ name, t: inp[name] })), [
-      { name: 'post', shape: [x.n, x.m] },
-      { name: 'residB', shape: [x.n, x.d] },
-    ], [], x.n * (x.m + x.d),
-    `  if (i < N * M) {
-    let z = in_pre(i) + in_w(OBIN + i % M);
-    ${x.relu ? 'post[i] = max(z, 0.0);' : 'post[i] = (z * 0.5) * (1.0 + erfApprox(z * S));'}
+      { name: 'post', shape: [x.models, x.n, x.m] },
+      { name: 'residB', shape: [x.models, x.n, x.d] },
+    ], [], x.models * x.n * (x.m + x.d),
+    `  if (i < NM * N * M) {
+    let z = in_pre(i) + in_w(i / (N * M) * S + OBIN + i % M);
+    ${x.relu ? 'post[i] = max(z, 0.0);' : 'post[i] = (z * 0.5) * (1.0 + erfApprox(z * S_GELU));'}
   } else {
-    let k = i - N * M;
-    residB[k] = in_resid(k) + in_w(OBOUT + k % D);
+    let k = i - NM * N * M;
+    residB[k] = in_resid(k) + in_w(k / (N * D) * S + OBOUT + k % D);
   }`, prelude(x) + (x.relu ? '' : ERF));
   });
   // dpre (ReLU: dpost·step(post); GELU: tfjs's autodiff of (x·0.5)(1 + erf(x·S))), then the
@@ -124,58 +134,62 @@ function register(): void {
     const dact = x.relu
       ? 'fn dact(k: u32) -> f32 { return in_dpost(k) * select(0.0, 1.0, in_act(k) > 0.0); }'
       : `fn dact(k: u32) -> f32 {
-  let z = in_act(k) + in_w(OBIN + k % M);
+  let z = in_act(k) + in_w(k / (N * M) * S + OBIN + k % M);
   let dy = in_dpost(k);
-  let u = z * S;
+  let u = z * S_GELU;
   let du = (dy * (z * 0.5)) * (exp(-(u * u)) * TWO_OVER_SQRT_PI);
-  return (dy * (1.0 + erfApprox(u))) * 0.5 + du * S;
+  return (dy * (1.0 + erfApprox(u))) * 0.5 + du * S_GELU;
 }`;
     const su = x.d * x.vOut;
+    const per = x.m + x.d + su + x.m * x.d;
     return dispatch(b, key(ACT_GRAD, x), names.map((name) => ({ name, t: inp[name] })), [
-      { name: 'dpre', shape: [x.n, x.m] },
-      { name: 'g', shape: [x.size] },
-    ], [], x.n * x.m + x.m + x.d + su + x.m * x.d,
-    `  if (i < N * M) {
+      { name: 'dpre', shape: [x.models, x.n, x.m] },
+      { name: 'g', shape: [x.models, x.size] },
+    ], [], x.models * (x.n * x.m + per),
+    `  if (i < NM * N * M) {
     dpre[i] = dact(i);
-  } else if (i < N * M + M) {
-    let col = i - N * M;
+    return;
+  }
+  let model = (i - NM * N * M) / ${per}u; let r = (i - NM * N * M) % ${per}u; let gb = model * S;
+  if (r < M) {
     var acc = 0.0;
-    for (var row = 0u; row < N; row++) { acc = acc + dact(row * M + col); }
-    g[OBIN + col] = acc;
-  } else if (i < N * M + M + D) {
-    let col = i - N * M - M;
+    for (var row = 0u; row < N; row++) { acc = acc + dact((model * N + row) * M + r); }
+    g[gb + OBIN + r] = acc;
+  } else if (r < M + D) {
+    let col = r - M;
     var acc = 0.0;
-    for (var row = 0u; row < N; row++) { acc = acc + in_dout(row * D + col); }
-    g[OBOUT + col] = acc;
-  } else if (i < N * M + M + D + ${su}u) {
-    let k = i - N * M - M - D;
-    g[OU + k] = in_dwu(k);
+    for (var row = 0u; row < N; row++) { acc = acc + in_dout((model * N + row) * D + col); }
+    g[gb + OBOUT + col] = acc;
+  } else if (r < M + D + ${su}u) {
+    let k = r - M - D;
+    g[gb + OU + k] = in_dwu(model * ${su}u + k);
   } else {
-    let k = i - N * M - M - D - ${su}u;
-    g[OOUT + k] = in_dwout(k);
+    let k = r - M - D - ${su}u;
+    g[gb + OOUT + k] = in_dwout(model * M * D + k);
   }`, prelude(x, !x.relu) + (x.relu ? '' : ERF) + dact);
   });
   // dq_h = Σ_r dS[r,h] k_h(r); and the flat gradient with W_in's and W_O's copied in.
   registerOnce(DQ, (b, inp, a) => {
     const x = a.layout as StepLayout;
     return dispatch(b, key(DQ, x), ['dt', 'w', 'dwin', 'dwo', 'g'].map((name) => ({ name, t: inp[name] })), [
-      { name: 'dq', shape: [x.h * x.dh] },
-      { name: 'gOut', shape: [x.size] },
-    ], [], x.h * x.dh + x.size,
-    `  if (i < H * DH) {
-    let hd = i / DH; let j = i % DH;
+      { name: 'dq', shape: [x.models, x.h * x.dh] },
+      { name: 'gOut', shape: [x.models, x.size] },
+    ], [], x.models * (x.h * x.dh + x.size),
+    `  if (i < NM * H * DH) {
+    let model = i / (H * DH); let hd = (i / DH) % H; let j = i % DH; let wb = model * S;
     var acc = 0.0;
     for (var row = 0u; row < ROWS; row++) {
       var kj = 0.0;
-      for (var e = 0u; e < D; e++) { kj = kj + R(row, e) * in_w(OK + (hd * D + e) * DH + j); }
-      acc = acc + in_dt(row * C + hd) * kj;
+      for (var e = 0u; e < D; e++) { kj = kj + R(wb, row, e) * in_w(wb + OK + (hd * D + e) * DH + j); }
+      acc = acc + in_dt((model * ROWS + row) * C + hd) * kj;
     }
     dq[i] = acc;
   } else {
-    let k = i - H * DH;
+    let k = i - NM * H * DH;
+    let model = k / S; let l = k % S;
     var y = in_g(k);
-    if (k >= OIN && k < OIN + D * M) { y = in_dwin(k - OIN); }
-    if (k >= OO && k < OO + H * DH * D) { y = in_dwo(k - OO); }
+    if (l >= OIN && l < OIN + D * M) { y = in_dwin(model * D * M + l - OIN); }
+    if (l >= OO && l < OO + H * DH * D) { y = in_dwo(model * HDD + l - OO); }
     gOut[k] = y;
   }`, prelude(x));
   });
@@ -183,48 +197,51 @@ function register(): void {
   // one thread per value; the rest copied.
   registerOnce(DW, (b, inp, a) => {
     const x = a.layout as StepLayout;
-    return dispatch(b, key(DW, x), ['dt', 'w', 'q', 'dq', 'dresid', 'g'].map((name) => ({ name, t: inp[name] })), [{ name: 'gOut', shape: [x.size] }], [], x.size,
+    return dispatch(b, key(DW, x), ['dt', 'w', 'q', 'dq', 'dresid', 'g'].map((name) => ({ name, t: inp[name] })), [{ name: 'gOut', shape: [x.models, x.size] }], [], x.models * x.size,
     `  let k = i;
+  let model = k / S; let l = k % S; let wb = model * S; let qb = model * H * DH;
   var y = in_g(k);
-  if (k >= OQ && k < OQ + HDD) {
-    let l = k - OQ; let hd = l / (D * DH); let e = (l / DH) % D; let j = l % DH;
-    y = R(EQ, e) * in_dq(hd * DH + j);
-  } else if (k >= OK && k < OK + HDD) {
-    let l = k - OK; let hd = l / (D * DH); let e = (l / DH) % D; let j = l % DH;
-    let qj = in_q(hd * DH + j);
+  if (l >= OQ && l < OQ + HDD) {
+    let o = l - OQ; let hd = o / (D * DH); let e = (o / DH) % D; let j = o % DH;
+    y = R(wb, EQ, e) * in_dq(qb + hd * DH + j);
+  } else if (l >= OK && l < OK + HDD) {
+    let o = l - OK; let hd = o / (D * DH); let e = (o / DH) % D; let j = o % DH;
+    let qj = in_q(qb + hd * DH + j);
     var acc = 0.0;
-    for (var row = 0u; row < ROWS; row++) { acc = acc + R(row, e) * (in_dt(row * C + hd) * qj); }
+    for (var row = 0u; row < ROWS; row++) { acc = acc + R(wb, row, e) * (in_dt((model * ROWS + row) * C + hd) * qj); }
     y = acc;
-  } else if (k >= OV && k < OV + HDD) {
-    let l = k - OV; let hd = l / (D * DH); let e = (l / DH) % D; let j = l % DH;
+  } else if (l >= OV && l < OV + HDD) {
+    let o = l - OV; let hd = o / (D * DH); let e = (o / DH) % D; let j = o % DH;
     var acc = 0.0;
-    for (var row = 0u; row < ROWS; row++) { acc = acc + R(row, e) * in_dt(row * C + H + hd * DH + j); }
+    for (var row = 0u; row < ROWS; row++) { acc = acc + R(wb, row, e) * in_dt((model * ROWS + row) * C + H + hd * DH + j); }
     y = acc;
-  } else if (k >= OE && k < OE + V * D) {
-    let t = (k - OE) / D; let e = (k - OE) % D;
+  } else if (l >= OE && l < OE + V * D) {
+    let t = (l - OE) / D; let e = (l - OE) % D;
     var acc = 0.0;
-    for (var pos = 0u; pos < 3u; pos++) { acc = acc + dR(pos * V + t, e); }
+    for (var pos = 0u; pos < 3u; pos++) { acc = acc + dR(model, pos * V + t, e); }
     y = acc;
-  } else if (k >= OP && k < OP + 3u * D) {
-    let pos = (k - OP) / D; let e = (k - OP) % D;
+  } else if (l >= OP && l < OP + 3u * D) {
+    let pos = (l - OP) / D; let e = (l - OP) % D;
     var acc = 0.0;
-    for (var t = 0u; t < V; t++) { acc = acc + dR(pos * V + t, e); }
+    for (var t = 0u; t < V; t++) { acc = acc + dR(model, pos * V + t, e); }
     y = acc;
   }
   gOut[k] = y;`, `${prelude(x)}
-fn dR(row: u32, e: u32) -> f32 {
+// Row \`row\` of dR for one model.
+fn dR(model: u32, row: u32, e: u32) -> f32 {
+  let wb = model * S; let qb = model * H * DH; let tr = (model * ROWS + row) * C;
   var acc = 0.0;
   for (var hd = 0u; hd < H; hd++) {
-    let ds = in_dt(row * C + hd);
+    let ds = in_dt(tr + hd);
     for (var j = 0u; j < DH; j++) {
-      let wi = (hd * D + e) * DH + j;
-      acc = acc + (ds * in_q(hd * DH + j)) * in_w(OK + wi) + in_dt(row * C + H + hd * DH + j) * in_w(OV + wi);
-      if (row == EQ) { acc = acc + in_dq(hd * DH + j) * in_w(OQ + wi); }
+      let wi = wb + (hd * D + e) * DH + j;
+      acc = acc + (ds * in_q(qb + hd * DH + j)) * in_w(OK + wi) + in_dt(tr + H + hd * DH + j) * in_w(OV + wi);
+      if (row == EQ) { acc = acc + in_dq(qb + hd * DH + j) * in_w(OQ + wi); }
     }
   }
   if (row == EQ) {
     var s = 0.0;
-    for (var n = 0u; n < N; n++) { s = s + in_dresid(n * D + e); }
+    for (var n = 0u; n < N; n++) { s = s + in_dresid((model * N + n) * D + e); }
     acc = acc + s;
   }
   return acc;
@@ -241,21 +258,21 @@ function run(name: string, inputs: tf.NamedTensorMap, layout: StepLayout): tf.Te
   return Array.isArray(res) ? res : [res];
 }
 
-/** Tables `[3·V, C]`, the query of '=' `[H·DH]`, and R[EQ] `[1, D]`, from the flat weights. */
-export const stepTables = (w: tf.Tensor, x: StepLayout) => run(TABLES, { w }, x) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+/** Tables `[NM, 3·V, C]`, the query of '=' `[NM, H·DH]`, and R[EQ] `[NM, 1, D]`, from the flat weights `[NM, S]`. */
+export const stepTables = (w: tf.Tensor, x: StepLayout) => run(TABLES, { w }, x) as [tf.Tensor3D, tf.Tensor2D, tf.Tensor3D];
 
-/** post = act(pre + b_in) and resid + b_out. */
-export const stepAct = (pre: tf.Tensor, w: tf.Tensor, resid: tf.Tensor, x: StepLayout) => run(ACT, { pre, w, resid }, x) as [tf.Tensor2D, tf.Tensor2D];
+/** post = act(pre + b_in) and resid + b_out, `[NM, N, ·]`. */
+export const stepAct = (pre: tf.Tensor, w: tf.Tensor, resid: tf.Tensor, x: StepLayout) => run(ACT, { pre, w, resid }, x) as [tf.Tensor3D, tf.Tensor3D];
 
-/** dpre, and the flat gradient with b_in, b_out, W_U, W_out filled (`act`: post for ReLU, pre for GELU). */
-export function stepActGrad(dpost: tf.Tensor, act: tf.Tensor, w: tf.Tensor, dout: tf.Tensor, dwu: tf.Tensor, dwout: tf.Tensor, x: StepLayout): [tf.Tensor2D, tf.Tensor1D] {
+/** dpre, and the flat gradients `[NM, S]` with b_in, b_out, W_U, W_out filled (`act`: post for ReLU, pre for GELU). */
+export function stepActGrad(dpost: tf.Tensor, act: tf.Tensor, w: tf.Tensor, dout: tf.Tensor, dwu: tf.Tensor, dwout: tf.Tensor, x: StepLayout): [tf.Tensor3D, tf.Tensor2D] {
   const inputs: tf.NamedTensorMap = { dpost, act, dout, dwu, dwout };
   if (!x.relu) inputs.w = w;
-  return run(ACT_GRAD, inputs, x) as [tf.Tensor2D, tf.Tensor1D];
+  return run(ACT_GRAD, inputs, x) as [tf.Tensor3D, tf.Tensor2D];
 }
 
-/** dq, and the flat gradient with W_in and W_O filled. */
-export const stepDq = (dt: tf.Tensor, w: tf.Tensor, dwin: tf.Tensor, dwo: tf.Tensor, g: tf.Tensor, x: StepLayout) => run(DQ, { dt, w, dwin, dwo, g }, x) as [tf.Tensor1D, tf.Tensor1D];
+/** dq `[NM, H·DH]`, and the flat gradients with W_in and W_O filled. */
+export const stepDq = (dt: tf.Tensor, w: tf.Tensor, dwin: tf.Tensor, dwo: tf.Tensor, g: tf.Tensor, x: StepLayout) => run(DQ, { dt, w, dwin, dwo, g }, x) as [tf.Tensor2D, tf.Tensor2D];
 
-/** The whole flat gradient: W_Q, W_K, W_V, W_E and W_pos filled. */
-export const stepDw = (dt: tf.Tensor, w: tf.Tensor, q: tf.Tensor, dq: tf.Tensor, dresid: tf.Tensor, g: tf.Tensor, x: StepLayout) => run(DW, { dt, w, q, dq, dresid, g }, x)[0] as tf.Tensor1D;
+/** The whole flat gradients `[NM, S]`: W_Q, W_K, W_V, W_E and W_pos filled. */
+export const stepDw = (dt: tf.Tensor, w: tf.Tensor, q: tf.Tensor, dq: tf.Tensor, dresid: tf.Tensor, g: tf.Tensor, x: StepLayout) => run(DW, { dt, w, q, dq, dresid, g }, x)[0] as tf.Tensor2D;

@@ -70,6 +70,28 @@ export interface BenchResult {
   numTensorsDelta: number;
 }
 
+/**
+ * N models of one shape trained batched (src/model/batched) against the same N trained one after
+ * another, measured in one run with the blocks interleaved (src/worker/bench-batched.ts).
+ */
+export interface BatchedBenchResult {
+  backend: string;
+  models: number;
+  /** Median ms of one batched update (all N models). */
+  batchedMsPerEpoch: number;
+  /** Median ms of one update of each single model. */
+  singleMsPerEpoch: number[];
+  /** models·epochs/s: batched, and the N single runs one after another. */
+  batchedModelEpochsPerSec: number;
+  sequentialModelEpochsPerSec: number;
+  /** batched / sequential. */
+  speedup: number;
+  /** GPU compute dispatches of one batched update and of one single model's (WebGPU only; null elsewhere). */
+  dispatchesBatched: number | null;
+  dispatchesSingle: number | null;
+  numTensorsDelta: number;
+}
+
 /** A backend timed fastest on an earlier visit, remembered by the page (per device and model size). */
 export interface CachedBackendChoice {
   name: BackendName;
@@ -143,8 +165,11 @@ export type Command =
   | { type: 'exportState'; requestId: number; snapshotsAfter: number }
   /** Fault injection for tests: an uncaught error, NaN weights, or a destroyed GPU device. */
   | { type: 'debug'; action: 'crash' | 'poison' | 'lose-device' }
-  /** Pauses the run and times training on this backend (src/worker/bench.ts); answered by 'bench'. */
-  | { type: 'bench'; requestId: number; config: TrainConfig; paths: ForwardPath[]; blocks: number; targetBlockMs: number; analysis: boolean; analysisOnly?: boolean };
+  /**
+   * Pauses the run and times training on this backend (src/worker/bench.ts); answered by 'bench'.
+   * With `models`: that many seeds of `config` batched against one after another (bench-batched.ts).
+   */
+  | { type: 'bench'; requestId: number; config: TrainConfig; paths: ForwardPath[]; blocks: number; targetBlockMs: number; analysis: boolean; analysisOnly?: boolean; models?: number };
 
 export type WorkerEvent =
   | {
@@ -165,7 +190,7 @@ export type WorkerEvent =
    */
   | { type: 'checkpointState'; runId: number; state: ExportedState }
   | { type: 'verified'; runId: number; requestId: number; problem: string | null }
-  | { type: 'bench'; runId: number; requestId: number; backend: BackendInfo; results: BenchResult[]; error?: string }
+  | { type: 'bench'; runId: number; requestId: number; backend: BackendInfo; results: BenchResult[]; batched?: BatchedBenchResult; error?: string }
   | { type: 'status'; runId: number; status: RunStatus; epoch: number }
   | { type: 'checkpoint'; runId: number; checkpoint: Checkpoint }
   | {

@@ -8,30 +8,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../config/schema.ts';
 import { BatchedTrainer } from '../model/batched/batched-trainer.ts';
 import { Trainer } from '../model/trainer.ts';
-import { median } from './bench.ts';
+import type { BatchedBenchResult } from '../run/protocol.ts';
+import { countDispatches, median } from './bench.ts';
 
 export interface BatchedBenchOptions {
   configs: TrainConfig[];
   /** Timed rounds (each: one batched block, then one block of every single model). */
   rounds?: number;
-  /** Target duration of one single model's block; the batched block has N times its updates. */
+  /** Target duration of one single model's block; the batched block runs as many updates (of all N). */
   targetBlockMs?: number;
   now?: () => number;
-}
-
-export interface BatchedBenchResult {
-  backend: string;
-  models: number;
-  /** Median ms of one batched update (all N models). */
-  batchedMsPerEpoch: number;
-  /** Median ms of one update of each single model. */
-  singleMsPerEpoch: number[];
-  /** models·epochs/s: batched, and the N single runs one after another. */
-  batchedModelEpochsPerSec: number;
-  sequentialModelEpochsPerSec: number;
-  /** batched / sequential. */
-  speedup: number;
-  numTensorsDelta: number;
 }
 
 export async function benchBatched(opts: BatchedBenchOptions): Promise<BatchedBenchResult> {
@@ -43,6 +29,7 @@ export async function benchBatched(opts: BatchedBenchOptions): Promise<BatchedBe
   const singles = opts.configs.map((c) => new Trainer(c));
   const batchedTimes: number[] = [];
   const singleTimes: number[][] = singles.map(() => []);
+  let dispatches: { batched: number | null; single: number | null } = { batched: null, single: null };
   try {
     const sync = async (t: { lastTrainLoss: tf.Tensor | null }) => void (await t.lastTrainLoss?.data());
     // Warm up every trainer (kernel set-up, XNNPACK packing), then calibrate on one single model.
@@ -54,6 +41,15 @@ export async function benchBatched(opts: BatchedBenchOptions): Promise<BatchedBe
         await sync(s);
       }
     }
+    const dispatchesBatched = await countDispatches(async () => {
+      batched.trainStep();
+      await sync(batched);
+    });
+    const dispatchesSingle = await countDispatches(async () => {
+      singles[0].trainStep();
+      await sync(singles[0]);
+    });
+    dispatches = { batched: dispatchesBatched, single: dispatchesSingle };
     let t = now();
     singles[0].trainStep();
     singles[0].trainStep();
@@ -87,6 +83,8 @@ export async function benchBatched(opts: BatchedBenchOptions): Promise<BatchedBe
     batchedModelEpochsPerSec: (1000 * n) / batchedMs,
     sequentialModelEpochsPerSec: (1000 * n) / sequentialMs,
     speedup: sequentialMs / batchedMs,
+    dispatchesBatched: dispatches.batched,
+    dispatchesSingle: dispatches.single,
     numTensorsDelta: tf.memory().numTensors - before,
   };
 }

@@ -36,30 +36,41 @@ export function median(xs: readonly number[]): number {
 }
 
 /**
- * The work of one update: tfjs kernels (tf.profile) and, on WebGPU, compute dispatches (counted by
- * wrapping GPUComputePassEncoder.dispatchWorkgroups while the update is recorded and flushed).
+ * GPU compute dispatches `run` records (counted by wrapping GPUComputePassEncoder.dispatchWorkgroups
+ * while it records and flushes), or null off WebGPU.
  */
-async function countWork(trainer: Trainer): Promise<{ kernels: number; dispatches: number | null }> {
+export async function countDispatches(run: () => Promise<void>): Promise<number | null> {
   type Encoder = { dispatchWorkgroups(...args: unknown[]): void };
   const proto = (globalThis as unknown as { GPUComputePassEncoder?: { prototype: Encoder } }).GPUComputePassEncoder?.prototype;
-  const counting = tf.getBackend() === 'webgpu' && proto !== undefined;
-  const original = proto?.dispatchWorkgroups;
-  let dispatches = 0;
-  if (counting) {
-    proto!.dispatchWorkgroups = function (this: Encoder, ...args: unknown[]) {
-      dispatches++;
-      return original!.apply(this, args);
-    };
+  if (tf.getBackend() !== 'webgpu' || proto === undefined) {
+    await run();
+    return null;
   }
+  const original = proto.dispatchWorkgroups;
+  let dispatches = 0;
+  proto.dispatchWorkgroups = function (this: Encoder, ...args: unknown[]) {
+    dispatches++;
+    return original.apply(this, args);
+  };
   try {
+    await run();
+    return dispatches;
+  } finally {
+    proto.dispatchWorkgroups = original;
+  }
+}
+
+/** The work of one update: tfjs kernels (tf.profile) and, on WebGPU, compute dispatches. */
+async function countWork(trainer: Trainer): Promise<{ kernels: number; dispatches: number | null }> {
+  let kernels = NaN;
+  const dispatches = await countDispatches(async () => {
     const profile = await tf.profile(() => {
       trainer.trainStep();
     });
     await sync(trainer);
-    return { kernels: profile.kernels.length, dispatches: counting ? dispatches : null };
-  } finally {
-    if (counting) proto!.dispatchWorkgroups = original!;
-  }
+    kernels = profile.kernels.length;
+  });
+  return { kernels, dispatches };
 }
 
 /** Waits for every queued update: one small read. */

@@ -5,11 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../config/backends.ts';
 import { Trainer } from '../model/trainer.ts';
-import type { BenchResult, Command, WorkerEvent } from '../run/protocol.ts';
+import type { BatchedBenchResult, BenchResult, Command, WorkerEvent } from '../run/protocol.ts';
 import { browserLoaders } from './backends.ts';
 import { chooseBackend } from './choose-backend.ts';
 import { deviceLimits } from './device-limits.ts';
 import { benchTraining } from './bench.ts';
+import { benchBatched } from './bench-batched.ts';
 import { TrainingSession } from './session.ts';
 
 interface WorkerScope {
@@ -59,15 +60,20 @@ async function bench(s: TrainingSession, cmd: Extract<Command, { type: 'bench' }
   await s.handle({ type: 'pause' });
   await s.idle();
   const results: BenchResult[] = [];
+  let batched: BatchedBenchResult | undefined;
   let error: string | undefined;
   try {
-    for (const path of cmd.paths) {
+    if (cmd.models) {
+      const configs = Array.from({ length: cmd.models }, (_, i) => ({ ...cmd.config, seed: cmd.config.seed + i }));
+      batched = await benchBatched({ configs, rounds: cmd.blocks, targetBlockMs: cmd.targetBlockMs });
+    }
+    for (const path of cmd.models ? [] : cmd.paths) {
       results.push(await benchTraining({ config: cmd.config, path, blocks: cmd.blocks, targetBlockMs: cmd.targetBlockMs, analysis: cmd.analysis && path === cmd.paths[0], analysisOnly: cmd.analysisOnly }));
     }
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   }
-  post({ type: 'bench', runId: -1, requestId: cmd.requestId, backend: backend!, results, error });
+  post({ type: 'bench', runId: -1, requestId: cmd.requestId, backend: backend!, results, batched, error });
 }
 
 async function handle(cmd: Command): Promise<void> {

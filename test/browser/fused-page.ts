@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
+import { BatchedTrainer } from '../../src/model/batched/batched-trainer.ts';
 import { Trainer } from '../../src/model/trainer.ts';
 
 export interface FusedRun {
@@ -76,4 +77,84 @@ async function fusedCheck(over: Partial<TrainConfig>, steps: number): Promise<{ 
   return { backend: tf.getBackend(), unfused, fused };
 }
 
+/** Largest |a − b| over the largest |b| (a model's whole flat vector against its single run's). */
+function relErr(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return d / s;
+}
+
+export interface BatchedCheck {
+  fusedStep: boolean;
+  /** Per model, after `steps` updates: its batched weights and moments against its single fused run. */
+  errors: { loss: number; w: number; m: number; v: number }[];
+  /** Whether the updates moved every model's loss. */
+  moved: boolean;
+  /** Dispatches of one batched update of that many seeds of the first model, and tensors left behind. */
+  dispatches: { models: number; dispatches: number; numTensorsDelta: number }[];
+}
+
+/**
+ * The batched fused step (BatchedTrainer on webgpu) against each model's single fused run. With
+ * `matMulProgram`, tfjs's matmul uses that program for every product (else it picks one by the
+ * product's batch size, which changes its summation order).
+ */
+async function batchedCheck(overs: Partial<TrainConfig>[], steps: number, counts: number[], matMulProgram?: number): Promise<BatchedCheck> {
+  await tf.setBackend('webgpu');
+  await tf.ready();
+  const before = tf.env().get('WEBGPU_MATMUL_PROGRAM_TYPE');
+  if (matMulProgram !== undefined) tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', matMulProgram);
+  try {
+    const configs = overs.map((o) => ({ ...DEFAULT_CONFIG, ...o }));
+    const batched = new BatchedTrainer(configs);
+    const batchedLosses: number[][] = [];
+    for (let t = 0; t < steps; t++) {
+      batched.trainStep();
+      batchedLosses.push(Array.from(await batched.lastTrainLoss!.data()));
+    }
+    const states = await batched.readState();
+    const fusedStep = batched.fusedStep;
+    batched.dispose();
+    const errors: BatchedCheck['errors'] = [];
+    let moved = true;
+    for (const [i, c] of configs.entries()) {
+      const single = new Trainer(c);
+      let loss = 0;
+      for (let t = 0; t < steps; t++) {
+        single.trainStep();
+        const l = (await single.lastTrainLoss!.data())[0];
+        loss = Math.max(loss, Math.abs(l - batchedLosses[t][i]) / Math.abs(l));
+      }
+      const s = await single.readState();
+      single.dispose();
+      moved &&= batchedLosses[steps - 1][i] !== batchedLosses[0][i];
+      errors.push({ loss, w: relErr(states[i].weights, s.weights), m: relErr(states[i].m, s.m), v: relErr(states[i].v, s.v) });
+    }
+    const dispatches: BatchedCheck['dispatches'] = [];
+    for (const models of counts) {
+      const t = new BatchedTrainer(Array.from({ length: models }, (_, i) => ({ ...configs[0], seed: i })));
+      try {
+        t.trainStep();
+        await t.lastTrainLoss!.data();
+        const tensors = tf.memory().numTensors;
+        const n = await countDispatches(async () => {
+          t.trainStep();
+          await t.lastTrainLoss!.data();
+        });
+        dispatches.push({ models, dispatches: n, numTensorsDelta: tf.memory().numTensors - tensors });
+      } finally {
+        t.dispose();
+      }
+    }
+    return { fusedStep, errors, moved, dispatches };
+  } finally {
+    tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', before);
+  }
+}
+
 (window as unknown as { fusedCheck: typeof fusedCheck }).fusedCheck = fusedCheck;
+(window as unknown as { batchedCheck: typeof batchedCheck }).batchedCheck = batchedCheck;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FusedRun } from './fused-page.ts';
+import type { BatchedCheck, FusedRun } from './fused-page.ts';
 import { baseUrl, hasBrowser, openBrowser, waitForState, type Session } from './browser.ts';
 
 /** Largest |a − b| / max(|a|, 1e-30) element by element (for the losses). */
@@ -76,13 +76,18 @@ describe.skipIf(!hasBrowser)('the fused WebGPU step', () => {
     await s?.close();
   });
 
-  async function check(over: Record<string, number | string>, steps: number): Promise<{ backend: string; unfused: FusedRun; fused: FusedRun }> {
+  /** Opens the page script (fused-page.ts) on the preview's origin: a secure context, so navigator.gpu is offered. */
+  async function openCheckPage(): Promise<void> {
     const { page } = s;
-    // Served on the preview's origin: a secure context, so navigator.gpu is offered.
     await page.route(`${baseUrl}fused-check.html`, (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><script type="module" src="fused-check.js"></script>' }));
     await page.route(`${baseUrl}fused-check.js`, (r) => r.fulfill({ contentType: 'text/javascript', body: script }));
     await page.goto(`${baseUrl}fused-check.html`);
     await page.waitForFunction(() => 'fusedCheck' in window, undefined, { timeout: 60_000 });
+  }
+
+  async function check(over: Record<string, number | string>, steps: number): Promise<{ backend: string; unfused: FusedRun; fused: FusedRun }> {
+    const { page } = s;
+    await openCheckPage();
     return page.evaluate(
       ([o, n]) => (window as unknown as { fusedCheck(o: unknown, n: number): Promise<{ backend: string; unfused: FusedRun; fused: FusedRun }> }).fusedCheck(o, n),
       [over, steps] as const,
@@ -124,6 +129,54 @@ describe.skipIf(!hasBrowser)('the fused WebGPU step', () => {
     }
   }, 240_000);
 
+  async function batchedCheck(overs: Record<string, number | string>[], steps: number, counts: number[], matMulProgram?: number): Promise<BatchedCheck> {
+    await openCheckPage();
+    return s.page.evaluate(
+      ([o, n, c, mp]) => (window as unknown as { batchedCheck(o: unknown, n: number, c: number[], mp?: number): Promise<BatchedCheck> }).batchedCheck(o, n, c, mp ?? undefined),
+      [overs, steps, counts, matMulProgram ?? null] as const,
+    );
+  }
+
+  /** Five models that differ in everything that keeps the shape (padding: their fractions differ). */
+  const MIXED = [
+    { ...SMALL, seed: 0 },
+    { ...SMALL, seed: 1, weightDecay: 0.3, lr: 3e-3 },
+    { ...SMALL, seed: 2, frac: 0.5, beta1: 0.8, beta2: 0.99, warmup: 3 },
+    { ...SMALL, seed: 3, grokfastLambda: 2, grokfastAlpha: 0.9 },
+    { ...SMALL, seed: 4, task: 'sub', weightDecay: 0 },
+  ];
+  /** tfjs-webgpu's MatMulPackedProgram (its MatMulProgramType enum). */
+  const MATMUL_PACKED = 3;
+
+  it('trains N models batched bit for bit as N single fused runs over 100 updates (one matmul program for both)', async () => {
+    const r = await batchedCheck(MIXED, 100, [], MATMUL_PACKED);
+    expect(r.fusedStep).toBe(true);
+    expect(r.moved).toBe(true);
+    for (const e of r.errors) {
+      expect(e.w).toBe(0);
+      expect(e.m).toBe(0);
+      expect(e.v).toBe(0);
+      // A model's loss sums its rows weighted by 1/N, padding included as zeros: the last bit may differ.
+      expect(e.loss).toBeLessThanOrEqual(1e-6);
+    }
+  }, 300_000);
+
+  // tfjs picks a matmul program by the product's batch size, so with its default choice a model's
+  // products sum in another order batched than alone, and Adam turns a rounding difference in a
+  // tiny gradient element into one of lr·(its sign) in the weight: as in the fused-against-general
+  // check above, 3 updates (at lr 1e-2, over 100 they grow to ~4e-4 of a model's largest weight).
+  it("with tfjs's own matmul choice, within 1e-5 of the single runs; dispatches do not grow with N", async () => {
+    const r = await batchedCheck(MIXED, 3, [1, 2, 4, 8]);
+    console.log(`batched fused step against single runs, 3 updates: largest relative difference ${Math.max(...r.errors.map((e) => Math.max(e.loss, e.w, e.m, e.v))).toExponential(1)}`);
+    for (const e of r.errors) expect(Math.max(e.loss, e.w, e.m, e.v)).toBeLessThanOrEqual(1e-5);
+    console.log(`batched fused step, dispatches per update by models: ${r.dispatches.map((d) => `${d.models}: ${d.dispatches}`).join(', ')}`);
+    for (const d of r.dispatches) {
+      expect(d.dispatches).toBe(r.dispatches[0].dispatches);
+      expect(d.numTensorsDelta).toBe(0);
+    }
+    expect(r.dispatches[0].dispatches).toBeLessThanOrEqual(30);
+  }, 300_000);
+
   it('is what the page trains with: its benchmark counts the fused dispatches', async () => {
     const { page } = s;
     const { fused } = await check(SMALL, 1);
@@ -137,5 +190,16 @@ describe.skipIf(!hasBrowser)('the fused WebGPU step', () => {
     const r = answer.results[0];
     expect(r.backend).toBe('webgpu');
     expect(r.dispatchesPerEpoch).toBe(fused.dispatches);
+    // `npm run bench -- --browser --models N`: N seeds batched, one update recording the dispatches of one.
+    const many = await page.evaluate(
+      (c) => (window as unknown as { grokscope: { bench(o: unknown): Promise<{ batched?: { backend: string; models: number; dispatchesBatched: number | null; dispatchesSingle: number | null; speedup: number; numTensorsDelta: number } }> } }).grokscope.bench({ config: c, paths: [], blocks: 1, targetBlockMs: 1, analysis: false, models: 3 }),
+      config,
+    );
+    expect(many.batched?.backend).toBe('webgpu');
+    expect(many.batched?.models).toBe(3);
+    expect(many.batched?.dispatchesSingle).toBe(fused.dispatches);
+    expect(many.batched?.dispatchesBatched).toBe(fused.dispatches);
+    expect(many.batched?.speedup).toBeGreaterThan(0);
+    expect(many.batched?.numTensorsDelta).toBe(0);
   }, 240_000);
 });

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { adamWCoefficients, type AdamWHyper } from '../adamw.ts';
+import { fusedAdamW, fusedGrokfastEma, fusedUnpack } from '../webgpu-fused.ts';
 
 export class BatchedAdamW {
   /** Updates applied so far (the same for every model). */
@@ -17,6 +18,9 @@ export class BatchedAdamW {
   private mu: tf.Variable | null = null;
   private readonly sizes: number[];
   readonly size: number;
+  /** Fused (WebGPU): the flat weights the last fused update wrote, and the data ids it gave the parameters. */
+  private flatW: tf.Tensor2D | null = null;
+  private flatWIds: object[] = [];
 
   constructor(
     private readonly params: tf.Variable[],
@@ -59,7 +63,7 @@ export class BatchedAdamW {
       const b1c = this.column(this.hp.map((h) => 1 - h.beta1));
       const b2 = this.column(this.hp.map((h) => h.beta2));
       const b2c = this.column(this.hp.map((h) => 1 - h.beta2));
-      const p = this.flat(this.params);
+      const p = this.flatWeights();
       const m1 = tf.add(tf.mul(this.m, b1), tf.mul(grad, b1c));
       const v1 = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(grad), b2c));
       const denom = tf.add(tf.div(tf.sqrt(v1), this.column(ks.map((k) => k.sqrtBc2))), this.hp[0].eps);
@@ -68,6 +72,53 @@ export class BatchedAdamW {
       this.params.forEach((param, i) => param.assign(tf.reshape(next[i], param.shape)));
       this.m.assign(m1);
       this.v.assign(v1);
+    });
+    this.t += 1;
+  }
+
+  /**
+   * Every model's weights `[M, S]` (owned here: do not dispose): the last fused update's output
+   * while the parameters still hold what it gave them, else concatenated anew (as AdamW's).
+   */
+  flatWeights(): tf.Tensor2D {
+    if (this.flatW && this.params.every((p, i) => p.dataId === this.flatWIds[i])) return this.flatW;
+    this.flatW?.dispose();
+    this.flatW = tf.keep(this.flat(this.params));
+    this.flatWIds = this.params.map((p) => p.dataId);
+    return this.flatW;
+  }
+
+  /**
+   * `stepFlat` as fused WebGPU kernels (webgpu-fused.ts), the dispatches of one model's update for
+   * all M: Grokfast's EMA (one dispatch, when any model filters), AdamW (one), and the new weights
+   * handed back 7 parameters a dispatch. Same values as `stepFlat`.
+   */
+  stepFused(g: tf.Tensor2D): void {
+    const ks = this.hp.map((hp) => adamWCoefficients(hp, this.t));
+    const filtering = this.grokfast.some((x) => x.lambda > 0);
+    tf.tidy(() => {
+      if (filtering) {
+        const mu = this.mu;
+        if (!mu) this.mu = tf.keep(tf.variable(tf.clone(g), false));
+        else mu.assign(fusedGrokfastEma(g, mu as tf.Tensor, this.grokfast.map((x) => x.alpha)));
+      }
+      const w = this.flatWeights();
+      const [w1, m1, v1] = fusedAdamW({
+        g,
+        mu: filtering ? this.mu! : undefined,
+        w,
+        m: this.m,
+        v: this.v,
+        eps: this.hp[0].eps,
+        models: this.hp.map((hp, i) => ({ ...hp, ...ks[i], lambda: this.grokfast[i].lambda })),
+      });
+      const parts = fusedUnpack(w1, this.params.map((p) => p.shape), this.models, this.size);
+      this.params.forEach((p, i) => p.assign(parts[i]));
+      this.m.assign(m1);
+      this.v.assign(v1);
+      w.dispose();
+      this.flatW = tf.keep(w1);
+      this.flatWIds = this.params.map((p) => p.dataId);
     });
     this.t += 1;
   }
@@ -88,5 +139,7 @@ export class BatchedAdamW {
     this.v.dispose();
     this.mu?.dispose();
     this.mu = null;
+    this.flatW?.dispose();
+    this.flatW = null;
   }
 }

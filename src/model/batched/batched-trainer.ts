@@ -17,6 +17,9 @@ import type { TrainerState } from '../trainer.ts';
 import { BatchedAdamW } from './batched-adamw.ts';
 import { forwardFastBatched, type BatchedPairs } from './batched-forward.ts';
 import { crossEntropyPerExampleBatched, weightedCrossEntropy } from './batched-ops.ts';
+import { disposeFusedPairs, fusedLossAndGrad, fusedStepFits, type FusedPairs } from '../fused-step.ts';
+import { fusedAvailable } from '../webgpu-fused.ts';
+import { scatterMatrix } from '../webgpu-attention.ts';
 import { BatchedModelView } from './model-view.ts';
 
 /** Fields that fix the tensors' shapes (and the activation kernel): equal across a batch. */
@@ -38,6 +41,8 @@ export interface BatchedTrainerOptions {
   trainIndices?: (ArrayLike<number> | undefined)[];
   /** Per model: starting weights instead of the seeded init. */
   weights?: (Weights | undefined)[];
+  /** The fused WebGPU step (fused-step.ts); default: on when the backend is webgpu and every model fits it. */
+  fused?: boolean;
 }
 
 /** Per model, `[M, 5]` rows: trainLoss, trainAcc, testLoss, testAcc, Σθ² (as `Trainer.evaluate`). */
@@ -53,6 +58,9 @@ export class BatchedTrainer {
   private readonly params: tf.Variable[];
   private readonly optimizer: BatchedAdamW;
   private readonly train: BatchedPairs;
+  /** Whether updates run the fused WebGPU step (fused-step.ts), and its pairs. */
+  readonly fusedStep: boolean;
+  private readonly fusedPairs: FusedPairs | null;
   private readonly trainLabels: tf.Tensor3D;
   private readonly trainWeights: tf.Tensor2D;
   private readonly all: BatchedPairs;
@@ -97,11 +105,11 @@ export class BatchedTrainer {
 
     const nMax = Math.max(...this.nTrain);
     const { dVocab } = dims(c0);
+    this.fusedStep = (opts.fused ?? fusedAvailable()) && configs.every((c) => fusedStepFits(c));
+    if (this.fusedStep && !fusedAvailable()) throw new Error('the fused step needs the webgpu backend');
     const build = () => {
       const aIdx: tf.Tensor1D[] = [];
       const bIdx: tf.Tensor1D[] = [];
-      const aHot: tf.Tensor2D[] = [];
-      const bHot: tf.Tensor2D[] = [];
       const labels: tf.Tensor2D[] = [];
       const w = new Float32Array(M * nMax);
       this.datasets.forEach((d, i) => {
@@ -115,12 +123,8 @@ export class BatchedTrainer {
           lab[k] = d.labels[pair];
           w[i * nMax + k] = 1 / d.train.length;
         }
-        const at = tf.tensor1d(a, 'int32');
-        const bt = tf.tensor1d(b, 'int32');
-        aIdx.push(at);
-        bIdx.push(bt);
-        aHot.push(oneHotFloat(at, dVocab));
-        bHot.push(oneHotFloat(bt, dVocab));
+        aIdx.push(tf.tensor1d(a, 'int32'));
+        bIdx.push(tf.tensor1d(b, 'int32'));
         labels.push(oneHotFloat(tf.tensor1d(lab, 'int32'), dVocabOut));
       });
       const allPairs = new Int32Array(nPairs).map((_, k) => k);
@@ -133,23 +137,27 @@ export class BatchedTrainer {
         for (const k of d.train) mask[i * nPairs + k] = 1;
       });
       const labelIds = tf.tensor2d(ids, [M, nPairs], 'int32');
+      const trainLabels = tf.stack(labels) as tf.Tensor3D;
+      const weights = tf.tensor2d(w, [M, nMax]);
+      // The lookups as products (general path), or the fused step's pairs and scatter matrices.
+      const oneHots = (idx: tf.Tensor1D[]) => tf.stack(idx.map((t) => oneHotFloat(t, dVocab))) as tf.Tensor3D;
       const out = {
-        aIdx, bIdx,
-        aStacked: tf.stack(aHot) as tf.Tensor3D,
-        bStacked: tf.stack(bHot) as tf.Tensor3D,
-        labels: tf.stack(labels) as tf.Tensor3D,
-        weights: tf.tensor2d(w, [M, nMax]),
-        allA, allB, labelIds,
+        aIdx, bIdx, trainLabels, weights, allA, allB, labelIds,
+        aStacked: this.fusedStep ? undefined : oneHots(aIdx),
+        bStacked: this.fusedStep ? undefined : oneHots(bIdx),
+        fused: this.fusedStep ? fusedPairsOf(aIdx, bIdx, trainLabels, weights, dVocab, c0.p) : undefined,
         allLabels: tf.reshape(oneHotFloat(tf.reshape(labelIds, [-1]) as tf.Tensor1D, dVocabOut), [M, nPairs, dVocabOut]) as tf.Tensor3D,
         mask: tf.tensor2d(mask, [M, nPairs]),
       };
-      for (const t of [...aIdx, ...bIdx, out.aStacked, out.bStacked, out.labels, out.weights, allA, allB, labelIds, out.allLabels, out.mask]) tf.keep(t);
+      const f = out.fused;
+      for (const t of [...aIdx, ...bIdx, trainLabels, weights, allA, allB, labelIds, out.aStacked, out.bStacked, out.allLabels, out.mask, ...(f ? [f.a, f.b, f.labels, f.weights, f.scatter] : [])]) if (t) tf.keep(t);
       return out;
     };
     // Everything kept is made inside one tidy, so the intermediates of building it are freed.
     const made = tf.tidy(build as unknown as () => tf.TensorContainerObject) as unknown as ReturnType<typeof build>;
     this.train = { n: nMax, a: made.aIdx, b: made.bIdx, aOneHotStacked: made.aStacked, bOneHotStacked: made.bStacked };
-    this.trainLabels = made.labels;
+    this.fusedPairs = made.fused ?? null;
+    this.trainLabels = made.trainLabels;
     this.trainWeights = made.weights;
     this.all = { n: nPairs, a: made.allA, b: made.allB };
     this.allLabels = made.allLabels;
@@ -182,6 +190,15 @@ export class BatchedTrainer {
 
   /** One full-batch AdamW update of every model; queues work, reads nothing. */
   trainStep(): void {
+    if (this.fusedPairs) {
+      // The hand-written WebGPU step of every model at once: the dispatches of one model's step.
+      const { loss, g } = fusedLossAndGrad(this.paramTensors, this.optimizer.flatWeights(), this.configs[0], this.fusedPairs);
+      this.optimizer.stepFused(g);
+      g.dispose();
+      this.lastLoss?.dispose();
+      this.lastLoss = loss;
+      return;
+    }
     const epoch = this.epoch;
     const anyL1 = this.configs.some((c) => c.l1 > 0);
     const { value, grads } = tf.variableGrads(() => {
@@ -312,9 +329,27 @@ export class BatchedTrainer {
     this.params.forEach((p) => p.dispose());
     this.optimizer.dispose();
     const t = this.train;
-    tf.dispose([...(t.a as tf.Tensor[]), ...(t.b as tf.Tensor[]), t.aOneHotStacked!, t.bOneHotStacked!]);
+    tf.dispose([...(t.a as tf.Tensor[]), ...(t.b as tf.Tensor[]), ...(t.aOneHotStacked ? [t.aOneHotStacked] : []), ...(t.bOneHotStacked ? [t.bOneHotStacked] : [])]);
+    if (this.fusedPairs) disposeFusedPairs(this.fusedPairs);
     tf.dispose([this.trainLabels, this.trainWeights, this.all.a as tf.Tensor, this.all.b as tf.Tensor, this.allLabels, this.allLabelIds, this.trainMask]);
     this.lastLoss?.dispose();
     this.lastLoss = null;
   }
+}
+
+/**
+ * The fused step's pairs of M models (fused-step.ts): operands `[M, n]`, labels and row weights
+ * flat over the models' rows, and each model's scatter matrices stacked `[M·3, V, n]`.
+ */
+function fusedPairsOf(a: tf.Tensor1D[], b: tf.Tensor1D[], labels: tf.Tensor3D, weights: tf.Tensor2D, dVocab: number, eqToken: number): FusedPairs {
+  const [M, n, vOut] = labels.shape;
+  const oneHotT = (t: tf.Tensor1D) => tf.transpose(oneHotFloat(t, dVocab)) as tf.Tensor2D;
+  return {
+    n,
+    a: tf.stack(a) as tf.Tensor2D,
+    b: tf.stack(b) as tf.Tensor2D,
+    labels: tf.reshape(labels, [M * n, vOut]) as tf.Tensor2D,
+    weights: tf.reshape(weights, [M * n]) as tf.Tensor1D,
+    scatter: tf.concat(a.map((ai, i) => scatterMatrix(oneHotT(ai), oneHotT(b[i]), eqToken))) as tf.Tensor3D,
+  };
 }
