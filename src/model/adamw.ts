@@ -9,6 +9,7 @@
  * lr and λ may change between updates (the slider); the moments are kept.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { concatLast, splitLast } from './last-axis.ts';
 import { fusedAdamW, fusedGrokfastEma, fusedPack, fusedUnpack } from './webgpu-fused.ts';
 
 export interface AdamWHyper {
@@ -68,7 +69,7 @@ export class AdamW {
 
   /** Tensors by parameter name, as one flat vector in parameter order. */
   private flat(byName: (name: string) => tf.Tensor): tf.Tensor1D {
-    return tf.concat(this.names.map((n) => tf.reshape(byName(n), [-1]))) as tf.Tensor1D;
+    return concatLast(this.names.map((n) => tf.reshape(byName(n), [-1]))) as tf.Tensor1D;
   }
 
   /** The gradients (by parameter name) as one flat vector in parameter order. */
@@ -95,7 +96,7 @@ export class AdamW {
       const v1 = tf.add(tf.mul(this.v, beta2), tf.mul(tf.square(g), 1 - beta2));
       const denom = tf.add(tf.div(tf.sqrt(v1), k.sqrtBc2), eps);
       const decayed = k.decay === 1 ? p : tf.mul(p, k.decay);
-      const next = tf.split(tf.sub(decayed, tf.mul(tf.div(m1, denom), k.stepSize)), this.sizes);
+      const next = splitLast(tf.sub(decayed, tf.mul(tf.div(m1, denom), k.stepSize)), this.sizes);
       this.names.forEach((name, i) => {
         const param = this.params.get(name)!;
         param.assign(tf.reshape(next[i], param.shape));

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../config/schema.ts';
 import { activation, headsSideBySide, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
+import { concatLast, splitLast, stackLast } from './last-axis.ts';
 import { gatherRows, mm } from './ops.ts';
 
 export function forwardFast(params: Params, c: TrainConfig, batch: PairBatch, opts: ForwardOptions = {}): tf.Tensor2D {
@@ -29,7 +30,7 @@ export function forwardFast(params: Params, c: TrainConfig, batch: PairBatch, op
     const eqToken = tf.slice(W_E, [c.p, 0], [1, c.dModel]);
     const resid2 = tf.add(eqToken, pos2); // '=' at position 2, [1, d]
     // Keys and values side by side, [d, 2·h·dh]: one concat a step for the three products.
-    const W_KV = tf.concat([headsSideBySide(params['blocks.0.attn.W_K']), headsSideBySide(params['blocks.0.attn.W_V'])], 1);
+    const W_KV = concatLast([headsSideBySide(params['blocks.0.attn.W_K']), headsSideBySide(params['blocks.0.attn.W_V'])]);
     const q = mm(resid2, headsSideBySide(params['blocks.0.attn.W_Q'])); // [1, h·dh]
 
     // Per-token tables for positions 0 and 1: attention score of '=' on that token per head
@@ -37,27 +38,27 @@ export function forwardFast(params: Params, c: TrainConfig, batch: PairBatch, op
     const table = (pos: tf.Tensor2D): tf.Tensor2D => {
       const resid = tf.add(W_E, pos); // [d_vocab, d]
       const kv = mm(resid, W_KV); // [d_vocab, 2·h·dh]
-      const [k, v] = tf.split(kv, 2, 1);
+      const [k, v] = splitLast(kv, [hd, hd]);
       const scores = tf.sum(tf.reshape(tf.mul(k, q), [dVocab, h, dHead]), 2); // [d_vocab, h]
-      return tf.concat([scores, v], 1) as tf.Tensor2D; // [d_vocab, h + h·dh]
+      return concatLast([scores, v]) as tf.Tensor2D; // [d_vocab, h + h·dh]
     };
     const rowsA = gatherRows(table(pos0), batch.a, batch.aOneHot); // [N, h + hd]
     const rowsB = gatherRows(table(pos1), batch.b, batch.bOneHot);
     const kv2 = mm(resid2, W_KV);
-    const [k2, v2] = tf.split(kv2, 2, 1);
+    const [k2, v2] = splitLast(kv2, [hd, hd]);
     const score2 = tf.sum(tf.reshape(tf.mul(k2, q), [1, h, dHead]), 2); // [1, h]
 
-    const [scoreA, valueA] = tf.split(rowsA, [h, hd], 1);
-    const [scoreB, valueB] = tf.split(rowsB, [h, hd], 1);
+    const [scoreA, valueA] = splitLast(rowsA, [h, hd]);
+    const [scoreB, valueB] = splitLast(rowsB, [h, hd]);
     // scores [N, h, 3] over keys (a, b, '='), scaled as in the general forward.
     // '=' scores broadcast by an add (its gradient is one sum; tfjs differentiates broadcastTo
     // as a Tile, one slice and add per row: 7.7k kernels and 100 ms a step at P = 113 on wasm).
     const scores = tf.div(
-      tf.stack([scoreA, scoreB, tf.add(tf.zeros([n, h]), score2)], 2),
+      stackLast([scoreA, scoreB, tf.add(tf.zeros([n, h]), score2)]),
       Math.sqrt(dHead),
     );
     const pattern = tf.softmax(scores) as tf.Tensor3D; // [N, h, 3]
-    const [pA, pB, pEq] = tf.split(pattern, 3, 2); // each [N, h, 1]
+    const [pA, pB, pEq] = splitLast(pattern, [1, 1, 1]); // each [N, h, 1]
     const z = tf.addN([
       tf.mul(tf.reshape(valueA, [n, h, dHead]), pA),
       tf.mul(tf.reshape(valueB, [n, h, dHead]), pB),

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { adamWCoefficients, type AdamWHyper } from '../adamw.ts';
+import { concatLast, splitLast } from '../last-axis.ts';
 import { fusedAdamW, fusedGrokfastEma, fusedUnpack } from '../webgpu-fused.ts';
 
 export class BatchedAdamW {
@@ -39,7 +40,7 @@ export class BatchedAdamW {
 
   /** Tensors `[M, …]` as one `[M, S]` matrix, parameters side by side. */
   flat(ts: tf.Tensor[]): tf.Tensor2D {
-    return tf.tidy(() => tf.concat(ts.map((t) => tf.reshape(t, [this.models, -1])), 1) as tf.Tensor2D);
+    return tf.tidy(() => concatLast(ts.map((t) => tf.reshape(t, [this.models, -1]))) as tf.Tensor2D);
   }
 
   private column(values: number[]): tf.Tensor2D {
@@ -68,7 +69,7 @@ export class BatchedAdamW {
       const v1 = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(grad), b2c));
       const denom = tf.add(tf.div(tf.sqrt(v1), this.column(ks.map((k) => k.sqrtBc2))), this.hp[0].eps);
       const decayed = tf.mul(p, this.column(ks.map((k) => k.decay)));
-      const next = tf.split(tf.sub(decayed, tf.mul(tf.div(m1, denom), this.column(ks.map((k) => k.stepSize)))), this.sizes, 1);
+      const next = splitLast(tf.sub(decayed, tf.mul(tf.div(m1, denom), this.column(ks.map((k) => k.stepSize)))), this.sizes);
       this.params.forEach((param, i) => param.assign(tf.reshape(next[i], param.shape)));
       this.m.assign(m1);
       this.v.assign(v1);

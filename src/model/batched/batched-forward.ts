@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../../config/schema.ts';
 import { activation, type Params } from '../forward.ts';
+import { concatLast, splitLast, stackLast } from '../last-axis.ts';
 import { bmm, gatherRowsBatched } from './batched-ops.ts';
 
 /** The pairs each model runs on: one index list per model (training), or one shared list. */
@@ -38,28 +39,28 @@ export function forwardFastBatched(params: Params, c: TrainConfig, models: numbe
     const [pos0, pos1, pos2] = tf.split(params['pos_embed.W_pos'], 3, 1) as tf.Tensor3D[]; // [M, 1, d] each
     const eqToken = tf.slice(W_E, [0, c.p, 0], [M, 1, c.dModel]);
     const resid2 = tf.add(eqToken, pos2); // '=' at position 2, [M, 1, d]
-    const W_KV = tf.concat([headsSideBySideBatched(params['blocks.0.attn.W_K']), headsSideBySideBatched(params['blocks.0.attn.W_V'])], 2);
+    const W_KV = concatLast([headsSideBySideBatched(params['blocks.0.attn.W_K']), headsSideBySideBatched(params['blocks.0.attn.W_V'])]);
     const q = bmm(resid2 as tf.Tensor3D, headsSideBySideBatched(params['blocks.0.attn.W_Q'])); // [M, 1, h·dh]
 
     // Per-token tables of positions 0 and 1: scores of '=' on the token per head, and its values.
     const table = (pos: tf.Tensor3D): tf.Tensor3D => {
       const resid = tf.add(W_E, pos); // [M, V, d]
       const kv = bmm(resid as tf.Tensor3D, W_KV as tf.Tensor3D); // [M, V, 2·h·dh]
-      const [k, v] = tf.split(kv, 2, 2);
+      const [k, v] = splitLast(kv, [hd, hd]);
       const scores = tf.sum(tf.reshape(tf.mul(k, q), [M, dVocab, h, dHead]), 3); // [M, V, h]
-      return tf.concat([scores, v], 2) as tf.Tensor3D;
+      return concatLast([scores, v]) as tf.Tensor3D;
     };
     const rowsA = gatherRowsBatched(table(pos0), pairs.a as tf.Tensor1D, pairs.aOneHotStacked); // [M, n, h + hd]
     const rowsB = gatherRowsBatched(table(pos1), pairs.b as tf.Tensor1D, pairs.bOneHotStacked);
     const kv2 = bmm(resid2 as tf.Tensor3D, W_KV as tf.Tensor3D);
-    const [k2, v2] = tf.split(kv2, 2, 2);
+    const [k2, v2] = splitLast(kv2, [hd, hd]);
     const score2 = tf.sum(tf.reshape(tf.mul(k2, q), [M, 1, h, dHead]), 3); // [M, 1, h]
 
-    const [scoreA, valueA] = tf.split(rowsA, [h, hd], 2);
-    const [scoreB, valueB] = tf.split(rowsB, [h, hd], 2);
-    const scores = tf.div(tf.stack([scoreA, scoreB, tf.add(tf.zeros([M, n, h]), score2)], 3), Math.sqrt(dHead)); // [M, n, h, 3]
+    const [scoreA, valueA] = splitLast(rowsA, [h, hd]);
+    const [scoreB, valueB] = splitLast(rowsB, [h, hd]);
+    const scores = tf.div(stackLast([scoreA, scoreB, tf.add(tf.zeros([M, n, h]), score2)]), Math.sqrt(dHead)); // [M, n, h, 3]
     const pattern = tf.softmax(scores);
-    const [pA, pB, pEq] = tf.split(pattern, 3, 3); // [M, n, h, 1]
+    const [pA, pB, pEq] = splitLast(pattern, [1, 1, 1]); // [M, n, h, 1]
     const z = tf.addN([
       tf.mul(tf.reshape(valueA, [M, n, h, dHead]), pA),
       tf.mul(tf.reshape(valueB, [M, n, h, dHead]), pB),
