@@ -14,10 +14,11 @@ import { benchInPage, inBrowser } from './bench-browser.ts';
 
 function describe(name: string, r: BatchedBenchResult): string {
   const dispatches = r.dispatchesBatched === null ? '' : `; dispatches an update: ${r.dispatchesBatched} batched, ${r.dispatchesSingle} single`;
+  const ceiling = r.ceiling === null ? '' : `; the batched update's matrix products alone take ${r.batchedProductMs!.toFixed(1)} ms, so batching gains at most ${r.ceiling.toFixed(2)}×`;
   return (
     `${name}: ${r.models} models batched ${r.batchedMsPerEpoch.toFixed(1)} ms/update = ${r.batchedModelEpochsPerSec.toFixed(1)} models·epochs/s; ` +
     `one after another ${r.singleMsPerEpoch.reduce((a, b) => a + b, 0).toFixed(1)} ms = ${r.sequentialModelEpochsPerSec.toFixed(1)} models·epochs/s; ` +
-    `batched ${r.speedup.toFixed(2)}×${dispatches} (tensors Δ ${r.numTensorsDelta})`
+    `batched ${r.speedup.toFixed(2)}×${dispatches}${ceiling} (tensors Δ ${r.numTensorsDelta})`
   );
 }
 

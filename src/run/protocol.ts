@@ -89,6 +89,12 @@ export interface BatchedBenchResult {
   /** GPU compute dispatches of one batched update and of one single model's (WebGPU only; null elsewhere). */
   dispatchesBatched: number | null;
   dispatchesSingle: number | null;
+  /**
+   * CPU backends: the ms of one batched update spent in its matrix products (tf.profile), and
+   * sequential / that: the speed-up batching could reach were all other work free. Null on GPUs.
+   */
+  batchedProductMs: number | null;
+  ceiling: number | null;
   numTensorsDelta: number;
 }
 

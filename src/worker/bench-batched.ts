@@ -20,6 +20,29 @@ export interface BatchedBenchOptions {
   now?: () => number;
 }
 
+/** The kernels of a matrix product (batched per model on wasm: wasm-products.ts). */
+const PRODUCT_KERNELS = new Set(['BatchMatMul', '_FusedMatMul', 'GrokscopePerModelMatMul']);
+
+/**
+ * The time the matrix products of one batched update take (the sum of their kernels' times in
+ * tf.profile, median of 3 updates), on the CPU backends, where a kernel's time is its wall time;
+ * null on GPUs. N single runs take N times the products' work, so were everything else in the
+ * batched update free, it would still be at most sequential / this faster (the `ceiling`).
+ */
+async function productTime(batched: BatchedTrainer): Promise<number | null> {
+  if (tf.getBackend() !== 'wasm' && tf.getBackend() !== 'cpu') return null;
+  const times: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const profile = await tf.profile(() => {
+      batched.trainStep();
+    });
+    let ms = 0;
+    for (const k of profile.kernels) if (PRODUCT_KERNELS.has(k.name)) ms += (await k.kernelTimeMs) as number;
+    times.push(ms);
+  }
+  return median(times);
+}
+
 export async function benchBatched(opts: BatchedBenchOptions): Promise<BatchedBenchResult> {
   const now = opts.now ?? (() => performance.now());
   const rounds = Math.max(1, opts.rounds ?? 3);
@@ -30,6 +53,7 @@ export async function benchBatched(opts: BatchedBenchOptions): Promise<BatchedBe
   const batchedTimes: number[] = [];
   const singleTimes: number[][] = singles.map(() => []);
   let dispatches: { batched: number | null; single: number | null } = { batched: null, single: null };
+  let productMs: number | null = null;
   try {
     const sync = async (t: { lastTrainLoss: tf.Tensor | null }) => void (await t.lastTrainLoss?.data());
     // Warm up every trainer (kernel set-up, XNNPACK packing), then calibrate on one single model.
@@ -50,6 +74,7 @@ export async function benchBatched(opts: BatchedBenchOptions): Promise<BatchedBe
       await sync(singles[0]);
     });
     dispatches = { batched: dispatchesBatched, single: dispatchesSingle };
+    productMs = await productTime(batched);
     let t = now();
     singles[0].trainStep();
     singles[0].trainStep();
@@ -85,6 +110,8 @@ export async function benchBatched(opts: BatchedBenchOptions): Promise<BatchedBe
     speedup: sequentialMs / batchedMs,
     dispatchesBatched: dispatches.batched,
     dispatchesSingle: dispatches.single,
+    batchedProductMs: productMs,
+    ceiling: productMs === null ? null : sequentialMs / productMs,
     numTensorsDelta: tf.memory().numTensors - before,
   };
 }

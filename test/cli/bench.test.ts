@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UsageError, parseArgs } from '../../src/cli/args.ts';
 import { benchCommand, formatTable, type BenchLine } from '../../src/cli/bench.ts';
 import { epochFlops } from '../../src/model/flops.ts';
+import type { BatchedBenchResult } from '../../src/run/protocol.ts';
 
 const SMALL = ['--p', '7', '--dm', '8', '--heads', '2', '--mlp', '16', '--frac', '0.5'];
 const BOOLEAN = new Set(['json', 'browser', 'no-general', 'no-analysis']);
@@ -63,6 +64,29 @@ describe('npm run bench', () => {
     expect(line.general).toBeNull();
     expect(line.numTensorsDelta).toBe(0);
     expect(JSON.parse(written.join(''))).toMatchObject({ msPerEpoch: null, analysisMs: line.analysisMs });
+  });
+
+  it('--models N times N seeds batched against one after another, with the ceiling the products leave', async () => {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (written.push(String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await benchCommand(parseArgs(['bench', ...SMALL, '--models', '3', '--backends', 'wasm,cpu', '--blocks', '3', '--block-ms', '20', '--json'], BOOLEAN));
+    const printed = written.join('').trim().split('\n').map((l) => JSON.parse(l) as BatchedBenchResult);
+    expect(printed.map((r) => r.backend)).toEqual(['wasm', 'cpu']);
+    for (const r of printed) {
+      expect(r.models).toBe(3);
+      expect(r.singleMsPerEpoch).toHaveLength(3);
+      const sequential = r.singleMsPerEpoch.reduce((a, b) => a + b, 0);
+      expect(r.speedup).toBeCloseTo(sequential / r.batchedMsPerEpoch, 9);
+      expect(r.batchedModelEpochsPerSec).toBeCloseTo(3000 / r.batchedMsPerEpoch, 9);
+      expect(r.sequentialModelEpochsPerSec).toBeCloseTo(3000 / sequential, 9);
+      // The products are part of the update; the ceiling is what removing the rest would give.
+      expect(r.batchedProductMs).toBeGreaterThan(0);
+      expect(r.ceiling).toBeCloseTo(sequential / r.batchedProductMs!, 9);
+      expect(r.dispatchesBatched).toBeNull();
+      expect(r.numTensorsDelta).toBe(0);
+    }
+    await expect(benchCommand(parseArgs(['bench', ...SMALL, '--models', '2', '--backends', 'webgpu'], BOOLEAN))).rejects.toThrow(/--browser/);
   });
 
   it('refuses unknown backends and flags', async () => {
