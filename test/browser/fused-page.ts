@@ -8,6 +8,8 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
 import { BatchedTrainer } from '../../src/model/batched/batched-trainer.ts';
 import { Trainer } from '../../src/model/trainer.ts';
+import { countDispatches as countDispatchesOrNull } from '../../src/worker/bench.ts';
+import { relErr } from '../compare.ts';
 
 export interface FusedRun {
   /** Training loss of each update's weights (before it). */
@@ -23,21 +25,10 @@ export interface FusedRun {
   numTensorsDelta: number;
 }
 
-type Encoder = { dispatchWorkgroups(...args: unknown[]): void };
-
+/** Compute dispatches `f` records (the bench's counter; this page runs on webgpu only). */
 async function countDispatches(f: () => Promise<void>): Promise<number> {
-  const proto = (globalThis as unknown as { GPUComputePassEncoder: { prototype: Encoder } }).GPUComputePassEncoder.prototype;
-  const original = proto.dispatchWorkgroups;
-  let n = 0;
-  proto.dispatchWorkgroups = function (this: Encoder, ...args: unknown[]) {
-    n++;
-    return original.apply(this, args);
-  };
-  try {
-    await f();
-  } finally {
-    proto.dispatchWorkgroups = original;
-  }
+  const n = await countDispatchesOrNull(f);
+  if (n === null) throw new Error(`dispatches are counted on webgpu, not ${tf.getBackend()}`);
   return n;
 }
 
@@ -75,17 +66,6 @@ async function fusedCheck(over: Partial<TrainConfig>, steps: number): Promise<{ 
   const unfused = await run(config, false, steps);
   const fused = await run(config, true, steps);
   return { backend: tf.getBackend(), unfused, fused };
-}
-
-/** Largest |a − b| over the largest |b| (a model's whole flat vector against its single run's). */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / s;
 }
 
 export interface BatchedCheck {

@@ -3,18 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../../src/config/schema.ts';
 import { BatchedTrainer, batchProblem } from '../../src/model/batched/batched-trainer.ts';
 import { Trainer } from '../../src/model/trainer.ts';
+import { relErr } from '../compare.ts';
 import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
-
-/** Largest |a − b| relative to the largest |b|: each model against its single run. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / s;
-}
 
 const small = (c: Partial<TrainConfig>): TrainConfig => tinyConfig({ p: 23, dModel: 32, nHeads: 4, dMlp: 64, frac: 0.3, ...c });
 
@@ -124,6 +114,16 @@ describe('BatchedTrainer', () => {
     for (let i = 0; i < 2; i++) expect(relErr(b[i].weights, a[i].weights)).toBe(0);
     whole.dispose();
     second.dispose();
+  });
+
+  it('trains on the general path off WebGPU, and refuses the fused step there before making a tensor', async () => {
+    await useBackend('wasm');
+    const t = new BatchedTrainer([small({ seed: 0 })]);
+    expect(t.fusedStep).toBe(false);
+    t.dispose();
+    const before = numTensors();
+    expect(() => new BatchedTrainer([small({ seed: 0 })], { fused: true })).toThrow(/webgpu/);
+    expect(numTensors()).toBe(before);
   });
 
   it('refuses models of different shapes, naming the key', () => {

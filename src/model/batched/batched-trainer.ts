@@ -74,6 +74,9 @@ export class BatchedTrainer {
   constructor(configs: TrainConfig[], opts: BatchedTrainerOptions = {}) {
     const problem = batchProblem(configs);
     if (problem) throw new Error(problem);
+    // Checked before any tensor is made, so a refusal leaks nothing.
+    if (opts.fused && !fusedAvailable()) throw new Error('the fused step needs the webgpu backend');
+    this.fusedStep = (opts.fused ?? fusedAvailable()) && configs.every((c) => fusedStepFits(c));
     this.configs = configs.map((c) => ({ ...c }));
     this.models = configs.length;
     const M = this.models;
@@ -105,8 +108,6 @@ export class BatchedTrainer {
 
     const nMax = Math.max(...this.nTrain);
     const { dVocab } = dims(c0);
-    this.fusedStep = (opts.fused ?? fusedAvailable()) && configs.every((c) => fusedStepFits(c));
-    if (this.fusedStep && !fusedAvailable()) throw new Error('the fused step needs the webgpu backend');
     const build = () => {
       const aIdx: tf.Tensor1D[] = [];
       const bIdx: tf.Tensor1D[] = [];
