@@ -2,7 +2,8 @@
  * A sweep in the page (issue #13), on the built site in Chromium (wasm): a `sweep=` link fills the
  * form, Train sweep trains the four runs batched in the sweep worker with progress for the whole
  * sweep, the phase diagram fills, and clicking a cell opens that run as the page's run — its
- * configuration, its history as trained, and training that continues from its last epoch.
+ * configuration, its history as trained, and training that continues from its last epoch. And a
+ * small sweep on the software WebGPU adapter.
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,5 +131,40 @@ describe.skipIf(!hasBrowser)('a sweep in the page (wasm)', () => {
     const opened = await waitForState(page, (st) => st.draft.weightDecay === 0.3 && st.draft.seed === 1 && st.epoch === EPOCHS && st.history.length > 0 && st.status !== 'starting', 60_000, 'a kept sweep run to open');
     expect(opened.history.map((h) => h.testLoss)).toEqual(before.runs[1].rows.map((r) => r.testLoss));
     expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasBrowser)('a sweep in the page (webgpu)', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openBrowser({ webgpu: true });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it("trains batched on WebGPU in the sweep worker (the fused step: fused.test.ts), and a cell opens its run", async () => {
+    const { page } = s;
+    const epochs = 40;
+    // Small enough for the software adapter.
+    await page.goto(`${baseUrl}?p=5&dm=16&heads=2&mlp=64&frac=0.8&backend=webgpu&sweep=seed:0,1`);
+    await waitForState(page, (st) => st.status === 'idle' && st.backend?.name === 'webgpu', 120_000, 'the worker to be ready on webgpu');
+    await page.getByTestId('sweep-epochs').fill(String(epochs));
+    await page.getByTestId('sweep-every').fill('10');
+    await expect.poll(() => page.getByTestId('sweep-train').textContent()).toBe('Train sweep (2 runs)');
+    await page.getByTestId('sweep-train').click();
+    await expect.poll(async () => (await sweepState(page)).status, { timeout: 240_000 }).toBe('done');
+    const done = await sweepState(page);
+    expect(await page.evaluate(() => (window as unknown as { grokscope: { sweep: { getState(): { backend: string | null } } } }).grokscope.sweep.getState().backend)).toBe('webgpu');
+    expect(done.batches).toEqual([[0, 1]]);
+    expect(done.runs.every((r) => r.rows.at(-1)?.epoch === epochs && r.rows.every((x) => Number.isFinite(x.testLoss)))).toBe(true);
+    // The two seeds trained apart: their curves differ.
+    expect(done.runs[0].rows.at(-1)!.testLoss).not.toBe(done.runs[1].rows.at(-1)!.testLoss);
+    await expect.poll(() => page.locator('[data-testid=phase-cell][data-filled=true]').count()).toBe(2);
+    await page.getByTestId('phase-cell').nth(1).click();
+    const opened = await waitForState(page, (st) => st.draft.seed === 1 && st.epoch === epochs && st.history.length > 0 && st.status !== 'starting', 120_000, 'the sweep run to open');
+    expect(opened.history.map((h) => h.testLoss)).toEqual(done.runs[1].rows.map((r) => r.testLoss));
+    expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+    console.log(`sweep (webgpu, software adapter): 2 runs × ${epochs} epochs, ${done.message}`);
   });
 });
