@@ -2,7 +2,7 @@
  * `train`: trains headless with the worker's own TrainingSession, printing progress and writing
  * `{config, backend, history}` as JSON (history: one object per checkpoint, epoch 0 first).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';

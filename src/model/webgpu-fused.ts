@@ -19,7 +19,7 @@
  * two agree to float32 rounding (test/browser/fused.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { dispatch, registerOnce, type Uniform } from './webgpu-dispatch.ts';
+import { dispatch, registerOnce } from './webgpu-dispatch.ts';
 
 const ADAMW = 'GrokscopeAdamW';
 const GROKFAST = 'GrokscopeGrokfastEma';

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../../src/config/schema.ts';
 import { BatchedTrainer, batchProblem } from '../../src/model/batched/batched-trainer.ts';
