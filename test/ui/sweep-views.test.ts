@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeSweep, expandSweep } from '../../src/config/sweep.ts';
 import { presetConfig } from '../../src/config/presets.ts';
 import { summarize } from '../../src/store/sweep.ts';
-import { meanCurve, panels, phaseGrid, sharedAxis } from '../../src/ui/sweep/sweep-views.ts';
+import { DARK_INK, LIGHT_INK, contrast, inkOn, meanCurve, panels, phaseGrid, sharedAxis } from '../../src/ui/sweep/sweep-views.ts';
 import { checkpointFixture } from '../helpers.ts';
 
 const spec = (text: string) => decodeSweep(text).spec!;
@@ -59,6 +59,20 @@ describe('phase diagram', () => {
     expect(phaseGrid(s, runs, 'phase').cells[1].map((c) => c.text)).toEqual(['cleanup', 'stable']);
     expect(phaseGrid(s, runs, 'loss').cells[1].map((c) => c.text)).toEqual(['1.0e-3', '1.0e-7']);
     expect(phaseGrid(s, runs, 'fig21').cells[1].map((c) => c.text)).toEqual(['not reached', '1,500']);
+  });
+
+  it("writes each cell's text in the ink that reads on its colour (WCAG AA: contrast ≥ 4.5 across the ramp and the phases)", () => {
+    const s = spec('frac:0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9');
+    const runs = runsOf('frac:0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9').map((p, i) => ({ ...p, summary: { grokEpoch: 100 * (i + 1), phase: (['memorization', 'circuit formation', 'cleanup', 'stable'] as const)[i % 4], finalTestLoss: 10 ** -i, finalTestAcc: 1, lossBelowEpoch: null } }));
+    for (const metric of ['grok', 'loss', 'phase', 'fig21'] as const) {
+      for (const cell of phaseGrid(s, runs, metric).cells.flat()) expect(contrast(cell.ink, cell.color)).toBeGreaterThanOrEqual(4.5);
+    }
+    // The ramp's dark end (latest grok) takes light text, its light end dark text.
+    const cells = phaseGrid(s, runs, 'grok').cells.flat();
+    expect(cells[0].ink).toBe(DARK_INK);
+    expect(cells.at(-1)!.ink).toBe(LIGHT_INK);
+    expect(inkOn('#ffffff')).toBe(DARK_INK);
+    expect(inkOn('rgb(0,0,0)')).toBe(LIGHT_INK);
   });
 
   it('one key: one column', () => {

@@ -48,7 +48,7 @@ export function PhaseDiagram() {
             <tr key={r}>
               <th scope="row">{r}</th>
               {grid.cells[i].map((cell, j) => (
-                <td key={j} style={{ background: cell.color }} className={cell.index === opened ? 'opened' : undefined}>
+                <td key={j} style={{ background: cell.color, color: cell.ink }} className={cell.index === opened ? 'opened' : undefined}>
                   <button
                     type="button"
                     data-testid="phase-cell"
@@ -91,7 +91,7 @@ export function PhaseDiagram() {
             )}
           </>
         )}
-        <span>click a cell to open its run</span>
+        <span>{runs.some((r) => canOpenSweepRun(r.index)) ? 'click a cell to open its run' : 'histories only: a run opens from its record file (sweep --record)'}</span>
       </p>
     </div>
   );

@@ -73,9 +73,10 @@ const epochOf = (s: RunSummary, metric: PhaseMetric) => (metric === 'grok' ? s.g
 export interface Cell {
   index: number;
   summary: RunSummary | null;
-  /** Text in the cell, and a colour for its value. */
+  /** Text in the cell, a colour for its value, and the text's colour on it (`inkOn`). */
   text: string;
   color: string;
+  ink: string;
 }
 
 export interface Grid {
@@ -101,7 +102,36 @@ function ramp(t: number): string {
   return `rgb(${from.map((f, i) => Math.round(f + (to[i] - f) * u)).join(',')})`;
 }
 
+/** WCAG relative luminance of `rgb(r,g,b)` or `#rrggbb`. */
+function luminance(color: string): number {
+  const rgb = color.startsWith('#') ? [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16)) : (color.match(/\d+/g) ?? []).map(Number);
+  const [r, g, b] = rgb.map((c) => {
+    const x = c / 255;
+    return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+export const DARK_INK = '#000000';
+export const LIGHT_INK = '#ffffff';
+
+/** WCAG contrast ratio of two colours. */
+export function contrast(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** The text colour, dark or light, that reads best on a cell's colour (the ramp's dark end needs light text). */
+export function inkOn(color: string): string {
+  return contrast(DARK_INK, color) >= contrast(LIGHT_INK, color) ? DARK_INK : LIGHT_INK;
+}
+
 function cellOf(index: number, s: RunSummary | null, metric: PhaseMetric, range: { lo: number; hi: number }): Cell {
+  const cell = cellColour(index, s, metric, range);
+  return { ...cell, ink: inkOn(cell.color) };
+}
+
+function cellColour(index: number, s: RunSummary | null, metric: PhaseMetric, range: { lo: number; hi: number }): Omit<Cell, 'ink'> {
   if (!s) return { index, summary: null, text: '…', color: '#eef0f3' };
   if (metric === 'phase') return { index, summary: s, text: s.phase ?? '—', color: s.phase ? PHASE_FILL[s.phase] : '#eef0f3' };
   if (metric === 'grok' || metric === 'fig21') {
@@ -123,7 +153,7 @@ export function phaseGrid(spec: SweepSpec, runs: Pick<SweepRun, 'index' | 'at' |
   const range = { lo: Math.min(...nums), hi: Math.max(...nums) };
   const rows = a0.values.map(String);
   const cols = a1 ? a1.values.map(String) : [''];
-  const cells: Cell[][] = rows.map(() => cols.map(() => ({ index: -1, summary: null, text: '', color: '' })));
+  const cells: Cell[][] = rows.map(() => cols.map(() => ({ index: -1, summary: null, text: '', color: '', ink: DARK_INK })));
   for (const r of runs) cells[r.at[0]][a1 ? r.at[1] : 0] = cellOf(r.index, r.summary, metric, range);
   return { rowLabel: FIELDS[a0.field].label, colLabel: a1 ? FIELDS[a1.field].label : '', rows, cols, cells };
 }
