@@ -64,7 +64,7 @@ export class BatchedAdamW {
       const b1c = this.column(this.hp.map((h) => 1 - h.beta1));
       const b2 = this.column(this.hp.map((h) => h.beta2));
       const b2c = this.column(this.hp.map((h) => 1 - h.beta2));
-      const p = this.flatWeights();
+      const p = this.flat(this.params);
       const m1 = tf.add(tf.mul(this.m, b1), tf.mul(grad, b1c));
       const v1 = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(grad), b2c));
       const denom = tf.add(tf.div(tf.sqrt(v1), this.column(ks.map((k) => k.sqrtBc2))), this.hp[0].eps);
