@@ -38,11 +38,12 @@ describe.skipIf(!hasBrowser)('PyTorch runs in the page', () => {
   it("opens the authors' per-epoch files as one run on their split and scrubs its snapshots", async () => {
     const { page } = s;
     await page.getByTestId('import-file').setInputFiles(['init.pth', '10.pth', '20.pth'].map((f) => join(FIX, 'authors_run', f)));
-    const st = await waitForState(page, (x) => x.draft.p === 23 && x.epoch === 20 && x.status !== 'starting', 60_000, 'the authors run');
+    // The last row is measured by the worker on the imported weights, after the run has opened
+    // (under load that comes a moment later: CI once read the row before it): wait for it.
+    const st = await waitForState(page, (x) => x.draft.p === 23 && x.epoch === 20 && x.status !== 'starting' && Number.isFinite(x.history.at(-1)?.testAcc), 60_000, 'the authors run, measured');
     expect(await lastNotice(page)).toMatch(/3 files of one run \(the paper authors' layout, P = 23\).*Split: train_data from the file/);
     expect(st.history.map((c) => c.epoch)).toEqual([10, 20]);
     expect(st.history[0].trainLoss).toBeCloseTo(0.1, 12);
-    // The last row is measured by the worker on the imported weights.
     expect(Number.isFinite(st.history[1].testAcc)).toBe(true);
     await expect.poll(async () => (await views(page)).snapshots).toEqual([0, 10, 20]);
     await scrubTo(page, 0);
