@@ -1,6 +1,6 @@
 /** Shared test helpers: a Node backend per test file, and small numeric comparisons. */
 import * as tf from '@tensorflow/tfjs-core';
-import { startNodeBackend } from '../src/cli/backends.ts';
+import { startNodeBackend } from '../src/cli/node/backends.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../src/config/schema.ts';
 import type { Checkpoint } from '../src/run/history-columns.ts';
 

@@ -10,28 +10,37 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..');
 const SRC = join(ROOT, 'src');
 
-/** What each folder of src/ may import besides packages: itself and the floors below it. */
-const MAY_IMPORT: Record<string, readonly string[]> = {
-  config: ['config'],
-  model: ['config', 'model'],
-  analysis: ['config', 'model', 'analysis'],
-  run: ['config', 'model', 'analysis', 'run'],
-  worker: ['config', 'model', 'analysis', 'run', 'worker'],
-  store: ['config', 'model', 'analysis', 'run', 'store'],
-  cli: ['config', 'model', 'analysis', 'run', 'worker', 'cli'],
-  client: ['config', 'model', 'analysis', 'run', 'store', 'client'],
-  ui: ['config', 'model', 'analysis', 'run', 'store', 'client', 'ui'],
+/**
+ * The floors of src/, from the ground up: what each top-level folder may import besides packages
+ * (itself and the floors below it). worker and store stand beside each other, as do cli and client.
+ */
+const BELOW: Record<string, readonly string[]> = {
+  random: [],
+  task: ['random'],
+  config: ['random', 'task'],
+  model: ['random', 'task', 'config'],
+  analysis: ['random', 'task', 'config', 'model'],
+  run: ['random', 'task', 'config', 'model', 'analysis'],
+  files: ['random', 'task', 'config', 'model', 'analysis', 'run'],
+  worker: ['random', 'task', 'config', 'model', 'analysis', 'run', 'files'],
+  store: ['random', 'task', 'config', 'model', 'analysis', 'run'],
+  cli: ['random', 'task', 'config', 'model', 'analysis', 'run', 'files', 'worker'],
+  client: ['random', 'task', 'config', 'model', 'analysis', 'run', 'files', 'store'],
+  ui: ['random', 'task', 'config', 'model', 'analysis', 'run', 'files', 'store', 'client'],
   // src/main.tsx, the page's entry.
-  '.': ['config', 'model', 'analysis', 'run', 'store', 'client', 'ui'],
+  '.': ['random', 'task', 'config', 'model', 'analysis', 'run', 'files', 'store', 'client', 'ui'],
 };
+const MAY_IMPORT: Record<string, readonly string[]> = Object.fromEntries(Object.entries(BELOW).map(([f, below]) => [f, [...below, f]]));
 
 /** Folders whose code never imports React (the math, the worker, the shared formats, the store's logic). */
-const NO_REACT = ['config', 'model', 'analysis', 'run', 'worker', 'client', 'cli'];
-/** Folders whose code never touches tensors (views and the page's state). */
-const NO_TENSORS = ['ui', 'store', 'client'];
+const NO_REACT = ['random', 'task', 'config', 'model', 'analysis', 'run', 'files', 'worker', 'client', 'cli'];
+/** Folders whose code never touches tensors (the ground floors, the file formats, views and the page's state). */
+const NO_TENSORS = ['random', 'task', 'config', 'files', 'ui', 'store', 'client'];
 /** Globals that exist only on the page: the Worker's code must not use them. */
 const PAGE_GLOBALS = /\b(document|window|indexedDB|localStorage)\b/;
 const MAX_LINES = 400;
+/** A folder holds at most this many source files of its own; more, and it is split into rooms by what they hold. */
+const MAX_FILES_PER_FOLDER = 15;
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -70,9 +79,36 @@ function importsOf(file: string): { imports: Import[]; workerEntries: string[] }
   return { imports, workerEntries };
 }
 
+/** The top-level folder of a path relative to src/ ('.' for src/main.tsx): its floor. */
 function folderOf(srcPath: string): string {
   const parts = srcPath.split('/');
   return parts.length > 1 ? parts[0] : '.';
+}
+
+/** The folder a file stands in, relative to src/ ('.' for src/ itself): its room. */
+function roomOf(srcPath: string): string {
+  return dirname(srcPath);
+}
+
+/** The first cycle of a directed graph, as a path that ends where it starts, or null. */
+function firstCycle(nodes: Iterable<string>, next: (n: string) => Iterable<string>): string[] | null {
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (n: string, path: string[]): string[] | null => {
+    if (state.get(n) === 'done') return null;
+    if (state.get(n) === 'open') return [...path.slice(path.indexOf(n)), n];
+    state.set(n, 'open');
+    for (const m of next(n)) {
+      const found = visit(m, [...path, n]);
+      if (found) return found;
+    }
+    state.set(n, 'done');
+    return null;
+  };
+  for (const n of nodes) {
+    const found = visit(n, []);
+    if (found) return found;
+  }
+  return null;
 }
 
 const graph = new Map(code.map((f) => [relative(SRC, f), importsOf(f)]));
@@ -106,24 +142,39 @@ describe('layout of src/', () => {
   it('only the page-side client starts the Workers, by their entry files', () => {
     const entries = [...graph].flatMap(([file, { workerEntries }]) => workerEntries.map((e) => `${file} → ${e}`));
     // The run's worker, and the sweep's (issue #13), which trains beside it.
-    expect(entries.sort()).toEqual(['client/client.ts → worker/train.worker.ts', 'client/sweep.ts → worker/sweep.worker.ts']);
+    expect(entries.sort()).toEqual(['client/client.ts → worker/train.worker.ts', 'client/sweep/sweep.ts → worker/sweep.worker.ts']);
   });
 
   it('has no import cycles', () => {
-    const state = new Map<string, 'open' | 'done'>();
-    const cycles: string[] = [];
-    const visit = (file: string, path: string[]) => {
-      if (state.get(file) === 'done') return;
-      if (state.get(file) === 'open') {
-        cycles.push([...path.slice(path.indexOf(file)), file].join(' → '));
-        return;
-      }
-      state.set(file, 'open');
-      for (const imp of graph.get(file)?.imports ?? []) if (imp.target && graph.has(imp.target)) visit(imp.target, [...path, file]);
-      state.set(file, 'done');
-    };
-    for (const file of graph.keys()) visit(file, []);
-    expect(cycles).toEqual([]);
+    const cycle = firstCycle(graph.keys(), (f) => (graph.get(f)?.imports ?? []).flatMap((i) => (i.target && graph.has(i.target) ? [i.target] : [])));
+    expect(cycle?.join(' → ') ?? null).toBeNull();
+  });
+
+  it('rooms (folders) stand on each other without a cycle: a folder never imports one that imports it back', () => {
+    const roomImports = new Map<string, Set<string>>();
+    for (const [file, { imports }] of graph) {
+      const from = roomOf(file);
+      const to = roomImports.get(from) ?? new Set<string>();
+      for (const imp of imports) if (imp.target && graph.has(imp.target) && roomOf(imp.target) !== from) to.add(roomOf(imp.target));
+      roomImports.set(from, to);
+    }
+    const cycle = firstCycle(roomImports.keys(), (r) => roomImports.get(r) ?? []);
+    expect(cycle?.join(' → ') ?? null).toBeNull();
+  });
+
+  it(`no folder holds more than ${MAX_FILES_PER_FOLDER} source files of its own`, () => {
+    const perRoom = new Map<string, number>();
+    for (const f of files) perRoom.set(roomOf(relative(SRC, f)), (perRoom.get(roomOf(relative(SRC, f))) ?? 0) + 1);
+    expect([...perRoom].filter(([, n]) => n > MAX_FILES_PER_FOLDER).map(([room, n]) => `src/${room}: ${n} files`)).toEqual([]);
+  });
+
+  it("every folder of src/ is named in the README's 'How it is built', which says what it holds", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const built = readme.slice(readme.indexOf('## How it is built'));
+    const block = built.slice(built.indexOf('```'), built.indexOf('```', built.indexOf('```') + 3));
+    const rooms = [...new Set(files.map((f) => roomOf(relative(SRC, f))))].filter((r) => r !== '.');
+    const named = new Set(block.split(/\s+/).map((word) => word.replace(/\/$/, '')));
+    expect(rooms.filter((r) => !named.has(`src/${r}`)).map((r) => `src/${r}`)).toEqual([]);
   });
 
   it("the Worker's folder never touches the page's globals", () => {
@@ -157,7 +208,10 @@ describe('layout of src/', () => {
     const { imports, workerEntries } = importsOf(join(SRC, 'client', 'client.ts'));
     expect(imports.some((i) => i.target === 'store/store.ts')).toBe(true);
     expect(workerEntries).toEqual(['worker/train.worker.ts']);
-    const backends = importsOf(join(SRC, 'worker', 'backends.ts')).imports.map((i) => i.spec);
+    const backends = importsOf(join(SRC, 'worker', 'backend', 'loaders.ts')).imports.map((i) => i.spec);
     expect(backends).toContain('@tensorflow/tfjs-backend-wasm');
+    // A room's imports are seen across rooms: the fused step stands on the transformer.
+    const fused = importsOf(join(SRC, 'model', 'webgpu', 'fused-step.ts')).imports.flatMap((i) => (i.target ? [roomOf(i.target)] : []));
+    expect(fused).toContain('model/transformer');
   });
 });

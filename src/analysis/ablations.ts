@@ -11,8 +11,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Ablation } from '../config/ablations.ts';
 import { dims, type TrainConfig } from '../config/schema.ts';
-import { activation, headsSideBySide, type Params } from '../model/forward.ts';
-import { crossEntropyPerExample, mm } from '../model/ops.ts';
+import { activation, headsSideBySide, type Params } from '../model/transformer/forward.ts';
+import { crossEntropyPerExample, mm } from '../model/transformer/ops.ts';
 
 /** Why a model cannot take interventions, or null. */
 export function interventionProblem(config: TrainConfig, ablations: readonly Ablation[]): string | null {

@@ -10,9 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../config/schema.ts';
-import type { Dataset } from '../model/data.ts';
-import type { Params } from '../model/forward.ts';
-import { crossEntropyPerExample, mm, oneHotFloat, transposeLast } from '../model/ops.ts';
+import type { Dataset } from '../task/pairs.ts';
+import type { Params } from '../model/transformer/forward.ts';
+import { crossEntropyPerExample, mm, oneHotFloat, transposeLast } from '../model/transformer/ops.ts';
 import { fourierBasis, numFreqs, perFrequency } from './fourier.ts';
 import { gini } from './gini.ts';
 import { keyFreqsFromNorms } from './keyfreqs.ts';

@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../config/schema.ts';
-import type { Dataset } from '../model/data.ts';
-import type { Params } from '../model/forward.ts';
-import { crossEntropyPerExample, mm, oneHotFloat } from '../model/ops.ts';
+import type { Dataset } from '../task/pairs.ts';
+import type { Params } from '../model/transformer/forward.ts';
+import { crossEntropyPerExample, mm, oneHotFloat } from '../model/transformer/ops.ts';
 import { NEURON_FVE_THRESHOLD, type Analyzer, type LastPositionActivations } from './analyzer.ts';
 import { fourierBasis, numFreqs, perFrequency } from './fourier.ts';
 

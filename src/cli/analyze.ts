@@ -9,8 +9,8 @@ import { perFrequency } from '../analysis/fourier.ts';
 import { keyFreqsFromNorms, KEY_FREQ_RULE } from '../analysis/keyfreqs.ts';
 import { checkKeyFreqs } from '../config/keyfreqs.ts';
 import { Trainer } from '../model/trainer.ts';
-import { UsageError, type ParsedArgs } from './args.ts';
-import { startNodeBackend } from './backends.ts';
+import { UsageError, type ParsedArgs } from './node/args.ts';
+import { startNodeBackend } from './node/backends.ts';
 import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
 import { readModelFile } from './model-file.ts';
 

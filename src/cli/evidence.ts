@@ -7,8 +7,8 @@ import type { Analyzer } from '../analysis/analyzer.ts';
 import type { Outcome } from '../analysis/ablations.ts';
 import { describeAblations, formatAblations, parseAblations } from '../config/ablations.ts';
 import type { Trainer } from '../model/trainer.ts';
-import { EvidencePass } from '../worker/evidence-pass.ts';
-import { UsageError } from './args.ts';
+import { EvidencePass } from '../worker/analysis/evidence-pass.ts';
+import { UsageError } from './node/args.ts';
 
 export const EVIDENCE_FLAGS = ['ablate', 'pair', 'epoch'] as const;
 

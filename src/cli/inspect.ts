@@ -1,6 +1,6 @@
 /**
  * `inspect FILE`: checks any file the page can import with the page's own reading code
- * (src/run/import-file.ts, gzip streamed through Node's zlib with the page's limit) and says what
+ * (src/files/import-file.ts, gzip streamed through Node's zlib with the page's limit) and says what
  * it is — kind, configuration, epochs, snapshots — or, in one line, why the page refuses it. A run
  * file is also checked for integrity: its configuration must reproduce its own recorded loss.
  * Exit status 0: the page opens it; 2: the page refuses it. Nothing else.
@@ -9,15 +9,15 @@ import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { encodeQuery } from '../config/url.ts';
 import { matchPreset } from '../config/presets.ts';
-import { numParams } from '../model/params.ts';
+import { numParams } from '../model/transformer/params.ts';
 import { formatInt } from '../run/format.ts';
-import { readImportFile, type ImportedFile } from '../run/import-file.ts';
+import { readImportFile, type ImportedFile } from '../files/import-file.ts';
 import { recordedLoss } from '../run/integrity.ts';
-import { MAX_RUN_BYTES } from '../run/run-file.ts';
+import { MAX_RUN_BYTES } from '../files/run-file.ts';
 import { checkRecordedLoss } from '../run/recompute-loss.ts';
-import { UsageError, type ParsedArgs } from './args.ts';
-import { startNodeBackend } from './backends.ts';
-import { inflateNode } from './inflate-node.ts';
+import { UsageError, type ParsedArgs } from './node/args.ts';
+import { startNodeBackend } from './node/backends.ts';
+import { inflateNode } from './node/inflate.ts';
 
 export interface InspectResult {
   code: 0 | 2;

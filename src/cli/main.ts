@@ -7,8 +7,8 @@
  *   inspect  what a file is, checked by the page's own reader (exit 0), or why it is refused (exit 2)
  */
 import { analyzeCommand } from './analyze.ts';
-import { UsageError, parseArgs } from './args.ts';
-import { benchCommand } from './bench.ts';
+import { UsageError, parseArgs } from './node/args.ts';
+import { benchCommand } from './bench/bench.ts';
 import { inspectCommand } from './inspect.ts';
 import { extractVary, mergeCommand, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';

@@ -5,13 +5,13 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CheckpointData } from '../model/checkpoint.ts';
-import { unflattenWeights } from '../model/params.ts';
-import { readImportFile, type ImportedFile } from '../run/import-file.ts';
-import { combineTorchRuns, readTorchRun, type TorchRun } from '../model/torch/import.ts';
-import { isTorchFile } from '../model/torch/magic.ts';
-import { UsageError } from './args.ts';
-import { inflateNode } from './inflate-node.ts';
+import type { CheckpointData } from '../files/safetensors/checkpoint.ts';
+import { unflattenWeights } from '../model/transformer/params.ts';
+import { readImportFile, type ImportedFile } from '../files/import-file.ts';
+import { combineTorchRuns, readTorchRun, type TorchRun } from '../files/torch/import.ts';
+import { isTorchFile } from '../files/torch/magic.ts';
+import { UsageError } from './node/args.ts';
+import { inflateNode } from './node/inflate.ts';
 
 export interface ModelFile {
   checkpoint: CheckpointData;

@@ -18,10 +18,10 @@ import { decodeSweep, describePoint, encodeSweep, expandSweep, shardPoints, type
 import { SHAPE_KEYS } from '../model/batched/batched-trainer.ts';
 import { largestBatch } from '../model/batched/memory.ts';
 import { CPU_LIMITS } from '../model/memory.ts';
-import { encodeRun } from '../run/run-file.ts';
-import { trainBatch, type BatchRunResult } from '../worker/sweep-runner.ts';
-import { UsageError, intFlag, type ParsedArgs } from './args.ts';
-import { startNodeBackend } from './backends.ts';
+import { encodeRun } from '../files/run-file.ts';
+import { trainBatch, type BatchRunResult } from '../worker/sweep/runner.ts';
+import { UsageError, intFlag, type ParsedArgs } from './node/args.ts';
+import { startNodeBackend } from './node/backends.ts';
 import { CLI_SNAPSHOT_BUDGET_BYTES, type TrainResult } from './train.ts';
 
 export const SWEEP_FLAGS = new Set(['vary', 'every', 'out', 'shard', 'batch', 'record', 'quiet']);

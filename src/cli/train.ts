@@ -7,16 +7,16 @@ import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { CONFIG_KEYS, FIELDS, checkConsistency, type TrainConfig } from '../config/schema.ts';
-import { encodeCheckpoint, type CheckpointData } from '../model/checkpoint.ts';
+import { encodeCheckpoint, type CheckpointData } from '../files/safetensors/checkpoint.ts';
 import { CPU_LIMITS } from '../model/memory.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
-import { encodeRun, pickRecordedSnapshots } from '../run/run-file.ts';
-import { TrainingSession } from '../worker/session.ts';
-import { UsageError, intFlag, type ParsedArgs } from './args.ts';
-import { startNodeBackend } from './backends.ts';
+import { encodeRun, pickRecordedSnapshots } from '../files/run-file.ts';
+import { TrainingSession } from '../worker/training/session.ts';
+import { UsageError, intFlag, type ParsedArgs } from './node/args.ts';
+import { startNodeBackend } from './node/backends.ts';
 import { readModelFile } from './model-file.ts';
-import { ProgressReporter } from './progress.ts';
+import { ProgressReporter } from './node/progress.ts';
 
 export const TRAIN_FLAGS = new Set(['every', 'out', 'quiet', 'init', 'save', 'record', 'record-snapshots', 'record-dtype', 'record-name', 'until-acc']);
 /** Node has memory to spare: ~1600 mainline snapshots. */

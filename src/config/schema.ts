@@ -1,25 +1,11 @@
 /**
  * The training configuration: one typed object shared by the UI, the worker and the CLI, and a
  * registry of its fields (URL key, bounds, validation) from which the URL codec, the CLI flags
- * and the form are all derived. ANALYSIS.md §1–3 define what each field means.
+ * and the form are all derived. ANALYSIS.md §1–3 define what each field means; the tasks are
+ * src/task's registry.
  */
-
-export const TASKS = ['add', 'sub', 'poly', 'rand'] as const;
-export type Task = (typeof TASKS)[number];
-
-export const TASK_LABELS: Record<Task, string> = {
-  add: '(a + b) mod P',
-  sub: '(a − b) mod P',
-  poly: '(a² + ab + b²) mod P',
-  rand: 'random table (never generalizes)',
-};
-
-/**
- * How the train pairs are drawn from the seed: `grokscope`, a mulberry32 shuffle; `python`,
- * CPython's random.seed(seed) + random.shuffle, exactly the paper authors' split.
- */
-export const SPLITS = ['grokscope', 'python'] as const;
-export type Split = (typeof SPLITS)[number];
+import { SPLITS, type Split } from '../task/pairs.ts';
+import { TASK_NAMES, taskSpec, type Task } from '../task/registry.ts';
 
 export const ACTIVATIONS = ['relu', 'gelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -137,7 +123,7 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec } = {
     key: 'split', label: 'split', live: false, kind: 'enum', values: SPLITS,
     help: "grokscope: our seeded shuffle; python: CPython's random.shuffle, the paper authors' split.",
   },
-  task: { key: 'task', label: 'task', live: false, kind: 'enum', values: TASKS, help: 'The function to learn.' },
+  task: { key: 'task', label: 'task', live: false, kind: 'enum', values: TASK_NAMES, help: 'The function to learn.' },
   dModel: { key: 'dm', label: 'd_model', live: false, kind: 'int', min: 4, max: 1024, help: 'Residual stream width.' },
   nHeads: { key: 'heads', label: 'heads', live: false, kind: 'int', min: 1, max: 32, help: 'Attention heads; d_head = d_model / heads.' },
   dMlp: { key: 'mlp', label: 'd_mlp', live: false, kind: 'int', min: 4, max: 4096, help: 'MLP neurons.' },
@@ -243,11 +229,13 @@ export function checkConsistency(c: TrainConfig): ConsistencyProblem[] {
 
 /** Derived sizes, in the TransformerLens vocabulary. */
 export function dims(c: TrainConfig) {
+  const task = taskSpec(c.task);
+  const dVocab = task.vocab(c);
   return {
-    dVocab: c.p + 1,
-    dVocabOut: c.vocabOut === 'p1' ? c.p + 1 : c.p,
+    dVocab,
+    dVocabOut: c.vocabOut === 'p1' ? dVocab : task.classes(c),
     dHead: c.dModel / c.nHeads,
-    nCtx: 3,
+    nCtx: task.context(c),
     nPairs: c.p * c.p,
     nTrain: Math.floor(c.frac * c.p * c.p),
   };

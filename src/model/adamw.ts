@@ -9,8 +9,8 @@
  * lr and λ may change between updates (the slider); the moments are kept.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { concatLast, splitLast } from './last-axis.ts';
-import { fusedAdamW, fusedGrokfastEma, fusedPack, fusedUnpack } from './webgpu-fused.ts';
+import { concatLast, splitLast } from './transformer/last-axis.ts';
+import { fusedAdamW, fusedGrokfastEma, fusedPack, fusedUnpack } from './webgpu/fused.ts';
 
 export interface AdamWHyper {
   lr: number;
@@ -108,7 +108,7 @@ export class AdamW {
   }
 
   /**
-   * `stepFlat` as fused WebGPU kernels (webgpu-fused.ts): one dispatch for the update of every
+   * `stepFlat` as fused WebGPU kernels (webgpu/fused.ts): one dispatch for the update of every
    * weight and both moments (on g + λ_g·μ when Grokfast's `mu` is given), and one per 7
    * parameters to hand the new weights back. Same values as `stepFlat`.
    */

@@ -11,7 +11,7 @@
  * these counts against the matMul kernels tfjs actually runs.
  */
 import { dims, type TrainConfig } from '../config/schema.ts';
-import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
+import { defaultForwardPath, type ForwardPath } from './transformer/forward-path.ts';
 
 /** A product [m, k]·[k, n], `batch` times. */
 interface Product {

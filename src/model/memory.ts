@@ -7,7 +7,7 @@
  * 2-D Fourier transform of the neurons, also [P², d_mlp].
  */
 import { dims, type TrainConfig } from '../config/schema.ts';
-import { numParams } from './params.ts';
+import { numParams } from './transformer/params.ts';
 
 export interface MemoryNeeds {
   /** Bytes of the largest single tensor. */

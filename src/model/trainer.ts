@@ -7,17 +7,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../config/schema.ts';
 import { AdamW, GrokfastEma } from './adamw.ts';
-import { makeDataset, type Dataset } from './data.ts';
-import { forwardFast } from './fast.ts';
-import { disposeFusedBatch, fusedLossAndGradSingle, fusedStepFits } from './fused-step.ts';
-import { defaultForwardPath, type ForwardPath } from './forward-path.ts';
-import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
-import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './ops.ts';
-import { initWeights, paramSpecs, size, type Weights } from './params.ts';
-import { streamSeed } from './rng.ts';
-import { crossEntropyMeanFused, fusedAvailable } from './webgpu-fused.ts';
+import { makeDataset, type Dataset } from '../task/pairs.ts';
+import { taskSpec } from '../task/registry.ts';
+import { forwardFast } from './transformer/fast.ts';
+import { disposeFusedBatch, fusedLossAndGradSingle, fusedStepFits } from './webgpu/fused-step.ts';
+import { defaultForwardPath, type ForwardPath } from './transformer/forward-path.ts';
+import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './transformer/forward.ts';
+import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './transformer/ops.ts';
+import { initWeights, paramSpecs, size, type Weights } from './transformer/params.ts';
+import { streamSeed } from '../random/rng.ts';
+import { Rollback } from './rollback.ts';
+import { crossEntropyMeanFused, fusedAvailable } from './webgpu/fused.ts';
 
-export type { ForwardPath } from './forward-path.ts';
+export type { ForwardPath } from './transformer/forward-path.ts';
 
 /** Everything needed to continue a run exactly: weights and Adam moments, flat in paramSpecs order. */
 export interface TrainerState {
@@ -35,7 +37,7 @@ export interface TrainerOptions {
   weights?: Weights;
   /** Forward implementation; default: fast for 1 block, general otherwise. */
   forward?: ForwardPath;
-  /** Fused WebGPU kernels for the update (webgpu-fused.ts); default: on when the backend is webgpu. */
+  /** Fused WebGPU kernels for the update (webgpu/fused.ts); default: on when the backend is webgpu. */
   fused?: boolean;
 }
 
@@ -79,13 +81,12 @@ export class Trainer {
   /** `[P²]` 1 on train pairs, 0 on test pairs. */
   private readonly trainMask: tf.Tensor1D;
   private lastLoss: tf.Scalar | null = null;
-  private good: tf.Tensor[] | null = null;
-  private goodT = 0;
-  private pendingGood: tf.Tensor[] | null = null;
-  private pendingGoodT = 0;
+  private readonly rollback = new Rollback();
 
   constructor(config: TrainConfig, opts: TrainerOptions = {}) {
     this.config = { ...config };
+    const family = taskSpec(config.task).family;
+    if (family !== 'pair-transformer') throw new Error(`the task ${config.task} trains a ${family}, which this trainer does not build`);
     this.dataset = makeDataset(config, opts.trainIndices);
     this.path = opts.forward ?? defaultForwardPath(config);
     this.fused = opts.fused ?? fusedAvailable();
@@ -334,38 +335,26 @@ export class Trainer {
    * by `confirmGood` once its metrics came back finite (§ fault handling: NaN keeps the last good).
    */
   markCandidate(): void {
-    this.pendingGood?.forEach((t) => t.dispose());
-    this.pendingGood = this.copyState();
-    this.pendingGoodT = this.optimizer.t;
+    const tensors = [...[...this.params.values()].map((p) => tf.clone(p)), tf.clone(this.optimizer.m), tf.clone(this.optimizer.v)];
+    this.rollback.mark({ t: this.optimizer.t, tensors });
   }
 
   confirmGood(): void {
-    if (!this.pendingGood) return;
-    this.good?.forEach((t) => t.dispose());
-    this.good = this.pendingGood;
-    this.goodT = this.pendingGoodT;
-    this.pendingGood = null;
+    this.rollback.confirm();
   }
 
   /** Rolls back to the last confirmed state; returns its epoch, or null if there is none. */
   restoreGood(): number | null {
-    if (!this.good) return null;
-    const good = this.good;
-    tf.tidy(() => [...this.params.values()].forEach((p, i) => p.assign(good[i])));
-    this.optimizer.loadFlat(this.goodT, good[good.length - 2], good[good.length - 1]);
+    const good = this.rollback.last;
+    if (!good) return null;
+    const kept = good.tensors;
+    tf.tidy(() => [...this.params.values()].forEach((p, i) => p.assign(kept[i])));
+    this.optimizer.loadFlat(good.t, kept[kept.length - 2], kept[kept.length - 1]);
     this.grokfast?.dispose();
     this.grokfast = this.config.grokfastLambda > 0 ? new GrokfastEma(this.config.grokfastAlpha, this.config.grokfastLambda) : null;
     this.lastLoss?.dispose();
     this.lastLoss = null;
-    return this.goodT;
-  }
-
-  /**
-   * Zero-copy: tfjs never changes a tensor's data in place (assign swaps the variable's data), so a
-   * clone keeps the values of this moment alive.
-   */
-  private copyState(): tf.Tensor[] {
-    return [...[...this.params.values()].map((p) => tf.clone(p)), tf.clone(this.optimizer.m), tf.clone(this.optimizer.v)];
+    return good.t;
   }
 
   get numTrain(): number {
@@ -386,10 +375,7 @@ export class Trainer {
     this.trainMask.dispose();
     this.lastLoss?.dispose();
     this.lastLoss = null;
-    this.good?.forEach((t) => t.dispose());
-    this.pendingGood?.forEach((t) => t.dispose());
-    this.good = null;
-    this.pendingGood = null;
+    this.rollback.dispose();
   }
 }
 

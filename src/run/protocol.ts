@@ -47,7 +47,7 @@ export interface HeavyResult extends HeavyAnalysis {
   heads: number;
 }
 
-/** One backend's timing by the bench harness (src/worker/bench.ts). */
+/** One backend's timing by the bench harness (src/worker/bench/bench.ts). */
 export interface BenchResult {
   backend: string;
   path: ForwardPath;
@@ -72,7 +72,7 @@ export interface BenchResult {
 
 /**
  * N models of one shape trained batched (src/model/batched) against the same N trained one after
- * another, measured in one run with the blocks interleaved (src/worker/bench-batched.ts).
+ * another, measured in one run with the blocks interleaved (src/worker/bench/batched.ts).
  */
 export interface BatchedBenchResult {
   backend: string;
@@ -157,7 +157,7 @@ export type Command =
   | { type: 'setKeyFreqs'; keyFreqs: number[] | null }
   /** Compute the heavy measures of the snapshot nearest to `epoch`. */
   | { type: 'inspect'; epoch: number }
-  /** §4's evidence of a checkpoint, with an intervention and one input (src/worker/evidence-scheduler.ts). */
+  /** §4's evidence of a checkpoint, with an intervention and one input (src/worker/training/evidence-scheduler.ts). */
   | { type: 'evidence'; request: EvidenceRequest }
   /** Replace the run by a saved or imported one. */
   | { type: 'load'; run: LoadableRun }
@@ -172,8 +172,8 @@ export type Command =
   /** Fault injection for tests: an uncaught error, NaN weights, or a destroyed GPU device. */
   | { type: 'debug'; action: 'crash' | 'poison' | 'lose-device' }
   /**
-   * Pauses the run and times training on this backend (src/worker/bench.ts); answered by 'bench'.
-   * With `models`: that many seeds of `config` batched against one after another (bench-batched.ts).
+   * Pauses the run and times training on this backend (src/worker/bench/bench.ts); answered by 'bench'.
+   * With `models`: that many seeds of `config` batched against one after another (src/worker/bench/batched.ts).
    */
   | { type: 'bench'; requestId: number; config: TrainConfig; paths: ForwardPath[]; blocks: number; targetBlockMs: number; analysis: boolean; analysisOnly?: boolean; models?: number };
 

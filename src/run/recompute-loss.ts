@@ -3,7 +3,7 @@
  * active backend. Only the worker and the CLI import this: it brings tfjs along.
  */
 import type { TrainConfig } from '../config/schema.ts';
-import { unflattenWeights } from '../model/params.ts';
+import { unflattenWeights } from '../model/transformer/params.ts';
 import { Trainer } from '../model/trainer.ts';
 import { lossDisagreement, type RecordedLoss } from './integrity.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Runs overlaid on the training curves (issue #13): saved runs and branches picked for comparison,
  * one colour each, labelled by the settings in which they differ from the others and from the run
- * on show. Filled by src/client/compare.ts; drawn by src/ui/compare.
+ * on show. Filled by src/client/runs/compare.ts; drawn by src/ui/compare.
  */
 import { create } from 'zustand';
 import { CONFIG_KEYS, FIELDS, type TrainConfig } from '../config/schema.ts';

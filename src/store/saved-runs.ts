@@ -1,4 +1,4 @@
-/** A run saved in this browser, as the runs list shows it (src/client/run-store.ts keeps them). */
+/** A run saved in this browser, as the runs list shows it (src/client/storage/run-store.ts keeps them). */
 import type { TrainConfig } from '../config/schema.ts';
 
 export interface SavedRunMeta {

@@ -1,7 +1,7 @@
 /**
  * The page's sweep (issue #13): its spec, every run's place and curves, progress over the whole
  * sweep (runs × epochs, time left) and each finished run's summary for the phase diagram. Events of
- * the sweep worker come in through `receive`; nothing here talks to a worker (src/client/sweep.ts).
+ * the sweep worker come in through `receive`; nothing here talks to a worker (src/client/sweep/sweep.ts).
  */
 import { create } from 'zustand';
 import { detectPhases, grokEpoch, type PhaseName } from '../analysis/phases.ts';

@@ -4,17 +4,20 @@
  * each with a short guide that quotes the live run. A sticky scrubber moves every view in time.
  */
 import type { ReactNode } from 'react';
-import { ConfigForm } from './ConfigForm.tsx';
-import { GuideCircuit, GuideCleanup, GuideMemorization, GuideTask } from './Guide.tsx';
-import { Header } from './Header.tsx';
-import { LiveControls } from './LiveControls.tsx';
-import { Notices } from './Notices.tsx';
-import { RunControls } from './RunControls.tsx';
-import { RunsPanel } from './RunsPanel.tsx';
-import { SettingsDrawer } from './SettingsDrawer.tsx';
-import { SpeedPanel } from './SpeedPanel.tsx';
-import { TimeBar } from './TimeBar.tsx';
-import { Term } from './Glossary.tsx';
+import { useAppStore } from '../store/store.ts';
+import { taskHas } from '../task/registry.ts';
+import type { View } from '../task/spec.ts';
+import { ConfigForm } from './controls/ConfigForm.tsx';
+import { GuideCircuit, GuideCleanup, GuideMemorization, GuideTask } from './guide/Guide.tsx';
+import { Header } from './status/Header.tsx';
+import { LiveControls } from './controls/LiveControls.tsx';
+import { Notices } from './status/Notices.tsx';
+import { RunControls } from './controls/RunControls.tsx';
+import { RunsPanel } from './runs/RunsPanel.tsx';
+import { SettingsDrawer } from './controls/SettingsDrawer.tsx';
+import { SpeedPanel } from './status/SpeedPanel.tsx';
+import { TimeBar } from './time/TimeBar.tsx';
+import { Term } from './guide/Glossary.tsx';
 import { FourierSpectra } from './charts/FourierSpectra.tsx';
 import { AttentionMaps, ClusterWL, FveHistogram, LogitSpectrum, NeuronMaps, NeuronsByFrequency } from './charts/HeavyViews.tsx';
 import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
@@ -22,9 +25,12 @@ import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
-import { ComparePicker } from './compare/ComparePicker.tsx';
+import { ComparePicker } from './runs/ComparePicker.tsx';
 
-function Section({ id, title, figure, children }: { id: string; title: string; figure: string; children: ReactNode }) {
+/** A section of the explorable, shown when the run's task has that view (the task registry says which). */
+function Section({ id, title, figure, children }: { id: View; title: string; figure: string; children: ReactNode }) {
+  const task = useAppStore((s) => (s.applied ?? s.draft).task);
+  if (!taskHas(task, id)) return null;
   return (
     <section id={id} className="panel section" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>

@@ -6,10 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../config/backends.ts';
 import type { SweepCommand, SweepEvent } from '../run/sweep-protocol.ts';
-import { browserLoaders } from './backends.ts';
-import { chooseBackend } from './choose-backend.ts';
-import { deviceLimits } from './device-limits.ts';
-import { runSweep } from './sweep-session.ts';
+import { browserLoaders } from './backend/loaders.ts';
+import { chooseBackend } from './backend/choose.ts';
+import { deviceLimits } from './backend/device-limits.ts';
+import { runSweep } from './sweep/session.ts';
 
 interface WorkerScope {
   postMessage(message: SweepEvent): void;

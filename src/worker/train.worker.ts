@@ -6,12 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../config/backends.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { BatchedBenchResult, BenchResult, Command, WorkerEvent } from '../run/protocol.ts';
-import { browserLoaders } from './backends.ts';
-import { chooseBackend } from './choose-backend.ts';
-import { deviceLimits } from './device-limits.ts';
-import { benchTraining } from './bench.ts';
-import { benchBatched } from './bench-batched.ts';
-import { TrainingSession } from './session.ts';
+import { browserLoaders } from './backend/loaders.ts';
+import { chooseBackend } from './backend/choose.ts';
+import { deviceLimits } from './backend/device-limits.ts';
+import { benchTraining } from './bench/bench.ts';
+import { benchBatched } from './bench/batched.ts';
+import { TrainingSession } from './training/session.ts';
 
 interface WorkerScope {
   postMessage(message: WorkerEvent): void;

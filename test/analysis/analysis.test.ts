@@ -6,7 +6,7 @@ import { gini } from '../../src/analysis/gini.ts';
 import { energyShares, keyFreqsFromNorms } from '../../src/analysis/keyfreqs.ts';
 import { checkKeyFreqs } from '../../src/config/keyfreqs.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
-import type { Weights } from '../../src/model/params.ts';
+import type { Weights } from '../../src/model/transformer/params.ts';
 import { Trainer } from '../../src/model/trainer.ts';
 import { numTensors, useBackend } from '../helpers.ts';
 import { cosineSumNetwork, singleFrequencyNeurons } from './constructed.ts';

@@ -6,7 +6,7 @@
  * the residual stream at '=' holds features of a and of b in separate blocks.
  */
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
-import { type Weights, paramSpecs } from '../../src/model/params.ts';
+import { type Weights, paramSpecs } from '../../src/model/transformer/params.ts';
 
 /** Attention score (after the 1/√d_head scaling) on the attended position. */
 const SCORE = 60;

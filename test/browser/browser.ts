@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { inject } from 'vitest';
-import { CHROMIUM_QUIET_FLAGS } from '../../src/cli/chromium.ts';
+import { CHROMIUM_QUIET_FLAGS } from '../../src/cli/bench/chromium.ts';
 
 export const chromiumPath = inject('chromium');
 export const baseUrl = inject('baseUrl');

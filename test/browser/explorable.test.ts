@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FRAME_BUDGET_MS } from '../../src/ui/charts/scheduler.ts';
+import { FRAME_BUDGET_MS } from '../../src/ui/plot/scheduler.ts';
 import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
 
 /** Groks in about a thousand epochs (P = 23, 80% of pairs, λ = 2). */

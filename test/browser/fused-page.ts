@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
 import { BatchedTrainer } from '../../src/model/batched/batched-trainer.ts';
 import { Trainer } from '../../src/model/trainer.ts';
-import { countDispatches as countDispatchesOrNull } from '../../src/worker/bench.ts';
+import { countDispatches as countDispatchesOrNull } from '../../src/worker/bench/bench.ts';
 import { relErr } from '../compare.ts';
 
 export interface FusedRun {

@@ -1,5 +1,5 @@
 /**
- * The fused WebGPU step (src/model/webgpu-fused.ts) on Chromium's software WebGPU adapter: the
+ * The fused WebGPU step (src/model/webgpu/fused.ts) on Chromium's software WebGPU adapter: the
  * same small model trained with and without the fused kernels gives the same losses, first
  * gradients, weights and moments (≤ 1e-5 relative), in fewer compute dispatches; and the page's
  * own benchmark (window.grokscope.bench, webgpu) records the fused count.

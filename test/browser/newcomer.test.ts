@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nearestStop } from '../../src/ui/weight-decay-stops.ts';
+import { nearestStop } from '../../src/ui/controls/weight-decay-stops.ts';
 import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, waitForState, type Session } from './browser.ts';
 
 /** A preset exactly (so the menu names it), and one of the faster ones: P = 53 with λ = 5. */

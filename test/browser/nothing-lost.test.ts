@@ -14,13 +14,13 @@ import { gzipSync, createGzip } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeQuery } from '../../src/config/url.ts';
-import { encodeCheckpoint } from '../../src/model/checkpoint.ts';
-import { unflattenWeights } from '../../src/model/params.ts';
+import { encodeCheckpoint } from '../../src/files/safetensors/checkpoint.ts';
+import { unflattenWeights } from '../../src/model/transformer/params.ts';
 import { Trainer } from '../../src/model/trainer.ts';
 import type { Checkpoint } from '../../src/run/history-columns.ts';
-import { encodeRun, type RunData } from '../../src/run/run-file.ts';
+import { encodeRun, type RunData } from '../../src/files/run-file.ts';
 import { checkpointFixture, useBackend } from '../helpers.ts';
-import { rewriteHeader } from '../run/safetensors-edit.ts';
+import { rewriteHeader } from '../files/safetensors-edit.ts';
 import { baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
 
 const SMALL = 'p=23&dm=32&mlp=64&frac=0.5&wd=1&lr=0.01';

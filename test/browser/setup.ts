@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
 import type { TestProject } from 'vitest/node';
-import { findChromium } from '../../src/cli/chromium.ts';
+import { findChromium } from '../../src/cli/bench/chromium.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

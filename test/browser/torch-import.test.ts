@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../../src/model/checkpoint.ts';
+import { decodeCheckpoint } from '../../src/files/safetensors/checkpoint.ts';
 import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, scrubTo, pageState, waitForState, type Session } from './browser.ts';
 
 const FIX = join(import.meta.dirname, '../fixtures/torch');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { UsageError, parseArgs } from '../../src/cli/args.ts';
-import { benchCommand, formatTable, type BenchLine } from '../../src/cli/bench.ts';
+import { UsageError, parseArgs } from '../../src/cli/node/args.ts';
+import { benchCommand, formatTable, type BenchLine } from '../../src/cli/bench/bench.ts';
 import { epochFlops } from '../../src/model/flops.ts';
 import type { BatchedBenchResult } from '../../src/run/protocol.ts';
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCommand } from '../../src/cli/analyze.ts';
-import { UsageError, parseArgs } from '../../src/cli/args.ts';
+import { UsageError, parseArgs } from '../../src/cli/node/args.ts';
 import { trainCommand } from '../../src/cli/train.ts';
 import { decodeQuery } from '../../src/config/url.ts';
-import { decodeCheckpoint } from '../../src/model/checkpoint.ts';
+import { decodeCheckpoint } from '../../src/files/safetensors/checkpoint.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'grokscope-cli-'));
 const SMALL = ['--p', '7', '--dm', '8', '--heads', '2', '--mlp', '16', '--frac', '0.5', '--lr', '0.01'];

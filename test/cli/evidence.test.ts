@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { analyzeCommand } from '../../src/cli/analyze.ts';
-import { UsageError, parseArgs } from '../../src/cli/args.ts';
-import { encodeCheckpoint } from '../../src/model/checkpoint.ts';
-import { initWeights, paramSpecs } from '../../src/model/params.ts';
-import { encodeRun } from '../../src/run/run-file.ts';
+import { UsageError, parseArgs } from '../../src/cli/node/args.ts';
+import { encodeCheckpoint } from '../../src/files/safetensors/checkpoint.ts';
+import { initWeights, paramSpecs } from '../../src/model/transformer/params.ts';
+import { encodeRun } from '../../src/files/run-file.ts';
 import { tinyConfig } from '../helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'grokscope-evidence-'));

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { UsageError, parseArgs } from '../../src/cli/args.ts';
+import { UsageError, parseArgs } from '../../src/cli/node/args.ts';
 import { extractVary, mergeCommand, resolveShard, sweepCommand } from '../../src/cli/sweep.ts';
 import { trainCommand } from '../../src/cli/train.ts';
-import { decodeRun } from '../../src/run/run-file.ts';
+import { decodeRun } from '../../src/files/run-file.ts';
 
 const SMALL = ['--p', '7', '--dm', '8', '--heads', '2', '--mlp', '16', '--frac', '0.5', '--lr', '0.01', '--epochs', '20', '--every', '10'];
 const VARY = ['--vary', 'wd=0,1', '--vary', 'seed=0-2'];

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCommand } from '../../src/cli/analyze.ts';
-import { parseArgs } from '../../src/cli/args.ts';
+import { parseArgs } from '../../src/cli/node/args.ts';
 import { trainCommand } from '../../src/cli/train.ts';
 
 const FIX = join(import.meta.dirname, '../fixtures/torch');

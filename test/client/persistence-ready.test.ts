@@ -8,13 +8,13 @@ import 'fake-indexeddb/auto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 describe("persistence: a 'ready' adopts the load it belongs to", () => {
-  let persistence: typeof import('../../src/client/persistence.ts');
+  let persistence: typeof import('../../src/client/storage/persistence.ts');
   let store: typeof import('../../src/store/store.ts');
   beforeAll(async () => {
     vi.stubGlobal('document', { addEventListener() {}, visibilityState: 'visible' });
     vi.stubGlobal('window', { addEventListener() {} });
     vi.stubGlobal('navigator', {}); // Node 20 has none; persistence asks it for the storage estimate
-    persistence = await import('../../src/client/persistence.ts');
+    persistence = await import('../../src/client/storage/persistence.ts');
     store = await import('../../src/store/store.ts');
     persistence.startPersistence({ offerResume: false });
   });

@@ -1,9 +1,9 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { RunStore, newRunKey } from '../../src/client/run-store.ts';
-import { numParams } from '../../src/model/params.ts';
+import { RunStore, newRunKey } from '../../src/client/storage/run-store.ts';
+import { numParams } from '../../src/model/transformer/params.ts';
 import type { Checkpoint } from '../../src/run/history-columns.ts';
-import type { RunData } from '../../src/run/run-file.ts';
+import type { RunData } from '../../src/files/run-file.ts';
 import { checkpointFixture, tinyConfig } from '../helpers.ts';
 
 const config = tinyConfig();

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseArgs } from '../../src/cli/args.ts';
+import { parseArgs } from '../../src/cli/node/args.ts';
 import { extractVary, mergeCommand, sweepCommand } from '../../src/cli/sweep.ts';
-import { openPackedSweep } from '../../src/client/sweep-file.ts';
+import { openPackedSweep } from '../../src/client/sweep/sweep-file.ts';
 import { useSweepStore } from '../../src/store/sweep.ts';
 
 const SMALL = ['--p', '7', '--dm', '8', '--heads', '2', '--mlp', '16', '--frac', '0.5', '--lr', '0.01', '--epochs', '20', '--every', '10'];

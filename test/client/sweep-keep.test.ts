@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../../src/config/presets.ts';
 import type { Checkpoint } from '../../src/run/history-columns.ts';
 import type { LoadableRun } from '../../src/run/protocol.ts';
-import { SweepKeep, type KeptSweepMeta } from '../../src/client/sweep-keep.ts';
+import { SweepKeep, type KeptSweepMeta } from '../../src/client/sweep/sweep-keep.ts';
 
 const base = { ...presetConfig('mainline'), p: 23, dModel: 32, dMlp: 64 };
 const meta = (sweep: string): KeptSweepMeta => ({ sweep, base, epochs: 300, every: 25, backend: 'wasm', startedAt: '2026-11-25T10:00:00Z' });

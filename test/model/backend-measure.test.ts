@@ -4,8 +4,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSoftwareAdapter, type BackendName } from '../../src/config/backends.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
-import { chooseByMeasurement, timeUpdates } from '../../src/model/backend-measure.ts';
-import type { BackendLoader } from '../../src/model/backend-select.ts';
+import { chooseByMeasurement, timeUpdates } from '../../src/model/backend/measure.ts';
+import type { BackendLoader } from '../../src/model/backend/select.ts';
 
 /**
  * The GPU backends cannot start in Node: stand-ins are registered under their names (a CPU

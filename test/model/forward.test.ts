@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
-import { forwardFast } from '../../src/model/fast.ts';
-import { disposePairBatch, forwardGeneral, makePairBatch, type Params } from '../../src/model/forward.ts';
-import { initWeights, paramSpecs, type Weights } from '../../src/model/params.ts';
-import { labelTable } from '../../src/model/data.ts';
+import { forwardFast } from '../../src/model/transformer/fast.ts';
+import { disposePairBatch, forwardGeneral, makePairBatch, type Params } from '../../src/model/transformer/forward.ts';
+import { initWeights, paramSpecs, type Weights } from '../../src/model/transformer/params.ts';
+import { labelTable } from '../../src/task/pairs.ts';
 import { maxAbsDiff, numTensors, tinyConfig, useBackend } from '../helpers.ts';
 import { referenceLogits } from './reference.ts';
 

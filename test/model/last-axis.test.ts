@@ -1,12 +1,12 @@
 /**
- * The last-axis copies of src/model/last-axis.ts: on wasm its own kernels, elsewhere tf's ops.
+ * The last-axis copies of src/model/transformer/last-axis.ts: on wasm its own kernels, elsewhere tf's ops.
  * Either way the same values and gradients as tf.concat / tf.split / tf.stack, exactly.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { concatLast, splitLast, stackLast } from '../../src/model/last-axis.ts';
+import { concatLast, splitLast, stackLast } from '../../src/model/transformer/last-axis.ts';
 // tfjs's own gradients (of Sum, Mul, …), as the model's code registers them.
-import '../../src/model/ops.ts';
+import '../../src/model/transformer/ops.ts';
 import { numTensors, useBackend } from '../helpers.ts';
 
 const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, beforeAll } from 'vitest';
-import { addAll, crossEntropyMean, crossEntropyPerExample, log1pAccurate, mm, oneHotFloat } from '../../src/model/ops.ts';
+import { addAll, crossEntropyMean, crossEntropyPerExample, log1pAccurate, mm, oneHotFloat } from '../../src/model/transformer/ops.ts';
 import { useBackend } from '../helpers.ts';
 
 /** Cross-entropy in float64, the textbook way. */

@@ -3,7 +3,7 @@
  * ANALYSIS.md §2 (and the authors' transformers.py), to check the tfjs implementations against.
  */
 import { dims, type TrainConfig } from '../../src/config/schema.ts';
-import type { Weights } from '../../src/model/params.ts';
+import type { Weights } from '../../src/model/transformer/params.ts';
 
 function erf(x: number): number {
   // Abramowitz–Stegun 7.1.26 is too coarse for 1e-5 checks; use a series / continued fraction.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatPercent, formatRate, formatValue } from '../../src/run/format.ts';
-import { WEIGHT_DECAY_STOPS, nearestStop } from '../../src/ui/weight-decay-stops.ts';
+import { WEIGHT_DECAY_STOPS, nearestStop } from '../../src/ui/controls/weight-decay-stops.ts';
 
 describe('formatting', () => {
   it('formats values with 3 significant digits, exponents when tiny', () => {

@@ -1,7 +1,7 @@
 /** Chart styling that must hold for every frequency and every width (issue 15, item 4). */
 import { describe, expect, it } from 'vitest';
 import { SIGNED } from '../../src/ui/charts/HeavyViews.tsx';
-import { fitLayout, initialFit, wrapTitle } from '../../src/ui/charts/fit.ts';
+import { fitLayout, initialFit, wrapTitle } from '../../src/ui/plot/fit.ts';
 import { FREQ_COLORS, FREQ_DASHES, freqStyle } from '../../src/ui/charts/series.ts';
 
 /** WCAG relative luminance of an sRGB colour (the standard formula, written out here). */

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { presetConfig } from '../../src/config/presets.ts';
 import { COMPARE_COLORS, differingSettings, useCompareStore } from '../../src/store/compare.ts';
 import type { AppState } from '../../src/store/store.ts';
-import { withOverlay } from '../../src/ui/compare/overlay.ts';
+import { withOverlay } from '../../src/ui/charts/overlay.ts';
 
 const base = presetConfig('mainline');
 const run = (key: string, changes: Partial<typeof base>) => ({ key, name: key, config: { ...base, ...changes }, epoch: [0, 10], trainLoss: [4, 1], testLoss: [4, 3], trainAcc: [0, 0.5], testAcc: [0, 0.1] });

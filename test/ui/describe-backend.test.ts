@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeChoice } from '../../src/ui/describe-backend.ts';
+import { describeChoice } from '../../src/ui/status/describe-backend.ts';
 
 describe('the words for the backend choice', () => {
   const base = { adapter: 'WebAssembly', requested: null, skipped: [] };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../../src/config/presets.ts';
 import { epochFlops } from '../../src/model/flops.ts';
-import { estimateGrok, LONG_WAIT_SECONDS } from '../../src/ui/grok-estimate.ts';
+import { estimateGrok, LONG_WAIT_SECONDS } from '../../src/ui/controls/grok-estimate.ts';
 
 describe('time to grok', () => {
   it("counts from the current epoch to the preset's grokking epoch at the current speed", () => {

@@ -3,7 +3,7 @@
  * each frame stopping once FRAME_BUDGET_MS is spent (the browser's frame-budget test relies on it).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cancelDraw, FRAME_BUDGET_MS, requestDraw } from '../../src/ui/charts/scheduler.ts';
+import { cancelDraw, FRAME_BUDGET_MS, requestDraw } from '../../src/ui/plot/scheduler.ts';
 
 describe('the redraw queue', () => {
   let frames: FrameRequestCallback[] = [];

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/model/trainer.ts';
 import type { WorkerEvent } from '../../src/run/protocol.ts';
-import { KEY_FREQS_STABLE_CHECKPOINTS, pickFeaturedNeurons } from '../../src/worker/run-analysis.ts';
-import { TrainingSession } from '../../src/worker/session.ts';
-import { SnapshotStore } from '../../src/worker/snapshots.ts';
+import { KEY_FREQS_STABLE_CHECKPOINTS, pickFeaturedNeurons } from '../../src/worker/analysis/run-analysis.ts';
+import { TrainingSession } from '../../src/worker/training/session.ts';
+import { SnapshotStore } from '../../src/worker/analysis/snapshots.ts';
 import { cosineSumNetwork } from '../analysis/constructed.ts';
 import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
 

@@ -4,8 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BackendName } from '../../src/config/backends.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
-import type { BackendLoader } from '../../src/model/backend-select.ts';
-import { chooseBackend } from '../../src/worker/choose-backend.ts';
+import type { BackendLoader } from '../../src/model/backend/select.ts';
+import { chooseBackend } from '../../src/worker/backend/choose.ts';
 
 const config: TrainConfig = { ...DEFAULT_CONFIG, p: 7, dModel: 8, nHeads: 2, dMlp: 16, frac: 0.5 };
 const loaders: Partial<Record<BackendName, BackendLoader>> = {

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Trainer } from '../../src/model/trainer.ts';
 import type { WorkerEvent } from '../../src/run/protocol.ts';
-import { TrainingSession } from '../../src/worker/session.ts';
+import { TrainingSession } from '../../src/worker/training/session.ts';
 import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
 
 function makeSession(durable: boolean) {

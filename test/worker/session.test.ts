@@ -3,7 +3,7 @@ import type { TrainConfig } from '../../src/config/schema.ts';
 import { Trainer } from '../../src/model/trainer.ts';
 import type { Checkpoint } from '../../src/run/history-columns.ts';
 import type { WorkerEvent } from '../../src/run/protocol.ts';
-import { TrainingSession } from '../../src/worker/session.ts';
+import { TrainingSession } from '../../src/worker/training/session.ts';
 import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
 
 function makeSession(opts: { every?: number; createTrainer?: (c: TrainConfig) => Trainer } = {}) {

@@ -1,5 +1,5 @@
 /**
- * The page's sweep in the worker (src/worker/sweep-session.ts): runs grouped into batches by shape
+ * The page's sweep in the worker (src/worker/sweep/session.ts): runs grouped into batches by shape
  * (and by the memory check), a checkpoint of every run of a batch per interval, each finished run
  * whole (history, snapshots, weights and moments to open and continue it), and a stop that keeps
  * what was trained. Tensors stay flat.
@@ -9,7 +9,7 @@ import type { TrainConfig } from '../../src/config/schema.ts';
 import { CPU_LIMITS } from '../../src/model/memory.ts';
 import { Trainer } from '../../src/model/trainer.ts';
 import type { SweepEvent } from '../../src/run/sweep-protocol.ts';
-import { planBatches, runSweep } from '../../src/worker/sweep-session.ts';
+import { planBatches, runSweep } from '../../src/worker/sweep/session.ts';
 import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
 
 const small = (c: Partial<TrainConfig>): TrainConfig => tinyConfig({ p: 23, dModel: 32, nHeads: 4, dMlp: 64, frac: 0.4, ...c });

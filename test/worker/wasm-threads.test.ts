@@ -1,7 +1,7 @@
 /** How many threads the threaded wasm binary is given, and how its device line says so (#11). */
 import { describe, expect, it } from 'vitest';
 import { describeWasm } from '../../src/config/backends.ts';
-import { wasmThreadCount } from '../../src/worker/backends.ts';
+import { wasmThreadCount } from '../../src/worker/backend/loaders.ts';
 
 describe('wasm threads', () => {
   it('uses both cores of a 2-core machine and leaves one for the page on larger ones', () => {

@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { adamWCoefficients, type AdamWHyper } from '../adamw.ts';
-import { concatLast, splitLast } from '../last-axis.ts';
-import { fusedAdamW, fusedGrokfastEma, fusedUnpack } from '../webgpu-fused.ts';
+import { concatLast, splitLast } from '../transformer/last-axis.ts';
+import { fusedAdamW, fusedGrokfastEma, fusedUnpack } from '../webgpu/fused.ts';
 
 export class BatchedAdamW {
   /** Updates applied so far (the same for every model). */
@@ -90,7 +90,7 @@ export class BatchedAdamW {
   }
 
   /**
-   * `stepFlat` as fused WebGPU kernels (webgpu-fused.ts), the dispatches of one model's update for
+   * `stepFlat` as fused WebGPU kernels (webgpu/fused.ts), the dispatches of one model's update for
    * all M: Grokfast's EMA (one dispatch, when any model filters), AdamW (one), and the new weights
    * handed back 7 parameters a dispatch. Same values as `stepFlat`.
    */

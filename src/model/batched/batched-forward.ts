@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../../config/schema.ts';
-import { activation, type Params } from '../forward.ts';
-import { concatLast, splitLast, stackLast } from '../last-axis.ts';
+import { activation, type Params } from '../transformer/forward.ts';
+import { concatLast, splitLast, stackLast } from '../transformer/last-axis.ts';
 import { bmm, gatherRowsBatched } from './batched-ops.ts';
 
 /** The pairs each model runs on: one index list per model (training), or one shared list. */

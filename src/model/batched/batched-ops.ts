@@ -10,7 +10,7 @@
  * one kernel for all models, so each model's values are its single run's.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropyPerExample, transposeLast } from '../ops.ts';
+import { crossEntropyPerExample, transposeLast } from '../transformer/ops.ts';
 import { perModelMatMul } from './wasm-products.ts';
 
 /** Backends whose transposed matMul is slow, so gradients transpose explicitly (as ops.ts). */

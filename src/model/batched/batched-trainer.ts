@@ -9,17 +9,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../../config/schema.ts';
-import { makeDataset, type Dataset } from '../data.ts';
-import { oneHotFloat, addAll } from '../ops.ts';
-import { initWeights, paramSpecs, size, type Weights } from '../params.ts';
-import { streamSeed } from '../rng.ts';
+import { makeDataset, type Dataset } from '../../task/pairs.ts';
+import { oneHotFloat, addAll } from '../transformer/ops.ts';
+import { initWeights, paramSpecs, size, type Weights } from '../transformer/params.ts';
+import { streamSeed } from '../../random/rng.ts';
 import type { TrainerState } from '../trainer.ts';
 import { BatchedAdamW } from './batched-adamw.ts';
 import { forwardFastBatched, type BatchedPairs } from './batched-forward.ts';
 import { crossEntropyPerExampleBatched, weightedCrossEntropy } from './batched-ops.ts';
-import { disposeFusedPairs, fusedLossAndGrad, fusedStepFits, type FusedPairs } from '../fused-step.ts';
-import { fusedAvailable } from '../webgpu-fused.ts';
-import { scatterMatrix } from '../webgpu-attention.ts';
+import { disposeFusedPairs, fusedLossAndGrad, fusedStepFits, type FusedPairs } from '../webgpu/fused-step.ts';
+import { fusedAvailable } from '../webgpu/fused.ts';
+import { scatterMatrix } from '../webgpu/attention.ts';
 import { BatchedModelView } from './model-view.ts';
 
 /** Fields that fix the tensors' shapes (and the activation kernel): equal across a batch. */

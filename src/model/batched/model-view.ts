@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../../config/schema.ts';
-import type { Dataset } from '../data.ts';
-import { forwardFast } from '../fast.ts';
-import { disposePairBatch, makePairBatch, type ForwardOptions, type PairBatch, type Params } from '../forward.ts';
-import { addAll, crossEntropyPerExample } from '../ops.ts';
-import { numParams } from '../params.ts';
+import type { Dataset } from '../../task/pairs.ts';
+import { forwardFast } from '../transformer/fast.ts';
+import { disposePairBatch, makePairBatch, type ForwardOptions, type PairBatch, type Params } from '../transformer/forward.ts';
+import { addAll, crossEntropyPerExample } from '../transformer/ops.ts';
+import { numParams } from '../transformer/params.ts';
 
 export class BatchedModelView {
   private allBatch: PairBatch | null = null;

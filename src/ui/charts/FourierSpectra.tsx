@@ -9,9 +9,9 @@ import { KEY_FREQ_RULE } from '../../analysis/keyfreqs.ts';
 import { commands } from '../../client/client.ts';
 import { checkKeyFreqs, sameKeyFreqs } from '../../config/keyfreqs.ts';
 import { useAppStore, type AppState } from '../../store/store.ts';
-import { formatK, remeasuring, viewIndex } from '../view.ts';
-import { COLORS } from './plotly.ts';
-import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
+import { formatK, remeasuring, viewIndex } from '../../store/view.ts';
+import { COLORS } from '../plot/plotly.ts';
+import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
 
 const watch: Watch = (s) => [s.historyVersion, s.viewEpoch, s.keyFreqs?.version, s.keyFreqs?.active];
 

@@ -5,10 +5,10 @@
 import type * as PlotlyTypes from 'plotly.js';
 import type { HeavyResult } from '../../run/protocol.ts';
 import type { AppState } from '../../store/store.ts';
-import { NARROW_QUERY, useMedia } from '../useNarrow.ts';
-import { viewedHeavy } from '../view.ts';
-import { COLORS } from './plotly.ts';
-import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
+import { NARROW_QUERY, useMedia } from '../plot/useNarrow.ts';
+import { viewedHeavy } from '../../store/view.ts';
+import { COLORS } from '../plot/plotly.ts';
+import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
 
 /** Viridis: perceptually uniform and readable by colour-blind people. */
 export const SEQUENTIAL = 'Viridis';

@@ -5,10 +5,10 @@
  */
 import { useId, useState } from 'react';
 import { type AppState, useAppStore } from '../../store/store.ts';
-import { formatK } from '../view.ts';
+import { formatK } from '../../store/view.ts';
 import { X_AXIS, epochDecorations, line, watchCurves } from './ProgressCharts.tsx';
 import { endLabel, freqStyle } from './series.ts';
-import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
+import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
 
 export function coefficientsSpec(s: AppState): PlotSpec | null {
   const h = s.history;

@@ -7,12 +7,12 @@
 import type * as PlotlyTypes from 'plotly.js';
 import type { AppState } from '../../store/store.ts';
 import type { HistoryColumn } from '../../run/history-columns.ts';
-import { curvePoints, formatK, phases, remeasuring, viewedEpoch } from '../view.ts';
-import { COLORS } from './plotly.ts';
+import { curvePoints, formatK, phases, remeasuring, viewedEpoch } from '../../store/view.ts';
+import { COLORS } from '../plot/plotly.ts';
 import { EPOCH_HOVER_TITLE, hoverValue, liveChangeMarks, waitingLayout } from './series.ts';
-import { useLivePlot, type PlotSpec, type Watch } from './useLivePlot.ts';
+import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
 import { useCompareStore } from '../../store/compare.ts';
-import { withOverlay } from '../compare/overlay.ts';
+import { withOverlay } from './overlay.ts';
 
 type Trace = Partial<PlotlyTypes.PlotData>;
 

@@ -7,7 +7,7 @@
 import type * as PlotlyTypes from 'plotly.js';
 import { formatValue } from '../../run/format.ts';
 import type { AppState } from '../../store/store.ts';
-import { liveChanges } from '../view.ts';
+import { liveChanges } from '../../store/view.ts';
 
 /** Okabe–Ito without yellow (too light on white) or black (the sum over K is black), with indigo and wine: 8 colours. */
 export const FREQ_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#332288', '#882255'] as const;

@@ -8,9 +8,9 @@ import { formatAblations } from '../../config/ablations.ts';
 import type { EvidenceResult } from '../../run/evidence.ts';
 import { useEvidenceStore, type EvidenceState } from '../../store/evidence.ts';
 import type { AppState } from '../../store/store.ts';
-import { COLORS } from '../charts/plotly.ts';
-import { useLivePlot, type PlotSpec, type Watch } from '../charts/useLivePlot.ts';
-import { viewedHeavy } from '../view.ts';
+import { COLORS } from '../plot/plotly.ts';
+import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
+import { viewedHeavy } from '../../store/view.ts';
 
 type Trace = Partial<PlotlyTypes.PlotData>;
 const watch: Watch = (s) => [s.heavyVersion, s.viewEpoch, s.latestHeavyEpoch, s.readyCount];

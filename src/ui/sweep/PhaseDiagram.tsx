@@ -4,7 +4,7 @@
  * the final test loss. Click a cell to open that run with every single-run view.
  */
 import { useState } from 'react';
-import { canOpenSweepRun, openSweepRun } from '../../client/sweep.ts';
+import { canOpenSweepRun, openSweepRun } from '../../client/sweep/sweep.ts';
 import { useSweepStore } from '../../store/sweep.ts';
 import { METRIC_LABELS, PHASE_FILL, phaseGrid, type PhaseMetric } from './sweep-views.ts';
 

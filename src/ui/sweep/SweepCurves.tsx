@@ -4,7 +4,7 @@
  * cheap while the sweep trains. Click a faint curve to open that run.
  */
 import { useState } from 'react';
-import { openSweepRun } from '../../client/sweep.ts';
+import { openSweepRun } from '../../client/sweep/sweep.ts';
 import type { SweepRow } from '../../run/sweep-protocol.ts';
 import { useSweepStore } from '../../store/sweep.ts';
 import { meanCurve, panels } from './sweep-views.ts';

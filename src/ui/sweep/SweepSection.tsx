@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { commands } from '../../client/client.ts';
-import { startSweep, stopSweep } from '../../client/sweep.ts';
+import { startSweep, stopSweep } from '../../client/sweep/sweep.ts';
 import { FIELDS } from '../../config/schema.ts';
 import { SWEEP_PRESETS, decodeSweep, isSweepPresetName } from '../../config/sweep.ts';
 import { formatDuration, formatInt } from '../../run/format.ts';

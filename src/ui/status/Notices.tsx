@@ -1,0 +1,108 @@
+/**
+ * Messages the person must see: problems in the link they opened, worker errors, and which
+ * backend runs when it is not WebGPU. Text is rendered as text, never as HTML.
+ */
+import { useState } from 'react';
+import { dismissResume } from '../../client/storage/persistence.ts';
+import { openRecording } from '../../client/runs/recording.ts';
+import { acceptResume } from '../../client/runs/run-files.ts';
+import { describeIssue } from '../../config/schema.ts';
+import { useAppStore } from '../../store/store.ts';
+import { describeChoice } from './describe-backend.ts';
+import { switchToQuick } from '../controls/GrokEstimate.tsx';
+import { formatAgo } from '../runs/RunsPanel.tsx';
+
+export function Notices() {
+  const urlIssues = useAppStore((s) => s.urlIssues);
+  const notices = useAppStore((s) => s.notices);
+  const dismiss = useAppStore((s) => s.dismiss);
+  const backend = useAppStore((s) => s.backend);
+  const [urlDismissed, setUrlDismissed] = useState(false);
+  const noWebGpu = backend !== null && backend.name !== 'webgpu';
+  // WebGPU started but was timed slower, or it did not start (and why).
+  const webgpuTimed = backend?.measured?.find((m) => m.name === 'webgpu');
+  const webgpuSkip = backend?.skipped.find((x) => x.startsWith('webgpu: '));
+  const resumeOffer = useAppStore((s) => s.resumeOffer);
+  return (
+    <div className="notices" aria-live="polite">
+      {resumeOffer?.openElsewhere && (
+        <div className="notice info" data-testid="resume-offer">
+          Your run <strong>{resumeOffer.name}</strong> (epoch {resumeOffer.epoch.toLocaleString('en-US')}) is training in another tab of this browser; it
+          is saved there. <button type="button" onClick={() => void acceptResume(resumeOffer, { copy: true })} data-testid="resume-copy">
+            Open a copy here
+          </button>{' '}
+          <button type="button" onClick={dismissResume} data-testid="resume-dismiss">
+            Start fresh
+          </button>
+        </div>
+      )}
+      {resumeOffer && !resumeOffer.openElsewhere && (
+        <div className="notice info" data-testid="resume-offer">
+          You have an unfinished run, <strong>{resumeOffer.name}</strong>, at epoch {resumeOffer.epoch.toLocaleString('en-US')} (saved {formatAgo(resumeOffer.updatedAt)}).{' '}
+          <button type="button" onClick={() => void acceptResume(resumeOffer)} data-testid="resume-accept">
+            Resume it
+          </button>{' '}
+          <button type="button" onClick={dismissResume} data-testid="resume-dismiss">
+            Start fresh
+          </button>
+        </div>
+      )}
+      {urlIssues.length > 0 && !urlDismissed && (
+        <div className="notice warning" role="alert" data-testid="url-issues">
+          <button type="button" className="close" aria-label="Dismiss" onClick={() => setUrlDismissed(true)}>
+            ×
+          </button>
+          <strong>Some parameters in this link were not valid; defaults are used instead:</strong>
+          <ul>
+            {urlIssues.map((issue, i) => (
+              <li key={i}>
+                <code>{issue.key}</code>: {describeIssue(issue)}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {noWebGpu && (
+        <div className={`notice ${backend.requested === backend.name ? 'info' : 'warning'}`} data-testid="backend-notice">
+          {backend.requested === backend.name ? (
+            <>
+              Training on <strong>{backend.name}</strong> as the link asks (<code>?backend={backend.name}</code>).
+            </>
+          ) : (
+            <>
+              {webgpuTimed ? (
+                <>
+                  <strong>WebGPU runs here on {webgpuTimed.adapter}</strong>, {webgpuTimed.software ? 'a GPU emulated on the CPU, ' : ''}slower than{' '}
+                  {backend.name} on this machine ({describeChoice(backend)}).
+                </>
+              ) : (
+                <>
+                  <strong>WebGPU is not available here</strong>
+                  {webgpuSkip ? ` (${webgpuSkip.replace(/^webgpu: /, '')})` : ''}.
+                </>
+              )}{' '}
+              Training runs on <strong>{backend.name}</strong> ({backend.adapter}) instead, far slower than a GPU: the mainline run can take hours. Try
+              the{' '}
+              <button type="button" className="link" onClick={switchToQuick} data-testid="notice-quick">
+                quick preset
+              </button>{' '}
+              (the whole story in under 2k epochs), open this page in a browser with WebGPU (recent Chrome or Edge), or{' '}
+              <button type="button" className="link" onClick={() => openRecording('reference', (m) => window.confirm(m))} data-testid="offer-reference">
+                explore a recorded grokking run
+              </button>{' '}
+              without training.
+            </>
+          )}
+        </div>
+      )}
+      {notices.map((n) => (
+        <div key={n.id} className={`notice ${n.level}`} role={n.level === 'error' ? 'alert' : 'status'} data-testid={`notice-${n.level}`}>
+          <button type="button" className="close" aria-label="Dismiss" onClick={() => dismiss(n.id)}>
+            ×
+          </button>
+          {n.text}
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,154 @@
+/**
+ * Time: a scrubber over the run's checkpoints that shows every view at that epoch (during and after
+ * training), Play at three speeds with one-checkpoint steps either side, and Live to follow
+ * training again. Scrubbing to the right end also returns to live. The heavy views are computed
+ * for the nearest snapshot.
+ */
+import { useEffect, useId, useRef } from 'react';
+import { commands } from '../../client/client.ts';
+import { useAppStore } from '../../store/store.ts';
+import { PLAY_FRAME_MS, PLAY_MAX_WAIT_MS, PLAY_SPEEDS, stepView, togglePlay, usePlayback } from './playback.ts';
+import { nearestSnapshot, phaseAt, viewIndex } from '../../store/view.ts';
+import { BranchButton } from './BranchButton.tsx';
+
+export function Scrubber() {
+  const length = useAppStore((s) => s.history.length);
+  useAppStore((s) => s.historyVersion);
+  const viewEpoch = useAppStore((s) => s.viewEpoch);
+  const playing = useAppStore((s) => s.playing);
+  const setViewEpoch = useAppStore((s) => s.setViewEpoch);
+  const setPlaying = useAppStore((s) => s.setPlaying);
+  const speed = usePlayback((p) => p.speed);
+  const setSpeed = usePlayback((p) => p.setSpeed);
+  const state = useAppStore.getState();
+  const index = viewIndex(state);
+  const epochs = state.history.column('epoch');
+  const epoch = index >= 0 ? epochs[index] : 0;
+  const phase = phaseAt(state, epoch)?.name;
+  const snapshot = nearestSnapshot(state);
+  const id = useId();
+  return (
+    <div className="scrubber" data-testid="scrubber">
+      <div className="scrub-buttons">
+      <button type="button" onClick={() => stepView(-1)} disabled={length < 2 || index <= 0} data-testid="step-back" aria-label="Back one checkpoint (←)" title="Back one checkpoint (←)">
+        ◀
+      </button>
+      <button type="button" onClick={togglePlay} disabled={length < 2} data-testid="play" aria-pressed={playing}>
+        {playing ? 'Stop' : 'Play'}
+      </button>
+      <button type="button" onClick={() => stepView(1)} disabled={length < 2 || viewEpoch === null} data-testid="step-forward" aria-label="Forward one checkpoint (→)" title="Forward one checkpoint (→)">
+        ▶
+      </button>
+      <span className="speeds" role="group" aria-label="Play speed">
+        {PLAY_SPEEDS.map((x) => (
+          <button key={x} type="button" className={x === speed ? 'on' : undefined} aria-pressed={x === speed} onClick={() => setSpeed(x)} data-testid={`speed-${x}`}>
+            ×{x}
+          </button>
+        ))}
+      </span>
+      <button
+        type="button"
+        className={viewEpoch === null ? 'live on' : 'live'}
+        onClick={() => {
+          setPlaying(false);
+          setViewEpoch(null);
+        }}
+        data-testid="live"
+        aria-pressed={viewEpoch === null}
+      >
+        Live
+      </button>
+      </div>
+      <label htmlFor={id} className="visually-hidden">
+        Epoch shown by every view
+      </label>
+      <input
+        id={id}
+        type="range"
+        min={0}
+        max={Math.max(length - 1, 0)}
+        step={1}
+        value={Math.max(index, 0)}
+        disabled={length < 2}
+        data-testid="scrub"
+        aria-valuetext={`epoch ${epoch}`}
+        onChange={(e) => {
+          const i = Number(e.target.value);
+          setPlaying(false);
+          setViewEpoch(i >= length - 1 ? null : epochs[i]);
+        }}
+      />
+      <span className="scrub-label" data-testid="scrub-label" aria-live="polite">
+        {viewEpoch === null ? 'live · ' : ''}epoch {epoch.toLocaleString('en-US')}
+        {phase ? ` · ${phase}` : ''}
+        {snapshot !== null && viewEpoch !== null && snapshot !== epoch ? ` · weights from epoch ${snapshot.toLocaleString('en-US')}` : ''}
+      </span>
+      <BranchButton />
+      <HeavyFetcher />
+      <Player />
+    </div>
+  );
+}
+
+/** Asks the worker for the heavy analysis of the scrubbed epoch's snapshot when it is not cached. */
+function HeavyFetcher() {
+  const requested = useRef(new Set<string>());
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = () => {
+      const s = useAppStore.getState();
+      if (s.viewEpoch === null || !s.run) return;
+      const snap = nearestSnapshot(s);
+      const key = `${s.run.runId}:${snap}`;
+      if (snap === null || s.heavy.has(snap) || requested.current.has(key)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        requested.current.add(key);
+        commands.inspect(snap);
+      }, 120);
+    };
+    const unsubscribe = useAppStore.subscribe((s) => [s.viewEpoch, s.snapshotEpochs, s.heavyVersion, s.run?.runId] as const, check, {
+      equalityFn: (a, b) => a.every((x, i) => x === b[i]),
+    });
+    check();
+    return () => {
+      unsubscribe();
+      clearTimeout(timer);
+    };
+  }, []);
+  return null;
+}
+
+/** Steps the scrubber through the snapshots while playing, waiting for each frame's heavy views. */
+function Player() {
+  const playing = useAppStore((s) => s.playing);
+  const speed = usePlayback((p) => p.speed);
+  useEffect(() => {
+    if (!playing) return;
+    const frameMs = PLAY_FRAME_MS / speed;
+    const maxWaitMs = PLAY_MAX_WAIT_MS / speed;
+    let shownAt = performance.now();
+    const timer = setInterval(() => {
+      const s = useAppStore.getState();
+      const stops = s.snapshotEpochs.length > 1 ? s.snapshotEpochs : Array.from(s.history.column('epoch'));
+      if (stops.length < 2) return;
+      const current = s.viewEpoch ?? stops[0];
+      const ready = nearestSnapshot(s) === null || s.heavy.has(nearestSnapshot(s)!) || performance.now() - shownAt > maxWaitMs;
+      if (!ready || performance.now() - shownAt < frameMs) return;
+      const next = stops.find((e) => e > current);
+      if (next === undefined) {
+        s.setPlaying(false);
+        return;
+      }
+      s.setViewEpoch(next);
+      shownAt = performance.now();
+    }, Math.min(50, frameMs / 2));
+    const s = useAppStore.getState();
+    if (s.viewEpoch === null) {
+      const first = s.snapshotEpochs[0] ?? s.history.column('epoch')[0];
+      if (first !== undefined) s.setViewEpoch(first);
+    }
+    return () => clearInterval(timer);
+  }, [playing, speed]);
+  return null;
+}

@@ -1,0 +1,91 @@
+/**
+ * The bar that stays at the top of the page on every screen: which recording is on show, the
+ * scrubber with Play, the sections, and the list of keyboard keys (also on "?").
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { trainRecordingYourself } from '../../client/runs/recording.ts';
+import { useAppStore } from '../../store/store.ts';
+import { taskHas } from '../../task/registry.ts';
+import { Scrubber } from './Scrubber.tsx';
+import { SHORTCUTS, useShortcuts } from './useShortcuts.ts';
+import type { View } from '../../task/spec.ts';
+
+export const SECTIONS = [
+  ['training', 'Training'],
+  ['measures', 'Progress measures'],
+  ['fourier', 'Fourier'],
+  ['attention', 'Attention'],
+  ['neurons', 'Neurons'],
+  ['logits', 'Logits'],
+  ['evidence', 'Evidence'],
+  ['input', 'One input'],
+] as const satisfies readonly (readonly [View, string])[];
+
+function RecordingLine() {
+  const recording = useAppStore((s) => s.recording);
+  const opening = useAppStore((s) => s.recordingRequest);
+  if (opening) return <p className="recording-line" data-testid="recording-line">Opening the recorded run “{opening.name}”…</p>;
+  if (!recording) return null;
+  return (
+    <p className="recording-line" data-testid="recording-line">
+      <strong>{recording.name}</strong> — recorded, not training.{' '}
+      <button type="button" className="link" onClick={trainRecordingYourself}>
+        Train this configuration yourself
+      </button>
+    </p>
+  );
+}
+
+function KeyHelp({ onClose }: { onClose: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    ref.current?.focus();
+    return () => before?.focus?.();
+  }, []);
+  return (
+    <div className="key-help" role="dialog" aria-modal="false" aria-labelledby="key-help-title" tabIndex={-1} ref={ref} data-testid="key-help">
+      <h2 id="key-help-title">Keyboard</h2>
+      <dl>
+        {SHORTCUTS.map(([key, what]) => (
+          <div key={key}>
+            <dt>
+              <kbd>{key}</kbd>
+            </dt>
+            <dd>{what}</dd>
+          </div>
+        ))}
+      </dl>
+      <button type="button" onClick={onClose}>
+        Close
+      </button>
+    </div>
+  );
+}
+
+export function TimeBar() {
+  const [help, setHelp] = useState(false);
+  const toggleHelp = useCallback(() => setHelp((h) => !h), []);
+  const closeHelp = useCallback(() => setHelp(false), []);
+  useShortcuts(toggleHelp, closeHelp);
+  const task = useAppStore((s) => (s.applied ?? s.draft).task);
+  return (
+    <div className="sticky-bar" data-testid="time-bar">
+      <RecordingLine />
+      <Scrubber />
+      <div className="bar-row">
+        <nav className="toc" aria-label="Sections">
+          {SECTIONS.filter(([id]) => taskHas(task, id)).map(([id, label]) => (
+            <a key={id} href={`#${id}`}>
+              {label}
+            </a>
+          ))}
+        </nav>
+        <button type="button" className="keys-button" onClick={toggleHelp} aria-expanded={help} data-testid="keys-button" title="Keyboard keys (?)">
+          Keys ?
+        </button>
+      </div>
+      {help && <KeyHelp onClose={closeHelp} />}
+    </div>
+  );
+}

@@ -1,0 +1,30 @@
+/** Owns nothing: the view of the run in hand that the parts of a training session share. */
+import type { Trainer } from '../../model/trainer.ts';
+import type { RunStatus, WorkerEvent } from '../../run/protocol.ts';
+import type { RunAnalysis } from '../analysis/run-analysis.ts';
+
+/**
+ * One built run, as session.ts hands it to the block loop (block-loop.ts) and the measure
+ * scheduler (measure-scheduler.ts). A reset or a load builds a new run: work still in flight for
+ * the old one sees `current()` turn false and drops its result.
+ */
+export interface RunContext {
+  readonly id: number;
+  readonly trainer: Trainer;
+  /** Null when the session measures nothing (to time training alone). */
+  readonly analysis: RunAnalysis | null;
+  post(event: WorkerEvent): void;
+  now(): number;
+  /** Lets queued commands in between blocks. */
+  yieldToEvents(): Promise<void>;
+  /** A newer build (reset, load) is queued: this run will be replaced, so skip optional work. */
+  superseded(): boolean;
+  /** Whether this is still the session's run. */
+  current(): boolean;
+  status(): RunStatus;
+  setStatus(status: RunStatus): void;
+  /** Send each checkpoint's weights and Adam moments just before it ('checkpointState'). */
+  readonly durableCheckpoints: boolean;
+  /** Reports an error of this run's background work (and pauses the run). */
+  fail(err: unknown): void;
+}

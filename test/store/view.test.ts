@@ -1,0 +1,61 @@
+/** The views' pure functions: live changes from the history, the preset the form names, the address of a recording. */
+import { describe, expect, it } from 'vitest';
+import { addressQuery } from '../../src/client/address.ts';
+import { presetConfig } from '../../src/config/presets.ts';
+import { decodeQuery } from '../../src/config/url.ts';
+import { createAppStore } from '../../src/store/store.ts';
+import { shownPreset } from '../../src/ui/controls/preset-shown.ts';
+import { liveChanges } from '../../src/store/view.ts';
+import { checkpointFixture } from '../helpers.ts';
+
+function storeWith(wd: number[]) {
+  const store = createAppStore();
+  wd.forEach((w, i) => store.getState().history.push(checkpointFixture(i * 50, { weightDecay: w })));
+  return store;
+}
+
+describe('live changes', () => {
+  it('are found between the checkpoints where λ differs', () => {
+    const s = storeWith([0, 0, 1, 1, 0.5]).getState();
+    expect(liveChanges(s)).toEqual([
+      { epoch: 100, before: 50, setting: 'weight decay λ', from: 0, to: 1 },
+      { epoch: 200, before: 150, setting: 'weight decay λ', from: 1, to: 0.5 },
+    ]);
+    expect(liveChanges(storeWith([1, 1, 1]).getState())).toEqual([]);
+  });
+});
+
+describe('the preset the form names', () => {
+  it('is "custom" (null) once the run was trained with another λ, even if the draft is back to the preset', () => {
+    const store = storeWith([0, 0]);
+    store.setState({ draft: presetConfig('no-wd'), preset: 'no-wd' });
+    expect(shownPreset(store.getState())).toBe('no-wd');
+    store.setState({ draft: { ...presetConfig('no-wd'), weightDecay: 1 } });
+    expect(shownPreset(store.getState())).toBe(null);
+    const mixed = storeWith([0, 1, 0]);
+    mixed.setState({ draft: presetConfig('no-wd'), preset: 'no-wd' });
+    expect(shownPreset(mixed.getState())).toBe(null);
+  });
+});
+
+describe('the address of a recording', () => {
+  it('keeps run= and the scrubbed epoch at=, not the configuration', () => {
+    const store = createAppStore();
+    store.setState({ recording: { key: 'reference', name: 'Reference' }, viewEpoch: 3000, draft: { ...presetConfig('mainline'), epochs: 16000 } });
+    const q = addressQuery(store.getState());
+    expect(q).toBe('run=reference&at=3000');
+    const back = decodeQuery(q);
+    expect(back.run).toBe('reference');
+    expect(back.at).toBe(3000);
+    store.setState({ viewEpoch: null, keyFreqsRequest: [14] });
+    expect(addressQuery(store.getState())).toBe('run=reference&k=14');
+    store.setState({ recording: null });
+    expect(addressQuery(store.getState())).toMatch(/epochs=16000/);
+  });
+
+  it('names a bad at= in the link', () => {
+    const d = decodeQuery('run=reference&at=soon');
+    expect(d.at).toBeNull();
+    expect(d.issues.map((i) => i.key)).toEqual(['at']);
+  });
+});
