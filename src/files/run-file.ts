@@ -16,6 +16,7 @@
  * (the full TrainConfig), key_freqs (JSON), optimizer_t, epoch, created, backend, name.
  * The file may be gzip-compressed as a whole (.grokrun.gz).
  */
+import { maxOf } from '../run/extent.ts';
 import { KEY_FREQ_MAX, checkKeyFreqs } from '../config/keyfreqs.ts';
 import { CONFIG_KEYS, DEFAULT_CONFIG, checkConsistency, checkField, type TrainConfig } from '../config/schema.ts';
 import { configMetadata } from './safetensors/checkpoint.ts';
@@ -79,12 +80,12 @@ export function encodeRun(run: RunData, opts: { snapshotDtype?: 'F32' | 'F16' } 
   const tensors: [string, RawTensor][] = [];
   for (const col of HISTORY_COLUMNS) tensors.push([`history.${col}`, f64Tensor([n], Float64Array.from(run.history, (c) => c[col]))]);
   for (const m of HISTORY_MATRICES) {
-    const width = Math.max(0, ...run.history.map((c) => c[m].length));
+    const width = maxOf(run.history.map((c) => c[m].length), 0);
     const data = new Float32Array(n * width).fill(NaN);
     run.history.forEach((c, i) => data.set(c[m].slice(0, width), i * width));
     tensors.push([`history.${m}`, f32Tensor([n, width], data)]);
   }
-  const perFreqWidth = Math.max(0, ...run.history.map((c) => c.excludedLossPerFreq.length));
+  const perFreqWidth = maxOf(run.history.map((c) => c.excludedLossPerFreq.length), 0);
   const perFreq = new Float32Array(n * perFreqWidth).fill(NaN);
   run.history.forEach((c, i) => perFreq.set(c.excludedLossPerFreq, i * perFreqWidth));
   tensors.push(['history.excludedLossPerFreq', f32Tensor([n, perFreqWidth], perFreq)]);

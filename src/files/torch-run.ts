@@ -9,7 +9,8 @@
 import { FIELDS } from '../config/schema.ts';
 import { paramSpecs } from '../model/transformer/params.ts';
 import { splitFromIndices, splitPairs } from '../task/pairs.ts';
-import type { TorchRun } from './torch/import.ts';
+import { combineTorchRuns } from './torch/combine.ts';
+import { readTorchRun, type TorchRun } from './torch/import.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import { checkedConfig, type RunData } from './run-file.ts';
 
@@ -55,9 +56,21 @@ export function torchRunData(run: TorchRun, name: string): RunData {
   // Losses a file states at its own epoch (the authors' per-epoch files), merged in epoch order.
   const points = run.lossPoints.filter((pt) => pt.epoch <= last.epoch && pt.epoch >= n && (Number.isFinite(pt.train) || Number.isFinite(pt.test)));
   if (points.length > 0) {
-    history.push(...points.map((pt) => lossRow(pt.epoch, pt.train, pt.test, config.lr, config.weightDecay)));
+    for (const pt of points) history.push(lossRow(pt.epoch, pt.train, pt.test, config.lr, config.weightDecay));
     history.sort((x, y) => x.epoch - y.epoch);
   }
   const trainIndices = run.trainIndices ? splitFromIndices(config.p, run.trainIndices).train : splitPairs(config.p, config.frac, config.seed, config.split).train;
   return { name, config, trainIndices, keyFreqs: null, history, snapshots, resume: null, backend: null, createdAt: new Date().toISOString() };
+}
+
+/**
+ * One or more torch.save files of one run (the authors' per-epoch files, or one file) as a run,
+ * with what was read in words.
+ */
+export function torchImport(parts: { name: string; bytes: Uint8Array }[]): { run: RunData; note: string } {
+  const torch = combineTorchRuns(parts.map((p) => ({ name: p.name, run: readTorchRun(p.bytes, p.name) })));
+  const names = parts.map((p) => p.name).join(', ');
+  const run = torchRunData(torch, parts.length === 1 ? parts[0].name.slice(0, 200) : `${parts.length} files: ${names.slice(0, 80)}`);
+  const curves = run.history.length > 0 ? ` Loss curves: ${run.history.length} rows.` : '';
+  return { run, note: `Read ${torch.description}. Split: ${torch.splitSource}.${curves} The views at each snapshot are measured when you scrub to it.` };
 }

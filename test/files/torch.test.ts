@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { splitPairs } from '../../src/task/pairs.ts';
-import { alignCurves, combineTorchRuns, readTorchRun } from '../../src/files/torch/import.ts';
+import { combineTorchRuns } from '../../src/files/torch/combine.ts';
+import { alignCurves, readTorchRun } from '../../src/files/torch/import.ts';
 import { readTorchFile } from '../../src/files/torch/torch-file.ts';
 import type { Weights } from '../../src/model/transformer/params.ts';
 
