@@ -11,7 +11,7 @@ import { matchPreset } from '../config/presets.ts';
 import { numParams } from '../model/transformer/params.ts';
 import { formatInt } from '../run/format.ts';
 import { readImportFile, type ImportedFile } from '../files/import-file.ts';
-import { recordedLoss } from '../run/integrity.ts';
+import { integrityCheck } from '../run/integrity.ts';
 import { MAX_RUN_BYTES } from '../files/run-file.ts';
 import { checkRecordedLoss } from '../run/recompute-loss.ts';
 import { UsageError, type ParsedArgs } from './node/args.ts';
@@ -66,7 +66,9 @@ async function describe(file: ImportedFile): Promise<InspectResult> {
   const epochs = r.history.map((c) => c.epoch);
   // Another tool's run (PyTorch) is shown with its curves as recorded: only our own run files
   // promise that their configuration reproduces their history.
-  const rec = file.note ? null : recordedLoss(r);
+  const check = file.note ? null : integrityCheck(r);
+  if (check?.problem) return { code: 2, lines: [oneLine(`refused: ${check.problem}`)] };
+  const rec = check?.rec ?? null;
   await startNodeBackend('wasm');
   const { problem, recomputed } = await checkRecordedLoss(r.config, r.trainIndices, rec);
   if (problem) return { code: 2, lines: [oneLine(`refused: ${problem}`)] };

@@ -15,7 +15,9 @@ import { OP, PickleWriter, tlModelFile, torchArchive } from './torch-forge.ts';
 
 const SMALL = { p: 23, dModel: 8, nHeads: 2, dMlp: 16 };
 
-export function hostileFiles(): Record<string, Uint8Array> {
+/** `small`: the floods only just past their budgets (a few MB each), for tests. */
+export function hostileFiles(opts: { small?: boolean } = {}): Record<string, Uint8Array> {
+  const n = (full: number, small: number) => (opts.small ? small : full);
   const bcast = (shape: number[]) => (w: PickleWriter) => w.tensor({ type: 'FloatStorage', key: 'one', numel: 1, shape, stride: shape.map(() => 0) });
   const flood = (code: number, n: number, keep: boolean) => {
     const w = new PickleWriter().proto().op(OP.EMPTY_LIST);
@@ -30,10 +32,10 @@ export function hostileFiles(): Record<string, Uint8Array> {
     'bcast_1gib.pth': tlModelFile(SMALL, [], { storages: { one: new Uint8Array(4) }, replace: { 'embed.W_E': bcast([16384, 16384]) } }),
     'bcast_losses.pth': tlModelFile(SMALL, [['train_losses', bcast([60_000_000])], ['test_losses', bcast([60_000_000])]], { storages: { one: new Uint8Array(4) } }),
     'epoch_5e7.pth': tlModelFile(SMALL, [['epoch', (w) => w.int(50_000_000)], ['train_loss', (w) => w.float(0.25)], ['test_loss', (w) => w.float(0.5)]]),
-    'empty_dict.pth': flood(OP.EMPTY_DICT, 20_000_000, false),
-    'empty_dict_kept.pth': flood(OP.EMPTY_DICT, 20_000_000, true),
-    'dup.pth': flood(OP.DUP, 100_000_000, false),
-    'empty_list.pth': flood(OP.EMPTY_LIST, 40_000_000, false),
+    'empty_dict.pth': flood(OP.EMPTY_DICT, n(20_000_000, 1_100_000), false),
+    'empty_dict_kept.pth': flood(OP.EMPTY_DICT, n(20_000_000, 2_100_000), true),
+    'dup.pth': flood(OP.DUP, n(100_000_000, 1_100_000), false),
+    'empty_list.pth': flood(OP.EMPTY_LIST, n(40_000_000, 1_100_000), false),
   };
 }
 

@@ -9,7 +9,7 @@
 import { checkConsistency } from '../../config/schema.ts';
 import { splitPairs } from '../../task/pairs.ts';
 import type { CheckpointData } from '../../files/safetensors/checkpoint.ts';
-import { recordedLoss } from '../../run/integrity.ts';
+import { integrityCheck } from '../../run/integrity.ts';
 import { encodeRun, type RunData } from '../../files/run-file.ts';
 import type { SavedRunMeta } from '../../store/saved-runs.ts';
 import { useAppStore } from '../../store/store.ts';
@@ -78,6 +78,13 @@ async function checkpointRun(ckpt: CheckpointData, fileName: string | undefined)
   };
 }
 
+/** A run file's integrity (integrity.ts), its recorded loss recomputed by the training worker: null, or what disagrees. */
+async function verified(run: RunData): Promise<string | null> {
+  const { rec, problem } = integrityCheck(run);
+  if (problem !== null) return problem;
+  return verifyRun({ config: run.config, trainIndices: run.trainIndices, recorded: rec });
+}
+
 const names = (ns: string[]) => (ns.length > 0 ? ` (${ns.join(', ').slice(0, 120)}${ns.join(', ').length > 120 ? '…' : ''})` : '');
 
 /** Reads and checks a run file's bytes in the import worker, integrity included; throws a message for the person. */
@@ -86,8 +93,7 @@ export async function readRunBytes(raw: Uint8Array, name = 'the run file'): Prom
   if (!answer.ok) throw new Error(answer.message);
   if (answer.file.kind !== 'run') throw new Error(`this is ${answer.file.label}, not a run file`);
   const run = answer.file.run;
-  const recorded = recordedLoss(run);
-  const problem = recorded ? await verifyRun({ config: run.config, trainIndices: run.trainIndices, recorded }) : null;
+  const problem = await verified(run);
   if (problem) throw new Error(problem);
   return run;
 }
@@ -130,8 +136,7 @@ export async function importFiles(files: (Blob & { name: string })[], showSweep:
     }
     if (file.kind === 'run') {
       run = file.run;
-      const recorded = recordedLoss(run);
-      const problem = recorded ? await verifyRun({ config: run.config, trainIndices: run.trainIndices, recorded }) : null;
+      const problem = await verified(run);
       if (problem) throw new Error(problem);
     } else run = await checkpointRun(file.checkpoint, answer.opened[0]);
   } catch (err) {
