@@ -115,12 +115,12 @@ export function knownKinds(): string {
  * refused before more is inflated, so a gzip bomb of zeros costs its first chunk.
  */
 export const importHeadCheck: HeadCheck = (head) => {
-  if (head.length < 8) return 'more';
+  if (head.length < 8) return { need: 8 };
   if (isZip(head) || looksLikeJson(head)) return 'unknown';
   const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
   const notOurs = (why: string) => new SafetensorsError(`this is not a file the page reads (it reads: ${knownKinds()}): ${why}; it was not decompressed further`);
   if (n === 0n || n > BigInt(MAX_HEADER_BYTES)) throw notOurs(`its first bytes are neither a safetensors header (a header of ${n.toLocaleString('en-US')} bytes), a zip archive nor JSON`);
-  if (head.length < 8 + Number(n)) return 'more';
+  if (head.length < 8 + Number(n)) return { need: 8 + Number(n) };
   let end = 0;
   try {
     const header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + Number(n)))) as Record<string, { data_offsets?: unknown }>;

@@ -14,10 +14,11 @@ import { SafetensorsError } from './safetensors/safetensors.ts';
 export const MAX_INFLATED_BYTES = 512 * 1024 * 1024;
 
 /**
- * What the first inflated bytes say: 'more' (not enough yet), 'unknown' (the size is not stated:
- * keep the limit), or the file's whole size. Throws to refuse the file there and then.
+ * What the first inflated bytes say: `{ need }` (look again once this many bytes are in),
+ * 'unknown' (the size is not stated: keep the limit), or the file's whole size. Throws to refuse
+ * the file there and then.
  */
-export type HeadCheck = (head: Uint8Array) => 'more' | 'unknown' | { size: number };
+export type HeadCheck = (head: Uint8Array) => { need: number } | 'unknown' | { size: number };
 
 /** Decompresses gzip bytes, refusing output beyond `limit` bytes (or beyond what `check` finds). */
 export type Inflater = (compressed: Uint8Array, limit: number, check?: HeadCheck) => Promise<Uint8Array>;
@@ -25,15 +26,6 @@ export type Inflater = (compressed: Uint8Array, limit: number, check?: HeadCheck
 /** gzip magic bytes. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/** gzip's trailer says the inflated size modulo 2³²: a hint for the first allocation, never trusted. */
-function sizeHint(compressed: Uint8Array, limit: number): number {
-  if (compressed.length < 18) return 64 * 1024;
-  const n = compressed.length;
-  const isize = (compressed[n - 4] | (compressed[n - 3] << 8) | (compressed[n - 2] << 16) | (compressed[n - 1] << 24)) >>> 0;
-  // A bomb's trailer claims its whole size: start small and grow until the output proves it.
-  return Math.max(64 * 1024, Math.min(isize, limit, 64 * 1024 * 1024));
 }
 
 const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
@@ -47,54 +39,89 @@ export function corruptGzip(): SafetensorsError {
 }
 
 /**
- * Gathers decompressed chunks into one buffer that grows by doubling (from `hint`, or at once to
- * the size the head states), throwing `tooLarge` as soon as the total passes the limit. `cancel`
- * stops the producer.
+ * Gathers decompressed chunks, throwing `tooLarge` as soon as the total passes the limit: into one
+ * buffer of exactly the size the head states when it states one, else as a list joined at the end
+ * (a bomb refused at 512 MB then never held more than 512 MB: a buffer grown by doubling held 768).
+ * `cancel` stops the producer.
  */
-export async function collectLimited(chunks: AsyncIterable<Uint8Array>, opts: { limit: number; hint: number; cancel: () => void; check?: HeadCheck }): Promise<Uint8Array> {
+export async function collectLimited(chunks: AsyncIterable<Uint8Array>, opts: { limit: number; cancel: () => void; check?: HeadCheck }): Promise<Uint8Array> {
   let limit = opts.limit;
-  let buf = new Uint8Array(Math.min(opts.hint, limit));
+  const parts: Uint8Array[] = [];
+  let exact: Uint8Array | null = null;
   let length = 0;
   let checking = opts.check !== undefined;
-  let declared = false;
-  const grow = (to: number) => {
-    const grown = new Uint8Array(Math.min(limit, to));
-    grown.set(buf.subarray(0, length));
-    buf = grown;
-  };
+  let need = 0;
   try {
     for await (const chunk of chunks) {
       if (length + chunk.length > limit) {
-        throw declared ? new SafetensorsError(`the file inflates to more than the ${limit.toLocaleString('en-US')} bytes its header says it holds (a gzip bomb?); it was not decompressed further`) : tooLarge(limit);
+        throw exact ? new SafetensorsError(`the file inflates to more than the ${limit.toLocaleString('en-US')} bytes its header says it holds (a gzip bomb?); it was not decompressed further`) : tooLarge(limit);
       }
-      if (length + chunk.length > buf.length) grow(Math.max(buf.length * 2, length + chunk.length));
-      buf.set(chunk, length);
+      if (exact) exact.set(chunk, length);
+      else parts.push(chunk);
       length += chunk.length;
-      if (checking) {
-        const said = opts.check!(buf.subarray(0, length));
-        if (said === 'more') continue;
-        checking = false;
-        if (said === 'unknown') continue;
-        if (said.size > limit) {
-          throw new SafetensorsError(`the file's header says it is ${mb(said.size)}, more than the ${mb(limit)} this page reads; it was not decompressed further`);
-        }
-        // What the file says it holds, and no more.
-        limit = Math.max(said.size, length);
-        declared = true;
-        if (buf.length < limit) grow(limit);
+      if (!checking || length < need) continue;
+      const said = opts.check!(join(parts, length));
+      if (said !== 'unknown' && 'need' in said) {
+        need = said.need;
+        continue;
       }
+      checking = false;
+      if (said === 'unknown') continue;
+      if (said.size > limit) {
+        throw new SafetensorsError(`the file's header says it is ${mb(said.size)}, more than the ${mb(limit)} this page reads; it was not decompressed further`);
+      }
+      // What the file says it holds, and no more, in one buffer.
+      limit = Math.max(said.size, length);
+      exact = new Uint8Array(limit);
+      exact.set(join(parts, length));
+      parts.length = 0;
     }
   } catch (err) {
     opts.cancel();
     throw err;
   }
-  // A view when the size was exact (the usual case): no second copy of the whole file.
-  return length === buf.length ? buf : buf.slice(0, length);
+  if (exact) return length === exact.length ? exact : exact.subarray(0, length);
+  return join(parts, length);
+}
+
+/** The parts as one array (the part itself when there is one). */
+function join(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(length);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  parts.splice(0, parts.length, out);
+  return out;
+}
+
+/**
+ * Compressed bytes fed to the decompressor a slice at a time, only when it asks for more. A
+ * decompressor inflates each chunk it is given whole, however little is read of its output: fed
+ * a Blob's stream (one 1 MB chunk), Chromium's inflated a 1 GiB bomb ahead of any read, to 1.9 GB.
+ * Deflate expands at most ~1,032×, so a 4 KB slice is at most ~4 MB ahead of the reader.
+ */
+const SLICE = 4096;
+
+function slices(bytes: Uint8Array): ReadableStream<BufferSource> {
+  let at = 0;
+  return new ReadableStream<BufferSource>(
+    {
+      pull(controller) {
+        if (at >= bytes.length) return controller.close();
+        controller.enqueue(bytes.slice(at, at + SLICE));
+        at += SLICE;
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /** The web-streams DecompressionStream (browser and Node), read chunk by chunk. */
 export const inflate: Inflater = async (compressed, limit, check) => {
-  const stream = new Blob([compressed as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+  const stream = slices(compressed).pipeThrough(new DecompressionStream('gzip'));
   const reader = stream.getReader();
   async function* chunks(): AsyncGenerator<Uint8Array> {
     for (;;) {
@@ -108,7 +135,7 @@ export const inflate: Inflater = async (compressed, limit, check) => {
       yield r.value;
     }
   }
-  return collectLimited(chunks(), { limit, hint: sizeHint(compressed, limit), cancel: () => void reader.cancel().catch(() => undefined), check });
+  return collectLimited(chunks(), { limit, cancel: () => void reader.cancel().catch(() => undefined), check });
 };
 
 /** Inflates when gzip, else the bytes as they are. */
@@ -116,4 +143,3 @@ export async function maybeInflate(bytes: Uint8Array, opts: { limit?: number; ch
   return isGzip(bytes) ? inflate(bytes, opts.limit ?? MAX_INFLATED_BYTES, opts.check) : bytes;
 }
 
-export { sizeHint as gzipSizeHint };
