@@ -28,6 +28,9 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** Bytes past the size a header states that are still read (and then refused by the reader). */
+const DECLARED_SLACK = 64 * 1024;
+
 const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
 
 export function tooLarge(limit: number): SafetensorsError {
@@ -54,7 +57,7 @@ export async function collectLimited(chunks: AsyncIterable<Uint8Array>, opts: { 
   try {
     for await (const chunk of chunks) {
       if (length + chunk.length > limit) {
-        throw exact ? new SafetensorsError(`the file inflates to more than the ${limit.toLocaleString('en-US')} bytes its header says it holds (a gzip bomb?); it was not decompressed further`) : tooLarge(limit);
+        throw exact ? new SafetensorsError(`the file inflates to more than the ${(limit - DECLARED_SLACK).toLocaleString('en-US')} bytes its header says it holds (a gzip bomb?); it was not decompressed further`) : tooLarge(limit);
       }
       if (exact) exact.set(chunk, length);
       else parts.push(chunk);
@@ -70,8 +73,9 @@ export async function collectLimited(chunks: AsyncIterable<Uint8Array>, opts: { 
       if (said.size > limit) {
         throw new SafetensorsError(`the file's header says it is ${mb(said.size)}, more than the ${mb(limit)} this page reads; it was not decompressed further`);
       }
-      // What the file says it holds, and no more, in one buffer.
-      limit = Math.max(said.size, length);
+      // What the file says it holds, in one buffer, and a little more: a few stray bytes after it
+      // are the reader's to name ("… after its last tensor"), a flood of them a bomb.
+      limit = Math.min(limit, Math.max(said.size, length) + DECLARED_SLACK);
       exact = new Uint8Array(limit);
       exact.set(join(parts, length));
       parts.length = 0;
@@ -80,7 +84,7 @@ export async function collectLimited(chunks: AsyncIterable<Uint8Array>, opts: { 
     opts.cancel();
     throw err;
   }
-  if (exact) return length === exact.length ? exact : exact.subarray(0, length);
+  if (exact) return exact.subarray(0, length);
   return join(parts, length);
 }
 
