@@ -169,7 +169,7 @@ describe.skipIf(!hasBrowser)('a page that survives hostile input (issue 24)', ()
     const before = (await pageState(page)).epoch;
     await waitForState(page, (st) => st.epoch > before + 20, 60_000, 'training after the failure');
     expect(await page.getByTestId('loss-chart').count()).toBe(1);
-    await page.screenshot({ path: `${ARTIFACTS}/section-error.png`, fullPage: false });
+    await page.locator('#sweep').screenshot({ path: `${ARTIFACTS}/section-error.png` });
     await page.evaluate((runs) => (window as unknown as Grok).grokscope.sweep.setState({ runs, version: Date.now() }), kept);
     await page.locator('#sweep [data-testid="section-error"] button').click();
     await expect.poll(() => page.getByTestId('section-error').count()).toBe(0);
