@@ -77,7 +77,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       epoch: ckpt.epoch,
       config: trainer.config,
       split: ckpt.trainIndices ? (torch?.splitSource ?? 'train_indices from the file') : given.includes('split') ? `--split ${ckpt.config.split}` : (torch?.splitSource ?? 'seeded split from the config'),
-      ...(torch ? { read: torch.description, fileTrainLoss: torch.trainLosses?.findLast(Number.isFinite) ?? null, fileTestLoss: torch.testLosses?.findLast(Number.isFinite) ?? null } : {}),
+      ...(torch ? { read: torch.description, fileTrainLoss: torch.trainLosses?.findLast(Number.isFinite) ?? torch.lossPoints.at(-1)?.train ?? null, fileTestLoss: torch.testLosses?.findLast(Number.isFinite) ?? torch.lossPoints.at(-1)?.test ?? null } : {}),
       trainLoss: values[0],
       trainAcc: values[1],
       testLoss: values[2],

@@ -5,19 +5,18 @@
  * file is also checked for integrity: its configuration must reproduce its own recorded loss.
  * Exit status 0: the page opens it; 2: the page refuses it. Nothing else.
  */
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { encodeQuery } from '../config/url.ts';
 import { matchPreset } from '../config/presets.ts';
 import { numParams } from '../model/transformer/params.ts';
 import { formatInt } from '../run/format.ts';
 import { readImportFile, type ImportedFile } from '../files/import-file.ts';
-import { recordedLoss } from '../run/integrity.ts';
+import { integrityCheck } from '../run/integrity.ts';
 import { MAX_RUN_BYTES } from '../files/run-file.ts';
 import { checkRecordedLoss } from '../run/recompute-loss.ts';
 import { UsageError, type ParsedArgs } from './node/args.ts';
 import { startNodeBackend } from './node/backends.ts';
-import { inflateNode } from './node/inflate.ts';
+import { readInput } from './node/read-input.ts';
 
 export interface InspectResult {
   code: 0 | 2;
@@ -25,26 +24,6 @@ export interface InspectResult {
   lines: string[];
 }
 
-/** Reads at most MAX_RUN_BYTES: a larger file is refused by its size, before it is read. */
-function readBounded(path: string): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (size > MAX_RUN_BYTES) throw new RefusedError(`the file is ${(size / 1e6).toFixed(0)} MB, more than the ${MAX_RUN_BYTES / 1024 / 1024} MB this page reads`);
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    while (at < size) {
-      const n = readSync(fd, bytes, at, size - at, at);
-      if (n === 0) break;
-      at += n;
-    }
-    return bytes.subarray(0, at);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-class RefusedError extends Error {}
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim().slice(0, 1000);
@@ -70,11 +49,26 @@ async function describe(file: ImportedFile): Promise<InspectResult> {
       ],
     };
   }
+  if (file.kind === 'sweep') {
+    const w = file.sweep;
+    return {
+      code: 0,
+      lines: [
+        `kind: ${file.label}`,
+        `sweep: ${w.sweep} (${formatInt(w.points)} runs)`,
+        `base configuration: ${describeConfig(w.base)}`,
+        `runs: ${formatInt(w.runs.length)} of ${formatInt(w.points)} finished${w.duplicates ? ` (${formatInt(w.duplicates)} repeated entries left out)` : ''}`,
+        'the page shows it in "Many runs" (histories only; a run opens from its record file)',
+      ],
+    };
+  }
   const r = file.run;
   const epochs = r.history.map((c) => c.epoch);
   // Another tool's run (PyTorch) is shown with its curves as recorded: only our own run files
   // promise that their configuration reproduces their history.
-  const rec = file.note ? null : recordedLoss(r);
+  const check = file.note ? null : integrityCheck(r);
+  if (check?.problem) return { code: 2, lines: [oneLine(`refused: ${check.problem}`)] };
+  const rec = check?.rec ?? null;
   await startNodeBackend('wasm');
   const { problem, recomputed } = await checkRecordedLoss(r.config, r.trainIndices, rec);
   if (problem) return { code: 2, lines: [oneLine(`refused: ${problem}`)] };
@@ -100,8 +94,9 @@ export async function inspectCommand(args: ParsedArgs): Promise<InspectResult> {
   const path = args.positional[0];
   if (!path || args.positional.length > 1) throw new UsageError('inspect needs exactly one file');
   try {
-    const bytes = readBounded(path);
-    return await describe(await readImportFile(bytes, { inflate: inflateNode, name: basename(path) }));
+    // A file, or a pipe read as it streams (inspect <(cat run), … | inspect /dev/stdin).
+    const bytes = await readInput(path, MAX_RUN_BYTES);
+    return await describe(await readImportFile(bytes, { name: basename(path) }));
   } catch (err) {
     return { code: 2, lines: [oneLine(`refused: ${err instanceof Error ? err.message : String(err)}`)] };
   }

@@ -6,6 +6,7 @@
  *   bench    training speed per backend (also `npm run bench`)
  *   inspect  what a file is, checked by the page's own reader (exit 0), or why it is refused (exit 2)
  */
+import { SafetensorsError } from '../files/safetensors/safetensors.ts';
 import { analyzeCommand } from './analyze.ts';
 import { UsageError, parseArgs } from './node/args.ts';
 import { benchCommand } from './bench/bench.ts';
@@ -125,6 +126,11 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError) {
       process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    // A file refused by its reader is bad input, as a bad flag is (no usage: the flags were right).
+    if (err instanceof SafetensorsError) {
+      process.stderr.write(`error: ${err.message.replace(/\s+/g, ' ').slice(0, 1000)}\n`);
       process.exit(2);
     }
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -3,15 +3,17 @@
  * paper authors' checkpoints and runs, TransformerLens state dicts and Grokking-demo runs), or a
  * folder of the authors' per-epoch .pth files (read as one run; its last snapshot is the model).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckpointData } from '../files/safetensors/checkpoint.ts';
 import { unflattenWeights } from '../model/transformer/params.ts';
 import { readImportFile, type ImportedFile } from '../files/import-file.ts';
-import { combineTorchRuns, readTorchRun, type TorchRun } from '../files/torch/import.ts';
+import { combineTorchRuns } from '../files/torch/combine.ts';
+import { readTorchRun, type TorchRun } from '../files/torch/import.ts';
 import { isTorchFile } from '../files/torch/magic.ts';
+import { MAX_RUN_BYTES } from '../files/run-file.ts';
 import { UsageError } from './node/args.ts';
-import { inflateNode } from './node/inflate.ts';
+import { InputError, readInput } from './node/read-input.ts';
 
 export interface ModelFile {
   checkpoint: CheckpointData;
@@ -21,13 +23,6 @@ export interface ModelFile {
   torch: TorchRun | null;
 }
 
-function readBytes(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (err) {
-    throw new Error(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
 
 /**
  * Reads a model file with the page's own reader (gzip streamed with a limit, every dimension
@@ -40,12 +35,13 @@ export async function readModelFile(path: string, epochFlag?: string): Promise<M
     paths = readdirSync(path).filter((f) => f.endsWith('.pth') || f.endsWith('.pt')).map((f) => join(path, f));
     if (paths.length === 0) throw new Error(`${path} is a folder without .pth files`);
   }
-  if (paths.length === 1) {
-    const bytes = readBytes(paths[0]);
-    if (!isTorchFile(bytes)) return fromImportFile(await readImportFile(bytes, { inflate: inflateNode, name: paths[0] }), epochFlag);
-  }
+  // Every path read the same way: a file refused by its size, a pipe as it streams.
+  const first = await readInput(paths[0], MAX_RUN_BYTES);
+  if (paths.length === 1 && !isTorchFile(first)) return fromImportFile(await readImportFile(first, { name: paths[0] }), epochFlag);
   if (epochFlag !== undefined) throw new UsageError('--epoch applies to run files');
-  const run = combineTorchRuns(paths.map((p) => ({ name: p, run: readTorchRun(readBytes(p), p) })));
+  const parts = [{ name: paths[0], run: readTorchRun(first, paths[0]) }];
+  for (const p of paths.slice(1)) parts.push({ name: p, run: readTorchRun(await readInput(p, MAX_RUN_BYTES), p) });
+  const run = combineTorchRuns(parts);
   const last = run.snapshots.at(-1)!;
   return { checkpoint: last.checkpoint, source: `PyTorch ${paths.length > 1 ? `run of ${paths.length} files` : 'file'}, epoch ${last.checkpoint.epoch}`, torch: run };
 }
@@ -56,6 +52,7 @@ function fromImportFile(file: ImportedFile, epochFlag: string | undefined): Mode
     if (epochFlag !== undefined) throw new UsageError('--epoch applies to run files; a checkpoint has one epoch');
     return { checkpoint: file.checkpoint, source: 'checkpoint', torch: null };
   }
+  if (file.kind === 'sweep') throw new InputError('this is a packed sweep: it holds the histories of many runs, not model weights');
   const { run } = file;
   let pick: { epoch: number; weights: Float32Array } | undefined;
   if (epochFlag !== undefined) {

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { grokEpoch } from '../analysis/phases.ts';
-import type { TrainConfig } from '../config/schema.ts';
+import { CONFIG_KEYS, FIELDS, type TrainConfig } from '../config/schema.ts';
 import { decodeSweep, describePoint, encodeSweep, expandSweep, shardPoints, type SweepPoint, type SweepSpec } from '../config/sweep.ts';
 import { SHAPE_KEYS } from '../model/batched/batched-trainer.ts';
 import { largestBatch } from '../model/batched/memory.ts';
@@ -64,6 +64,8 @@ export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv): 
 export interface SweepIndex {
   sweep: string;
   base: TrainConfig;
+  /** Checkpoint interval of every run (--every); older directories lack it. */
+  every?: number;
   runs: { config: TrainConfig; file: string; record?: string; index: number; point: string }[];
 }
 
@@ -109,7 +111,7 @@ async function withLock<T>(dir: string, fn: () => T): Promise<T> {
 }
 
 /** Rebuilds sweep.json from every finished run file in DIR (whichever shard wrote it). */
-export function rebuildIndex(dir: string, sweep: string, base: TrainConfig, points: SweepPoint[], spec: SweepSpec): SweepIndex {
+export function rebuildIndex(dir: string, sweep: string, base: TrainConfig, points: SweepPoint[], spec: SweepSpec, every?: number): SweepIndex {
   const runs: SweepIndex['runs'] = [];
   for (const p of points) {
     if (!existsSync(join(dir, runFile(p.index)))) continue;
@@ -117,11 +119,22 @@ export function rebuildIndex(dir: string, sweep: string, base: TrainConfig, poin
     if (existsSync(join(dir, recordFile(p.index)))) entry.record = recordFile(p.index);
     runs.push(entry);
   }
-  const index: SweepIndex = { sweep, base, runs };
+  const index: SweepIndex = { sweep, base, ...(every !== undefined ? { every } : {}), runs };
   const tmp = join(dir, `sweep.json.${process.pid}.tmp`);
   writeFileSync(tmp, JSON.stringify(index, null, 1));
   renameSync(tmp, join(dir, 'sweep.json'));
   return index;
+}
+
+/** What differs between a directory's sweep and this shard's, naming the flag; null when they are the same. */
+export function sameSweep(prior: Partial<SweepIndex>, sweep: string, base: TrainConfig, every: number): string | null {
+  if (prior.sweep !== undefined && prior.sweep !== sweep) return `another sweep (${prior.sweep}; this shard's is ${sweep})`;
+  for (const k of CONFIG_KEYS) {
+    const there = prior.base?.[k];
+    if (there !== undefined && there !== base[k]) return `a sweep whose base has --${FIELDS[k].key} ${String(there)} (this shard's is --${FIELDS[k].key} ${String(base[k])})`;
+  }
+  if (prior.every !== undefined && prior.every !== every) return `a sweep checkpointed every ${prior.every} epochs (this shard's is --every ${every})`;
+  return null;
 }
 
 function writeAtomic(path: string, data: string | Uint8Array): void {
@@ -152,11 +165,21 @@ export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<Sw
   };
   const sweepText = encodeSweep(spec);
   mkdirSync(join(dir, 'runs'), { recursive: true });
-  const existing = join(dir, 'sweep.json');
-  if (existsSync(existing)) {
-    const prior = JSON.parse(readFileSync(existing, 'utf8')) as Partial<SweepIndex>;
-    if (prior.sweep !== undefined && prior.sweep !== sweepText) throw new UsageError(`${dir} holds another sweep (${prior.sweep}); choose another --out`);
-  }
+  // Shards share DIR: the first writes the sweep's base, every later one must train the same sweep
+  // on the same base (a shard run with other flags would merge runs that are not what sweep.json says).
+  await withLock(dir, () => {
+    const existing = join(dir, 'sweep.json');
+    if (!existsSync(existing)) return rebuildIndex(dir, sweepText, base, expanded.points, spec, every);
+    let prior: Partial<SweepIndex>;
+    try {
+      prior = JSON.parse(readFileSync(existing, 'utf8')) as Partial<SweepIndex>;
+    } catch (err) {
+      throw new UsageError(`${existing} cannot be read (${err instanceof Error ? err.message : String(err)}); choose another --out`);
+    }
+    const problem = sameSweep(prior, sweepText, base, every);
+    if (problem) throw new UsageError(`${dir} holds ${problem}; run this shard with the same flags, or choose another --out`);
+    return null;
+  });
   const backend = await startNodeBackend(decoded.backend);
   const mine = shardPoints(expanded.points, shard, shards);
   const limits = backend.name === 'wasm' || backend.name === 'cpu' ? CPU_LIMITS[backend.name] : null;
@@ -189,7 +212,7 @@ export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<Sw
         },
       );
       for (const [k, p] of group.entries()) writeRun(dir, p, results[k], backend, flags.get('record') === 'true', spec);
-      index = await withLock(dir, () => rebuildIndex(dir, sweepText, base, expanded.points, spec));
+      index = await withLock(dir, () => rebuildIndex(dir, sweepText, base, expanded.points, spec, every));
       for (const [k, p] of group.entries()) {
         const h = results[k].history;
         const grok = grokEpoch(h.map((x) => x.epoch), h.map((x) => x.testAcc));
@@ -250,7 +273,15 @@ export function mergeCommand(args: ParsedArgs): PackedSweep {
   } catch (err) {
     throw new UsageError(`cannot read ${join(dir, 'sweep.json')}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const runs = index.runs.map((r) => ({ ...r, result: JSON.parse(readFileSync(join(dir, r.file), 'utf8')) as TrainResult }));
+  const runs = index.runs.map((r) => {
+    const path = join(dir, r.file);
+    try {
+      return { ...r, result: JSON.parse(readFileSync(path, 'utf8')) as TrainResult };
+    } catch (err) {
+      // A run file cut short (a full disk, a killed copy): say which, and what it says.
+      throw new UsageError(`cannot read ${path} (run ${r.index}, ${r.point}): ${err instanceof Error ? err.message : String(err)}; train that run again (sweep --shard …) or remove it from ${join(dir, 'sweep.json')}`);
+    }
+  });
   const extra = readdirSync(join(dir, 'runs')).filter((f) => f.endsWith('.json')).length - runs.length;
   if (extra > 0 && args.flags.get('quiet') !== 'true') process.stderr.write(`note: ${extra} run file(s) in ${dir}/runs are not in sweep.json yet (a shard still writing?)\n`);
   const packed: PackedSweep = { format: 'grokscope-sweep/1', sweep: index.sweep, base: index.base, runs };

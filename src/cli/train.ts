@@ -2,8 +2,9 @@
  * `train`: trains headless with the worker's own TrainingSession, printing progress and writing
  * `{config, backend, history}` as JSON (history: one object per checkpoint, epoch 0 first).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { CONFIG_KEYS, FIELDS, checkConsistency, type TrainConfig } from '../config/schema.ts';
@@ -38,6 +39,63 @@ async function readCheckpointFile(path: string): Promise<CheckpointData> {
   }
 }
 
+/**
+ * Checks before training that an output can be written: not a folder, in a folder that exists
+ * (--record makes its own) and may be written, and writable itself if it is there already. Three
+ * thousand epochs must never end in ENOENT.
+ */
+export function checkOutputPath(flag: string, path: string, makeFolder = false): void {
+  const stat = (p: string) => {
+    try {
+      return statSync(p);
+    } catch {
+      return undefined; // not there, or under something that is not a folder
+    }
+  };
+  const st = stat(path);
+  if (st?.isDirectory()) throw new UsageError(`--${flag} ${path} is a folder; give a file name`);
+  const dir = dirname(path);
+  if (makeFolder) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UsageError(`--${flag} ${path}: its folder ${dir} cannot be made (${code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : (code ?? String(err))})`);
+    }
+  }
+  const d = stat(dir);
+  if (!d) throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist`);
+  if (!d.isDirectory()) throw new UsageError(`--${flag} ${path}: ${dir} is not a folder`);
+  try {
+    accessSync(st ? path : dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--${flag} ${path} cannot be written (${st ? 'the file' : `the folder ${dir}`} is not writable)`);
+  }
+}
+
+/**
+ * Writes one output; if that fails after all (a disk full), the bytes go to a file in the system's
+ * temporary folder instead, so the training is never thrown away, and the failure is returned.
+ */
+function writeOutput(flag: string, path: string, data: string | Uint8Array, log: (s: string) => void): string | null {
+  try {
+    writeFileSync(path, data);
+    return null;
+  } catch (err) {
+    const rescue = join(tmpdir(), `grokscope-${process.pid}-${basename(path)}`);
+    let kept = '';
+    try {
+      writeFileSync(rescue, data);
+      kept = `; written to ${rescue} instead`;
+    } catch {
+      kept = '; it could not be written anywhere';
+    }
+    const problem = `--${flag} ${path} could not be written (${err instanceof Error ? err.message : String(err)})${kept}`;
+    log(problem);
+    return problem;
+  }
+}
+
 /** The checkpoint's configuration with the flags that were given on top. */
 function configWithFlags(base: TrainConfig, args: ParsedArgs): TrainConfig {
   const given = new Set(new URLSearchParams(args.query).keys());
@@ -63,6 +121,14 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
   const untilRaw = flags.get('until-acc');
   const untilAcc = untilRaw === undefined ? null : Number(untilRaw);
   if (untilAcc !== null && !(untilAcc > 0 && untilAcc <= 1)) throw new UsageError(`--until-acc must be a test accuracy in (0, 1], got "${untilRaw}"`);
+  // Every output checked before training, each written on its own after it.
+  for (const flag of ['out', 'save', 'record'] as const) {
+    const path = flags.get(flag);
+    if (path !== undefined) checkOutputPath(flag, path, flag === 'record');
+  }
+  const recordDtype = flags.get('record-dtype');
+  if (recordDtype !== undefined && !['f32', 'f16'].includes(recordDtype.toLowerCase())) throw new UsageError(`--record-dtype must be f32 or f16, got "${recordDtype}"`);
+  if (flags.has('record-snapshots')) intFlag(flags, 'record-snapshots', 1);
   const backend = await startNodeBackend(decoded.backend);
   const log = (s: string) => {
     if (!quiet) process.stderr.write(`${s}\n`);
@@ -141,32 +207,42 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
     keyFreqs: k ? { version: k.version, active: k.active, live: k.live, pinned: k.pinned } : null,
     history,
   };
+  // Each output on its own: one that fails does not stop the others.
+  const problems: string[] = [];
   const recordPath = flags.get('record');
-  if (recordPath) await record(recordPath, session, result, flags, log);
+  if (recordPath) {
+    const bytes = await recordBytes(recordPath, session, result, flags);
+    const problem = writeOutput('record', recordPath, bytes.data, log);
+    if (problem) problems.push(problem);
+    else log(`recorded ${result.history.length} checkpoints and ${bytes.snapshots} snapshots (${bytes.dtype}) to ${recordPath}: ${(bytes.data.length / 1024 / 1024).toFixed(1)} MB`);
+  }
   const savePath = flags.get('save');
   if (savePath) {
     const bytes = encodeCheckpoint({ config: trainer.config, weights: await trainer.readWeights(), epoch: (init?.epoch ?? 0) + trainer.epoch, trainIndices: trainer.dataset.train });
-    writeFileSync(savePath, bytes);
-    log(`saved the weights after ${trainer.epoch} epochs to ${savePath}`);
+    const problem = writeOutput('save', savePath, bytes, log);
+    if (problem) problems.push(problem);
+    else log(`saved the weights after ${trainer.epoch} epochs to ${savePath}`);
   }
   session.dispose();
   const json = JSON.stringify(result);
   const out = flags.get('out');
   if (out) {
-    writeFileSync(out, json);
-    log(`wrote ${history.length} checkpoints to ${out}`);
+    const problem = writeOutput('out', out, json, log);
+    if (problem) problems.push(problem);
+    else log(`wrote ${history.length} checkpoints to ${out}`);
   } else {
     process.stdout.write(`${json}\n`);
   }
   if (failure) throw new Error(failure);
+  if (problems.length > 0) throw new Error(problems.join('; '));
   return result;
 }
 
 /**
- * Writes the whole run (history, snapshots, split, K) as a run file the page can open; `.gz`
+ * The whole run (history, snapshots, split, K) as a run file the page can open; `.gz`
  * compresses it. --record-dtype f16 halves the snapshots (for hosting; then no resume state).
  */
-async function record(path: string, session: TrainingSession, result: TrainResult, flags: Map<string, string>, log: (s: string) => void): Promise<void> {
+async function recordBytes(path: string, session: TrainingSession, result: TrainResult, flags: Map<string, string>): Promise<{ data: Uint8Array; snapshots: number; dtype: string }> {
   const trainer = session.currentTrainer!;
   const analysis = session.currentAnalysis;
   const dtype = (flags.get('record-dtype') ?? 'f32').toUpperCase();
@@ -198,8 +274,5 @@ async function record(path: string, session: TrainingSession, result: TrainResul
     },
     { snapshotDtype: dtype },
   );
-  const out = path.endsWith('.gz') ? gzipSync(bytes, { level: 9 }) : bytes;
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, out);
-  log(`recorded ${result.history.length} checkpoints and ${keep.size} snapshots (${dtype}) to ${path}: ${(out.length / 1024 / 1024).toFixed(1)} MB`);
+  return { data: path.endsWith('.gz') ? gzipSync(bytes, { level: 9 }) : bytes, snapshots: keep.size, dtype };
 }

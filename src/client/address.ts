@@ -44,6 +44,9 @@ function applyPending(s: AppState): void {
   if (keyFreqs) commands.setKeyFreqs(keyFreqs);
   if (at === null || s.history.length === 0) return;
   const epochs = s.history.column('epoch');
+  const last = epochs[s.history.length - 1];
+  // Past the recording's end: say so, instead of quietly showing the end.
+  if (at > last) s.notify('info', `The link asks for epoch ${at.toLocaleString('en-US')}, but this recording ends at epoch ${last.toLocaleString('en-US')}: it shows epoch ${last.toLocaleString('en-US')}.`);
   const i = s.history.indexAtOrBefore(at);
   s.setViewEpoch(i >= s.history.length - 1 ? null : epochs[i]);
 }

@@ -10,7 +10,7 @@ export const KEY_FREQ_MAX = 10;
 export function checkKeyFreqs(ks: readonly number[], p: number): string | null {
   const max = (p - 1) / 2;
   if (ks.length === 0) return 'at least one key frequency is needed';
-  if (ks.length > 2 * KEY_FREQ_MAX) return `at most ${2 * KEY_FREQ_MAX} key frequencies`;
+  if (ks.length > 2 * KEY_FREQ_MAX) return `at most ${2 * KEY_FREQ_MAX} key frequencies can be pinned, got ${ks.length}`;
   for (const k of ks) if (!Number.isInteger(k) || k < 1 || k > max) return `key frequency ${k} is not an integer in [1, ${max}]`;
   if (new Set(ks).size !== ks.length) return 'a key frequency is repeated';
   return null;

@@ -140,8 +140,9 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
   if (kRaw !== null) {
     const parts = kRaw.split(',').map((x) => x.trim());
     const ks = parts.map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
-    const problem = ks.some(Number.isNaN) ? `must be whole numbers separated by commas, got "${quote(kRaw)}"` : checkKeyFreqs(ks, config.p);
-    if (problem) issues.push({ key: 'k', message: `key frequencies ${problem}`, fallback: 'the default rule' });
+    // checkKeyFreqs says what is wrong in a whole sentence ("at most 20 key frequencies can be pinned, got 25").
+    const problem = ks.some(Number.isNaN) ? `key frequencies must be whole numbers separated by commas, got "${quote(kRaw)}"` : checkKeyFreqs(ks, config.p);
+    if (problem) issues.push({ key: 'k', message: problem, fallback: 'the default rule' });
     else keyFreqs = ks;
   }
   let ablations: Ablation[] = [];

@@ -1,6 +1,7 @@
 /**
  * Every file the page can import, read by one function that the page's Import button and
- * `npm run cli -- inspect` both use. A file is first un-gzipped (streamed, with a limit), then its
+ * `npm run cli -- inspect` both use. A file is first un-gzipped (streamed, with a limit, by the one
+ * inflater of src/files/inflate.ts), then its
  * kind is decided from its whole header — never from its first few kilobytes — by a small
  * registry: each kind says whether bytes are its own and how to read them, so another format is
  * one more entry in FILE_KINDS.
@@ -8,14 +9,18 @@
 import { decodeCheckpoint, type CheckpointData } from './safetensors/checkpoint.ts';
 import { isTorchFile } from './torch/magic.ts';
 import { MAX_HEADER_BYTES, SafetensorsError, readSafetensors } from './safetensors/safetensors.ts';
-import { MAX_INFLATED_BYTES, inflateWeb, isGzip, type Inflater } from './inflate.ts';
+import { MAX_INFLATED_BYTES, inflate, isGzip, type HeadCheck } from './inflate.ts';
+import { isZip } from './torch/magic.ts';
 import { MAX_RUN_BYTES, RUN_FORMAT, decodeRun, type RunData } from './run-file.ts';
+import { SWEEP_FORMAT, looksLikeJson, readPackedSweep, type PackedSweep } from './packed-sweep.ts';
 
 /** What the page does with a file: open a whole run, or start a new run from model weights. */
 export type ImportedFile =
   /** `note`: for another tool's run (PyTorch), what was read, in words; its curves are its own. */
   | { kind: 'run'; label: string; run: RunData; note?: string }
-  | { kind: 'checkpoint'; label: string; checkpoint: CheckpointData };
+  | { kind: 'checkpoint'; label: string; checkpoint: CheckpointData }
+  /** A packed sweep: histories of many runs, shown in the sweep views. */
+  | { kind: 'sweep'; label: string; sweep: PackedSweep };
 
 /** The metadata and tensor names of a safetensors file, or null if its header cannot be read. */
 export interface SafetensorsPeek {
@@ -49,7 +54,7 @@ export function peekSafetensors(bytes: Uint8Array): SafetensorsPeek | null {
 
 const isRunHeader = (h: SafetensorsPeek | null) => typeof h?.metadata.format === 'string' && h.metadata.format.startsWith('grokscope-run/');
 
-const TORCH_LABEL = "PyTorch file (torch.save: the paper authors' or TransformerLens')";
+export const TORCH_LABEL = "PyTorch file (torch.save: the paper authors' or TransformerLens')";
 
 /** The kinds the page reads, tried in order. */
 export const FILE_KINDS: FileKind[] = [
@@ -59,23 +64,28 @@ export const FILE_KINDS: FileKind[] = [
     matches: (bytes) => isTorchFile(bytes),
     // The PyTorch reader (safe pickle, zip) loads on first use, not with the page.
     read: async (bytes, name) => {
-      const [{ readTorchRun }, { torchRunData }] = await Promise.all([import('./torch/import.ts'), import('./torch-run.ts')]);
-      let torch;
-      try {
-        torch = readTorchRun(bytes, name);
-      } catch (err) {
-        throw new SafetensorsError(err instanceof Error ? err.message : String(err));
-      }
-      const run = torchRunData(torch, name);
-      const curves = run.history.length > 0 ? ` Loss curves: ${run.history.length} rows.` : '';
-      return { kind: 'run', label: TORCH_LABEL, run, note: `Read ${torch.description}. Split: ${torch.splitSource}.${curves} The views at each snapshot are measured when you scrub to it.` };
+      const { torchImport } = await import('./torch-run.ts');
+      return { kind: 'run', label: TORCH_LABEL, ...torchImport([{ name, bytes }]) };
     },
   },
   {
     id: 'run',
     label: `grokscope run file (${RUN_FORMAT})`,
     matches: (_bytes, h) => isRunHeader(h),
-    read: (bytes) => ({ kind: 'run', label: `grokscope run file (${RUN_FORMAT})`, run: decodeRun(bytes) }),
+    read: (bytes) => {
+      const run = decodeRun(bytes);
+      // Opened, it would show a fresh run at epoch 0 and drop the history it came with.
+      if (run.snapshots.length === 0 && !run.resume) {
+        throw new SafetensorsError(`this run file holds no weights (no snapshots and no resume state), only the history of its ${run.history.length.toLocaleString('en-US')} checkpoint${run.history.length === 1 ? '' : 's'}: there is no model to show or train on`);
+      }
+      return { kind: 'run', label: `grokscope run file (${RUN_FORMAT})`, run };
+    },
+  },
+  {
+    id: 'sweep',
+    label: `packed sweep (${SWEEP_FORMAT}, from the CLI's merge)`,
+    matches: (bytes) => looksLikeJson(bytes),
+    read: (bytes) => ({ kind: 'sweep', label: `packed sweep (${SWEEP_FORMAT})`, sweep: readPackedSweep(decodeText(bytes)) }),
   },
   {
     id: 'checkpoint',
@@ -85,19 +95,54 @@ export const FILE_KINDS: FileKind[] = [
   },
 ];
 
+function decodeText(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new SafetensorsError('it starts like JSON but is not UTF-8 text');
+  }
+}
+
 /** What a refused file is told it should have been. */
 export function knownKinds(): string {
   return FILE_KINDS.map((k) => k.label).join(', ');
 }
 
 /**
- * Reads any importable file (gzip or not) and checks it. Throws a SafetensorsError whose message
- * says, in one line, why the file is refused. `inflate` decompresses gzip (the page's by default).
+ * What the first inflated bytes of an importable file must be: a safetensors header (which states
+ * the file's size: the file is held to it), a zip archive (a PyTorch file) or JSON (a packed
+ * sweep). Anything else is
+ * refused before more is inflated, so a gzip bomb of zeros costs its first chunk.
  */
-export async function readImportFile(raw: Uint8Array, opts: { inflate?: Inflater; maxInflated?: number; name?: string } = {}): Promise<ImportedFile> {
+export const importHeadCheck: HeadCheck = (head) => {
+  if (head.length < 8) return { need: 8 };
+  if (isZip(head) || looksLikeJson(head)) return 'unknown';
+  const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+  const notOurs = (why: string) => new SafetensorsError(`this is not a file the page reads (it reads: ${knownKinds()}): ${why}; it was not decompressed further`);
+  if (n === 0n || n > BigInt(MAX_HEADER_BYTES)) throw notOurs(`its first bytes are neither a safetensors header (a header of ${n.toLocaleString('en-US')} bytes), a zip archive nor JSON`);
+  if (head.length < 8 + Number(n)) return { need: 8 + Number(n) };
+  let end = 0;
+  try {
+    const header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + Number(n)))) as Record<string, { data_offsets?: unknown }>;
+    for (const [name, t] of Object.entries(header)) {
+      if (name === '__metadata__' || !Array.isArray(t?.data_offsets)) continue;
+      const e = Number(t.data_offsets[1]);
+      if (Number.isFinite(e)) end = Math.max(end, e);
+    }
+  } catch {
+    throw notOurs('its header is not valid');
+  }
+  return { size: 8 + Number(n) + end };
+};
+
+/**
+ * Reads any importable file (gzip or not) and checks it. Throws a SafetensorsError whose message
+ * says, in one line, why the file is refused.
+ */
+export async function readImportFile(raw: Uint8Array, opts: { maxInflated?: number; name?: string } = {}): Promise<ImportedFile> {
   if (raw.byteLength > MAX_RUN_BYTES) throw new SafetensorsError(`the file is ${(raw.byteLength / 1e6).toFixed(0)} MB, more than the ${MAX_RUN_BYTES / 1024 / 1024} MB this page reads`);
   let bytes = raw;
-  if (isGzip(raw)) bytes = await (opts.inflate ?? inflateWeb)(raw, opts.maxInflated ?? MAX_INFLATED_BYTES);
+  if (isGzip(raw)) bytes = await inflate(raw, opts.maxInflated ?? MAX_INFLATED_BYTES, importHeadCheck);
   const header = peekSafetensors(bytes);
   const kind = FILE_KINDS.find((k) => k.matches(bytes, header));
   if (!kind) {
@@ -110,5 +155,19 @@ export async function readImportFile(raw: Uint8Array, opts: { inflate?: Inflater
     }
     throw new SafetensorsError(`this is not a file the page reads (it reads: ${knownKinds()}): ${reason}`);
   }
-  return kind.read(bytes, opts.name ?? 'the file');
+  try {
+    return await kind.read(bytes, opts.name ?? 'the file');
+  } catch (err) {
+    throw plainError(err);
+  }
+}
+
+/**
+ * A refusal in words: the readers' own errors pass as they are; an engine's RangeError ("Invalid
+ * array length") means the file describes something too large to hold.
+ */
+export function plainError(err: unknown): Error {
+  if (err instanceof SafetensorsError) return err;
+  if (err instanceof RangeError) return new SafetensorsError(`the file describes data too large to hold in memory (${String(err.message).slice(0, 80)})`);
+  return err instanceof Error ? err : new SafetensorsError(String(err));
 }

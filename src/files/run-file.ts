@@ -16,9 +16,11 @@
  * (the full TrainConfig), key_freqs (JSON), optimizer_t, epoch, created, backend, name.
  * The file may be gzip-compressed as a whole (.grokrun.gz).
  */
+import { maxOf } from '../run/extent.ts';
 import { KEY_FREQ_MAX, checkKeyFreqs } from '../config/keyfreqs.ts';
 import { CONFIG_KEYS, DEFAULT_CONFIG, checkConsistency, checkField, type TrainConfig } from '../config/schema.ts';
 import { configMetadata } from './safetensors/checkpoint.ts';
+import { cutText } from '../run/format.ts';
 import { splitFromIndices } from '../task/pairs.ts';
 import { numParams } from '../model/transformer/params.ts';
 import { HISTORY_COLUMNS, HISTORY_MATRICES, type Checkpoint } from '../run/history-columns.ts';
@@ -78,12 +80,12 @@ export function encodeRun(run: RunData, opts: { snapshotDtype?: 'F32' | 'F16' } 
   const tensors: [string, RawTensor][] = [];
   for (const col of HISTORY_COLUMNS) tensors.push([`history.${col}`, f64Tensor([n], Float64Array.from(run.history, (c) => c[col]))]);
   for (const m of HISTORY_MATRICES) {
-    const width = Math.max(0, ...run.history.map((c) => c[m].length));
+    const width = maxOf(run.history.map((c) => c[m].length), 0);
     const data = new Float32Array(n * width).fill(NaN);
     run.history.forEach((c, i) => data.set(c[m].slice(0, width), i * width));
     tensors.push([`history.${m}`, f32Tensor([n, width], data)]);
   }
-  const perFreqWidth = Math.max(0, ...run.history.map((c) => c.excludedLossPerFreq.length));
+  const perFreqWidth = maxOf(run.history.map((c) => c.excludedLossPerFreq.length), 0);
   const perFreq = new Float32Array(n * perFreqWidth).fill(NaN);
   run.history.forEach((c, i) => perFreq.set(c.excludedLossPerFreq, i * perFreqWidth));
   tensors.push(['history.excludedLossPerFreq', f32Tensor([n, perFreqWidth], perFreq)]);
@@ -125,24 +127,25 @@ function parseJson(text: string | undefined, what: string): unknown {
   }
 }
 
-function checkedConfig(raw: unknown): TrainConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail("the run file's configuration is not an object");
+/** A run's configuration, every field checked as a link's would be, then their combination. */
+export function checkedConfig(raw: unknown, what = "the run file's configuration"): TrainConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${what} is not an object`);
   const c = { ...DEFAULT_CONFIG } as TrainConfig;
   for (const k of CONFIG_KEYS) {
     const v = (raw as Record<string, unknown>)[k];
     if (v === undefined) continue;
     const problem = checkField(k, v);
-    if (problem) fail(`the run file's configuration is invalid: ${k} ${problem}`);
+    if (problem) fail(`${what} is invalid: ${k} ${problem}`);
     (c as unknown as Record<string, unknown>)[k] = v;
   }
   const problems = checkConsistency(c);
-  if (problems.length > 0) fail(`the run file's configuration is invalid: ${problems[0].message}`);
+  if (problems.length > 0) fail(`${what} is invalid: ${problems[0].message}`);
   return c;
 }
 
 function tensor(tensors: Map<string, RawTensor>, name: string, shape?: (number | null)[]): RawTensor {
   const t = tensors.get(name);
-  if (!t) fail(`the run file has no tensor "${name}"`);
+  if (!t) fail(`the run file has no tensor "${cutText(name)}"`);
   if (shape && (t.shape.length !== shape.length || shape.some((d, i) => d !== null && d !== t.shape[i]))) {
     fail(`tensor "${name}" has shape [${t.shape.join(', ')}], expected [${shape.map((d) => d ?? 'any').join(', ')}]`);
   }
@@ -208,6 +211,11 @@ function checkMoments(m: Float32Array, v: Float32Array): void {
   if (badM >= 0) fail(`tensor "optimizer.m" holds ${m[badM]} at index ${badM}`);
 }
 
+/** Whether a configuration's training fraction names a split of `n` pairs (to within one pair). */
+export function describesSplit(config: Pick<TrainConfig, 'frac' | 'p'>, n: number): boolean {
+  return Math.abs(config.frac * config.p * config.p - n) < 1;
+}
+
 /** Reads and checks a run file (gzip already removed). */
 export function decodeRun(bytes: Uint8Array, opts: { maxBytes?: number } = {}): RunData {
   const { tensors, metadata } = readSafetensors(bytes, { maxBytes: opts.maxBytes ?? MAX_RUN_BYTES });
@@ -249,9 +257,10 @@ export function decodeRun(bytes: Uint8Array, opts: { maxBytes?: number } = {}): 
   } catch (err) {
     fail(`the run's train_indices: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const expectedTrain = Math.floor(config.frac * config.p * config.p);
-  if (trainIndices.length !== expectedTrain) {
-    fail(`the configuration's training fraction ${config.frac} means ${expectedTrain} training pairs, but train_indices holds ${trainIndices.length}`);
+  // The split is its indices; the fraction only describes them, so it must name their count
+  // (an imported split of 3,830 pairs at P = 113 has frac 3830/12769, whose floor(frac·P²) is 3,829).
+  if (!describesSplit(config, trainIndices.length)) {
+    fail(`the configuration's training fraction ${config.frac} means ${Math.floor(config.frac * config.p * config.p)} training pairs, but train_indices holds ${trainIndices.length}`);
   }
 
   let resume: ResumeState | null = null;

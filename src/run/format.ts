@@ -29,3 +29,8 @@ export function formatRate(epochsPerSec: number): string {
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
+
+/** Text from a file, cut for a message: a key or a name may be megabytes long. */
+export function cutText(s: string, max = 60): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${formatInt(s.length)} characters)`;
+}

@@ -50,3 +50,39 @@ export function lossDisagreement(rec: RecordedLoss, recomputed: number, config: 
     '(was the configuration edited?)'
   );
 }
+
+/** The page's checkpoints are at most this many epochs apart; a pause falls between two of them. */
+export const MAX_CHECKPOINT_GAP = 1000;
+
+/**
+ * What a run file must show before it is opened: weights whose recorded training loss its
+ * configuration can be checked against, and a resume state whose update count (optimizer_t, the
+ * bias correction a resume uses) fits its history. Returns the weights to check, or what disagrees.
+ * (Whether the loss is reproduced is the caller's: recompute-loss.ts, in the worker or the CLI.)
+ */
+export function integrityCheck(run: Parameters<typeof recordedLoss>[0]): { rec: RecordedLoss; problem: null } | { rec: null; problem: string } {
+  const epochs = run.history.map((c) => c.epoch);
+  const last = epochs.at(-1);
+  if (run.resume && last !== undefined && run.resume.t > last) {
+    let gap = MAX_CHECKPOINT_GAP;
+    for (let i = 1; i < epochs.length; i++) gap = Math.max(gap, epochs[i] - epochs[i - 1]);
+    if (run.resume.t - last > gap) {
+      return {
+        rec: null,
+        problem: `its resume state says ${run.resume.t.toLocaleString('en-US')} updates were made (optimizer_t), but its history ends at epoch ${last.toLocaleString('en-US')}: a resume would use the wrong bias correction (was the file edited?)`,
+      };
+    }
+  }
+  const rec = recordedLoss(run);
+  if (rec) return { rec, problem: null };
+  const at = [...(run.resume ? [`resume state at epoch ${run.resume.t.toLocaleString('en-US')}`] : []), ...(run.snapshots.length ? [`snapshots at epochs ${run.snapshots.slice(0, 6).map((s) => s.epoch.toLocaleString('en-US')).join(', ')}${run.snapshots.length > 6 ? ', …' : ''}`] : [])];
+  const rows = new Map(run.history.map((c) => [c.epoch, c.trainLoss]));
+  const weightEpochs = [...(run.resume ? [run.resume.t] : []), ...run.snapshots.map((s) => s.epoch)];
+  const nan = weightEpochs.some((e) => rows.has(e));
+  return {
+    rec: null,
+    problem:
+      `it cannot show that its configuration fits its weights: ${nan ? 'the training loss it records at the epochs of its weights is NaN' : 'its history records no training loss at the epoch of any of its weights'} ` +
+      `(${at.join('; ') || 'no weights'}${last !== undefined ? `; history epochs ${epochs[0].toLocaleString('en-US')} … ${last.toLocaleString('en-US')}` : ''}) (was the file edited?)`,
+  };
+}

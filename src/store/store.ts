@@ -112,6 +112,8 @@ export interface AppState {
 }
 
 let nextNoticeId = 1;
+/** Longer notices are cut. */
+export const MAX_NOTICE_CHARS = 1500;
 
 /** The grok point of a history brought along by a loaded run (its training time is unknown). */
 function grokkedIn(history: History): AppState['grokked'] {
@@ -193,7 +195,14 @@ export const createAppStore = () => {
           urlIssues: decoded.issues,
         }),
 
-      notify: (level, text) => set((s) => ({ notices: [...s.notices, { id: nextNoticeId++, level, text }] })),
+      notify: (level, raw) =>
+        set((s) => {
+          // A notice is read by a person: never megabytes long (a file's name may be), never the same one twice in a row.
+          const text = raw.length > MAX_NOTICE_CHARS ? `${raw.slice(0, MAX_NOTICE_CHARS)}…` : raw;
+          const last = s.notices.at(-1);
+          if (last && last.level === level && last.text === text) return {};
+          return { notices: [...s.notices, { id: nextNoticeId++, level, text }] };
+        }),
 
       dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
 

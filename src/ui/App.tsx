@@ -25,6 +25,7 @@ import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { ComparePicker } from './runs/ComparePicker.tsx';
 
 /** A section of the explorable, shown when the run's task has that view (the task registry says which). */
@@ -36,7 +37,7 @@ function Section({ id, title, figure, children }: { id: View; title: string; fig
       <h2 id={`${id}-title`}>
         {title} <span className="figure-ref">{figure}</span>
       </h2>
-      {children}
+      <ErrorBoundary what={title}>{children}</ErrorBoundary>
     </section>
   );
 }
@@ -44,21 +45,37 @@ function Section({ id, title, figure, children }: { id: View; title: string; fig
 export function App() {
   return (
     <div className="app">
-      <Header />
-      <Notices />
-      <TimeBar />
+      <ErrorBoundary what="The header">
+        <Header />
+      </ErrorBoundary>
+      <ErrorBoundary what="The notices">
+        <Notices />
+      </ErrorBoundary>
+      <ErrorBoundary what="The time bar">
+        <TimeBar />
+      </ErrorBoundary>
       <main className="layout">
         <aside className="sidebar" aria-label="Controls">
-          <RunControls />
-          <LiveControls />
+          <ErrorBoundary what="The controls">
+            <RunControls />
+            <LiveControls />
+          </ErrorBoundary>
           <SettingsDrawer>
-            <ConfigForm />
-            <SpeedPanel />
-            <RunsPanel />
+            <ErrorBoundary what="The settings">
+              <ConfigForm />
+            </ErrorBoundary>
+            <ErrorBoundary what="The Speed panel">
+              <SpeedPanel />
+            </ErrorBoundary>
+            <ErrorBoundary what="The saved runs">
+              <RunsPanel />
+            </ErrorBoundary>
           </SettingsDrawer>
         </aside>
         <div className="content">
-          <GuideTask />
+          <ErrorBoundary what="The guide">
+            <GuideTask />
+          </ErrorBoundary>
           <Section id="training" title="Training curves and the three phases" figure="Fig. 2, 7, 13">
             <GuideMemorization />
             <ComparePicker />

@@ -1,5 +1,5 @@
 /** Launching Debian's Chromium headless for the browser tests (see shared TESTING.md). */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -21,6 +21,8 @@ export interface Session {
   page: Page;
   /** Messages the page logged and errors it threw, for failure reports. */
   logs: string[];
+  /** The browser profile's folder (its processes name it: rendererPeakMb finds them by it). */
+  dir: string;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function openBrowser(opts: { webgpu: boolean; width?: number; heigh
     context,
     page,
     logs,
+    dir,
     async close() {
       await context.close();
       rmSync(dir, { recursive: true, force: true });
@@ -94,4 +97,30 @@ export async function scrubTo(page: Page, index: number): Promise<void> {
     setter.call(el, String(v));
     el.dispatchEvent(new Event('input', { bubbles: true }));
   }, index);
+}
+
+/**
+ * The peak resident memory (VmHWM, MB) of each renderer process of the browser whose profile is
+ * `dir`, largest first (Linux /proc; a page's dedicated workers run in its renderer).
+ */
+export function rendererPeaksMb(dir: string): number[] {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const parent = (pid: string) => /^\d+ \(.*\) \S (\d+)/s.exec(read(`/proc/${pid}/stat`))?.[1] ?? '0';
+  const ours = (pid: string) => {
+    for (let p = pid, i = 0; p !== '0' && p !== '1' && i < 10; p = parent(p), i++) if (read(`/proc/${p}/cmdline`).includes(dir)) return true;
+    return false;
+  };
+  const peaks: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    if (!read(`/proc/${pid}/cmdline`).includes('--type=renderer') || !ours(pid)) continue;
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(read(`/proc/${pid}/status`));
+    if (hwm) peaks.push(Math.round(Number(hwm[1]) / 1024));
+  }
+  return peaks.sort((a, b) => b - a);
 }

@@ -180,6 +180,10 @@ describe.skipIf(!hasBrowser)('runs survive', () => {
     await page.getByTestId('field-mlp').press('Enter');
     await page.getByTestId('field-p').fill('23');
     await page.getByTestId('field-p').press('Enter');
+    // The form's changes rebuild an untrained run at once: P = 257 with d_mlp 64 first (its first
+    // measurement over 66,049 pairs takes ~30 s on two loaded cores), then P = 23. Reset is
+    // disabled while a run is being built.
+    await waitForState(page, (x) => x.status !== 'starting', 120_000, 'the rebuilt run');
     await page.getByTestId('reset').click();
     await waitForState(page, (x) => x.status === 'idle', 60_000, 'the smaller run');
   });

@@ -182,6 +182,9 @@ describe('URL codec, bad values', () => {
       ['k=a,b', /whole numbers separated by commas/],
       ['k=', /whole numbers/],
       ['p=53&k=30', /\[1, 26\]/],
+      // One sentence, not "key frequencies at most 20 key frequencies" (issue 24).
+      [`k=${Array.from({ length: 25 }, (_, i) => i + 1).join(',')}`, /^at most 20 key frequencies can be pinned, got 25$/],
+      ['k=a', /^key frequencies must be whole numbers/],
     ] as const) {
       const d = decodeQuery(q);
       expect(d.keyFreqs).toBeNull();

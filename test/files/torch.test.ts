@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { splitPairs } from '../../src/task/pairs.ts';
-import { alignCurves, combineTorchRuns, readTorchRun } from '../../src/files/torch/import.ts';
+import { combineTorchRuns } from '../../src/files/torch/combine.ts';
+import { alignCurves, readTorchRun } from '../../src/files/torch/import.ts';
 import { readTorchFile } from '../../src/files/torch/torch-file.ts';
 import type { Weights } from '../../src/model/transformer/params.ts';
 
@@ -62,8 +63,11 @@ describe('PyTorch files (torch.save zip archives)', () => {
     expect(Array.from(run.trainIndices!).sort((a, b) => a - b)).toEqual(expected.authors_run.train_indices);
     // The same split as our `python` split of (P 23, 40%, seed 3): CPython's shuffle, reproduced.
     expect(Array.from(splitPairs(23, 0.4, 3, 'python').train)).toEqual(expected.authors_run.train_indices);
-    expect(run.trainLosses![10]).toBeCloseTo(0.1, 12);
-    expect(run.testLosses![20]).toBeCloseTo(0.1, 12);
+    // Each file's own losses, as points at its epoch (never an array as long as the run).
+    expect(run.trainLosses).toBeNull();
+    expect(run.lossPoints.map((pt) => pt.epoch)).toEqual([10, 20]);
+    expect(run.lossPoints[0].train).toBeCloseTo(0.1, 12);
+    expect(run.lossPoints[1].test).toBeCloseTo(0.1, 12);
   });
 
   it('reads a bare TransformerLens state dict (float64 → float32; zero biases and buffers dropped; P logits)', () => {

@@ -90,3 +90,16 @@ describe('store', () => {
     expect(needsReset(DEFAULT_CONFIG, null)).toBe(true);
   });
 });
+
+describe('notices (issue 24)', () => {
+  it('never repeat the same one in a row, and are cut when a file pastes megabytes into them', () => {
+    const store = createAppStore();
+    for (let i = 0; i < 63; i++) store.getState().notify('warning', 'The run could not be saved: the database connection is closing.');
+    expect(store.getState().notices).toHaveLength(1);
+    store.getState().notify('info', 'something else');
+    store.getState().notify('warning', 'The run could not be saved: the database connection is closing.');
+    expect(store.getState().notices).toHaveLength(3);
+    store.getState().notify('error', `a name: ${'k'.repeat(50_000_000)}`);
+    expect(store.getState().notices.at(-1)!.text.length).toBeLessThanOrEqual(1501);
+  });
+});

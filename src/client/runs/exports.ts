@@ -4,6 +4,7 @@
  * and the weights at the viewed epoch (the nearest snapshot, or the live weights) as a safetensors
  * checkpoint with TransformerLens names that PyTorch and TransformerLens load.
  */
+import { maxOf } from '../../run/extent.ts';
 import { encodeCheckpoint } from '../../files/safetensors/checkpoint.ts';
 import { unflattenWeights } from '../../model/transformer/params.ts';
 import { HISTORY_COLUMNS, HISTORY_MATRICES } from '../../run/history-columns.ts';
@@ -26,7 +27,7 @@ const csvCell = (v: number) => (Number.isNaN(v) ? '' : String(v));
 /** The history as CSV: one row per checkpoint; per-frequency measures as `normsWE[k]` columns. */
 export function historyCsv(): string {
   const rows = useAppStore.getState().history.toArray();
-  const width = (m: (typeof HISTORY_MATRICES)[number]) => Math.max(0, ...rows.map((r) => r[m].length));
+  const width = (m: (typeof HISTORY_MATRICES)[number]) => maxOf(rows.map((r) => r[m].length), 0);
   const mats = HISTORY_MATRICES.map((m) => [m, width(m)] as const);
   const header = [...HISTORY_COLUMNS, ...mats.flatMap(([m, w]) => Array.from({ length: w }, (_, k) => `${m}[${k}]`))];
   const lines = rows.map((r) => [...HISTORY_COLUMNS.map((c) => csvCell(r[c])), ...mats.flatMap(([m, w]) => Array.from({ length: w }, (_, k) => csvCell(r[m][k] ?? NaN)))].join(','));

@@ -8,10 +8,15 @@
  *   pauses, when the tab is hidden, and before anything replaces it (Reset, Open, Import).
  * - One owner per run (run-owner.ts): a second tab never saves under the same key.
  * - A save never drops a snapshot; the storage budget thins the oldest runs' snapshots, then deletes
- *   the oldest runs, and says what went. A full quota is named as such.
+ *   the oldest runs, and says what went. A full quota is named as such, once, with what to do.
+ * - An imported run (a file, a copy of another tab's run, a branch, a sweep's run) is the person's
+ *   data: it is saved as a new run as soon as it opens.
+ * - The database cleared under a training tab (site data cleared, deleted in another tab): it is
+ *   opened again (recreated) and the open run written again whole, with one notice.
  * If the worker crashes the run restarts from its last save; if the GPU device is lost it continues
  * on the next backend from its last save. Opening and importing files: run-files.ts.
  */
+import { maxOf } from '../../run/extent.ts';
 import type { BackendName } from '../../config/backends.ts';
 import { matchPreset } from '../../config/presets.ts';
 import type { Checkpoint } from '../../run/history-columns.ts';
@@ -21,12 +26,21 @@ import type { SavedRunMeta } from '../../store/saved-runs.ts';
 import { useAppStore } from '../../store/store.ts';
 import { requestState, restartWorker, setPersistenceHooks, setWorkerLostHandler } from '../client.ts';
 import { claimRun, openElsewhere, ownsRun, releaseRun } from './run-owner.ts';
-import { RunStore, STORAGE_BUDGET_BYTES, StorageFullError, newRunKey, type BudgetReport } from './run-store.ts';
+import { RunStore, STORAGE_BUDGET_BYTES, isClosedError, newRunKey } from './run-store.ts';
+import { reportBudget, saved, tellCleared, warnSave } from './save-notices.ts';
 
 /** How often a training run is saved whole. */
 export const AUTOSAVE_MS = 15_000;
 
 let runStore: Promise<RunStore | null> | null = null;
+let openStore: RunStore | null = null;
+/** The database was opened again after its connection closed: the next write writes the whole run. */
+let refill = false;
+/** A run opened to be kept (an import): saved once the worker has it. */
+let pendingKeep = false;
+/** The key being deleted by this tab (its journal's absence is then no clear of the database). */
+let deleting: string | null = null;
+
 /** Snapshot epochs of the current run already in IndexedDB. */
 let savedSnapshots = new Set<number>();
 /** The last history epoch in the saved file, and the rows after it (what the journal adds). */
@@ -40,14 +54,20 @@ let detached = false;
 let trainedHere = false;
 let saving: Promise<void> | null = null;
 /** What the next 'ready' adopts: a run being opened (its key, or null for a copy or an import). */
-let loading: { key: string | null; name: string; snapshots: number[]; fileEpoch: number } | null = null;
+let loading: { key: string | null; name: string; snapshots: number[]; fileEpoch: number; keep?: boolean } | null = null;
 /** Backends that failed in this page (a lost device is not tried again). */
 const failedBackends: BackendName[] = [];
 
 const store = () => useAppStore.getState();
 
 export function db(): Promise<RunStore | null> {
-  runStore ??= RunStore.open().catch((err: unknown) => {
+  if (openStore?.closed) {
+    // Closed under this page: open again (a deleted database is recreated empty).
+    openStore = null;
+    runStore = null;
+    refill = true;
+  }
+  runStore ??= RunStore.open().then((rs) => (openStore = rs)).catch((err: unknown) => {
     store().notify('warning', `Runs cannot be saved in this browser (IndexedDB: ${err instanceof Error ? err.message : String(err)}); export them as files instead.`);
     return null;
   });
@@ -84,27 +104,6 @@ export async function refreshSavedRuns(): Promise<void> {
   useAppStore.setState({ savedRuns: runs, storageBytes: runs.reduce((n, r) => n + r.bytes, 0), storageQuota: estimate?.quota ?? null });
 }
 
-const mb = (n: number) => `${Math.round(n / 1024 / 1024).toLocaleString('en-US')} MB`;
-
-/** Why a save failed, in words: a full quota is named with its numbers. */
-async function saveProblem(err: unknown): Promise<string> {
-  if (err instanceof StorageFullError || (err as { name?: string } | null)?.name === 'QuotaExceededError') {
-    const e = await navigator.storage?.estimate?.().catch(() => undefined);
-    const numbers = e?.quota ? ` (${mb(e.usage ?? 0)} of the ${mb(e.quota)} it allows this page are in use)` : '';
-    return `the browser refused to store it: its storage quota for this page is full${numbers}. Delete saved runs or export this one as a file`;
-  }
-  return err instanceof Error && err.message ? err.message : String(err) || 'an unknown storage error';
-}
-
-function reportBudget(r: BudgetReport): void {
-  if (r.thinned.length === 0 && r.deleted.length === 0 && !r.over) return;
-  const parts: string[] = [];
-  if (r.thinned.length) parts.push(`thinned the snapshots of ${r.thinned.map((n) => `“${n}”`).join(', ')}`);
-  if (r.deleted.length) parts.push(`deleted the oldest saved run${r.deleted.length > 1 ? 's' : ''} ${r.deleted.map((n) => `“${n}”`).join(', ')}`);
-  const over = r.over ? ` The open run alone is larger than the ${mb(STORAGE_BUDGET_BYTES)} budget; it is kept, but export it to be safe.` : '';
-  store().notify('warning', `Saved runs were over the ${mb(STORAGE_BUDGET_BYTES)} storage budget: ${parts.join('; ') || 'nothing could be removed'}.${over}`);
-}
-
 let writes: Promise<void> = Promise.resolve();
 
 /** Writes one at a time: two first saves at once would otherwise make two keys. */
@@ -124,6 +123,14 @@ async function writeNow(state: ExportedState, history?: Checkpoint[]): Promise<v
     key = newRunKey();
     await claimRun(key);
   }
+  if (refill) {
+    // The database was opened again: what it held may be gone, so every snapshot is written.
+    refill = false;
+    savedSnapshots = new Set();
+    fileEpoch = -1;
+    const { runId: _id, ...full } = await requestState(-1);
+    state = { ...state, snapshots: full.snapshots };
+  }
   const name = runName();
   const fresh = state.snapshots.filter((x) => !savedSnapshots.has(x.epoch) && x.epoch <= state.resume.t);
   const run = runData(state, [], history);
@@ -132,6 +139,7 @@ async function writeNow(state: ExportedState, history?: Checkpoint[]): Promise<v
   fileEpoch = run.history.at(-1)?.epoch ?? -1;
   journalRows = journalRows.filter((c) => c.epoch > fileEpoch);
   useAppStore.setState({ currentRunKey: key, currentRunName: name, lastSavedAt: Date.now() });
+  saved();
   reportBudget(await rs.enforceBudget(STORAGE_BUDGET_BYTES, key));
   await refreshSavedRuns();
 }
@@ -141,18 +149,19 @@ async function writeNow(state: ExportedState, history?: Checkpoint[]): Promise<v
  * saved at its newest durable checkpoint, so a reload resumes at the last checkpoint shown.
  * `explicit` (the Save now button) also saves a run whose save was deleted, as a new run.
  */
-export async function saveNow(opts: { explicit?: boolean } = {}): Promise<void> {
+export async function saveNow(opts: { explicit?: boolean; keep?: boolean } = {}): Promise<void> {
   if (opts.explicit) detached = false;
   const s = store();
-  if (detached || !s.applied || s.epoch === 0 || s.status === 'starting' || s.status === 'error') return;
-  // A run opened and not trained here is already where it came from (a file, a save).
-  if (!opts.explicit && !trainedHere && s.status !== 'running') return;
+  // A fresh run at epoch 0 has nothing to keep; an imported one (keep) is kept whatever its epoch.
+  if (detached || !s.applied || (s.epoch === 0 && !opts.keep) || s.status === 'starting' || s.status === 'error') return;
+  // A run opened and not trained here is already where it came from (a save, the site's recording).
+  if (!opts.explicit && !opts.keep && !trainedHere && s.status !== 'running') return;
   if (saving) return saving;
   saving = (async () => {
     try {
       // The run this save is for: if another replaces it meanwhile, the answer is not its state.
       const forRun = store().run?.runId;
-      const after = savedSnapshots.size > 0 ? Math.max(...savedSnapshots) : -1;
+      const after = maxOf(savedSnapshots, -1);
       let state: ExportedState = await requestState(after).then(({ runId, ...st }) => {
         if (runId !== forRun || runId !== store().run?.runId) throw new Error('stale');
         return st;
@@ -161,14 +170,31 @@ export async function saveNow(opts: { explicit?: boolean } = {}): Promise<void> 
       if (store().status === 'running' && durable && durable.resume.t <= state.resume.t) {
         state = { ...state, epoch: durable.resume.t, resume: durable.resume };
       }
-      await write(state);
+      try {
+        await write(state);
+      } catch (err) {
+        // The connection closed under the page: open the database again and write the run whole.
+        if (!isClosedError(err)) throw err;
+        await db();
+        refill = true;
+        await write(state);
+        tellCleared(state.resume.t);
+      }
     } catch (err) {
-      if (!(err instanceof Error && err.message === 'stale')) store().notify('warning', `The run could not be saved: ${await saveProblem(err)}`);
+      if (!(err instanceof Error && err.message === 'stale')) await warnSave('The run could not be saved', err);
     } finally {
       saving = null;
     }
   })();
   return saving;
+}
+
+/** Writes the whole run at this checkpoint (its first save, or after its saved copy vanished). */
+async function writeWhole(state: ExportedState, checkpoint: Checkpoint, runId: number): Promise<boolean> {
+  const { runId: id, ...full } = await requestState(-1);
+  if (id !== runId) return false;
+  await write({ ...full, epoch: state.resume.t, resume: state.resume, keyFreqs: state.keyFreqs }, [...store().history.toArray(), checkpoint]);
+  return true;
 }
 
 /** Makes a checkpoint durable before it is shown (client.ts holds it until this resolves). */
@@ -184,19 +210,34 @@ async function onCheckpointState(state: ExportedState, checkpoint: Checkpoint, r
   if (detached || (key && !ownsRun(key))) return durable();
   const rs = await db();
   if (!rs) return durable();
+  const journal = (to: RunStore) => to.journal(key!, { t: state.resume.t, weights: state.resume.weights, m: state.resume.m, v: state.resume.v, rows: journalRows.filter((c) => c.epoch > fileEpoch), keyFreqs: state.keyFreqs });
   try {
     if (!key) {
       // The first save of a run: with every snapshot it holds, at this checkpoint's state.
-      const { runId: id, ...full } = await requestState(-1);
-      if (id !== runId) return;
-      await write({ ...full, epoch: state.resume.t, resume: state.resume, keyFreqs: state.keyFreqs }, [...store().history.toArray(), checkpoint]);
-    } else if (state.resume.t <= fileEpoch) return;
-    else if (!(await rs.journal(key, { t: state.resume.t, weights: state.resume.weights, m: state.resume.m, v: state.resume.v, rows: journalRows.filter((c) => c.epoch > fileEpoch), keyFreqs: state.keyFreqs }))) {
-      detach(); // its save was deleted meanwhile
+      if (!(await writeWhole(state, checkpoint, runId))) return;
+    } else if (state.resume.t <= fileEpoch && !refill) return;
+    else {
+      let written = false;
+      try {
+        written = !refill && (await journal(rs));
+      } catch (err) {
+        if (!isClosedError(err)) throw err;
+      }
+      if (!written) {
+        if (deleting === key || detached) detach(); // this tab deleted its save meanwhile
+        else {
+          // Its save is gone, but not by this tab: the database was cleared or deleted. Open it
+          // again and write the whole run, so nothing trained is lost at the next reload.
+          await db();
+          refill = true;
+          if (!(await writeWhole(state, checkpoint, runId))) return;
+          tellCleared(state.resume.t);
+        }
+      } else saved();
     }
     durable();
   } catch (err) {
-    store().notify('warning', `The run could not be saved at epoch ${checkpoint.epoch}: ${await saveProblem(err)}`);
+    await warnSave(`The run could not be saved at epoch ${checkpoint.epoch}`, err);
   }
 }
 
@@ -206,7 +247,7 @@ function detach(): void {
 }
 
 /** Says what the next 'ready' is: a saved run (its key) or a copy or import (null). */
-export function expectLoad(next: { key: string | null; name: string; snapshots: number[]; fileEpoch: number }): void {
+export function expectLoad(next: { key: string | null; name: string; snapshots: number[]; fileEpoch: number; keep?: boolean }): void {
   loading = next;
 }
 
@@ -225,7 +266,15 @@ function onReady(): void {
   lastDurable = null;
   detached = false;
   trainedHere = false;
+  // An import is kept as a new saved run once the worker has measured it (status leaves 'starting').
+  pendingKeep = next?.keep === true && next.key === null;
   useAppStore.setState({ currentRunKey: next?.key ?? null, currentRunName: next?.name ?? '', lastSavedAt: null });
+  if (pendingKeep && store().status !== 'starting') keepImported();
+}
+
+function keepImported(): void {
+  pendingKeep = false;
+  void saveNow({ keep: true });
 }
 
 /** Shows a run's configuration in the form and the URL, as it was trained. */
@@ -262,7 +311,12 @@ export async function deleteSavedRun(key: string): Promise<void> {
     return;
   }
   await saving;
-  await rs.delete(key);
+  deleting = key;
+  try {
+    await rs.delete(key);
+  } finally {
+    deleting = null;
+  }
   if (current) {
     releaseRun(key);
     detach();
@@ -300,6 +354,7 @@ export function startPersistence(opts: { offerResume: boolean }): void {
   useAppStore.subscribe(
     (s) => s.status,
     (status, prev) => {
+      if (pendingKeep && status !== 'starting') keepImported();
       if (status === 'running') trainedHere = true;
       if (status === 'running' && !timer) timer = setInterval(() => void saveNow(), AUTOSAVE_MS);
       if (status !== 'running' && timer) {

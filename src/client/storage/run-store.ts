@@ -60,9 +60,24 @@ export class StorageFullError extends Error {
   override name = 'StorageFullError';
 }
 
+/**
+ * The connection to the database is gone: the browser cleared the site's data, or another tab
+ * deleted or upgraded the database. Opening it again (RunStore.open) recreates what is missing.
+ */
+export class StoreClosedError extends Error {
+  override name = 'StoreClosedError';
+}
+
+/** Whether an IndexedDB error means the connection is closed (InvalidStateError: "the database connection is closing"). */
+export function isClosedError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | null;
+  return err instanceof StoreClosedError || e?.name === 'InvalidStateError' || /connection is clos/i.test(e?.message ?? '');
+}
+
 function storageError(err: unknown, fallback: string): Error {
   const e = err as { name?: string; message?: string } | null;
   if (e?.name === 'QuotaExceededError' || /quota/i.test(e?.message ?? '')) return new StorageFullError(e?.message || 'QuotaExceededError');
+  if (isClosedError(err)) return new StoreClosedError(e?.message || 'the database connection is closed');
   if (err instanceof Error && err.message) return err;
   return new Error(e?.name ? `${e.name}${e.message ? `: ${e.message}` : ''}` : fallback);
 }
@@ -90,7 +105,35 @@ export function newRunKey(): string {
 }
 
 export class RunStore {
-  private constructor(private readonly db: IDBDatabase) {}
+  /** The connection was closed under this page (site data cleared, the database deleted elsewhere). */
+  closed = false;
+
+  private constructor(private readonly db: IDBDatabase) {
+    // Cleared by the browser or another tab: the browser closes the connection.
+    db.onclose = () => {
+      this.closed = true;
+    };
+    // Another tab deletes or upgrades the database: let it (a connection left open blocks it), and
+    // open again when next needed.
+    db.onversionchange = () => {
+      this.closed = true;
+      db.close();
+    };
+  }
+
+  /** A transaction, or StoreClosedError when the connection is gone. */
+  private tx(stores: string | string[], mode: IDBTransactionMode): IDBTransaction {
+    if (this.closed) throw new StoreClosedError('the database connection is closed');
+    try {
+      return this.db.transaction(stores, mode);
+    } catch (err) {
+      if (isClosedError(err)) {
+        this.closed = true;
+        throw new StoreClosedError(err instanceof Error ? err.message : String(err));
+      }
+      throw err;
+    }
+  }
 
   static async open(factory: IDBFactory = indexedDB, name = DB_NAME): Promise<RunStore> {
     const req = factory.open(name, DB_VERSION);
@@ -105,12 +148,13 @@ export class RunStore {
   }
 
   close(): void {
+    this.closed = true;
     this.db.close();
   }
 
   /** Saved runs, most recently updated first. */
   async list(): Promise<SavedRunMeta[]> {
-    const tx = this.db.transaction('runs', 'readonly');
+    const tx = this.tx('runs', 'readonly');
     const all = (await request(tx.objectStore('runs').getAll())) as SavedRunMeta[];
     return all.sort((a, b) => b.updatedAt - a.updatedAt);
   }
@@ -122,7 +166,7 @@ export class RunStore {
   async save(req: SaveRequest): Promise<SavedRunMeta> {
     const file = encodeRun({ ...req.run, snapshots: [] });
     const runEpoch = req.run.resume?.t ?? req.run.history.at(-1)?.epoch ?? 0;
-    const tx = this.db.transaction(['runs', 'files', 'snapshots', 'journal'], 'readwrite');
+    const tx = this.tx(['runs', 'files', 'snapshots', 'journal'], 'readwrite');
     const runs = tx.objectStore('runs');
     const snaps = tx.objectStore('snapshots');
     const previous = (await request(runs.get(req.key))) as SavedRunMeta | undefined;
@@ -160,7 +204,7 @@ export class RunStore {
 
   /** Records the run's last checkpoint (weights, moments, new history rows) after its saved file. */
   async journal(key: string, entry: JournalEntry): Promise<boolean> {
-    const tx = this.db.transaction(['runs', 'journal'], 'readwrite');
+    const tx = this.tx(['runs', 'journal'], 'readwrite');
     const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;
     if (!meta) {
       tx.abort();
@@ -175,7 +219,7 @@ export class RunStore {
 
   /** The whole run (file, journal and snapshots), checked as an imported file would be. */
   async load(key: string): Promise<RunData> {
-    const tx = this.db.transaction(['runs', 'files', 'snapshots', 'journal'], 'readonly');
+    const tx = this.tx(['runs', 'files', 'snapshots', 'journal'], 'readonly');
     const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;
     const file = (await request(tx.objectStore('files').get(key))) as Uint8Array | undefined;
     if (!meta || !file) throw new Error('this saved run no longer exists');
@@ -197,7 +241,7 @@ export class RunStore {
 
   /** A run's file alone (history, config; no snapshots): cheap, for overlaying its curves. */
   async loadHistory(key: string): Promise<RunData> {
-    const tx = this.db.transaction(['runs', 'files'], 'readonly');
+    const tx = this.tx(['runs', 'files'], 'readonly');
     const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;
     const file = (await request(tx.objectStore('files').get(key))) as Uint8Array | undefined;
     if (!meta || !file) throw new Error('this saved run no longer exists');
@@ -205,14 +249,14 @@ export class RunStore {
   }
 
   async rename(key: string, name: string): Promise<void> {
-    const tx = this.db.transaction('runs', 'readwrite');
+    const tx = this.tx('runs', 'readwrite');
     const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;
     if (meta) tx.objectStore('runs').put({ ...meta, name: name.slice(0, 200) });
     await done(tx);
   }
 
   async delete(key: string): Promise<void> {
-    const tx = this.db.transaction(['runs', 'files', 'snapshots', 'journal'], 'readwrite');
+    const tx = this.tx(['runs', 'files', 'snapshots', 'journal'], 'readwrite');
     const meta = (await request(tx.objectStore('runs').get(key))) as SavedRunMeta | undefined;
     for (const e of meta?.snapshotEpochs ?? []) tx.objectStore('snapshots').delete([key, e]);
     tx.objectStore('journal').delete(key);
@@ -245,7 +289,7 @@ export class RunStore {
         const latest = run.snapshotEpochs.at(-1)!;
         // Every other one, counted back from the latest (kept): [0, 10, 20, 30] keeps 10 and 30.
         const drop = run.snapshotEpochs.filter((e, i) => (run.snapshotEpochs.length - 1 - i) % 2 === 1 && e !== latest);
-        const tx = this.db.transaction(['runs', 'snapshots'], 'readwrite');
+        const tx = this.tx(['runs', 'snapshots'], 'readwrite');
         for (const e of drop) tx.objectStore('snapshots').delete([run.key, e]);
         const bytes = Math.round(run.bytes - drop.length * per);
         tx.objectStore('runs').put({ ...run, snapshotEpochs: run.snapshotEpochs.filter((e) => !drop.includes(e)), bytes });

@@ -21,6 +21,7 @@ import {
   dims,
   type TrainConfig,
 } from '../../config/schema.ts';
+import { cutText } from '../../run/format.ts';
 import { SPLITS, splitFromIndices } from '../../task/pairs.ts';
 import { taskFromName } from '../../task/registry.ts';
 import { paramSpecs, type Weights } from '../../model/transformer/params.ts';
@@ -100,17 +101,17 @@ function configFromMetadata(meta: Record<string, unknown>): TrainConfig {
   set('weightDecay', num('weight_decay'));
   if (meta.act !== undefined) {
     const act = String(meta.act).toLowerCase();
-    if (!(ACTIVATIONS as readonly string[]).includes(act)) fail(`metadata config.act "${String(meta.act)}" is not relu or gelu`);
+    if (!(ACTIVATIONS as readonly string[]).includes(act)) fail(`metadata config.act "${cutText(String(meta.act))}" is not relu or gelu`);
     c.act = act as TrainConfig['act'];
   }
   if (meta.split !== undefined) {
-    if (!(SPLITS as readonly string[]).includes(String(meta.split))) fail(`metadata config.split "${String(meta.split)}" is not ${SPLITS.join(' or ')}`);
+    if (!(SPLITS as readonly string[]).includes(String(meta.split))) fail(`metadata config.split "${cutText(String(meta.split))}" is not ${SPLITS.join(' or ')}`);
     c.split = meta.split as TrainConfig['split'];
   }
   if (meta.task !== undefined) {
     // The authors' names for the tasks (their fn_name) are the registry's aliases.
     const task = taskFromName(String(meta.task));
-    if (!task) fail(`metadata config.task "${String(meta.task)}" is not a known task`);
+    if (!task) fail(`metadata config.task "${cutText(String(meta.task))}" is not a known task`);
     c.task = task;
   }
   const vout = num('d_vocab_out');
@@ -189,7 +190,7 @@ export function checkpointFromTensors(tensors: Map<string, RawTensor>, metadata:
   const specs = paramSpecs(config);
   const expected = new Set(specs.map((s) => s.name));
   for (const name of tensors.keys()) {
-    if (!expected.has(name) && name !== 'train_indices') fail(`the file has an unexpected tensor "${name}" (not part of this model)`);
+    if (!expected.has(name) && name !== 'train_indices') fail(`the file has an unexpected tensor "${cutText(name)}" (not part of this model)`);
   }
   const weights: Weights = {};
   for (const spec of specs) {

@@ -8,6 +8,7 @@
  * Every problem in a file becomes a SafetensorsError with a plain message: nothing else throws,
  * and nothing large is allocated before sizes are checked.
  */
+import { cutText } from '../../run/format.ts';
 
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
@@ -44,7 +45,7 @@ export function writeSafetensors(tensors: [string, RawTensor][], metadata: Recor
   let offset = 0;
   for (const [name, t] of tensors) {
     const expected = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-    if (t.bytes.byteLength !== expected) throw new Error(`tensor "${name}" has ${t.bytes.byteLength} bytes, its shape needs ${expected}`);
+    if (t.bytes.byteLength !== expected) throw new Error(`tensor "${cutText(name)}" has ${t.bytes.byteLength} bytes, its shape needs ${expected}`);
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
     offset += expected;
   }
@@ -98,26 +99,26 @@ export function readSafetensors(bytes: Uint8Array, opts: { maxBytes?: number } =
     if (name === '__metadata__') {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('"__metadata__" is not an object');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`metadata "${k}" is not a string`);
+        if (typeof v !== 'string') fail(`metadata "${cutText(k)}" is not a string`);
         metadata[k] = v;
       }
       continue;
     }
     const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
-    if (typeof e !== 'object' || e === null) fail(`tensor "${name}" has no description`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) fail(`tensor "${name}" has an unknown dtype ${JSON.stringify(e.dtype)}`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor "${name}" has an invalid shape`);
+    if (typeof e !== 'object' || e === null) fail(`tensor "${cutText(name)}" has no description`);
+    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) fail(`tensor "${cutText(name)}" has an unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor "${cutText(name)}" has an invalid shape`);
     const offsets = e.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      fail(`tensor "${name}" has invalid data_offsets`);
+      fail(`tensor "${cutText(name)}" has invalid data_offsets`);
     }
     const [begin, end] = offsets as number[];
     const dtype = e.dtype as Dtype;
     const shape = e.shape as number[];
-    if (end < begin) fail(`tensor "${name}" ends before it begins`);
-    if (end > dataLength) fail(`the file is truncated: tensor "${name}" ends at byte ${end} of a ${dataLength}-byte data buffer`);
+    if (end < begin) fail(`tensor "${cutText(name)}" ends before it begins`);
+    if (end > dataLength) fail(`the file is truncated: tensor "${cutText(name)}" ends at byte ${end} of a ${dataLength}-byte data buffer`);
     const expected = elementCount(shape) * DTYPE_BYTES[dtype];
-    if (end - begin !== expected) fail(`tensor "${name}" has ${end - begin} bytes, but ${dtype} [${shape.join(', ')}] needs ${expected}`);
+    if (end - begin !== expected) fail(`tensor "${cutText(name)}" has ${end - begin} bytes, but ${dtype} [${shape.join(', ')}] needs ${expected}`);
     entries.push({ name, dtype, shape, begin, end });
   }
   // The tensors must tile the data buffer exactly: sorted by offset, no gaps, no overlaps.

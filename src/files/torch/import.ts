@@ -17,6 +17,7 @@ import type { TrainConfig } from '../../config/schema.ts';
 import { taskFromName } from '../../task/registry.ts';
 import { checkpointFromTensors, type CheckpointData } from '../safetensors/checkpoint.ts';
 import { f32Tensor, readFloats, readInts, type RawTensor } from '../safetensors/safetensors.ts';
+import { cutText } from '../../run/format.ts';
 import { PyRecord, PyTuple, TorchTensor, type PyKey, type PyValue } from './pickle.ts';
 import { readTorchFile, type TorchFile } from './torch-file.ts';
 import { TorchFileError } from './zip.ts';
@@ -41,6 +42,8 @@ export interface TorchRun {
   /** Loss per epoch (index = epoch) when the file keeps the curves. */
   trainLosses: number[] | null;
   testLosses: number[] | null;
+  /** Losses a file states at one epoch only (an authors' per-epoch checkpoint), ascending by epoch. */
+  lossPoints: LossPoint[];
   /** The split the file states, when it states one. */
   trainIndices: Int32Array | null;
   /** Where the split came from, in words. */
@@ -48,6 +51,17 @@ export interface TorchRun {
   /** What was read, in words, for the page and the CLI. */
   description: string;
 }
+
+export interface LossPoint {
+  epoch: number;
+  train: number;
+  test: number;
+}
+
+/** A loss curve longer than this is refused (a run of 1,000,000 epochs logs 1,000,000). */
+export const MAX_CURVE_LENGTH = 10_000_000;
+/** Epochs a file may state (far beyond any run; the page trains at most 1,000,000). */
+export const MAX_FILE_EPOCH = 1e12;
 
 type Dict = Map<PyKey, PyValue>;
 const isDict = (v: PyValue | undefined): v is Dict => v instanceof Map;
@@ -59,10 +73,21 @@ function fields(v: PyValue | undefined): Dict | null {
   return null;
 }
 
-function numberList(v: PyValue | undefined, file: TorchFile): number[] | null {
-  if (v instanceof TorchTensor) return Array.from(readFloats(toFloat(file.tensor(v))));
+function numberList(v: PyValue | undefined, file: TorchFile, what: string): number[] | null {
+  const long = (n: number) => n > MAX_CURVE_LENGTH && fail(`${what} holds ${n.toLocaleString('en-US')} values, more than the ${MAX_CURVE_LENGTH.toLocaleString('en-US')} any run logs`);
+  if (v instanceof TorchTensor) {
+    long(v.shape.reduce((a, b) => a * b, 1));
+    return Array.from(readFloats(toFloat(file.tensor(v))));
+  }
   if (!Array.isArray(v)) return null;
+  long(v.length);
   return v.map((x) => (typeof x === 'number' ? x : x instanceof TorchTensor ? readFloats(toFloat(file.tensor(x)))[0] : NaN));
+}
+
+/** An epoch the file states: a whole number in [0, MAX_FILE_EPOCH]. */
+function epochOf(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > MAX_FILE_EPOCH) fail(`${what} is ${String(v).slice(0, 30)}, not an epoch (a whole number from 0 to ${MAX_FILE_EPOCH.toExponential(0)})`);
+  return v;
 }
 
 function scalar(v: PyValue | undefined, file: TorchFile): number | null {
@@ -113,10 +138,10 @@ function convertStateDict(sd: Dict, file: TorchFile, scheme: TorchScheme): Map<s
     const t = toFloat(file.tensor(value));
     if (ZERO_BIASES.test(name)) {
       const v = readFloats(t);
-      if (v.some((x) => x !== 0)) fail(`${name} is not zero; grokscope's model has no attention or unembedding biases (as in the paper), so this model cannot be read exactly`);
+      if (v.some((x) => x !== 0)) fail(`${cutText(name)} is not zero; grokscope's model has no attention or unembedding biases (as in the paper), so this model cannot be read exactly`);
       continue;
     }
-    if (/\bln|LayerNorm|w_ln|b_ln/.test(name)) fail(`the model has a LayerNorm (${name}); grokscope's model, like the paper's, has none`);
+    if (/\bln|LayerNorm|w_ln|b_ln/.test(name)) fail(`the model has a LayerNorm (${cutText(name)}); grokscope's model, like the paper's, has none`);
     if (scheme === 'transformerlens' || t.shape.length < 2 || /W_pos|W_U$/.test(name)) {
       out.set(name, t);
       continue;
@@ -126,7 +151,7 @@ function convertStateDict(sd: Dict, file: TorchFile, scheme: TorchScheme): Map<s
     if (/W_O$/.test(name)) {
       // [d_model, heads·d_head] → [heads·d_head, d_model] → [heads, d_head, d_model]
       const wq = sd.get(name.replace(/W_O$/, 'W_Q'));
-      const heads = wq instanceof TorchTensor ? wq.shape[0] : fail(`${name} has no W_Q beside it`);
+      const heads = wq instanceof TorchTensor ? wq.shape[0] : fail(`${cutText(name)} has no W_Q beside it`);
       out.set(name, f32Tensor([heads, b / heads, a], swapLast(values, t.shape)));
     } else {
       // W_E, W_Q/K/V, W_in, W_out: the authors store the transpose of TransformerLens' matrices.
@@ -148,11 +173,11 @@ function configOverrides(cfg: Dict | null): Partial<TrainConfig> {
   if (num('weight_decay') !== undefined) o.weightDecay = num('weight_decay');
   const act = (str('act_type') ?? str('act_fn'))?.toLowerCase();
   if (act === 'relu' || act === 'gelu') o.act = act;
-  else if (act) fail(`the model's activation "${act}" is not relu or gelu`);
+  else if (act) fail(`the model's activation "${cutText(act)}" is not relu or gelu`);
   const task = str('fn_name');
   if (task !== undefined) {
     const known = taskFromName(task);
-    if (!known) fail(`the run's task "${task}" is not one grokscope trains`);
+    if (!known) fail(`the run's task "${cutText(task)}" is not one grokscope trains`);
     o.task = known;
   }
   return o;
@@ -199,6 +224,17 @@ function snapshotOf(sd: Dict, file: TorchFile, epoch: number, overrides: Partial
   return { scheme, snap: { epoch, checkpoint } };
 }
 
+/**
+ * Gives every snapshot the file's split: its indices, and the fraction that names their count
+ * (n/P², for display: the indices are the split, never re-derived from it).
+ */
+export function withSplit(snapshots: TorchSnapshot[], trainIndices: Int32Array): void {
+  for (const s of snapshots) {
+    s.checkpoint.trainIndices = trainIndices;
+    s.checkpoint.config = { ...s.checkpoint.config, frac: trainIndices.length / s.checkpoint.config.p ** 2 };
+  }
+}
+
 /** Reads one torch.save file: a state dict, an authors' checkpoint or run, or a TL demo run. */
 export function readTorchRun(bytes: Uint8Array, fileName = 'the file'): TorchRun {
   const file = readTorchFile(bytes);
@@ -207,12 +243,12 @@ export function readTorchRun(bytes: Uint8Array, fileName = 'the file'): TorchRun
   if (!isDict(root)) fail(`${fileName} holds a ${Array.isArray(root) ? 'list' : typeof root} at the top, not a model`);
   const cfg = fields(root.get('config'));
   const overrides = { ...configOverrides(cfg), ...optimizerOverrides(root.get('optimizer')) };
-  const [trainLosses, testLosses] = alignCurves(numberList(root.get('train_losses'), file), numberList(root.get('test_losses'), file));
+  const [trainLosses, testLosses] = alignCurves(numberList(root.get('train_losses'), file, 'train_losses'), numberList(root.get('test_losses'), file, 'test_losses'));
 
   // TransformerLens' Grokking demo: a list of state dicts at checkpoint_epochs, plus the final model.
   const checkpoints = root.get('checkpoints');
   if (Array.isArray(checkpoints) && checkpoints.length > 0) {
-    const epochs = numberList(root.get('checkpoint_epochs'), file);
+    const epochs = numberList(root.get('checkpoint_epochs'), file, 'checkpoint_epochs')?.map((e, i) => epochOf(e, `checkpoint_epochs[${i}]`));
     if (!epochs || epochs.length !== checkpoints.length) fail(`${fileName} has ${checkpoints.length} checkpoints but no checkpoint_epochs list of the same length`);
     const model = root.get('model');
     const snapsRaw: [number, Dict][] = checkpoints.map((c, i) => {
@@ -237,13 +273,15 @@ export function readTorchRun(bytes: Uint8Array, fileName = 'the file'): TorchRun
       snapshots.push(snap);
     }
     snapshots.sort((a, b) => a.epoch - b.epoch);
-    const config = { ...snapshots.at(-1)!.checkpoint.config, ...(trainIndices ? { frac: trainIndices.length / snapshots[0].checkpoint.config.p ** 2 } : {}) };
+    if (trainIndices) withSplit(snapshots, trainIndices);
+    const config = snapshots.at(-1)!.checkpoint.config;
     return {
       scheme,
       config,
       snapshots,
       trainLosses,
       testLosses,
+      lossPoints: [],
       trainIndices,
       splitSource: trainIndices ? 'train_indices from the file' : 'not in the file',
       description: `a TransformerLens Grokking-demo run: ${snapshots.length} checkpoints (epochs ${snapshots[0].epoch}–${snapshots.at(-1)!.epoch})${trainLosses ? `, loss curves of ${trainLosses.length} epochs` : ''}`,
@@ -252,16 +290,17 @@ export function readTorchRun(bytes: Uint8Array, fileName = 'the file'): TorchRun
 
   const model = root.get('model');
   if (!isStateDict(model)) {
-    const keys = [...root.keys()].slice(0, 8).map(String).join(', ');
+    const keys = [...root.keys()].slice(0, 8).map((k) => cutText(String(k), 40)).join(', ');
     fail(`${fileName} has no model weights (no state dict under "model"; its keys: ${keys}) — perhaps only loss curves`);
   }
-  const epoch = scalar(root.get('epoch'), file) ?? trainLosses?.length ?? 0;
+  const epoch = epochOf(scalar(root.get('epoch'), file) ?? trainLosses?.length ?? 0, `the file's epoch`);
   const run = single(model, cfg, file, fileName, epoch, overrides);
   const trainData = indicesFromTuples(root.get('train_data'), run.config.p);
   if (trainData) {
     run.trainIndices = Int32Array.from(trainData);
     run.splitSource = 'train_data from the file';
-    for (const s of run.snapshots) s.checkpoint.trainIndices = run.trainIndices;
+    withSplit(run.snapshots, run.trainIndices);
+    run.config = run.snapshots[0].checkpoint.config;
   }
   if (trainLosses && testLosses) {
     run.trainLosses = trainLosses;
@@ -271,10 +310,8 @@ export function readTorchRun(bytes: Uint8Array, fileName = 'the file'): TorchRun
   } else {
     const tr = scalar(root.get('train_loss'), file);
     const te = scalar(root.get('test_loss'), file);
-    if (tr !== null && te !== null) {
-      run.trainLosses = sparseAt(epoch, tr);
-      run.testLosses = sparseAt(epoch, te);
-    }
+    // One point, never an array as long as the epoch (a file may say epoch 5e7).
+    if (tr !== null && te !== null) run.lossPoints = [{ epoch, train: tr, test: te }];
   }
   return run;
 }
@@ -296,12 +333,6 @@ export function alignCurves(train: number[] | null, test: number[] | null): [num
   return train.length > test.length ? [train, spread] : [spread, test];
 }
 
-function sparseAt(epoch: number, value: number): number[] {
-  const xs = new Array<number>(epoch + 1).fill(NaN);
-  xs[epoch] = value;
-  return xs;
-}
-
 function single(sd: Dict, cfg: Dict | null, file: TorchFile, fileName: string, epoch = 0, given: Partial<TrainConfig> = configOverrides(cfg)): TorchRun {
   const overrides = { ...given };
   const scheme = schemeOf(sd);
@@ -318,6 +349,7 @@ function single(sd: Dict, cfg: Dict | null, file: TorchFile, fileName: string, e
     snapshots: [snap],
     trainLosses: null,
     testLosses: null,
+    lossPoints: [],
     trainIndices: null,
     splitSource: authors
       ? `the authors' split (Python random, seed ${c.seed}, ${Math.round(c.frac * 100)}% train${stated ? ', from the file' : ', their defaults: the file does not say'})`
@@ -325,54 +357,3 @@ function single(sd: Dict, cfg: Dict | null, file: TorchFile, fileName: string, e
     description: `${authors ? "the paper authors' layout" : 'TransformerLens layout'} (P = ${c.p}, d_model ${c.dModel}, ${c.nHeads} heads, d_mlp ${c.dMlp}${c.nLayers > 1 ? `, ${c.nLayers} layers` : ''}) at epoch ${epoch} from ${fileName}`,
   };
 }
-
-/**
- * Several torch files of one run (the authors' {epoch}.pth files, init.pth, final.pth) as one run:
- * snapshots by epoch, the loss curves of the file that has them (else each file's own losses), the
- * split from init.pth's train_data when present.
- */
-export function combineTorchRuns(parts: { name: string; run: TorchRun }[]): TorchRun {
-  if (parts.length === 0) fail('no files to combine');
-  if (parts.length === 1) return parts[0].run;
-  const first = parts[0].run;
-  const byEpoch = new Map<number, TorchSnapshot>();
-  let trainIndices: Int32Array | null = null;
-  let splitSource = first.splitSource;
-  let curves: TorchRun | null = null;
-  for (const { name, run } of parts) {
-    const c = run.config;
-    if (c.p !== first.config.p || c.dModel !== first.config.dModel || c.dMlp !== first.config.dMlp || c.nHeads !== first.config.nHeads || c.nLayers !== first.config.nLayers) {
-      fail(`${name} is a different model (P = ${c.p}, d_model ${c.dModel}) from ${parts[0].name} (P = ${first.config.p}, d_model ${first.config.dModel})`);
-    }
-    for (const s of run.snapshots) byEpoch.set(s.epoch, s);
-    if (run.trainIndices) {
-      trainIndices = run.trainIndices;
-      splitSource = run.splitSource;
-    }
-    if (run.trainLosses && run.trainLosses.every(Number.isFinite) && (!curves || run.trainLosses.length > curves.trainLosses!.length)) curves = run;
-  }
-  const snapshots = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
-  const last = snapshots.at(-1)!.epoch;
-  let trainLosses = curves?.trainLosses ?? null;
-  let testLosses = curves?.testLosses ?? null;
-  if (!curves) {
-    trainLosses = new Array<number>(last + 1).fill(NaN);
-    testLosses = new Array<number>(last + 1).fill(NaN);
-    for (const { run } of parts) {
-      run.trainLosses?.forEach((x, i) => Number.isFinite(x) && (trainLosses![i] = x));
-      run.testLosses?.forEach((x, i) => Number.isFinite(x) && (testLosses![i] = x));
-    }
-  }
-  if (trainIndices) for (const s of snapshots) s.checkpoint.trainIndices = trainIndices;
-  return {
-    scheme: first.scheme,
-    config: { ...snapshots.at(-1)!.checkpoint.config, ...(trainIndices ? { frac: trainIndices.length / first.config.p ** 2 } : {}) },
-    snapshots,
-    trainLosses,
-    testLosses,
-    trainIndices,
-    splitSource,
-    description: `${parts.length} files of one run (${first.scheme === 'authors' ? "the paper authors' layout" : 'TransformerLens layout'}, P = ${first.config.p}): ${snapshots.length} snapshots, epochs ${snapshots[0].epoch}–${last}`,
-  };
-}
-

@@ -7,6 +7,7 @@
  * fields pickled with it). Every other global is refused with its name; no code from the file is
  * ever run (nothing is imported, called or evaluated).
  */
+import { cutText as shortName } from '../../run/format.ts';
 import type { Dtype } from '../safetensors/safetensors.ts';
 import { TorchFileError } from './zip.ts';
 
@@ -91,7 +92,7 @@ function resolveGlobal(module: string, name: string): PyGlobal {
     (module === 'torch' && (name in STORAGE_DTYPES || TORCH_DTYPE_NAMES.has(name))) ||
     isRecordClass(q);
   // os.system pickles as posix.system (nt.system on Windows): name it as people know it.
-  const known = module === 'posix' || module === 'nt' ? `${q} (os.${name})` : q;
+  const known = module === 'posix' || module === 'nt' ? `${q} (os.${shortName(name)})` : shortName(q, 120);
   if (!ok) fail(`the file's pickle names the global ${known}, which this reader does not load (only tensors, numbers, strings, lists and dicts); nothing in the file was run`);
   return new PyGlobal(module, name);
 }
@@ -99,8 +100,26 @@ function resolveGlobal(module: string, name: string): PyGlobal {
 const MARK = Symbol('mark');
 type StackItem = PyValue | typeof MARK;
 
-/** Limits that keep a hostile pickle from exhausting memory. */
-const MAX_MEMO = 10_000_000;
+/**
+ * Budgets that keep a hostile pickle from exhausting memory or time: a 20 MB file of EMPTY_DICT
+ * opcodes would otherwise build 20 M dicts (4 GB), 100 MB of DUP a stack of 100 M entries. A real
+ * run (the authors' 100k-epoch curves, a TransformerLens demo run of hundreds of checkpoints) needs
+ * a few hundred thousand objects and a few million elements at most.
+ */
+export interface PickleBudget {
+  /** Dicts, lists, tuples, strings, byte strings and records built. */
+  objects: number;
+  /** Values placed in containers (list items, dict entries, tuple items). */
+  elements: number;
+  /** Depth of the stack (a pickle batches 1,000 items per APPENDS). */
+  stack: number;
+  memo: number;
+}
+
+export const PICKLE_BUDGET: PickleBudget = { objects: 2_000_000, elements: 20_000_000, stack: 1_000_000, memo: 2_000_000 };
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
 
 function toKey(k: PyValue): PyKey {
   if (k === null || typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean') return k;
@@ -146,13 +165,31 @@ function call(fn: PyValue, args: PyValue): PyValue {
   }
 }
 
-/** Reads a pickle (protocols 0–5 binary opcodes) into plain values. */
-export function readPickle(bytes: Uint8Array, persistentLoad: (pid: PyValue) => PyValue): PyValue {
+/** Reads a pickle (protocols 0–5 binary opcodes) into plain values, within `budget`. */
+export function readPickle(bytes: Uint8Array, persistentLoad: (pid: PyValue) => PyValue, budget: PickleBudget = PICKLE_BUDGET): PyValue {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const stack: StackItem[] = [];
   const memo = new Map<number, PyValue>();
   let pos = 0;
+  let objects = 0;
+  let elements = 0;
+  const over = (what: string, limit: number): never =>
+    fail(`the pickle builds more than ${fmt(limit)} ${what}, far more than any model or run holds (a file made to exhaust memory?); it was not read further`);
+  /** Counts a new object (and its `items` elements) against the budget. */
+  const built = <T extends StackItem>(v: T, items = 0): T => {
+    if (++objects > budget.objects) over('objects', budget.objects);
+    placed(items);
+    return v;
+  };
+  const placed = (n: number) => {
+    elements += n;
+    if (elements > budget.elements) over('list, dict and tuple elements', budget.elements);
+  };
+  const push = (v: StackItem) => {
+    if (stack.length >= budget.stack) over('values on its stack', budget.stack);
+    stack.push(v);
+  };
   const need = (n: number) => {
     if (pos + n > bytes.length) fail('the pickle is truncated');
   };
@@ -160,6 +197,13 @@ export function readPickle(bytes: Uint8Array, persistentLoad: (pid: PyValue) => 
   const u16 = () => (need(2), (pos += 2), view.getUint16(pos - 2, true));
   const u32 = () => (need(4), (pos += 4), view.getUint32(pos - 4, true));
   const take = (n: number) => (need(n), (pos += n), bytes.subarray(pos - n, pos));
+  const text = (b: Uint8Array): string => {
+    try {
+      return utf8.decode(b);
+    } catch {
+      fail('the pickle holds a string that is not UTF-8');
+    }
+  };
   const line = () => {
     const end = bytes.indexOf(0x0a, pos);
     if (end < 0) fail('the pickle is truncated');
@@ -185,19 +229,21 @@ export function readPickle(bytes: Uint8Array, persistentLoad: (pid: PyValue) => 
     return v;
   };
   const put = (i: number) => {
-    if (memo.size >= MAX_MEMO) fail('the pickle memo is too large');
+    if (memo.size >= budget.memo && !memo.has(i)) over('memo entries', budget.memo);
     memo.set(i, top());
   };
   const get = (i: number) => {
     if (!memo.has(i)) fail(`the pickle reads memo ${i}, which was never written`);
-    stack.push(memo.get(i)!);
+    push(memo.get(i)!);
   };
   const setItems = (d: PyValue, kv: PyValue[]) => {
     if (!(d instanceof Map)) fail('the pickle sets items on something that is not a dict');
+    placed(kv.length >> 1);
     for (let i = 0; i + 1 < kv.length; i += 2) d.set(toKey(kv[i]), kv[i + 1]);
   };
   const appendTo = (l: PyValue, xs: PyValue[]) => {
     if (!Array.isArray(l)) fail('the pickle appends to something that is not a list');
+    placed(xs.length);
     for (const x of xs) l.push(x);
   };
   const longLE = (b: Uint8Array): number => {
@@ -214,48 +260,48 @@ export function readPickle(bytes: Uint8Array, persistentLoad: (pid: PyValue) => 
       case 0x80: u8(); break; // PROTO
       case 0x95: take(8); break; // FRAME (protocol 4): a length hint
       case 0x2e: return pop(); // STOP
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4a: need(4); stack.push(view.getInt32(pos, true)); pos += 4; break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x8a: stack.push(longLE(take(u8()))); break; // LONG1
-      case 0x8b: { const n = u32(); if (n > 64) fail('the pickle holds an integer too large to be a size'); stack.push(longLE(take(n))); break; } // LONG4
-      case 0x47: need(8); stack.push(view.getFloat64(pos, false)); pos += 8; break; // BINFLOAT
-      case 0x49: { const s = line(); stack.push(s === '00' ? false : s === '01' ? true : Number(s)); break; } // INT
-      case 0x46: stack.push(Number(line())); break; // FLOAT
-      case 0x4c: stack.push(Number(line().replace(/L$/, ''))); break; // LONG
-      case 0x58: { const n = u32(); try { stack.push(utf8.decode(take(n))); } catch { fail('the pickle holds a string that is not UTF-8'); } break; } // BINUNICODE
-      case 0x8c: { const n = u8(); try { stack.push(utf8.decode(take(n))); } catch { fail('the pickle holds a string that is not UTF-8'); } break; } // SHORT_BINUNICODE
-      case 0x8d: { need(8); const n = Number(view.getBigUint64(pos, true)); pos += 8; if (n > bytes.length) fail('the pickle is truncated'); stack.push(utf8.decode(take(n))); break; } // BINUNICODE8
-      case 0x54: stack.push(new TextDecoder('latin1').decode(take(u32()))); break; // BINSTRING
-      case 0x55: stack.push(new TextDecoder('latin1').decode(take(u8()))); break; // SHORT_BINSTRING
-      case 0x42: stack.push(take(u32()).slice()); break; // BINBYTES
-      case 0x43: stack.push(take(u8()).slice()); break; // SHORT_BINBYTES
+      case 0x28: push(MARK); break; // MARK
+      case 0x7d: push(built(new Map())); break; // EMPTY_DICT
+      case 0x5d: push(built([])); break; // EMPTY_LIST
+      case 0x29: push(built(new PyTuple([]))); break; // EMPTY_TUPLE
+      case 0x4e: push(null); break; // NONE
+      case 0x88: push(true); break; // NEWTRUE
+      case 0x89: push(false); break; // NEWFALSE
+      case 0x4a: need(4); push(view.getInt32(pos, true)); pos += 4; break; // BININT
+      case 0x4b: push(u8()); break; // BININT1
+      case 0x4d: push(u16()); break; // BININT2
+      case 0x8a: push(longLE(take(u8()))); break; // LONG1
+      case 0x8b: { const n = u32(); if (n > 64) fail('the pickle holds an integer too large to be a size'); push(longLE(take(n))); break; } // LONG4
+      case 0x47: need(8); push(view.getFloat64(pos, false)); pos += 8; break; // BINFLOAT
+      case 0x49: { const s = line(); push(s === '00' ? false : s === '01' ? true : Number(s)); break; } // INT
+      case 0x46: push(Number(line())); break; // FLOAT
+      case 0x4c: push(Number(line().replace(/L$/, ''))); break; // LONG
+      case 0x58: push(built(text(take(u32())))); break; // BINUNICODE
+      case 0x8c: push(built(text(take(u8())))); break; // SHORT_BINUNICODE
+      case 0x8d: { need(8); const n = Number(view.getBigUint64(pos, true)); pos += 8; if (n > bytes.length) fail('the pickle is truncated'); push(built(text(take(n)))); break; } // BINUNICODE8
+      case 0x54: push(built(new TextDecoder('latin1').decode(take(u32())))); break; // BINSTRING
+      case 0x55: push(built(new TextDecoder('latin1').decode(take(u8())))); break; // SHORT_BINSTRING
+      case 0x42: push(built(take(u32()).slice())); break; // BINBYTES
+      case 0x43: push(built(take(u8()).slice())); break; // SHORT_BINBYTES
       case 0x71: put(u8()); break; // BINPUT
       case 0x72: put(u32()); break; // LONG_BINPUT
       case 0x94: put(memo.size); break; // MEMOIZE
       case 0x68: get(u8()); break; // BINGET
       case 0x6a: get(u32()); break; // LONG_BINGET
-      case 0x74: stack.push(new PyTuple(popMark())); break; // TUPLE
-      case 0x85: stack.push(new PyTuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push(new PyTuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new PyTuple([a, b, c])); break; } // TUPLE3
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x64: { const d = new Map<PyKey, PyValue>(); setItems(d, popMark()); stack.push(d); break; } // DICT
+      case 0x74: { const xs = popMark(); push(built(new PyTuple(xs), xs.length)); break; } // TUPLE
+      case 0x85: push(built(new PyTuple([pop()]), 1)); break; // TUPLE1
+      case 0x86: { const b = pop(); const a = pop(); push(built(new PyTuple([a, b]), 2)); break; } // TUPLE2
+      case 0x87: { const c = pop(); const b = pop(); const a = pop(); push(built(new PyTuple([a, b, c]), 3)); break; } // TUPLE3
+      case 0x6c: { const xs = popMark(); push(built(xs, xs.length)); break; } // LIST
+      case 0x64: { const d = built(new Map<PyKey, PyValue>()); setItems(d, popMark()); push(d); break; } // DICT
       case 0x61: { const x = pop(); appendTo(top(), [x]); break; } // APPEND
       case 0x65: { const xs = popMark(); appendTo(top(), xs); break; } // APPENDS
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
-      case 0x63: { const module = line(); const name = line(); stack.push(resolveGlobal(module, name)); break; } // GLOBAL
-      case 0x93: { const name = pop(); const module = pop(); if (typeof name !== 'string' || typeof module !== 'string') fail('STACK_GLOBAL names are not strings'); stack.push(resolveGlobal(module, name)); break; } // STACK_GLOBAL
-      case 0x52: { const args = pop(); const fn = pop(); stack.push(call(fn, args)); break; } // REDUCE
-      case 0x81: { const args = pop(); const cls = pop(); stack.push(call(cls, args)); break; } // NEWOBJ
+      case 0x63: { const module = line(); const name = line(); push(built(resolveGlobal(module, name))); break; } // GLOBAL
+      case 0x93: { const name = pop(); const module = pop(); if (typeof name !== 'string' || typeof module !== 'string') fail('STACK_GLOBAL names are not strings'); push(built(resolveGlobal(module, name))); break; } // STACK_GLOBAL
+      case 0x52: { const args = pop(); const fn = pop(); push(built(call(fn, args))); break; } // REDUCE
+      case 0x81: { const args = pop(); const cls = pop(); push(built(call(cls, args))); break; } // NEWOBJ
       case 0x62: { // BUILD: state for the object below it
         const state = pop();
         const obj = top();
@@ -264,10 +310,10 @@ export function readPickle(bytes: Uint8Array, persistentLoad: (pid: PyValue) => 
         // An OrderedDict's state (a state_dict's _metadata of module versions) is not needed.
         break;
       }
-      case 0x51: stack.push(persistentLoad(pop())); break; // BINPERSID
+      case 0x51: push(built(persistentLoad(pop()))); break; // BINPERSID
       case 0x30: pop(); break; // POP
       case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
+      case 0x32: push(top()); break; // DUP
       default:
         fail(`the pickle uses opcode 0x${op.toString(16).padStart(2, '0')} at byte ${pos - 1}, which this reader does not interpret`);
     }

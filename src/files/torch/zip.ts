@@ -32,7 +32,7 @@ const SIG_EOCD64_LOCATOR = 0x07064b50;
 
 function u64(view: DataView, at: number): number {
   const v = view.getBigUint64(at, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('a zip offset is too large');
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`the zip archive states a size or offset of ${v} bytes, past any file: it is damaged or made up`);
   return Number(v);
 }
 

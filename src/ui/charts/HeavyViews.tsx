@@ -2,6 +2,7 @@
  * The views of one snapshot's heavy analysis: attention from '=' to a per head (Fig. 4 left, 9),
  * neurons (Fig. 5, 12), and the logits in the 2-D Fourier basis (Fig. 4 right).
  */
+import { maxOf } from '../../run/extent.ts';
 import type * as PlotlyTypes from 'plotly.js';
 import type { HeavyResult } from '../../run/protocol.ts';
 import type { AppState } from '../../store/store.ts';
@@ -184,7 +185,7 @@ export function clusterWLSpec(s: AppState): PlotSpec | null {
   };
   const ordered = [...cluster.neurons].sort((a, b) => phaseOf(a) - phaseOf(b));
   const z = ordered.map((n) => Array.from(neuronLogitMap.subarray(n * p, (n + 1) * p)));
-  const maxAbs = Math.max(1e-9, ...z.flat().map(Math.abs));
+  const maxAbs = Math.max(1e-9, maxOf(z.flat().map(Math.abs)));
   return {
     data: [
       {

@@ -5,6 +5,7 @@
 import type * as PlotlyTypes from 'plotly.js';
 import type { AppState } from '../../store/store.ts';
 import { differingSettings, useCompareStore } from '../../store/compare.ts';
+import { plotText } from '../plot/text.ts';
 import type { PlotSpec } from '../plot/useLivePlot.ts';
 
 type Trace = Partial<PlotlyTypes.PlotData>;
@@ -25,8 +26,9 @@ function traces(s: AppState, quantity: 'loss' | 'acc'): Trace[] {
     // The run on show is drawn already.
     if (r.key === s.currentRunKey) return [];
     const [train, test] = quantity === 'loss' ? [r.trainLoss, r.testLoss] : [r.trainAcc, r.testAcc];
-    const name = labels[i] === 'same settings' ? r.name.slice(0, 40) : labels[i];
-    const base = { type: 'scatter' as const, mode: 'lines' as const, x: r.epoch, legendgroup: r.key, hovertemplate: `%{y:.4g}${quantity === 'acc' ? '%' : ''}<extra>${name.replace(/</g, '')}</extra>` };
+    // A run's name is the person's text, from a file: drawn as text, never as markup (plotText).
+    const name = plotText(labels[i] === 'same settings' ? r.name.slice(0, 40) : labels[i]);
+    const base = { type: 'scatter' as const, mode: 'lines' as const, x: r.epoch, legendgroup: r.key, hovertemplate: `%{y:.4g}${quantity === 'acc' ? '%' : ''}<extra>${name}</extra>` };
     return [
       { ...base, y: test.map((v) => v * scale), name: `${name} · test`, line: { color: r.color, width: 1.6 } },
       { ...base, y: train.map((v) => v * scale), name: `${name} · train`, line: { color: r.color, width: 1.2, dash: 'dot' as const }, showlegend: false },

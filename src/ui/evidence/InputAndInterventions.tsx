@@ -4,6 +4,7 @@
  * on the viewed checkpoint (frequencies in W_E, W_L or the logits, a neuron cluster, a head; zero
  * or mean) with loss and accuracy before → after. Both live in the URL (`pair`, `ablate`).
  */
+import { maxOf } from '../../run/extent.ts';
 import { useState } from 'react';
 import { ABLATION_LABELS, ABLATION_TARGETS, describeAblations, formatAblations, parseAblations, type AblationMode, type AblationTarget } from '../../config/ablations.ts';
 import { formatPercent, formatValue } from '../../run/format.ts';
@@ -38,7 +39,7 @@ function PairPicker({ p }: { p: number }) {
 function InputDetails({ r }: { r: EvidenceResult }) {
   const pr = r.probe;
   if (!pr) return <p className="muted">Click a cell of the map, or type a and b, to look at one input.</p>;
-  const argmax = (l: Float32Array) => l.indexOf(Math.max(...l));
+  const argmax = (l: Float32Array) => l.indexOf(maxOf(l));
   const top = Array.from(pr.contributions, (v, n) => ({ n, v }))
     .sort((x, y) => Math.abs(y.v) - Math.abs(x.v))
     .slice(0, 8);

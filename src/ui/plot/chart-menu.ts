@@ -8,6 +8,7 @@ import type * as PlotlyTypes from 'plotly.js';
 import { saveBlob } from '../../client/runs/download.ts';
 import { useAppStore } from '../../store/store.ts';
 import type { Plotly } from './plotly.ts';
+import { fromPlotText } from './text.ts';
 
 type Trace = { name?: string; type?: string; x?: ArrayLike<unknown>; y?: ArrayLike<unknown>; z?: ArrayLike<ArrayLike<unknown>> | ArrayLike<unknown> };
 type PlotEl = HTMLDivElement & { data?: Trace[]; layout?: { title?: { text?: string } } };
@@ -22,7 +23,7 @@ function cell(v: unknown): string {
 export function tracesToRows(traces: Trace[]): (string | number | null)[][] {
   const rows: (string | number | null)[][] = [];
   traces.forEach((t, i) => {
-    const name = t.name ?? `trace ${i}`;
+    const name = t.name === undefined ? `trace ${i}` : fromPlotText(t.name);
     const x = t.x ? Array.from(t.x) : [];
     const y = t.y ? Array.from(t.y) : [];
     if (t.z && t.z.length > 0 && typeof t.z[0] === 'object') {
@@ -62,7 +63,7 @@ export function attachChartMenu(el: PlotEl, plotly: () => Plotly | null): void {
     [
       'JSON',
       () => {
-        const traces = (el.data ?? []).map((t) => ({ name: t.name ?? null, type: t.type ?? 'scatter', x: t.x ? Array.from(t.x) : undefined, y: t.y ? Array.from(t.y) : undefined, z: t.z ? Array.from(t.z as ArrayLike<unknown>, (r) => (typeof r === 'object' && r !== null ? Array.from(r as ArrayLike<unknown>) : r)) : undefined }));
+        const traces = (el.data ?? []).map((t) => ({ name: t.name === undefined ? null : fromPlotText(t.name), type: t.type ?? 'scatter', x: t.x ? Array.from(t.x) : undefined, y: t.y ? Array.from(t.y) : undefined, z: t.z ? Array.from(t.z as ArrayLike<unknown>, (r) => (typeof r === 'object' && r !== null ? Array.from(r as ArrayLike<unknown>) : r)) : undefined }));
         saveBlob(new Blob([JSON.stringify({ chart: el.dataset.testid, title: el.layout?.title?.text ?? null, traces })], { type: 'application/json' }), `${baseName(el)}.json`);
       },
     ],

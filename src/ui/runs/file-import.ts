@@ -1,35 +1,16 @@
 /**
  * Opening files in the page, from the Import button or dropped anywhere on it: a run file
- * (.grokrun.gz), model weights (.safetensors) or PyTorch files (.pth: a checkpoint, a whole run,
- * or several per-epoch files of one run), each recognised by its first bytes.
+ * (.grokrun.gz), model weights (.safetensors), PyTorch files (.pth: a checkpoint, a whole run, or
+ * several per-epoch files of one run) or a packed sweep (JSON, from the CLI's merge), each told
+ * by its contents.
  */
 import { useEffect } from 'react';
-import { importFile } from '../../client/runs/run-files.ts';
-import { isTorchFile } from '../../files/torch/magic.ts';
-import { importSweepFile, looksLikePackedSweep } from '../../client/sweep/sweep-file.ts';
+import { importFiles as importInWorker } from '../../client/runs/run-files.ts';
+import { showPackedSweep } from '../../client/sweep/sweep-file.ts';
 
-async function head(file: Blob, n: number): Promise<Uint8Array> {
-  return new Uint8Array(await file.slice(0, n).arrayBuffer());
-}
-
+/** Opens the files (the import worker reads them, off the page's main thread, and says what they are). */
 export async function importFiles(files: File[]): Promise<void> {
-  if (files.length === 0) return;
-  const heads = await Promise.all(files.map((f) => head(f, 4096)));
-  if (heads.every(isTorchFile) || files.every((f) => /\.(pth|pt)$/i.test(f.name))) {
-    // The PyTorch reader loads on first use, not with the page.
-    const { importTorchFiles } = await import('../../client/runs/torch-import.ts');
-    await importTorchFiles(files);
-    return;
-  }
-  // A packed sweep (JSON, from `merge --out`) has views of its own.
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(heads[0]);
-  if (looksLikePackedSweep(text) || (/\.json\.gz$/i.test(files[0].name) && heads[0][0] === 0x1f && heads[0][1] === 0x8b)) {
-    await importSweepFile(files[0]);
-    return;
-  }
-  // Other formats open one at a time, the first file; the kind is decided from its whole header
-  // (src/files/import-file.ts), never from its first few kilobytes.
-  await importFile(files[0]);
+  await importInWorker(files, showPackedSweep);
 }
 
 /** Files dropped anywhere on the page are imported; dragging over it shows a hint (body.dropping). */

@@ -4,6 +4,7 @@
  * cheap while the sweep trains. Click a faint curve to open that run.
  */
 import { useState } from 'react';
+import { maxOf, minOf } from '../../run/extent.ts';
 import { openSweepRun } from '../../client/sweep/sweep.ts';
 import type { SweepRow } from '../../run/sweep-protocol.ts';
 import { useSweepStore } from '../../store/sweep.ts';
@@ -17,15 +18,22 @@ const TEST = '#d55e00';
 
 type Quantity = 'loss' | 'acc';
 
+/** Points a panel's curve draws at most (it is 230 px wide): a 40,000-row run is thinned to these, its last point kept. */
+const MAX_POINTS = 2 * W;
+
 function path(xs: number[], ys: number[], x: (v: number) => number, y: (v: number) => number): string {
-  return xs.map((e, i) => `${i === 0 ? 'M' : 'L'}${x(e).toFixed(1)},${y(ys[i]).toFixed(1)}`).join('');
+  const step = Math.max(1, Math.ceil(xs.length / MAX_POINTS));
+  const parts: string[] = [];
+  for (let i = 0; i < xs.length; i += step) parts.push(`${parts.length === 0 ? 'M' : 'L'}${x(xs[i]).toFixed(1)},${y(ys[i]).toFixed(1)}`);
+  if (xs.length > 1 && (xs.length - 1) % step !== 0) parts.push(`L${x(xs.at(-1)!).toFixed(1)},${y(ys.at(-1)!).toFixed(1)}`);
+  return parts.join('');
 }
 
 function SmallPanel({ title, curves, indices, epochs, quantity, opened }: { title: string; curves: SweepRow[][]; indices: number[]; epochs: number; quantity: Quantity; opened: number | null }) {
   const log = quantity === 'loss';
   const keys = log ? (['trainLoss', 'testLoss'] as const) : (['trainAcc', 'testAcc'] as const);
   const all = curves.flatMap((c) => c.flatMap((r) => keys.map((k) => r[k]))).filter((v) => Number.isFinite(v) && (!log || v > 0));
-  const [lo, hi] = log ? [Math.log10(Math.max(Math.min(...all, 1), 1e-8)), Math.log10(Math.max(...all, 1e-7)) + 0.1] : [0, 1];
+  const [lo, hi] = log ? [Math.log10(Math.max(Math.min(minOf(all, 1), 1), 1e-8)), Math.log10(Math.max(maxOf(all, 1e-7), 1e-7)) + 0.1] : [0, 1];
   const x = (e: number) => PAD.l + ((W - PAD.l - PAD.r) * e) / Math.max(epochs, 1);
   const y = (v: number) => {
     const t = log ? (Math.log10(Math.max(v, 1e-30)) - lo) / (hi - lo || 1) : v;

@@ -3,6 +3,7 @@
  * keys (`sweep=` in a link, a preset of the paper's sweeps, or typed) — trained batched in its own
  * worker, with progress for the whole sweep, the small multiples and the phase diagram.
  */
+import { maxOf } from '../../run/extent.ts';
 import { useEffect, useState } from 'react';
 import { commands } from '../../client/client.ts';
 import { startSweep, stopSweep } from '../../client/sweep/sweep.ts';
@@ -116,7 +117,7 @@ export function SweepSection() {
             {nRuns} runs × {formatInt(total / Math.max(nRuns, 1))} epochs: {formatInt(done)} of {formatInt(total)} model·epochs
             {rate > 0 && ` · ${formatInt(rate)} model·epochs/s`}
             {running && eta !== null && ` · about ${formatDuration(eta)} left`}
-            {backend && ` · ${backend}, ${batches.length} batch${batches.length === 1 ? '' : 'es'} of ≤ ${Math.max(...batches.map((b) => b.length), 0)}`}
+            {backend && ` · ${backend}, ${batches.length} batch${batches.length === 1 ? '' : 'es'} of ≤ ${maxOf(batches.map((b) => b.length), 0)}`}
           </span>
           {message && <span className={status === 'error' ? 'sweep-problem' : 'muted'} data-testid="sweep-message"> {message}</span>}
         </div>

@@ -3,6 +3,7 @@
  * bold, as the paper's Figs. 15–19 draw five seeds) and the phase diagram's cells over the two
  * varied keys. No React here, so it is tested alone.
  */
+import { maxOf, minOf } from '../../run/extent.ts';
 import type { PhaseName } from '../../analysis/phases.ts';
 import { FIELDS } from '../../config/schema.ts';
 import type { SweepSpec } from '../../config/sweep.ts';
@@ -44,7 +45,7 @@ export function panels(spec: SweepSpec, runs: Pick<SweepRun, 'index' | 'at'>[]):
  */
 export function meanCurve(curves: SweepRow[][], key: keyof Omit<SweepRow, 'epoch'>, log: boolean): { epoch: number[]; value: number[] } {
   if (curves.length === 0) return { epoch: [], value: [] };
-  const n = Math.min(...curves.map((c) => c.length));
+  const n = minOf(curves.map((c) => c.length));
   const epoch: number[] = [];
   const value: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -150,7 +151,7 @@ export function phaseGrid(spec: SweepSpec, runs: Pick<SweepRun, 'index' | 'at' |
   const [a0, a1] = spec.axes;
   const values = runs.map((r) => r.summary).filter((s): s is RunSummary => s !== null);
   const nums = metric === 'grok' || metric === 'fig21' ? values.map((s) => epochOf(s, metric)).filter((e): e is number => e !== null) : values.map((s) => Math.log10(Math.max(s.finalTestLoss, 1e-30))).filter(Number.isFinite);
-  const range = { lo: Math.min(...nums), hi: Math.max(...nums) };
+  const range = { lo: minOf(nums), hi: maxOf(nums) };
   const rows = a0.values.map(String);
   const cols = a1 ? a1.values.map(String) : [''];
   const cells: Cell[][] = rows.map(() => cols.map(() => ({ index: -1, summary: null, text: '', color: '', ink: DARK_INK })));
