@@ -53,6 +53,14 @@ export class BlockLoop {
   private trainMs = 0;
   /** After a NaN rolled the run back to this epoch, blocks read later than it are discarded. */
   private rolledBackTo: number | null = null;
+  /**
+   * The first checkpoint after Train is read at once, light (no heavy pass) and with nothing
+   * measured between blocks before it: the curves get their first points within a second of the
+   * press, whatever the cadence later (issue #25; the heavy pass and §4's evidence follow).
+   */
+  private firstAfterStart = false;
+  /** Blocks after that first checkpoint still free of between-block measuring (its save asks for the state). */
+  private quietBlocks = 0;
 
   /** `checkpointEvery`: a fixed interval in epochs (the CLI's --every); adaptive when absent. */
   constructor(
@@ -75,6 +83,7 @@ export class BlockLoop {
       return;
     }
     this.run.setStatus('running');
+    this.firstAfterStart = true;
     this.nextCheckpoint = this.alignCheckpoint(t.epoch);
     this.lastBlockEnd = this.run.now();
     this.loopDone = this.loop()
@@ -115,7 +124,8 @@ export class BlockLoop {
       const endEpoch = trainer.epoch;
       const due = endEpoch >= this.nextCheckpoint || endEpoch >= this.stopAt;
       if (due) trainer.markCandidate();
-      const heavy = due && this.measures.takeHeavy();
+      const first = due && this.firstAfterStart;
+      const heavy = due && !first && this.measures.takeHeavy();
       const block: PendingBlock = {
         loss: trainer.lastTrainLoss ? tf.clone(trainer.lastTrainLoss) : null,
         checkpoint: due ? this.measures.prepareCheckpoint(heavy) : null,
@@ -129,7 +139,15 @@ export class BlockLoop {
       // Read the previous block while this one runs on the device.
       if (pending) await this.consume(pending);
       pending = block;
-      await this.measures.betweenBlocks();
+      if (first) {
+        // Shown now rather than after the next block: the first points of the curves.
+        this.firstAfterStart = false;
+        this.quietBlocks = 2;
+        await this.consume(block);
+        pending = null;
+      }
+      if (this.quietBlocks > 0) this.quietBlocks -= 1;
+      else if (!this.firstAfterStart) await this.measures.betweenBlocks();
       await this.run.yieldToEvents();
     }
     if (pending) await this.consume(pending);

@@ -1,0 +1,52 @@
+/**
+ * The first checkpoint after Train (issue #25): read at once, light, and before anything else is
+ * measured, so the curves get their first points within a second of the press on the default page;
+ * the heavy pass and §4's evidence come after it, and the cadence then adapts as before.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Trainer } from '../../src/model/trainer.ts';
+import type { WorkerEvent } from '../../src/run/protocol.ts';
+import { TrainingSession } from '../../src/worker/training/session.ts';
+import { tinyConfig, useBackend } from '../helpers.ts';
+
+describe('the first checkpoint after Train', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('comes before any heavy pass or evidence, even when the heavy cadence is due', async () => {
+    const events: WorkerEvent[] = [];
+    // A clock that jumps 10 s a reading: the heavy pass's wait (≥ 2 s) has always passed.
+    let clock = 0;
+    const session = new TrainingSession({
+      createTrainer: (c, init) => new Trainer(c, init),
+      post: (e) => events.push(e),
+      backendInfo: () => ({ name: 'wasm', adapter: 'test', requested: null, skipped: [] }),
+      now: () => (clock += 10_000),
+      durableCheckpoints: true,
+    });
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 40 }), backend: null });
+    const built = events.length;
+    // The epoch-0 heavy pass asked for the live evidence: it must wait for the first checkpoint.
+    expect(events.some((e) => e.type === 'heavy')).toBe(true);
+    await session.handle({ type: 'start' });
+    await session.idle();
+    const after = events.slice(built);
+    const firstCheckpoint = after.findIndex((e) => e.type === 'checkpoint');
+    expect(firstCheckpoint).toBeGreaterThan(-1);
+    const cp = after[firstCheckpoint] as Extract<WorkerEvent, { type: 'checkpoint' }>;
+    expect(cp.checkpoint.epoch).toBe(1);
+    // Nothing measured before it; its durable state came just before it.
+    const before = after.slice(0, firstCheckpoint).map((e) => e.type);
+    expect(before).not.toContain('heavy');
+    expect(before).not.toContain('evidence');
+    expect(before).toContain('checkpointState');
+    // The heavy pass and the evidence did come, later in the run.
+    const later = after.slice(firstCheckpoint + 1);
+    expect(later.some((e) => e.type === 'heavy' && e.latest)).toBe(true);
+    expect(later.some((e) => e.type === 'evidence')).toBe(true);
+    // The run still reached its end with every checkpoint in order.
+    const epochs = after.filter((e): e is Extract<WorkerEvent, { type: 'checkpoint' }> => e.type === 'checkpoint').map((e) => e.checkpoint.epoch);
+    expect(epochs).toEqual([...epochs].sort((a, b) => a - b));
+    expect(epochs.at(-1)).toBe(40);
+    session.dispose();
+  });
+});
