@@ -298,6 +298,10 @@ export const createAppStore = () => {
           case 'snapshots':
             set({ snapshotEpochs: event.epochs });
             return;
+          case 'backend':
+            // The run goes on, on the backend timed fastest: the history stays (#25).
+            set({ backend: event.backend });
+            return;
           case 'error':
             get().notify(event.fatal ? 'error' : 'warning', event.message);
             if (event.fatal) set({ status: 'error' });

@@ -33,6 +33,8 @@ export interface SessionOptions {
   now?: () => number;
   /** Send every checkpoint's state before it (the page makes it durable before showing it). */
   durableCheckpoints?: boolean;
+  /** Makes another backend the active one (moveBackend); absent: the run never moves. */
+  switchBackend?: (info: BackendInfo) => Promise<void>;
   /** Lets queued messages in between blocks; default: a macrotask. */
   yieldToEvents?: () => Promise<void>;
 }
@@ -42,6 +44,10 @@ interface BuiltRun {
   context: RunContext;
   loop: BlockLoop;
   measures: MeasureScheduler;
+  /** The build's ticket (a moved run keeps it). */
+  ticket: number;
+  /** Ends the work in flight of these parts (the run moved to new ones). */
+  retire(): void;
 }
 
 export class TrainingSession {
@@ -147,6 +153,9 @@ export class TrainingSession {
       case 'bench':
         // The worker runs benchmarks beside the session (train.worker.ts).
         return;
+      case 'moveBackend':
+        await this.move(cmd.backend);
+        return;
       case 'start':
       case 'resume':
         if (!run || this.status === 'running') return;
@@ -229,22 +238,8 @@ export class TrainingSession {
       analysis.snapshots.restore(loaded.snapshots.filter((x) => x.epoch <= trainer.epoch));
       if (loaded.keyFreqs) analysis.restoreKeyFreqs(loaded.keyFreqs);
     }
-    const context: RunContext = {
-      id,
-      trainer,
-      analysis,
-      post: (event) => this.opts.post(event),
-      now: this.now,
-      yieldToEvents: this.yieldToEvents,
-      durableCheckpoints: this.opts.durableCheckpoints ?? false,
-      current: () => this.runId === id,
-      superseded: () => this.buildsAsked !== ticket,
-      status: () => this.status,
-      setStatus: (status) => this.setStatus(status),
-      fail: (err) => this.fail(err),
-    };
-    const measures = new MeasureScheduler(context);
-    this.run = { context, measures, loop: new BlockLoop(context, measures, this.opts.checkpointEvery) };
+    this.run = this.assemble(id, ticket, trainer, analysis);
+    const measures = this.run.measures;
     this.opts.post({
       type: 'ready',
       runId: id,
@@ -259,6 +254,66 @@ export class TrainingSession {
     if (loaded) measures.postSnapshots();
     if (this.buildsAsked === ticket) await measures.first();
     this.setStatus(trainer.epoch >= config.epochs ? 'done' : 'idle');
+  }
+
+  /** A run's parts around its trainer and analysis; `retired()` ends its work when it moves. */
+  private assemble(id: number, ticket: number, trainer: Trainer, analysis: RunAnalysis | null): BuiltRun {
+    let retired = false;
+    const context: RunContext = {
+      id,
+      trainer,
+      analysis,
+      post: (event) => this.opts.post(event),
+      now: this.now,
+      yieldToEvents: this.yieldToEvents,
+      durableCheckpoints: this.opts.durableCheckpoints ?? false,
+      current: () => this.runId === id && !retired,
+      superseded: () => this.buildsAsked !== ticket,
+      status: () => this.status,
+      setStatus: (status) => this.setStatus(status),
+      fail: (err) => this.fail(err),
+    };
+    const measures = new MeasureScheduler(context);
+    return { context, measures, loop: new BlockLoop(context, measures, this.opts.checkpointEvery), ticket, retire: () => (retired = true) };
+  }
+
+  /**
+   * Moves the run to another backend (#25): at its next checkpoint if it trains, else now. The
+   * weights, Adam moments, split, snapshots and K go over as values, so it continues as a run
+   * started there would (test/worker/move-backend.test.ts); the page keeps its history.
+   */
+  private async move(info: BackendInfo): Promise<void> {
+    const run = this.run;
+    const switchTo = this.opts.switchBackend;
+    const current = this.opts.backendInfo();
+    if (!run || !switchTo || (info.name === current.name && info.adapter === current.adapter)) {
+      await switchTo?.(info);
+      if (run) this.opts.post({ type: 'backend', runId: run.context.id, backend: this.opts.backendInfo(), epoch: run.context.trainer.epoch });
+      return;
+    }
+    const going = await run.loop.haltAtCheckpoint();
+    const { trainer, analysis, id } = run.context;
+    const state = await trainer.readState();
+    const snapshots = analysis?.snapshots.all().map((x) => ({ epoch: x.epoch, weights: x.weights.slice() })) ?? [];
+    const keyFreqs = analysis?.keyFreqs ?? null;
+    const carried = run.loop.carried();
+    run.retire();
+    await run.measures.idle();
+    this.run = null;
+    analysis?.dispose();
+    trainer.dispose();
+    await switchTo(info);
+    const moved = this.opts.createTrainer(trainer.config, { trainIndices: trainer.dataset.train });
+    moved.loadState(state);
+    const again = this.withAnalysis ? new RunAnalysis(moved, { pinnedKeyFreqs: keyFreqs?.pinned ? keyFreqs.active : null, snapshotBudgetBytes: this.opts.snapshotBudgetBytes }) : null;
+    if (again) {
+      again.snapshots.restore(snapshots);
+      if (keyFreqs) again.restoreKeyFreqs(keyFreqs);
+    }
+    this.run = this.assemble(id, run.ticket, moved, again);
+    this.run.loop.carry(carried);
+    this.opts.post({ type: 'backend', runId: id, backend: this.opts.backendInfo(), epoch: moved.epoch });
+    if (going) this.run.loop.start(going.step);
   }
 
   private setStatus(status: RunStatus): void {
