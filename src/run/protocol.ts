@@ -225,3 +225,7 @@ export type WorkerEvent =
   /** The run continues on another backend (or the provisional one was confirmed) from `epoch`. */
   | { type: 'backend'; runId: number; backend: BackendInfo; epoch: number }
   | { type: 'error'; runId: number; message: string; fatal: boolean; fault?: FaultKind };
+
+/** What the page asks the measuring worker (measure.worker.ts), and its one answer (#25). */
+export type MeasureRequest = { config: TrainConfig; exclude: BackendName[] };
+export type MeasureAnswer = { type: 'chosen'; backend: BackendInfo } | { type: 'failed'; message: string };

@@ -49,4 +49,23 @@ describe('the first checkpoint after Train', () => {
     expect(epochs.at(-1)).toBe(40);
     session.dispose();
   });
+
+  it('pressed while the run is built: epoch 0 and epoch 1 come first, the heavy pass after them', async () => {
+    const events: WorkerEvent[] = [];
+    const session = new TrainingSession({
+      createTrainer: (c, init) => new Trainer(c, init),
+      post: (e) => events.push(e),
+      backendInfo: () => ({ name: 'wasm', adapter: 'test', requested: null, skipped: [] }),
+      durableCheckpoints: true,
+    });
+    // Train queued behind the build, as the page sends it when pressed at the first paint.
+    void session.handle({ type: 'init', config: tinyConfig({ epochs: 60 }), backend: null });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    const kinds = events.filter((e) => e.type === 'checkpoint' || e.type === 'heavy').map((e) => (e.type === 'checkpoint' ? `c${e.checkpoint.epoch}` : 'heavy'));
+    expect(kinds.slice(0, 2)).toEqual(['c0', 'c1']);
+    expect(kinds).toContain('heavy');
+    expect(events.filter((e) => e.type === 'status').map((e) => (e as { status: string }).status).at(-1)).toBe('done');
+    session.dispose();
+  });
 });

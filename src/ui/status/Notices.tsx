@@ -23,6 +23,7 @@ export function Notices() {
   const webgpuTimed = backend?.measured?.find((m) => m.name === 'webgpu');
   const webgpuSkip = backend?.skipped.find((x) => x.startsWith('webgpu: '));
   const resumeOffer = useAppStore((s) => s.resumeOffer);
+  const [backendDismissed, setBackendDismissed] = useState(false);
   return (
     <div className="notices" aria-live="polite">
       {resumeOffer?.openElsewhere && (
@@ -62,8 +63,13 @@ export function Notices() {
           </ul>
         </div>
       )}
-      {noWebGpu && (
-        <div className={`notice ${backend.requested === backend.name ? 'info' : 'warning'}`} data-testid="backend-notice">
+      {noWebGpu && !backendDismissed && (
+        // It comes when the timing ends, seconds after the first paint: it floats over the page
+        // instead of pushing it down under the cursor (#25).
+        <div className={`notice floating ${backend.requested === backend.name ? 'info' : 'warning'}`} data-testid="backend-notice">
+          <button type="button" className="close" aria-label="Dismiss" onClick={() => setBackendDismissed(true)}>
+            ×
+          </button>
           {backend.requested === backend.name ? (
             <>
               Training on <strong>{backend.name}</strong> as the link asks (<code>?backend={backend.name}</code>).

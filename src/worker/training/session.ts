@@ -61,6 +61,8 @@ export class TrainingSession {
   private queue: Promise<void> = Promise.resolve();
   /** Builds (init, reset, load) asked for so far: a run built for an older one is superseded. */
   private buildsAsked = 0;
+  /** Train, Resume or Step commands queued and not yet handled. */
+  private startsWaiting = 0;
 
   constructor(private readonly opts: SessionOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -84,7 +86,14 @@ export class TrainingSession {
   handle(cmd: Command): Promise<void> {
     // Each build is numbered when it is asked for: one that finds a higher number is superseded.
     const ticket = cmd.type === 'init' || cmd.type === 'reset' || cmd.type === 'load' ? ++this.buildsAsked : 0;
-    this.queue = this.queue.then(() => this.dispatch(cmd, ticket)).catch((err) => this.fail(err));
+    const starts = cmd.type === 'start' || cmd.type === 'resume' || cmd.type === 'step';
+    if (starts) this.startsWaiting += 1;
+    this.queue = this.queue
+      .then(() => {
+        if (starts) this.startsWaiting -= 1;
+        return this.dispatch(cmd, ticket);
+      })
+      .catch((err) => this.fail(err));
     return this.queue;
   }
 
@@ -269,6 +278,7 @@ export class TrainingSession {
       durableCheckpoints: this.opts.durableCheckpoints ?? false,
       current: () => this.runId === id && !retired,
       superseded: () => this.buildsAsked !== ticket,
+      startWaiting: () => this.startsWaiting > 0,
       status: () => this.status,
       setStatus: (status) => this.setStatus(status),
       fail: (err) => this.fail(err),
@@ -297,12 +307,20 @@ export class TrainingSession {
     const snapshots = analysis?.snapshots.all().map((x) => ({ epoch: x.epoch, weights: x.weights.slice() })) ?? [];
     const keyFreqs = analysis?.keyFreqs ?? null;
     const carried = run.loop.carried();
+    try {
+      await switchTo(info);
+    } catch (err) {
+      // It does not start here after all: the run goes on where it is, and says why.
+      await switchTo(current).catch(() => undefined);
+      this.opts.post({ type: 'error', runId: id, fatal: false, message: `The run stays on ${current.name}: ${info.name} did not start in the training worker (${err instanceof Error ? err.message : String(err)}).` });
+      if (going) run.loop.start(going.step);
+      return;
+    }
     run.retire();
     await run.measures.idle();
     this.run = null;
     analysis?.dispose();
     trainer.dispose();
-    await switchTo(info);
     const moved = this.opts.createTrainer(trainer.config, { trainIndices: trainer.dataset.train });
     moved.loadState(state);
     const again = this.withAnalysis ? new RunAnalysis(moved, { pinnedKeyFreqs: keyFreqs?.pinned ? keyFreqs.active : null, snapshotBudgetBytes: this.opts.snapshotBudgetBytes }) : null;
