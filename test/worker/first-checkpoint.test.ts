@@ -50,6 +50,41 @@ describe('the first checkpoint after Train', () => {
     session.dispose();
   });
 
+  it('a run just built lets a Train come before the evidence the page asked for, and answers it anyway', async () => {
+    const make = () => {
+      const events: WorkerEvent[] = [];
+      const session = new TrainingSession({
+        createTrainer: (c, init) => new Trainer(c, init),
+        post: (e) => events.push(e),
+        backendInfo: () => ({ name: 'wasm', adapter: 'test', requested: null, skipped: [] }),
+      });
+      return { events, session };
+    };
+    const answers = (events: WorkerEvent[]) => events.filter((e) => e.type === 'evidence' && e.answer);
+    const request = { epoch: null, ablations: [], pair: null };
+    // Train pressed just after the page asked: the first checkpoint comes first.
+    const a = make();
+    await a.session.handle({ type: 'init', config: tinyConfig({ epochs: 20 }), backend: null });
+    await a.session.handle({ type: 'evidence', request });
+    expect(answers(a.events)).toHaveLength(0);
+    await a.session.handle({ type: 'start' });
+    await a.session.idle();
+    const firstCheckpoint = a.events.findIndex((e) => e.type === 'checkpoint' && e.checkpoint.epoch > 0);
+    const firstAnswer = a.events.findIndex((e) => e.type === 'evidence' && e.answer);
+    expect(firstCheckpoint).toBeGreaterThan(-1);
+    expect(firstAnswer).toBeGreaterThan(firstCheckpoint);
+    a.session.dispose();
+    // Nothing pressed: the answer comes after the grace.
+    const b = make();
+    await b.session.handle({ type: 'init', config: tinyConfig({ epochs: 20 }), backend: null });
+    await b.session.handle({ type: 'evidence', request });
+    const t0 = Date.now();
+    while (answers(b.events).length === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+    expect(answers(b.events)).toHaveLength(1);
+    await b.session.idle();
+    b.session.dispose();
+  });
+
   it('pressed while the run is built: epoch 0 and epoch 1 come first, the heavy pass after them', async () => {
     const events: WorkerEvent[] = [];
     const session = new TrainingSession({

@@ -24,6 +24,8 @@ export interface RunContext {
   /** Whether this is still the session's run. */
   current(): boolean;
   status(): RunStatus;
+  /** ms since the status last changed. */
+  statusAge(): number;
   setStatus(status: RunStatus): void;
   /** Send each checkpoint's weights and Adam moments just before it ('checkpointState'). */
   readonly durableCheckpoints: boolean;

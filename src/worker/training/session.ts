@@ -54,6 +54,7 @@ export class TrainingSession {
   private run: BuiltRun | null = null;
   private runId = 0;
   private status: RunStatus = 'starting';
+  private statusAt = 0;
   private readonly withAnalysis: boolean;
   private readonly now: () => number;
   private readonly yieldToEvents: () => Promise<void>;
@@ -280,6 +281,7 @@ export class TrainingSession {
       superseded: () => this.buildsAsked !== ticket,
       startWaiting: () => this.startsWaiting > 0,
       status: () => this.status,
+      statusAge: () => this.now() - this.statusAt,
       setStatus: (status) => this.setStatus(status),
       fail: (err) => this.fail(err),
     };
@@ -336,6 +338,7 @@ export class TrainingSession {
 
   private setStatus(status: RunStatus): void {
     this.status = status;
+    this.statusAt = this.now();
     this.opts.post({ type: 'status', runId: this.runId, status, epoch: this.currentTrainer?.epoch ?? 0 });
   }
 
