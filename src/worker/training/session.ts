@@ -300,7 +300,8 @@ export class TrainingSession {
     const current = this.opts.backendInfo();
     if (!run || !switchTo || (info.name === current.name && info.adapter === current.adapter)) {
       await switchTo?.(info);
-      if (run) this.opts.post({ type: 'backend', runId: run.context.id, backend: this.opts.backendInfo(), epoch: run.context.trainer.epoch });
+      // Without a run (its build failed) the page still learns the choice: a Reset builds there.
+      this.opts.post({ type: 'backend', runId: run ? run.context.id : -1, backend: this.opts.backendInfo(), epoch: run?.context.trainer.epoch ?? 0 });
       return;
     }
     const going = await run.loop.haltAtCheckpoint();
