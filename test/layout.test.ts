@@ -142,7 +142,7 @@ describe('layout of src/', () => {
   it('only the page-side client starts the Workers, by their entry files', () => {
     const entries = [...graph].flatMap(([file, { workerEntries }]) => workerEntries.map((e) => `${file} → ${e}`));
     // The run's worker, the sweep's (issue #13), which trains beside it, and the one that reads imported files (#24).
-    expect(entries.sort()).toEqual(['client/client.ts → worker/train.worker.ts', 'client/runs/import-worker.ts → worker/import.worker.ts', 'client/sweep/sweep.ts → worker/sweep.worker.ts']);
+    expect(entries.sort()).toEqual(['client/client.ts → worker/measure.worker.ts', 'client/client.ts → worker/train.worker.ts', 'client/runs/import-worker.ts → worker/import.worker.ts', 'client/sweep/sweep.ts → worker/sweep.worker.ts']);
   });
 
   it('has no import cycles', () => {
@@ -207,7 +207,7 @@ describe('layout of src/', () => {
   it('the checker sees imports of every form (so a rule cannot pass by not looking)', () => {
     const { imports, workerEntries } = importsOf(join(SRC, 'client', 'client.ts'));
     expect(imports.some((i) => i.target === 'store/store.ts')).toBe(true);
-    expect(workerEntries).toEqual(['worker/train.worker.ts']);
+    expect(workerEntries).toEqual(['worker/train.worker.ts', 'worker/measure.worker.ts']);
     const backends = importsOf(join(SRC, 'worker', 'backend', 'loaders.ts')).imports.map((i) => i.spec);
     expect(backends).toContain('@tensorflow/tfjs-backend-wasm');
     // A room's imports are seen across rooms: the fused step stands on the transformer.

@@ -73,6 +73,9 @@ commands:
                                   builds and serves the site)
             --blocks N (5)  --block-ms MS (1000)  --no-general  --no-analysis  --json
             --analysis-only       time only a checkpoint's analysis (for slow backends)
+            --first-visit         the first seconds of a visit in headless Chromium, fresh profile:
+                                  Train usable, first checkpoint after Train, first curve of
+                                  ?run=reference and the bytes before it
 
 examples:
   npm run cli -- train --preset mainline --epochs 500 --every 100 --out run.json
@@ -86,7 +89,7 @@ examples:
   npm run bench -- --browser --backends webgpu,wasm --p 53
 `;
 
-const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence']);
+const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'first-visit']);
 
 async function main(argv: string[]): Promise<number> {
   const { rest, vary } = argv[0] === 'sweep' ? extractVary(argv) : { rest: argv, vary: [] };

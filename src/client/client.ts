@@ -9,7 +9,7 @@ import { checkConsistency, type TrainConfig } from '../config/schema.ts';
 import type { ForwardPath } from '../model/trainer.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import type { RecordedLoss } from '../run/integrity.ts';
-import type { Command, ExportedState, LiveSettings, LoadableRun, WorkerEvent } from '../run/protocol.ts';
+import type { Command, ExportedState, LiveSettings, LoadableRun, MeasureAnswer, MeasureRequest, WorkerEvent } from '../run/protocol.ts';
 import type { EvidenceRequest } from '../run/evidence.ts';
 import { useEvidenceStore } from '../store/evidence.ts';
 import { useAppStore, liveSettings, needsReset } from '../store/store.ts';
@@ -92,6 +92,10 @@ async function handleEvent(event: WorkerEvent): Promise<void> {
     return;
   }
   useAppStore.getState().receive(event);
+  if (event.type === 'ready' && measureAfterReady) {
+    measureBackends(measureAfterReady);
+    measureAfterReady = null;
+  }
   if (event.type === 'ready' && timedConfig) {
     rememberBackendChoice(timedConfig, event.backend);
     timedConfig = null;
@@ -122,13 +126,13 @@ function send(cmd: Command, transfer: Transferable[] = []): void {
 
 const BUILDS: Command['type'][] = ['init', 'reset', 'load'];
 /** Commands that act on the run in hand: held while a run is being built. */
-const RUN_COMMANDS: Command['type'][] = [...BUILDS, 'start', 'resume', 'pause', 'step', 'set', 'setKeyFreqs', 'inspect'];
+const RUN_COMMANDS: Command['type'][] = [...BUILDS, 'start', 'resume', 'pause', 'step', 'set', 'setKeyFreqs', 'inspect', 'moveBackend'];
 
 function sendRun(cmd: Command): void {
   if (!RUN_COMMANDS.includes(cmd.type)) return send(cmd);
   if (building) {
     // A new build makes everything held before it moot, except live settings (the draft has them).
-    if (BUILDS.includes(cmd.type)) held = held.filter((c) => c.type === 'set');
+    if (BUILDS.includes(cmd.type)) held = held.filter((c) => c.type === 'set' || c.type === 'moveBackend');
     held.push(cmd);
     return;
   }
@@ -191,6 +195,10 @@ export function benchWorker(opts: { config: TrainConfig; paths: ForwardPath[]; b
 export function restartWorker(opts: { exclude: BackendName[]; run?: LoadableRun }): void {
   worker?.terminate();
   worker = null;
+  // The new worker chooses for itself, without the failed backends.
+  measurer?.terminate();
+  measurer = null;
+  measureAfterReady = null;
   for (const r of stateRequests.values()) r.reject(new Error('the training worker was restarted'));
   stateRequests.clear();
   for (const r of verifyRequests.values()) r('the training worker was restarted');
@@ -240,19 +248,61 @@ function applyIfUntrained(): void {
   }
 }
 
+let measurer: Worker | null = null;
+/** The configuration to time once the first run is ready (#25). */
+let measureAfterReady: TrainConfig | null = null;
+
+/**
+ * Times the backends in a worker of their own while the training worker starts on the one in hand
+ * (#25); the answer is remembered for the next visit and moves the run at its next checkpoint.
+ */
+function measureBackends(config: TrainConfig): void {
+  measurer?.terminate();
+  const m = new Worker(new URL('../worker/measure.worker.ts', import.meta.url), { type: 'module' });
+  measurer = m;
+  const done = () => {
+    m.terminate();
+    if (measurer === m) measurer = null;
+  };
+  m.onmessage = (e: MessageEvent<MeasureAnswer>) => {
+    done();
+    if (e.data.type === 'failed') {
+      store().notify('warning', `The backends could not be timed (${e.data.message}); training stays on the one in hand.`);
+      return;
+    }
+    rememberBackendChoice(config, e.data.backend);
+    sendRun({ type: 'moveBackend', backend: e.data.backend });
+  };
+  m.onerror = (e: ErrorEvent) => {
+    e.preventDefault();
+    done();
+    store().notify('warning', `The backends could not be timed (${e.message || 'the measuring worker failed'}); training stays on the one in hand.`);
+  };
+  const request: MeasureRequest = { config, exclude: [] };
+  m.postMessage(request);
+}
+
 export const commands = {
-  /** Starts the worker with the configuration from the URL. */
+  /**
+   * Starts the worker with the configuration from the URL: on the backend the link asks for, the
+   * one remembered for this device, or else the one in hand while the others are timed beside it.
+   */
   init(): void {
     const s = store();
+    const cachedBackend = cachedBackendChoice(s.draft);
+    const provisional = !s.backendRequest && !cachedBackend;
     timedConfig = s.draft;
-    sendRun({ type: 'init', config: s.draft, backend: s.backendRequest, keyFreqs: s.keyFreqsRequest, cachedBackend: cachedBackendChoice(s.draft) });
+    sendRun({ type: 'init', config: s.draft, backend: s.backendRequest, keyFreqs: s.keyFreqsRequest, cachedBackend, provisional });
+    // Timed once the run in hand is built: on a machine of few cores the two would slow each other.
+    measureAfterReady = provisional ? s.draft : null;
   },
 
   /** Train: applies pending form changes first if the run has not trained yet, then runs. */
   train(): void {
     const s = store();
     if (checkConsistency(s.draft).length > 0) return;
-    if (needsReset(s.draft, s.applied) && s.epoch === 0) sendRun({ type: 'reset', config: s.draft, keyFreqs: s.keyFreqsRequest });
+    // Pressed while the first run is built (s.applied null): the build in flight is the draft's.
+    if (s.applied && needsReset(s.draft, s.applied) && s.epoch === 0) sendRun({ type: 'reset', config: s.draft, keyFreqs: s.keyFreqsRequest });
     sendRun({ type: s.status === 'paused' ? 'resume' : 'start' });
   },
 

@@ -12,7 +12,8 @@ export interface BackendInfo {
   /** Why earlier backends in the order were skipped, e.g. "webgpu: no adapter". */
   skipped: string[];
   /** How it was chosen: asked for (?backend=), timed against the others, remembered from an
-   * earlier timing on this device, or the first that started (Node, or when timing was impossible). */
+   * earlier timing on this device, or the first that started (Node, or when timing was impossible);
+   * 'provisional': the backend in hand while the timing runs, the run moves once it ends (#25). */
   chosenBy?: BackendChoice;
   /** What was timed to choose it (on this visit, or the remembered timing). */
   measured?: BackendMeasurement[];
@@ -36,7 +37,7 @@ export interface BackendMeasurement {
 }
 
 /** How the backend of a run was chosen. */
-export type BackendChoice = 'request' | 'measurement' | 'cache' | 'order';
+export type BackendChoice = 'request' | 'measurement' | 'cache' | 'order' | 'provisional';
 
 /**
  * Names of GPUs that are emulated on the CPU: Chromium's SwiftShader (WebGL and WebGPU), Mesa's

@@ -142,7 +142,12 @@ export type Command =
    * same adapter; else the fastest by measurement; never an excluded one) and build the run — or
    * load `run`. Sent once when the worker starts.
    */
-  | { type: 'init'; config: TrainConfig; backend: BackendName | null; keyFreqs?: number[] | null; exclude?: BackendName[]; run?: LoadableRun; cachedBackend?: CachedBackendChoice | null }
+  | { type: 'init'; config: TrainConfig; backend: BackendName | null; keyFreqs?: number[] | null; exclude?: BackendName[]; run?: LoadableRun; cachedBackend?: CachedBackendChoice | null; provisional?: boolean }
+  /**
+   * The backend timed fastest (by the page's measuring worker): the run moves to it at its next
+   * checkpoint (at once when it is not training), weights and Adam moments carried over.
+   */
+  | { type: 'moveBackend'; backend: BackendInfo }
   /** Train until `epochs` (from idle or paused). */
   | { type: 'start' }
   | { type: 'pause' }
@@ -217,4 +222,10 @@ export type WorkerEvent =
   /** `answer`: for the page's last 'evidence' request; `series`: a point of the curves over training. */
   | { type: 'evidence'; runId: number; result: EvidenceResult; answer: boolean; series: boolean }
   | { type: 'snapshots'; runId: number; epochs: number[] }
+  /** The run continues on another backend (or the provisional one was confirmed) from `epoch`. */
+  | { type: 'backend'; runId: number; backend: BackendInfo; epoch: number }
   | { type: 'error'; runId: number; message: string; fatal: boolean; fault?: FaultKind };
+
+/** What the page asks the measuring worker (measure.worker.ts), and its one answer (#25). */
+export type MeasureRequest = { config: TrainConfig; exclude: BackendName[] };
+export type MeasureAnswer = { type: 'chosen'; backend: BackendInfo } | { type: 'failed'; message: string };

@@ -49,6 +49,8 @@ export interface AppState {
   /** The configuration the worker's current run was built with (live fields follow the draft). */
   applied: TrainConfig | null;
   backend: BackendInfo | null;
+  /** The backend the worker trains on while the others are timed (null once chosen, #25). */
+  backendInHand: BackendInfo | null;
   run: RunInfo | null;
   /** Counts 'ready' events: a new, reset, loaded or restarted run. */
   readyCount: number;
@@ -146,6 +148,7 @@ export const createAppStore = () => {
       urlIssues: [],
       applied: null,
       backend: null,
+      backendInHand: null,
       run: null,
       readyCount: 0,
       readyLoaded: false,
@@ -229,7 +232,9 @@ export const createAppStore = () => {
               heavyVersion: s.heavyVersion + 1,
               latestHeavyEpoch: null,
               run: { runId: event.runId, numParams: event.numParams, nTrain: event.nTrain, nTest: event.nTest },
-              backend: event.backend,
+              // The backend in hand is no choice yet: `backend` stays null until the timing ends.
+              backend: event.backend.chosenBy === 'provisional' ? null : event.backend,
+              backendInHand: event.backend.chosenBy === 'provisional' ? event.backend : null,
               applied: event.config,
               epoch: event.loadedAt ?? 0,
               epochsPerSec: 0,
@@ -297,6 +302,10 @@ export const createAppStore = () => {
           }
           case 'snapshots':
             set({ snapshotEpochs: event.epochs });
+            return;
+          case 'backend':
+            // The run goes on, on the backend timed fastest: the history stays (#25).
+            set({ backend: event.backend, backendInHand: null });
             return;
           case 'error':
             get().notify(event.fatal ? 'error' : 'warning', event.message);

@@ -3,11 +3,13 @@
  * through the messages of protocol.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendInfo } from '../config/backends.ts';
+import type { BackendInfo, BackendName } from '../config/backends.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { BatchedBenchResult, BenchResult, Command, WorkerEvent } from '../run/protocol.ts';
 import { browserLoaders } from './backend/loaders.ts';
 import { chooseBackend } from './backend/choose.ts';
+import { selectBackend } from '../model/backend/select.ts';
+import { CPU_LIMITS, checkMemory } from '../model/memory.ts';
 import { deviceLimits } from './backend/device-limits.ts';
 import { benchTraining } from './bench/bench.ts';
 import { benchBatched } from './bench/batched.ts';
@@ -76,15 +78,40 @@ async function bench(s: TrainingSession, cmd: Extract<Command, { type: 'bench' }
   post({ type: 'bench', runId: -1, requestId: cmd.requestId, backend: backend!, results, batched, error });
 }
 
+/**
+ * The backend in hand while the page's measuring worker times the others (#25): wasm, which
+ * starts in a moment and runs natively on every CPU; the run moves once the timing ends.
+ */
+async function provisionalBackend(exclude: BackendName[]): Promise<BackendInfo> {
+  const info = await selectBackend('wasm', browserLoaders, exclude);
+  return { ...info, requested: null, chosenBy: 'provisional' };
+}
+
+/** Makes the measured backend the active one (moveBackend); loads it if it is not loaded yet. */
+async function switchBackend(next: BackendInfo): Promise<void> {
+  if (tf.getBackend() !== next.name) {
+    const loader = browserLoaders[next.name];
+    if (!loader) throw new Error(`${next.name} is not available in this worker`);
+    await loader();
+    if (tf.getBackend() !== next.name) throw new Error(`tfjs did not switch to ${next.name}`);
+    if (next.name === 'webgpu') watchWebGpuDevice();
+  }
+  backend = { ...next };
+}
+
 async function handle(cmd: Command): Promise<void> {
   if (cmd.type === 'init' && !session) {
-    backend = await chooseBackend({
-      config: cmd.run?.config ?? cmd.config,
-      requested: cmd.backend,
-      cached: cmd.cachedBackend ?? null,
-      exclude: cmd.exclude ?? [],
-      loaders: browserLoaders,
-    });
+    const config = cmd.run?.config ?? cmd.config;
+    // A configuration too large for the CPU's memory waits for the choice (choose.ts says why).
+    backend = cmd.provisional && !cmd.backend && !checkMemory(config, CPU_LIMITS.wasm)
+      ? await provisionalBackend(cmd.exclude ?? [])
+      : await chooseBackend({
+          config,
+          requested: cmd.backend,
+          cached: cmd.cachedBackend ?? null,
+          exclude: cmd.exclude ?? [],
+          loaders: browserLoaders,
+        });
     if (backend.name === 'webgpu') watchWebGpuDevice();
     session = new TrainingSession({
       createTrainer: (config, init) => new Trainer(config, init),
@@ -92,12 +119,15 @@ async function handle(cmd: Command): Promise<void> {
       backendInfo: () => backend!,
       limits: () => deviceLimits(backend),
       durableCheckpoints: true,
+      switchBackend,
     });
   }
   if (!session) throw new Error(`the worker got '${cmd.type}' before 'init'`);
   if (cmd.type === 'debug') debug(cmd.action);
   if (cmd.type === 'bench') return bench(session, cmd);
-  await session.handle(cmd);
+  // Queued, not awaited: commands chained behind the build reach the session's own queue now, so
+  // it sees a Train that waits for the build (measure-scheduler.ts puts its timings off).
+  void session.handle(cmd);
 }
 
 scope.onmessage = (e) => {

@@ -16,8 +16,9 @@ import { UsageError, intFlag, type ParsedArgs } from '../node/args.ts';
 import { startNodeBackend } from '../node/backends.ts';
 import { benchModels } from './models.ts';
 import { benchInPage, inBrowser } from './browser.ts';
+import { benchFirstVisit, formatFirstVisit } from './first-visit.ts';
 
-export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'models']);
+export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'models', 'first-visit']);
 
 /** One backend's figures: the fast path's (the default forward), and the general path's beside it. */
 export interface BenchLine {
@@ -143,6 +144,11 @@ export async function benchCommand(args: ParsedArgs): Promise<BenchLine[]> {
     return [];
   }
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  if (flags.get('first-visit') === 'true') {
+    const visit = await benchFirstVisit(log);
+    process.stdout.write(json ? `${JSON.stringify(visit)}\n` : `${formatFirstVisit(visit)}\n`);
+    return [];
+  }
   if (flags.has('models')) {
     await benchModels(config, intFlag(flags, 'models', 8), backends, browser, settings, json, log);
     return [];

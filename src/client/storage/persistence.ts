@@ -106,18 +106,28 @@ export async function refreshSavedRuns(): Promise<void> {
 
 let writes: Promise<void> = Promise.resolve();
 
-/** Writes one at a time: two first saves at once would otherwise make two keys. */
-function write(state: ExportedState, history?: Checkpoint[]): Promise<void> {
+/**
+ * Writes one at a time: two first saves at once would otherwise make two keys. `durableOnly`
+ * resolves once the run is in IndexedDB, before the storage budget is enforced and the list of
+ * saved runs refreshed (the next write still waits for those): a new run's first checkpoint is
+ * shown that much sooner (issue #25).
+ */
+function write(state: ExportedState, history?: Checkpoint[], durableOnly = false): Promise<void> {
   const next = writes.then(() => writeNow(state, history));
-  writes = next.catch(() => undefined);
-  return next;
+  const whole = next.then((after) => (durableOnly ? after().catch((err: unknown) => warnSave('The saved runs could not be tidied', err)) : after()));
+  writes = whole.catch(() => undefined);
+  return durableOnly ? next.then(() => undefined) : whole;
 }
 
-/** Writes the whole run under its key (a new key, owned by this tab, for a run never saved). */
-async function writeNow(state: ExportedState, history?: Checkpoint[]): Promise<void> {
+/**
+ * Writes the whole run under its key (a new key, owned by this tab, for a run never saved);
+ * returns what follows the write (the budget and the list), for `write` to run.
+ */
+async function writeNow(state: ExportedState, history?: Checkpoint[]): Promise<() => Promise<void>> {
   const rs = await db();
   const s = store();
-  if (!rs || detached) return;
+  const nothing = async () => undefined;
+  if (!rs || detached) return nothing;
   let key = s.currentRunKey;
   if (!key || !ownsRun(key)) {
     key = newRunKey();
@@ -140,8 +150,10 @@ async function writeNow(state: ExportedState, history?: Checkpoint[]): Promise<v
   journalRows = journalRows.filter((c) => c.epoch > fileEpoch);
   useAppStore.setState({ currentRunKey: key, currentRunName: name, lastSavedAt: Date.now() });
   saved();
-  reportBudget(await rs.enforceBudget(STORAGE_BUDGET_BYTES, key));
-  await refreshSavedRuns();
+  return async () => {
+    reportBudget(await rs.enforceBudget(STORAGE_BUDGET_BYTES, key));
+    await refreshSavedRuns();
+  };
 }
 
 /**
@@ -193,7 +205,7 @@ export async function saveNow(opts: { explicit?: boolean; keep?: boolean } = {})
 async function writeWhole(state: ExportedState, checkpoint: Checkpoint, runId: number): Promise<boolean> {
   const { runId: id, ...full } = await requestState(-1);
   if (id !== runId) return false;
-  await write({ ...full, epoch: state.resume.t, resume: state.resume, keyFreqs: state.keyFreqs }, [...store().history.toArray(), checkpoint]);
+  await write({ ...full, epoch: state.resume.t, resume: state.resume, keyFreqs: state.keyFreqs }, [...store().history.toArray(), checkpoint], true);
   return true;
 }
 

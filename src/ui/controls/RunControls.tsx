@@ -32,7 +32,8 @@ export function RunControls() {
             Pause
           </button>
         ) : (
-          <button type="button" className="primary" onClick={commands.train} disabled={busy || status === 'done'} data-testid="train">
+          // Usable while the run is built (#25): the press is held and the run starts once it is ready.
+          <button type="button" className="primary" onClick={commands.train} disabled={status === 'error' || status === 'done'} data-testid="train">
             {status === 'paused' ? 'Resume' : 'Train'}
           </button>
         )}

@@ -5,6 +5,7 @@ import { describeChoice } from './describe-backend.ts';
 
 export function Header() {
   const backend = useAppStore((s) => s.backend);
+  const inHand = useAppStore((s) => s.backendInHand);
   return (
     <header className="header">
       <div className="brand">
@@ -20,6 +21,8 @@ export function Header() {
                 {backend.adapter}
               </span>
             </>
+          ) : inHand ? (
+            `${inHand.name} while the fastest backend is chosen…`
           ) : (
             'choosing the fastest backend…'
           )}

@@ -18,11 +18,16 @@ export function Notices() {
   const dismiss = useAppStore((s) => s.dismiss);
   const backend = useAppStore((s) => s.backend);
   const [urlDismissed, setUrlDismissed] = useState(false);
+  const backendRequest = useAppStore((s) => s.backendRequest);
   const noWebGpu = backend !== null && backend.name !== 'webgpu';
+  // A backend the link asks for is known at the first paint: its line is there from the start,
+  // in the page's flow (nothing moves when the worker confirms it).
+  const asked = backendRequest !== null && backendRequest !== 'webgpu' && (backend === null || backend.name === backendRequest);
   // WebGPU started but was timed slower, or it did not start (and why).
   const webgpuTimed = backend?.measured?.find((m) => m.name === 'webgpu');
   const webgpuSkip = backend?.skipped.find((x) => x.startsWith('webgpu: '));
   const resumeOffer = useAppStore((s) => s.resumeOffer);
+  const [backendDismissed, setBackendDismissed] = useState(false);
   return (
     <div className="notices" aria-live="polite">
       {resumeOffer?.openElsewhere && (
@@ -62,14 +67,19 @@ export function Notices() {
           </ul>
         </div>
       )}
-      {noWebGpu && (
-        <div className={`notice ${backend.requested === backend.name ? 'info' : 'warning'}`} data-testid="backend-notice">
-          {backend.requested === backend.name ? (
-            <>
-              Training on <strong>{backend.name}</strong> as the link asks (<code>?backend={backend.name}</code>).
-            </>
-          ) : (
-            <>
+      {asked && (
+        <div className="notice info" data-testid="backend-notice">
+          Training on <strong>{backendRequest}</strong> as the link asks (<code>?backend={backendRequest}</code>).
+        </div>
+      )}
+      {noWebGpu && !asked && !backendDismissed && (
+        // It comes when the timing ends, seconds after the first paint: it floats over the page
+        // instead of pushing it down under the cursor (#25).
+        <div className="notice floating warning" data-testid="backend-notice">
+          <button type="button" className="close" aria-label="Dismiss" onClick={() => setBackendDismissed(true)}>
+            ×
+          </button>
+          <>
               {webgpuTimed ? (
                 <>
                   <strong>WebGPU runs here on {webgpuTimed.adapter}</strong>, {webgpuTimed.software ? 'a GPU emulated on the CPU, ' : ''}slower than{' '}
@@ -91,8 +101,7 @@ export function Notices() {
                 explore a recorded grokking run
               </button>{' '}
               without training.
-            </>
-          )}
+          </>
         </div>
       )}
       {notices.map((n) => (

@@ -17,7 +17,8 @@ type BenchState = { state: 'idle' } | { state: 'running' } | { state: 'done'; re
 
 export function SpeedPanel() {
   const applied = useAppStore((s) => s.applied);
-  const backend = useAppStore((s) => s.backend);
+  /** The backend in hand while the others are timed (#25), then the one chosen. */
+  const shown = useAppStore((s) => s.backend ?? s.backendInHand);
   const status = useAppStore((s) => s.status);
   const epochsPerSec = useAppStore((s) => s.epochsPerSec);
   const trainSeconds = useAppStore((s) => s.trainSeconds);
@@ -42,9 +43,9 @@ export function SpeedPanel() {
         <dt title="Matrix-product FLOPs of an update, counted from the shapes, times epochs/s">GFLOP/s</dt>
         <dd data-testid="speed-gflops">{live ? (epochsPerSec * gflopPerEpoch).toFixed(1) : '–'}</dd>
         <dt>backend</dt>
-        <dd data-testid="speed-backend">{backend ? `${backend.name} · ${backend.adapter}` : '–'}</dd>
+        <dd data-testid="speed-backend">{shown ? `${shown.name} · ${shown.adapter}` : '–'}</dd>
         <dt title="Each backend that started was timed on a few updates of this configuration; the fastest trains">chosen by</dt>
-        <dd data-testid="speed-choice">{backend ? describeChoice(backend) : '–'}</dd>
+        <dd data-testid="speed-choice">{shown ? describeChoice(shown) : '–'}</dd>
         <dt title={`First checkpoint with test accuracy ≥ ${GROKKED_ACC * 100}%`}>time to grok</dt>
         <dd data-testid="speed-grok">
           {grokked

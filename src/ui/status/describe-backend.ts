@@ -11,6 +11,8 @@ export function describeChoice(info: BackendInfo): string {
       return `${info.name}, as the link asks (?backend=${info.name})`;
     case 'measurement':
       return `${parts.join(', ')}: chose ${info.name}`;
+    case 'provisional':
+      return `${info.name} while the backends are timed`;
     case 'cache':
       return `${parts.join(', ')} (timed on an earlier visit): chose ${info.name}`;
     default:

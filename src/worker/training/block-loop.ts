@@ -53,6 +53,16 @@ export class BlockLoop {
   private trainMs = 0;
   /** After a NaN rolled the run back to this epoch, blocks read later than it are discarded. */
   private rolledBackTo: number | null = null;
+  /**
+   * The first checkpoint after Train is read at once, light (no heavy pass) and with nothing
+   * measured between blocks before it: the curves get their first points within a second of the
+   * press, whatever the cadence later (issue #25; the heavy pass and §4's evidence follow).
+   */
+  private firstAfterStart = false;
+  /** Blocks after that first checkpoint still free of between-block measuring (its save asks for the state). */
+  private quietBlocks = 0;
+  /** The loop ends at its next checkpoint, status untouched: the run moves to another backend. */
+  private halting = false;
 
   /** `checkpointEvery`: a fixed interval in epochs (the CLI's --every); adaptive when absent. */
   constructor(
@@ -75,6 +85,7 @@ export class BlockLoop {
       return;
     }
     this.run.setStatus('running');
+    this.firstAfterStart = true;
     this.nextCheckpoint = this.alignCheckpoint(t.epoch);
     this.lastBlockEnd = this.run.now();
     this.loopDone = this.loop()
@@ -87,6 +98,38 @@ export class BlockLoop {
     if (this.run.status() === 'running') this.run.setStatus('paused');
     await this.loopDone;
     this.loopDone = null;
+  }
+
+  /**
+   * Ends the loop right after its next checkpoint, leaving the status 'running' and skipping the
+   * after-training work, so the run can move to another backend and go on (#25). Returns what the
+   * loop was doing (null: it was not running), for `start` on the new backend.
+   */
+  async haltAtCheckpoint(): Promise<{ step: number | undefined } | null> {
+    if (!this.loopDone || this.run.status() !== 'running') return null;
+    this.halting = true;
+    const end = this.stopAt;
+    const isStep = this.stopIsStep;
+    this.stopAt = Math.min(this.stopAt, this.nextCheckpoint);
+    await this.loopDone;
+    this.loopDone = null;
+    this.halting = false;
+    const epoch = this.run.trainer.epoch;
+    // A NaN paused it meanwhile (rolled back), or it reached its end: nothing to go on with.
+    if (this.run.status() !== 'running' || epoch >= end) return null;
+    return { step: isStep ? end - epoch : undefined };
+  }
+
+  /** What a loop on another backend continues from: the cadence and the training time. */
+  carried(): { checkpointEvery: number; trainMs: number } {
+    return { checkpointEvery: this.checkpointEvery, trainMs: this.trainMs };
+  }
+
+  /** Continues the cadence and the training time of the loop this one replaces. */
+  carry(from: { checkpointEvery: number; trainMs: number }): void {
+    if (!this.fixedEvery) this.checkpointEvery = from.checkpointEvery;
+    this.trainMs = from.trainMs;
+    this.nextCheckpoint = this.alignCheckpoint(this.run.trainer.epoch);
   }
 
   /** Resolves when the loop has stopped by itself or been stopped. */
@@ -115,7 +158,8 @@ export class BlockLoop {
       const endEpoch = trainer.epoch;
       const due = endEpoch >= this.nextCheckpoint || endEpoch >= this.stopAt;
       if (due) trainer.markCandidate();
-      const heavy = due && this.measures.takeHeavy();
+      const first = due && this.firstAfterStart;
+      const heavy = due && !first && this.measures.takeHeavy();
       const block: PendingBlock = {
         loss: trainer.lastTrainLoss ? tf.clone(trainer.lastTrainLoss) : null,
         checkpoint: due ? this.measures.prepareCheckpoint(heavy) : null,
@@ -129,7 +173,15 @@ export class BlockLoop {
       // Read the previous block while this one runs on the device.
       if (pending) await this.consume(pending);
       pending = block;
-      await this.measures.betweenBlocks();
+      if (first) {
+        // Shown now rather than after the next block: the first points of the curves.
+        this.firstAfterStart = false;
+        this.quietBlocks = 2;
+        await this.consume(block);
+        pending = null;
+      }
+      if (this.quietBlocks > 0) this.quietBlocks -= 1;
+      else if (!this.firstAfterStart) await this.measures.betweenBlocks();
       await this.run.yieldToEvents();
     }
     if (pending) await this.consume(pending);
@@ -139,6 +191,7 @@ export class BlockLoop {
   private async afterLoop(): Promise<void> {
     if (!this.run.current()) return;
     const { trainer } = this.run;
+    const halted = this.halting;
     if (this.rolledBackTo !== null) {
       // Show the restored state: a checkpoint at the good epoch replaces the poisoned ones.
       this.rolledBackTo = null;
@@ -148,6 +201,7 @@ export class BlockLoop {
       if (!this.run.current()) return;
       this.measures.emit(again.finish(values), false);
     }
+    if (halted) return;
     if (this.run.status() === 'running' || trainer.epoch >= this.stopAt) {
       const finished = trainer.epoch >= trainer.config.epochs && !this.stopIsStep;
       this.run.setStatus(finished ? 'done' : 'paused');

@@ -13,6 +13,8 @@ import { EvidencePass } from '../analysis/evidence-pass.ts';
 import type { RunContext } from './run-context.ts';
 
 const NO_REQUEST: EvidenceRequest = { epoch: null, ablations: [], pair: null };
+/** How long a just-built run waits for a Train before it answers the page's evidence request. */
+export const FRESH_GRACE_MS = 1500;
 
 export class EvidenceScheduler {
   private request: EvidenceRequest = NO_REQUEST;
@@ -33,11 +35,30 @@ export class EvidenceScheduler {
     const pair = request.pair !== null && Number.isInteger(request.pair) && request.pair >= 0 && request.pair < p * p ? request.pair : null;
     const ablations = request.ablations.filter((a) => (ABLATION_TARGETS as readonly string[]).includes(a.target));
     this.request = { epoch: request.epoch, ablations, pair };
-    if (this.run.status() === 'running') this.due = true;
-    else {
+    // A new run just built, not trained: a Train pressed now comes first, its curves within a
+    // second (#25); the answer follows between blocks, or after a short grace if nothing starts.
+    const fresh = this.run.status() === 'idle' && this.run.trainer.epoch === 0 && this.run.statusAge() < FRESH_GRACE_MS;
+    if (this.run.status() === 'running' || this.run.startWaiting()) this.due = true;
+    else if (fresh) {
+      this.due = true;
+      this.answerLater(FRESH_GRACE_MS - this.run.statusAge());
+    } else {
       await this.compute(this.request.epoch, true);
       this.startBackground();
     }
+  }
+
+  /** Answers a waiting request after `ms` if training has not taken it meanwhile. */
+  private answerLater(ms: number): void {
+    setTimeout(() => {
+      const status = this.run.status();
+      if (!this.due || !this.run.current() || status === 'running' || this.run.startWaiting()) return;
+      if (status === 'starting') return this.answerLater(FRESH_GRACE_MS);
+      this.due = false;
+      this.compute(this.request.epoch, true)
+        .then(() => this.startBackground())
+        .catch((err) => this.run.fail(err));
+    }, Math.max(0, ms));
   }
 
   /** A heavy pass of the live weights was just taken: measure the evidence too, between blocks. */

@@ -31,6 +31,8 @@ export class MeasureScheduler {
   /** Epochs asked for while training ran; answered between blocks. */
   private inspectRequests: number[] = [];
   private backgroundDone: Promise<void> | null = null;
+  /** The warm timings were put off until the first checkpoint of a run Train was waiting for. */
+  private timingsDue = false;
 
   /** §4's evidence: on the heavy cadence, on request, and for past snapshots when idle. */
   readonly evidence: EvidenceScheduler;
@@ -64,14 +66,26 @@ export class MeasureScheduler {
   async first(): Promise<void> {
     const { trainer } = this.run;
     trainer.markCandidate();
-    const first = this.prepareCheckpoint(true);
+    // With Train waiting, the heavy pass waits for the checkpoint after the first one (#25).
+    const heavy = !this.run.startWaiting();
+    const first = this.prepareCheckpoint(heavy);
     const values = (await first.tensor.data()) as Float32Array;
     first.tensor.dispose();
-    this.lastHeavyAt = this.run.now();
+    if (heavy) this.lastHeavyAt = this.run.now();
     if (values.slice(0, 5).every(Number.isFinite)) trainer.confirmGood();
     this.emit(first.finish(values), true);
     // A newer Reset or Open is already waiting: this run is about to be replaced, skip the timings.
     if (this.run.superseded()) return;
+    // Train is waiting: the timings follow the run's first checkpoint (betweenBlocks), not precede it.
+    if (this.run.startWaiting()) {
+      this.timingsDue = true;
+      return;
+    }
+    await this.takeTimings();
+  }
+
+  /** Times a checkpoint and a heavy pass once, warm, for the cadences. */
+  private async takeTimings(): Promise<void> {
     const time = async (heavy: boolean) => {
       const t0 = this.run.now();
       const probe = this.prepareCheckpoint(heavy);
@@ -126,6 +140,10 @@ export class MeasureScheduler {
 
   /** Between blocks: answer inspections, and re-measure a snapshot if the budget allows. */
   async betweenBlocks(): Promise<void> {
+    if (this.timingsDue) {
+      this.timingsDue = false;
+      await this.takeTimings();
+    }
     await this.answerInspections();
     await this.evidence.betweenBlocks();
     if (!this.run.analysis || this.run.analysis.pendingRecomputes === 0) return;

@@ -19,9 +19,13 @@ export interface RunContext {
   yieldToEvents(): Promise<void>;
   /** A newer build (reset, load) is queued: this run will be replaced, so skip optional work. */
   superseded(): boolean;
+  /** Train was pressed while the run was built: its first checkpoint should come at once (#25). */
+  startWaiting(): boolean;
   /** Whether this is still the session's run. */
   current(): boolean;
   status(): RunStatus;
+  /** ms since the status last changed. */
+  statusAge(): number;
   setStatus(status: RunStatus): void;
   /** Send each checkpoint's weights and Adam moments just before it ('checkpointState'). */
   readonly durableCheckpoints: boolean;

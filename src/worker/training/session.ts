@@ -33,6 +33,8 @@ export interface SessionOptions {
   now?: () => number;
   /** Send every checkpoint's state before it (the page makes it durable before showing it). */
   durableCheckpoints?: boolean;
+  /** Makes another backend the active one (moveBackend); absent: the run never moves. */
+  switchBackend?: (info: BackendInfo) => Promise<void>;
   /** Lets queued messages in between blocks; default: a macrotask. */
   yieldToEvents?: () => Promise<void>;
 }
@@ -42,12 +44,17 @@ interface BuiltRun {
   context: RunContext;
   loop: BlockLoop;
   measures: MeasureScheduler;
+  /** The build's ticket (a moved run keeps it). */
+  ticket: number;
+  /** Ends the work in flight of these parts (the run moved to new ones). */
+  retire(): void;
 }
 
 export class TrainingSession {
   private run: BuiltRun | null = null;
   private runId = 0;
   private status: RunStatus = 'starting';
+  private statusAt = 0;
   private readonly withAnalysis: boolean;
   private readonly now: () => number;
   private readonly yieldToEvents: () => Promise<void>;
@@ -55,6 +62,8 @@ export class TrainingSession {
   private queue: Promise<void> = Promise.resolve();
   /** Builds (init, reset, load) asked for so far: a run built for an older one is superseded. */
   private buildsAsked = 0;
+  /** Train, Resume or Step commands queued and not yet handled. */
+  private startsWaiting = 0;
 
   constructor(private readonly opts: SessionOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -78,7 +87,14 @@ export class TrainingSession {
   handle(cmd: Command): Promise<void> {
     // Each build is numbered when it is asked for: one that finds a higher number is superseded.
     const ticket = cmd.type === 'init' || cmd.type === 'reset' || cmd.type === 'load' ? ++this.buildsAsked : 0;
-    this.queue = this.queue.then(() => this.dispatch(cmd, ticket)).catch((err) => this.fail(err));
+    const starts = cmd.type === 'start' || cmd.type === 'resume' || cmd.type === 'step';
+    if (starts) this.startsWaiting += 1;
+    this.queue = this.queue
+      .then(() => {
+        if (starts) this.startsWaiting -= 1;
+        return this.dispatch(cmd, ticket);
+      })
+      .catch((err) => this.fail(err));
     return this.queue;
   }
 
@@ -146,6 +162,9 @@ export class TrainingSession {
         return;
       case 'bench':
         // The worker runs benchmarks beside the session (train.worker.ts).
+        return;
+      case 'moveBackend':
+        await this.move(cmd.backend);
         return;
       case 'start':
       case 'resume':
@@ -229,22 +248,8 @@ export class TrainingSession {
       analysis.snapshots.restore(loaded.snapshots.filter((x) => x.epoch <= trainer.epoch));
       if (loaded.keyFreqs) analysis.restoreKeyFreqs(loaded.keyFreqs);
     }
-    const context: RunContext = {
-      id,
-      trainer,
-      analysis,
-      post: (event) => this.opts.post(event),
-      now: this.now,
-      yieldToEvents: this.yieldToEvents,
-      durableCheckpoints: this.opts.durableCheckpoints ?? false,
-      current: () => this.runId === id,
-      superseded: () => this.buildsAsked !== ticket,
-      status: () => this.status,
-      setStatus: (status) => this.setStatus(status),
-      fail: (err) => this.fail(err),
-    };
-    const measures = new MeasureScheduler(context);
-    this.run = { context, measures, loop: new BlockLoop(context, measures, this.opts.checkpointEvery) };
+    this.run = this.assemble(id, ticket, trainer, analysis);
+    const measures = this.run.measures;
     this.opts.post({
       type: 'ready',
       runId: id,
@@ -261,8 +266,80 @@ export class TrainingSession {
     this.setStatus(trainer.epoch >= config.epochs ? 'done' : 'idle');
   }
 
+  /** A run's parts around its trainer and analysis; `retired()` ends its work when it moves. */
+  private assemble(id: number, ticket: number, trainer: Trainer, analysis: RunAnalysis | null): BuiltRun {
+    let retired = false;
+    const context: RunContext = {
+      id,
+      trainer,
+      analysis,
+      post: (event) => this.opts.post(event),
+      now: this.now,
+      yieldToEvents: this.yieldToEvents,
+      durableCheckpoints: this.opts.durableCheckpoints ?? false,
+      current: () => this.runId === id && !retired,
+      superseded: () => this.buildsAsked !== ticket,
+      startWaiting: () => this.startsWaiting > 0,
+      status: () => this.status,
+      statusAge: () => this.now() - this.statusAt,
+      setStatus: (status) => this.setStatus(status),
+      fail: (err) => this.fail(err),
+    };
+    const measures = new MeasureScheduler(context);
+    return { context, measures, loop: new BlockLoop(context, measures, this.opts.checkpointEvery), ticket, retire: () => (retired = true) };
+  }
+
+  /**
+   * Moves the run to another backend (#25): at its next checkpoint if it trains, else now. The
+   * weights, Adam moments, split, snapshots and K go over as values, so it continues as a run
+   * started there would (test/worker/move-backend.test.ts); the page keeps its history.
+   */
+  private async move(info: BackendInfo): Promise<void> {
+    const run = this.run;
+    const switchTo = this.opts.switchBackend;
+    const current = this.opts.backendInfo();
+    if (!run || !switchTo || (info.name === current.name && info.adapter === current.adapter)) {
+      await switchTo?.(info);
+      // Without a run (its build failed) the page still learns the choice: a Reset builds there.
+      this.opts.post({ type: 'backend', runId: run ? run.context.id : -1, backend: this.opts.backendInfo(), epoch: run?.context.trainer.epoch ?? 0 });
+      return;
+    }
+    const going = await run.loop.haltAtCheckpoint();
+    const { trainer, analysis, id } = run.context;
+    const state = await trainer.readState();
+    const snapshots = analysis?.snapshots.all().map((x) => ({ epoch: x.epoch, weights: x.weights.slice() })) ?? [];
+    const keyFreqs = analysis?.keyFreqs ?? null;
+    const carried = run.loop.carried();
+    try {
+      await switchTo(info);
+    } catch (err) {
+      // It does not start here after all: the run goes on where it is, and says why.
+      await switchTo(current).catch(() => undefined);
+      this.opts.post({ type: 'error', runId: id, fatal: false, message: `The run stays on ${current.name}: ${info.name} did not start in the training worker (${err instanceof Error ? err.message : String(err)}).` });
+      if (going) run.loop.start(going.step);
+      return;
+    }
+    run.retire();
+    await run.measures.idle();
+    this.run = null;
+    analysis?.dispose();
+    trainer.dispose();
+    const moved = this.opts.createTrainer(trainer.config, { trainIndices: trainer.dataset.train });
+    moved.loadState(state);
+    const again = this.withAnalysis ? new RunAnalysis(moved, { pinnedKeyFreqs: keyFreqs?.pinned ? keyFreqs.active : null, snapshotBudgetBytes: this.opts.snapshotBudgetBytes }) : null;
+    if (again) {
+      again.snapshots.restore(snapshots);
+      if (keyFreqs) again.restoreKeyFreqs(keyFreqs);
+    }
+    this.run = this.assemble(id, run.ticket, moved, again);
+    this.run.loop.carry(carried);
+    this.opts.post({ type: 'backend', runId: id, backend: this.opts.backendInfo(), epoch: moved.epoch });
+    if (going) this.run.loop.start(going.step);
+  }
+
   private setStatus(status: RunStatus): void {
     this.status = status;
+    this.statusAt = this.now();
     this.opts.post({ type: 'status', runId: this.runId, status, epoch: this.currentTrainer?.epoch ?? 0 });
   }
 
