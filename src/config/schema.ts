@@ -48,6 +48,8 @@ export interface TrainConfig {
   grokfastLambda: number;
   /** Grokfast-EMA decay α. */
   grokfastAlpha: number;
+  /** ⊥Grad (Prieto et al. 2025): 1 removes the gradient's component along each weight tensor (model/orthograd.ts). Live. */
+  orthoGrad: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -72,6 +74,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   l1: 0,
   grokfastLambda: 0,
   grokfastAlpha: 0.98,
+  orthoGrad: 0,
 });
 
 export const P_MIN = 3;
@@ -157,6 +160,10 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   grokfastAlpha: {
     key: 'gfa', label: 'Grokfast α', live: false, kind: 'float', min: 0, max: 1, maxOpen: true,
     help: 'Grokfast-EMA decay (the authors use 0.98).',
+  },
+  orthoGrad: {
+    key: 'og', label: '⊥Grad', live: true, kind: 'int', min: 0, max: 1,
+    help: "1: each tensor's gradient loses its component along the weights, rescaled to its norm (Prieto et al. 2025); groks without weight decay.",
   },
 };
 

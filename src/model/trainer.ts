@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../config/schema.ts';
 import { AdamW, GrokfastEma } from './adamw.ts';
+import { orthogonalGrad } from './orthograd.ts';
 import { makeDataset, type Dataset } from '../task/pairs.ts';
 import { taskSpec } from '../task/registry.ts';
 import { forwardFast } from './transformer/fast.ts';
@@ -56,6 +57,8 @@ export interface LiveHyper {
   lr: number;
   weightDecay: number;
   grokfastLambda: number;
+  /** ⊥Grad on (1) or off (0). */
+  orthoGrad: number;
 }
 
 let nextTrainerId = 0;
@@ -132,10 +135,10 @@ export class Trainer {
   }
 
   get hyper(): LiveHyper {
-    return { lr: this.optimizer.hp.lr, weightDecay: this.optimizer.hp.weightDecay, grokfastLambda: this.grokfast?.lambda ?? 0 };
+    return { lr: this.optimizer.hp.lr, weightDecay: this.optimizer.hp.weightDecay, grokfastLambda: this.grokfast?.lambda ?? 0, orthoGrad: this.config.orthoGrad };
   }
 
-  /** Changes lr / λ / λ_g from the next update on; the Adam moments are kept. */
+  /** Changes lr / λ / λ_g / ⊥Grad from the next update on; the Adam moments are kept. */
   setHyper(h: Partial<LiveHyper>): void {
     if (h.lr !== undefined) this.optimizer.hp.lr = h.lr;
     if (h.weightDecay !== undefined) this.optimizer.hp.weightDecay = h.weightDecay;
@@ -146,6 +149,7 @@ export class Trainer {
     this.config.lr = this.optimizer.hp.lr;
     this.config.weightDecay = this.optimizer.hp.weightDecay;
     this.config.grokfastLambda = h.grokfastLambda ?? this.config.grokfastLambda;
+    if (h.orthoGrad !== undefined) this.config.orthoGrad = h.orthoGrad;
   }
 
   /** Logits at the last position, `[N, d_vocab_out]`, of the current weights or of `params`. */
@@ -163,7 +167,8 @@ export class Trainer {
     const gf = this.grokfast && this.grokfast.lambda > 0 ? this.grokfast : null;
     if (this.fused && this.path === 'fast' && fusedStepFits(c, this.trainBatch)) {
       // The hand-written step (fused-step.ts): the gradient comes out flat, as AdamW takes it.
-      const { loss, g } = fusedLossAndGradSingle(this.paramTensors, this.optimizer.flatWeights(), c, this.trainBatch);
+      const { loss, g: raw } = fusedLossAndGradSingle(this.paramTensors, this.optimizer.flatWeights(), c, this.trainBatch);
+      const g = this.orthogonalized(raw);
       this.optimizer.stepFused(g, gf ? { mu: gf.advanceFused(g), lambda: gf.lambda } : undefined);
       g.dispose();
       this.lastLoss?.dispose();
@@ -183,9 +188,9 @@ export class Trainer {
     });
     const byName: Record<string, tf.Tensor> = {};
     for (const [varName, g] of Object.entries(grads)) byName[this.nameOfVar.get(varName)!] = g;
-    if (this.fused && !gf) this.optimizer.stepFusedByName(byName);
+    if (this.fused && !gf && !c.orthoGrad) this.optimizer.stepFusedByName(byName);
     else {
-      const g = this.optimizer.flatGrads(byName);
+      const g = this.orthogonalized(this.optimizer.flatGrads(byName));
       if (this.fused) this.optimizer.stepFused(g, { mu: gf!.advanceFused(g), lambda: gf!.lambda });
       else if (gf) {
         const filtered = gf.filter(g);
@@ -197,6 +202,17 @@ export class Trainer {
     tf.dispose(Object.values(grads));
     this.lastLoss?.dispose();
     this.lastLoss = value;
+  }
+
+  /**
+   * With ⊥Grad on, the flat gradient made orthogonal to each weight tensor (orthograd.ts), on the
+   * weights before the update; `g` is disposed. Without, `g` itself. Grokfast then filters this.
+   */
+  private orthogonalized(g: tf.Tensor1D): tf.Tensor1D {
+    if (!this.config.orthoGrad) return g;
+    const out = orthogonalGrad(g, this.optimizer.flatWeights(), this.optimizer.sizes);
+    g.dispose();
+    return out;
   }
 
   /** Inverted dropout on MLP neurons, seeded by (seed, epoch) so a run is repeatable. */

@@ -21,6 +21,13 @@ describe('command line', () => {
     expect(() => parseArgs(['train', '--p'], BOOLEAN)).toThrow(/--p needs a value/);
   });
 
+  it('reads --orthograd as og=1 (a switch; --orthograd=0 turns it off)', () => {
+    expect(parseArgs(['train', '--orthograd', '--wd', '0'], BOOLEAN).decoded.config.orthoGrad).toBe(1);
+    expect(parseArgs(['train', '--orthograd', '--wd', '0'], BOOLEAN).decoded.config.weightDecay).toBe(0);
+    expect(parseArgs(['train', '--orthograd=0'], BOOLEAN).decoded.config.orthoGrad).toBe(0);
+    expect(parseArgs(['train', '--og', '2'], BOOLEAN).decoded.issues[0].message).toMatch(/\[0, 1\]/);
+  });
+
   it('trains headless and writes {config, history} with epoch 0 first', async () => {
     const out = join(dir, 'run.json');
     const save = join(dir, 'w.safetensors');

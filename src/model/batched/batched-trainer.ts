@@ -21,6 +21,7 @@ import { disposeFusedPairs, fusedLossAndGrad, fusedStepFits, type FusedPairs } f
 import { fusedAvailable } from '../webgpu/fused.ts';
 import { scatterMatrix } from '../webgpu/attention.ts';
 import { BatchedModelView } from './model-view.ts';
+import { orthogonalGrad } from '../orthograd.ts';
 
 /** Fields that fix the tensors' shapes (and the activation kernel): equal across a batch. */
 export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut'] as const satisfies readonly (keyof TrainConfig)[];
@@ -177,11 +178,12 @@ export class BatchedTrainer {
   }
 
   /** Changes model i's lr / λ / λ_g from the next update on (moments kept). */
-  setHyper(i: number, h: { lr?: number; weightDecay?: number; grokfastLambda?: number }): void {
+  setHyper(i: number, h: { lr?: number; weightDecay?: number; grokfastLambda?: number; orthoGrad?: number }): void {
     const hp = this.optimizer.hp[i];
     if (h.lr !== undefined) hp.lr = this.configs[i].lr = h.lr;
     if (h.weightDecay !== undefined) hp.weightDecay = this.configs[i].weightDecay = h.weightDecay;
     if (h.grokfastLambda !== undefined) this.optimizer.grokfast[i].lambda = this.configs[i].grokfastLambda = h.grokfastLambda;
+    if (h.orthoGrad !== undefined) this.configs[i].orthoGrad = h.orthoGrad;
   }
 
   /** Logits `[M, P², d_vocab_out]` of every model on all pairs, in pair-index order. */
@@ -193,7 +195,8 @@ export class BatchedTrainer {
   trainStep(): void {
     if (this.fusedPairs) {
       // The hand-written WebGPU step of every model at once: the dispatches of one model's step.
-      const { loss, g } = fusedLossAndGrad(this.paramTensors, this.optimizer.flatWeights(), this.configs[0], this.fusedPairs);
+      const { loss, g: raw } = fusedLossAndGrad(this.paramTensors, this.optimizer.flatWeights(), this.configs[0], this.fusedPairs);
+      const g = this.orthogonalized(raw);
       this.optimizer.stepFused(g);
       g.dispose();
       this.lastLoss?.dispose();
@@ -216,11 +219,28 @@ export class BatchedTrainer {
       return tf.sum(total) as tf.Scalar;
     });
     const varNames = this.params.map((p) => p.name);
-    const g = this.optimizer.flat(varNames.map((n) => grads[n]));
+    const g = this.orthogonalized(this.optimizer.flat(varNames.map((n) => grads[n])));
     tf.dispose(Object.values(grads));
     value.dispose();
     this.optimizer.stepFlat(g);
     g.dispose();
+  }
+
+  /**
+   * ⊥Grad (orthograd.ts) on the rows of the models that have it on, `[M, S]`; the others' rows
+   * are their gradients exactly (× 1 + 0). `g` is disposed when a new tensor is returned.
+   */
+  private orthogonalized(g: tf.Tensor2D): tf.Tensor2D {
+    const on = this.configs.map((c) => (c.orthoGrad ? 1 : 0));
+    if (!on.some((x) => x)) return g;
+    const out = tf.tidy(() => {
+      const perp = orthogonalGrad(g, this.optimizer.flatWeights(), this.optimizer.sizes);
+      if (on.every((x) => x)) return perp;
+      const col = tf.tensor2d(on, [this.models, 1]);
+      return tf.add(tf.mul(perp, col), tf.mul(g, tf.sub(1, col))) as tf.Tensor2D;
+    });
+    g.dispose();
+    return out;
   }
 
   /** Each model's inverted-dropout mask `[M, n, d_mlp]`, as its single run draws it (ones on padding). */
