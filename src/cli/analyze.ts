@@ -9,6 +9,7 @@ import { perFrequency } from '../analysis/fourier.ts';
 import { keyFreqsFromNorms, KEY_FREQ_RULE } from '../analysis/keyfreqs.ts';
 import { checkKeyFreqs } from '../config/keyfreqs.ts';
 import { Trainer } from '../model/trainer.ts';
+import { EVAL_LENGTH } from '../model/evaluate.ts';
 import { UsageError, type ParsedArgs } from './node/args.ts';
 import { startNodeBackend } from './node/backends.ts';
 import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
@@ -67,7 +68,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
     const packed = tf.tidy(() => tf.concat([trainer.evaluate(logits), analyzer.cheap(trainer.paramTensors, logits, keyFreqs), analyzer.heavy(trainer.paramTensors, logits, acts!, new Int32Array(0))]));
     const values = (await packed.data()) as Float32Array;
     tf.dispose([packed, logits, acts.pattern, acts.mlpPost]);
-    const cheapAt = 5;
+    const cheapAt = EVAL_LENGTH;
     const cheap = analyzer.unpackCheap(values, keyFreqs, cheapAt);
     const heavy = analyzer.unpackHeavy(values.subarray(cheapAt + analyzer.cheapLength(keyFreqs.length)), trainer.config.dMlp, trainer.config.nHeads, new Int32Array(0));
     const evidence = await evidenceFields(trainer, analyzer, keyFreqs, args.flags, ckpt.epoch);
@@ -86,6 +87,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       allLoss: (values[0] * trainer.dataset.train.length + values[2] * trainer.dataset.test.length) / ckpt.config.p ** 2,
       allAcc: (values[1] * trainer.dataset.train.length + values[3] * trainer.dataset.test.length) / ckpt.config.p ** 2,
       sumSquaredWeights: values[4],
+      softmaxCollapse: values[5],
       keyFreqs,
       keyFreqsRule: pinned ? 'given by --key-freqs' : KEY_FREQ_RULE,
       restrictedLoss: cheap.restrictedLoss,

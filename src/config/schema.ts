@@ -10,6 +10,10 @@ import { TASK_NAMES, taskSpec, type Task } from '../task/registry.ts';
 export const ACTIVATIONS = ['relu', 'gelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
+/** The loss trained on: softmax cross-entropy (the paper), or StableMax's (Prieto et al. 2025). */
+export const LOSSES = ['softmax', 'stablemax'] as const;
+export type LossKind = (typeof LOSSES)[number];
+
 /** Whether the unembedding keeps a logit for '=' (the authors' code, P+1) or not (P). */
 export const VOCAB_OUT = ['p1', 'p'] as const;
 export type VocabOut = (typeof VOCAB_OUT)[number];
@@ -50,6 +54,8 @@ export interface TrainConfig {
   grokfastAlpha: number;
   /** ⊥Grad (Prieto et al. 2025): 1 removes the gradient's component along each weight tensor (model/orthograd.ts). Live. */
   orthoGrad: number;
+  /** The loss optimized, and reported as trainLoss / testLoss (model/transformer/stablemax.ts). */
+  loss: LossKind;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -75,6 +81,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   grokfastLambda: 0,
   grokfastAlpha: 0.98,
   orthoGrad: 0,
+  loss: 'softmax',
 });
 
 export const P_MIN = 3;
@@ -164,6 +171,10 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   orthoGrad: {
     key: 'og', label: '⊥Grad', live: true, kind: 'int', min: 0, max: 1,
     help: "1: each tensor's gradient loses its component along the weights, rescaled to its norm (Prieto et al. 2025); groks without weight decay.",
+  },
+  loss: {
+    key: 'loss', label: 'loss', live: false, kind: 'enum', values: LOSSES,
+    help: 'softmax: cross-entropy (the paper). stablemax: s(x) = x + 1 or 1/(1 − x) in place of exp (Prieto et al. 2025), which cannot collapse in float32; the loss curves show the loss trained on.',
   },
 };
 

@@ -14,13 +14,16 @@ import { forwardFast } from './transformer/fast.ts';
 import { disposeFusedBatch, fusedLossAndGradSingle, fusedStepFits } from './webgpu/fused-step.ts';
 import { defaultForwardPath, type ForwardPath } from './transformer/forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './transformer/forward.ts';
-import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './transformer/ops.ts';
+import { accuracy, addAll } from './transformer/ops.ts';
+import { lossMean } from './transformer/stablemax.ts';
+import { evaluateLogits, toEvalMetrics, type EvalMetrics } from './evaluate.ts';
 import { initWeights, paramSpecs, size, type Weights } from './transformer/params.ts';
 import { streamSeed } from '../random/rng.ts';
 import { Rollback } from './rollback.ts';
 import { crossEntropyMeanFused, fusedAvailable } from './webgpu/fused.ts';
 
 export type { ForwardPath } from './transformer/forward-path.ts';
+export { toEvalMetrics, type EvalMetrics } from './evaluate.ts';
 
 /** Everything needed to continue a run exactly: weights and Adam moments, flat in paramSpecs order. */
 export interface TrainerState {
@@ -40,16 +43,6 @@ export interface TrainerOptions {
   forward?: ForwardPath;
   /** Fused WebGPU kernels for the update (webgpu/fused.ts); default: on when the backend is webgpu. */
   fused?: boolean;
-}
-
-/** What one evaluation reads back, all on the current weights. */
-export interface EvalMetrics {
-  trainLoss: number;
-  trainAcc: number;
-  testLoss: number;
-  testAcc: number;
-  /** Σ θ² over every parameter (§5.8, Fig. 7 bottom right). */
-  sumSquaredWeights: number;
 }
 
 /** The live-changeable hyperparameters. */
@@ -179,7 +172,7 @@ export class Trainer {
       const opts: ForwardOptions = {};
       if (c.dropout > 0) opts.dropoutMasks = this.dropoutMasks(epoch);
       const logits = this.forward(this.trainBatch, opts);
-      let loss = (this.fused ? crossEntropyMeanFused : crossEntropyMean)(logits, this.trainBatch.labelsOneHot);
+      let loss = this.fused ? lossMean(c.loss, logits, this.trainBatch.labelsOneHot, crossEntropyMeanFused) : lossMean(c.loss, logits, this.trainBatch.labelsOneHot);
       if (c.l1 > 0) {
         const l1 = addAll([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
         loss = tf.add(loss, tf.mul(l1, c.l1));
@@ -253,26 +246,20 @@ export class Trainer {
 
   /**
    * Queues the evaluation of the current weights (or of `params`, e.g. a snapshot; then from its
-   * `logits` if given) and returns it as one `[5]` tensor (trainLoss, trainAcc, testLoss, testAcc,
-   * Σθ²) for a single asynchronous read.
+   * `logits` if given) and returns it as one tensor (evaluate.ts: losses, accuracies, Σθ², softmax
+   * collapse) for a single asynchronous read.
    */
   evaluate(logits?: tf.Tensor2D, params: Params = this.paramTensors): tf.Tensor1D {
-    return tf.tidy(() => {
-      const all = logits ?? this.logitsAll({}, params);
-      const loss = crossEntropyPerExample(all, this.allBatch.labelsOneHot);
-      const correct = tf.cast(tf.equal(tf.argMax(all, 1), this.allBatch.labelIds), 'float32');
-      const nTrain = this.dataset.train.length;
-      const nTest = this.dataset.test.length;
-      const testMask = tf.sub(1, this.trainMask);
-      const sumSq = addAll(Object.values(params).map((p) => tf.sum(tf.square(p))));
-      return tf.stack([
-        tf.div(tf.sum(tf.mul(loss, this.trainMask)), nTrain),
-        tf.div(tf.sum(tf.mul(correct, this.trainMask)), nTrain),
-        tf.div(tf.sum(tf.mul(loss, testMask)), nTest),
-        tf.div(tf.sum(tf.mul(correct, testMask)), nTest),
-        sumSq,
-      ]) as tf.Tensor1D;
-    });
+    return tf.tidy(() =>
+      evaluateLogits(logits ?? this.logitsAll({}, params), Object.values(params), {
+        loss: this.config.loss,
+        labelsOneHot: this.allBatch.labelsOneHot,
+        labelIds: this.allBatch.labelIds,
+        trainMask: this.trainMask,
+        nTrain: this.dataset.train.length,
+        nTest: this.dataset.test.length,
+      }),
+    );
   }
 
   /** `evaluate` and read it back. */
@@ -393,8 +380,4 @@ export class Trainer {
     this.lastLoss = null;
     this.rollback.dispose();
   }
-}
-
-export function toEvalMetrics(v: ArrayLike<number>): EvalMetrics {
-  return { trainLoss: v[0], trainAcc: v[1], testLoss: v[2], testAcc: v[3], sumSquaredWeights: v[4] };
 }

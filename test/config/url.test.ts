@@ -27,6 +27,7 @@ const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
   grokfastLambda: 2,
   grokfastAlpha: 0.9,
   orthoGrad: 1,
+  loss: 'stablemax',
 };
 
 describe('URL codec', () => {

@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
 import { BatchedTrainer } from '../../src/model/batched/batched-trainer.ts';
 import { Trainer } from '../../src/model/trainer.ts';
 import { orthogonalGrad } from '../../src/model/orthograd.ts';
+import { collapsedPerExample, stablemaxPerExample, stablemaxS } from '../../src/model/transformer/stablemax.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { relErr } from '../compare.ts';
 import { numTensors, useBackend } from '../helpers.ts';
@@ -30,12 +31,12 @@ const REF = JSON.parse(readFileSync(new URL('../fixtures/beyond/reference.json',
 
 const TOL = 1e-4;
 const weights = () => Object.fromEntries(REF.names.map((n) => [n, Float32Array.from(REF.init[n])]));
-const CASES = ['adamw', 'orthograd', 'orthograd-wd'];
+const CASES = Object.keys(REF.cases);
 
 function configOf(c: Case): TrainConfig {
   return {
     ...DEFAULT_CONFIG, p: REF.p, dModel: REF.dModel, nHeads: REF.nHeads, dMlp: REF.dMlp, frac: REF.train.length / (REF.p * REF.p),
-    lr: REF.lr, warmup: REF.warmup, beta1: REF.beta1, beta2: REF.beta2, weightDecay: c.wd, orthoGrad: c.og,
+    lr: REF.lr, warmup: REF.warmup, beta1: REF.beta1, beta2: REF.beta2, weightDecay: c.wd, orthoGrad: c.og, loss: c.loss as TrainConfig['loss'],
   };
 }
 
@@ -60,7 +61,8 @@ describe('⊥Grad and StableMax against PyTorch (100 updates from one checkpoint
   it.each(CASES.filter((n) => REF.cases[n].og))('%s: the batched trainer, beside a model without it, follows PyTorch within 1e-4', async (name) => {
     await useBackend('wasm');
     const c = REF.cases[name];
-    const plain = REF.cases.adamw;
+    // A batch shares its loss (SHAPE_KEYS): the partner is the same loss without ⊥Grad.
+    const plain = REF.cases[c.loss === 'stablemax' ? 'stablemax' : 'adamw'];
     const batched = new BatchedTrainer([configOf(c), configOf(plain)], { weights: [weights(), weights()], trainIndices: [REF.train, REF.train] });
     for (let t = 0; t < REF.updates; t++) batched.trainStep();
     const states = await batched.readState();
@@ -71,6 +73,34 @@ describe('⊥Grad and StableMax against PyTorch (100 updates from one checkpoint
       expect(relErr(states[i].v, ref.v)).toBeLessThan(TOL);
     }
   }, 60_000);
+
+  it('StableMax by hand: s, the loss, its gradient against finite differences, and softmax collapse', async () => {
+    await useBackend('cpu');
+    // logits (1, 0, −1), label 0: s = (2, 1, 1/2), p_0 = 2/3.5, loss = log(3.5/2).
+    const x = tf.tensor2d([[1, 0, -1]]);
+    const y = tf.tensor2d([[1, 0, 0]]);
+    expect(Array.from(stablemaxS(x).dataSync())).toEqual([2, 1, 0.5]);
+    expect(stablemaxPerExample(x, y).dataSync()[0]).toBeCloseTo(Math.log(3.5 / 2), 6);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(stablemaxPerExample(t as tf.Tensor2D, y)))(x).dataSync();
+    const loss = (v: number[]) => {
+      const s = v.map((z) => (z >= 0 ? z + 1 : 1 / (1 - z)));
+      return -Math.log(s[0] / (s[0] + s[1] + s[2]));
+    };
+    for (let j = 0; j < 3; j++) {
+      const h = 1e-6;
+      const up = [1, 0, -1].map((z, i) => (i === j ? z + h : z));
+      const down = [1, 0, -1].map((z, i) => (i === j ? z - h : z));
+      // At 0 the one-sided derivative from above (s' = 1) is the kernel's, as torch.where's.
+      const fd = j === 1 ? (loss(up) - loss([1, 0, -1])) / h : (loss(up) - loss(down)) / (2 * h);
+      expect(g[j]).toBeCloseTo(fd, 4);
+    }
+    // Collapse: softmax's p_y rounds to 1 at a margin of 20 (e^−20 < 2^−24), not at 10; StableMax's never here.
+    const wide = tf.tensor2d([[20, 0, 0], [10, 0, 0]]);
+    const labels = tf.tensor2d([[1, 0, 0], [1, 0, 0]]);
+    expect(Array.from(collapsedPerExample('softmax', wide, labels).dataSync())).toEqual([1, 0]);
+    expect(Array.from(collapsedPerExample('stablemax', wide, labels).dataSync())).toEqual([0, 0]);
+    tf.dispose([x, y, wide, labels]);
+  });
 
   it('⊥Grad by hand: the result is orthogonal to each tensor, of the gradient norm, and leaks nothing', async () => {
     await useBackend('cpu');

@@ -22,9 +22,11 @@ import { fusedAvailable } from '../webgpu/fused.ts';
 import { scatterMatrix } from '../webgpu/attention.ts';
 import { BatchedModelView } from './model-view.ts';
 import { orthogonalGrad } from '../orthograd.ts';
+import { EVAL_LENGTH } from '../evaluate.ts';
+import { collapsedPerExample, stablemaxPerExample } from '../transformer/stablemax.ts';
 
-/** Fields that fix the tensors' shapes (and the activation kernel): equal across a batch. */
-export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut'] as const satisfies readonly (keyof TrainConfig)[];
+/** Fields that fix the tensors' shapes (and the activation and loss kernels): equal across a batch. */
+export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut', 'loss'] as const satisfies readonly (keyof TrainConfig)[];
 
 /** Why these configurations cannot train as one batch, or null. */
 export function batchProblem(configs: TrainConfig[]): string | null {
@@ -46,8 +48,8 @@ export interface BatchedTrainerOptions {
   fused?: boolean;
 }
 
-/** Per model, `[M, 5]` rows: trainLoss, trainAcc, testLoss, testAcc, Σθ² (as `Trainer.evaluate`). */
-export const EVAL_WIDTH = 5;
+/** Per model, `[M, 6]` rows as `Trainer.evaluate` (evaluate.ts): losses, accuracies, Σθ², softmax collapse. */
+export const EVAL_WIDTH = EVAL_LENGTH;
 
 let nextId = 0;
 
@@ -208,7 +210,7 @@ export class BatchedTrainer {
     const { value, grads } = tf.variableGrads(() => {
       const mask = this.configs.some((c) => c.dropout > 0) ? this.dropoutMask(epoch) : undefined;
       const logits = forwardFastBatched(this.paramTensors, this.configs[0], this.models, this.train, mask);
-      const losses = weightedCrossEntropy(logits, this.trainLabels, this.trainWeights);
+      const losses = this.configs[0].loss === 'stablemax' ? this.weightedStablemax(logits) : weightedCrossEntropy(logits, this.trainLabels, this.trainWeights);
       let total = losses;
       if (anyL1) {
         const l1 = addAll(this.params.map((p) => tf.sum(tf.reshape(tf.abs(p), [this.models, -1]), 1)));
@@ -224,6 +226,14 @@ export class BatchedTrainer {
     value.dispose();
     this.optimizer.stepFlat(g);
     g.dispose();
+  }
+
+  /** Each model's StableMax loss on its own pairs, `[M]` (padding weighs 0), as `weightedCrossEntropy`. */
+  private weightedStablemax(logits: tf.Tensor3D): tf.Tensor1D {
+    const [m, n, v] = logits.shape;
+    const flat = (t: tf.Tensor3D) => tf.reshape(t, [m * n, v]) as tf.Tensor2D;
+    const perExample = tf.reshape(stablemaxPerExample(flat(logits), flat(this.trainLabels)), [m, n]);
+    return tf.sum(tf.mul(perExample, this.trainWeights), 1) as tf.Tensor1D;
   }
 
   /**
@@ -269,7 +279,11 @@ export class BatchedTrainer {
   evaluate(): tf.Tensor2D {
     return tf.tidy(() => {
       const logits = this.logitsAll();
-      const loss = crossEntropyPerExampleBatched(logits, this.allLabels); // [M, P²]
+      const [m, n, v] = logits.shape;
+      const flat = (t: tf.Tensor3D) => tf.reshape(t, [m * n, v]) as tf.Tensor2D;
+      const stablemax = this.configs[0].loss === 'stablemax';
+      const loss = stablemax ? tf.reshape(stablemaxPerExample(flat(logits), flat(this.allLabels)), [m, n]) : crossEntropyPerExampleBatched(logits, this.allLabels); // [M, P²]
+      const collapsed = tf.reshape(collapsedPerExample(this.configs[0].loss, flat(logits), flat(this.allLabels)), [m, n]);
       const correct = tf.cast(tf.equal(tf.argMax(logits, 2), this.allLabelIds), 'float32');
       const nTrain = tf.tensor1d(this.nTrain);
       const nTest = tf.tensor1d(this.nTrain.map((n) => this.all.n - n));
@@ -282,6 +296,7 @@ export class BatchedTrainer {
           tf.div(tf.sum(tf.mul(loss, testMask), 1), nTest),
           tf.div(tf.sum(tf.mul(correct, testMask), 1), nTest),
           sumSq,
+          tf.div(tf.sum(tf.mul(collapsed, this.trainMask), 1), nTrain),
         ],
         1,
       ) as tf.Tensor2D;
