@@ -56,6 +56,10 @@ export interface TrainConfig {
   orthoGrad: number;
   /** The loss optimized, and reported as trainLoss / testLoss (model/transformer/stablemax.ts). */
   loss: LossKind;
+  /** Omnigrok (Liu et al. 2023): after every update θ is rescaled to ‖θ‖₂ = weightNorm (0 = off). */
+  weightNorm: number;
+  /** The seeded initial weights times this factor (Omnigrok's α; 1 = the paper's init). */
+  initScale: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -82,6 +86,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   grokfastAlpha: 0.98,
   orthoGrad: 0,
   loss: 'softmax',
+  weightNorm: 0,
+  initScale: 1,
 });
 
 export const P_MIN = 3;
@@ -175,6 +181,14 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   loss: {
     key: 'loss', label: 'loss', live: false, kind: 'enum', values: LOSSES,
     help: 'softmax: cross-entropy (the paper). stablemax: s(x) = x + 1 or 1/(1 − x) in place of exp (Prieto et al. 2025), which cannot collapse in float32; the loss curves show the loss trained on.',
+  },
+  weightNorm: {
+    key: 'norm', label: 'weight norm ‖θ‖', live: false, kind: 'float', min: 0, max: 10000,
+    help: 'After every update, rescale all weights to this L2 norm (Omnigrok, Liu et al. 2023; 0 = off). Usually with λ = 0.',
+  },
+  initScale: {
+    key: 'initscale', label: 'init scale α', live: false, kind: 'float', min: 0, max: 100, minOpen: true,
+    help: 'The seeded initial weights times α (Omnigrok: large α memorizes, small α generalizes).',
   },
 };
 

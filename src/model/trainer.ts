@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../config/schema.ts';
 import { AdamW, GrokfastEma } from './adamw.ts';
 import { orthogonalGrad } from './orthograd.ts';
+import { constrainNorm } from './weight-norm.ts';
 import { makeDataset, type Dataset } from '../task/pairs.ts';
 import { taskSpec } from '../task/registry.ts';
 import { forwardFast } from './transformer/fast.ts';
@@ -155,6 +156,12 @@ export class Trainer {
    * reading anything back; the loss of the weights before the update is kept in `lastLoss`.
    */
   trainStep(): void {
+    this.update();
+    // Omnigrok: back onto the sphere ‖θ‖₂ = R after every update.
+    if (this.config.weightNorm > 0) constrainNorm([...this.params.values()], this.config.weightNorm);
+  }
+
+  private update(): void {
     const c = this.config;
     const epoch = this.epoch;
     const gf = this.grokfast && this.grokfast.lambda > 0 ? this.grokfast : null;

@@ -24,7 +24,7 @@ import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
 import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
-import { SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
+import { NormAccuracyChart, SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { ComparePicker } from './runs/ComparePicker.tsx';
@@ -89,9 +89,10 @@ export function App() {
               <GiniChart />
               <WeightNormChart />
             </div>
+            <NeuronCountChart />
             <div className="grid-2">
-              <NeuronCountChart />
               <SoftmaxCollapseChart />
+              <NormAccuracyChart />
             </div>
           </Section>
           <Section id="fourier" title="Fourier spectra of the embedding and of W_L" figure="Fig. 3">

@@ -28,6 +28,8 @@ const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
   grokfastAlpha: 0.9,
   orthoGrad: 1,
   loss: 'stablemax',
+  weightNorm: 40,
+  initScale: 2,
 };
 
 describe('URL codec', () => {

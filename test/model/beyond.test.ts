@@ -13,7 +13,9 @@ import { orthogonalGrad } from '../../src/model/orthograd.ts';
 import { collapsedPerExample, stablemaxPerExample, stablemaxS } from '../../src/model/transformer/stablemax.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { relErr } from '../compare.ts';
-import { numTensors, useBackend } from '../helpers.ts';
+import { maxAbsDiff, numTensors, tinyConfig, useBackend } from '../helpers.ts';
+import { constrainNorm, constrainNormBatched } from '../../src/model/weight-norm.ts';
+import { initWeights } from '../../src/model/transformer/params.ts';
 
 interface Case {
   loss: string;
@@ -116,4 +118,45 @@ describe('⊥Grad and StableMax against PyTorch (100 updates from one checkpoint
     tf.dispose([out, zero]);
     expect(numTensors()).toBe(before + 4);
   });
+});
+
+describe("Omnigrok's constrained weight norm", () => {
+  it('rescales by hand, one model and M models (norm 0 leaves a model exactly as it is)', async () => {
+    await useBackend('cpu');
+    const before = numTensors();
+    const [a, b, m] = tf.tidy(() => [tf.variable(tf.tensor1d([3, 0])), tf.variable(tf.tensor1d([4])), tf.variable(tf.tensor2d([[3, 4], [0.1, 0.7]]))]);
+    constrainNorm([a, b], 10);
+    expect(Array.from(a.dataSync())).toEqual([6, 0]);
+    expect(b.dataSync()[0]).toBeCloseTo(8, 6);
+    constrainNormBatched([m], [1, 0]);
+    const v = m.dataSync();
+    [0.6, 0.8].forEach((x, i) => expect(v[i]).toBeCloseTo(x, 6));
+    expect([v[2], v[3]]).toEqual([Math.fround(0.1), Math.fround(0.7)]);
+    tf.dispose([a, b, m]);
+    expect(numTensors()).toBe(before);
+  });
+
+  it('keeps ‖θ‖₂ at the target every update, single and batched alike; initscale scales the seeded init', async () => {
+    await useBackend('wasm');
+    const c = tinyConfig({ weightDecay: 0, weightNorm: 12, initScale: 3 });
+    const w1 = initWeights(tinyConfig());
+    const w3 = initWeights(c);
+    for (const k of Object.keys(w1)) expect(maxAbsDiff(w3[k], Array.from(w1[k], (x) => x * 3))).toBeLessThan(1e-6);
+    const single = new Trainer(c);
+    for (let t = 0; t < 30; t++) single.trainStep();
+    const m = await single.evaluateAsync();
+    expect(Math.sqrt(m.sumSquaredWeights)).toBeCloseTo(12, 4);
+    const s = await single.readState();
+    single.dispose();
+    const plain = tinyConfig({ seed: 1 });
+    const batched = new BatchedTrainer([c, plain]);
+    for (let t = 0; t < 30; t++) batched.trainStep();
+    const states = await batched.readState();
+    batched.dispose();
+    expect(relErr(states[0].weights, s.weights)).toBeLessThan(1e-5);
+    const ref = new Trainer(plain);
+    for (let t = 0; t < 30; t++) ref.trainStep();
+    expect(relErr(states[1].weights, (await ref.readState()).weights)).toBeLessThan(1e-5);
+    ref.dispose();
+  }, 60_000);
 });

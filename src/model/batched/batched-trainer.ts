@@ -22,6 +22,7 @@ import { fusedAvailable } from '../webgpu/fused.ts';
 import { scatterMatrix } from '../webgpu/attention.ts';
 import { BatchedModelView } from './model-view.ts';
 import { orthogonalGrad } from '../orthograd.ts';
+import { constrainNormBatched } from '../weight-norm.ts';
 import { EVAL_LENGTH } from '../evaluate.ts';
 import { collapsedPerExample, stablemaxPerExample } from '../transformer/stablemax.ts';
 
@@ -193,8 +194,13 @@ export class BatchedTrainer {
     return forwardFastBatched(this.paramTensors, this.configs[0], this.models, this.all);
   }
 
-  /** One full-batch AdamW update of every model; queues work, reads nothing. */
+  /** One full-batch AdamW update of every model (then Omnigrok's norm, where set); queues work, reads nothing. */
   trainStep(): void {
+    this.update();
+    constrainNormBatched(this.params, this.configs.map((c) => c.weightNorm));
+  }
+
+  private update(): void {
     if (this.fusedPairs) {
       // The hand-written WebGPU step of every model at once: the dispatches of one model's step.
       const { loss, g: raw } = fusedLossAndGrad(this.paramTensors, this.optimizer.flatWeights(), this.configs[0], this.fusedPairs);
