@@ -9,6 +9,7 @@ import { taskHas } from '../task/registry.ts';
 import type { View } from '../task/spec.ts';
 import { ConfigForm } from './controls/ConfigForm.tsx';
 import { GuideCircuit, GuideCleanup, GuideMemorization, GuideTask } from './guide/Guide.tsx';
+import { GuideBeyond } from './guide/Beyond.tsx';
 import { Header } from './status/Header.tsx';
 import { LiveControls } from './controls/LiveControls.tsx';
 import { Notices } from './status/Notices.tsx';
@@ -90,6 +91,7 @@ export function App() {
               <WeightNormChart />
             </div>
             <NeuronCountChart />
+            <GuideBeyond />
             <div className="grid-2">
               <SoftmaxCollapseChart />
               <NormAccuracyChart />
