@@ -60,6 +60,11 @@ commands:
             --key-freqs 14,35,41   use these key frequencies instead of the default rule
             --split --seed --frac  the split, for a file that does not carry its own
             --backend wasm|cpu
+            --llc              also the local learning coefficient (devinterp's SGLD estimator): chains
+                               from the checkpoint, LLC = nβ·(mean draw loss − L(w*)), with each
+                               chain's loss trace, the chains' spread and the time it took
+            --llc-eps E (1e-4) --llc-gamma G (100) --llc-nbeta B (batch / ln batch)
+            --llc-chains C (4) --llc-draws D (200) --llc-batch N (256) --llc-seed S (0)
 
   inspect FILE
             Check a file the page can import (run file or safetensors weights, gzipped or not)
@@ -88,7 +93,7 @@ examples:
   npm run bench -- --browser --backends webgpu,wasm --p 53
 `;
 
-const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence']);
+const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'llc']);
 
 async function main(argv: string[]): Promise<number> {
   const { rest, vary } = argv[0] === 'sweep' ? extractVary(argv) : { rest: argv, vary: [] };
