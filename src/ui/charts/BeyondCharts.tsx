@@ -15,9 +15,10 @@ export function softmaxCollapseSpec(s: AppState): PlotSpec {
   return {
     data: [line(h.column('epoch'), sc, 'softmax collapse', COLORS.purple, undefined, '%')],
     layout: {
-      title: title(`Softmax collapse (${loss}): training pairs whose float32 loss is exactly 0`),
+      // Half a row wide: the definition is in the guide's line above and the chart's label.
+      title: title(`Softmax collapse (${loss})`),
       xaxis: X_AXIS,
-      yaxis: { range: [0, 102], title: { text: '%' }, ticksuffix: '%' },
+      yaxis: { range: [0, 102], title: { text: 'of training pairs' }, ticksuffix: '%' },
       showlegend: false,
       ...epochDecorations(s),
       datarevision: s.historyVersion,
@@ -32,7 +33,7 @@ export function normAccuracySpec(s: AppState): PlotSpec {
   const acc = Array.from(h.column('testAcc'), (v) => v * 100);
   const epochs = h.column('epoch');
   const at = Math.max(0, epochs.findLastIndex((e) => e <= (s.viewEpoch ?? Infinity)));
-  const constrained = s.applied && s.applied.weightNorm > 0 ? ` · constrained to ${s.applied.weightNorm}` : '';
+  const constrained = s.applied && s.applied.weightNorm > 0 ? ` · ‖θ‖ held at ${s.applied.weightNorm}` : '';
   return {
     data: [
       {
@@ -45,7 +46,7 @@ export function normAccuracySpec(s: AppState): PlotSpec {
       { x: [norm[at]], y: [acc[at]], type: 'scatter', mode: 'markers', marker: { size: 10, color: COLORS.vermillion, symbol: 'circle-open' }, hoverinfo: 'skip', name: 'viewed' },
     ],
     layout: {
-      title: title(`Weight norm against test accuracy (Omnigrok)${constrained}`),
+      title: title(`Norm vs test accuracy (Omnigrok)${constrained}`),
       xaxis: { title: { text: '‖θ‖₂ (dark: early, light: late)' } },
       yaxis: { range: [0, 102], title: { text: 'test accuracy' }, ticksuffix: '%' },
       showlegend: false,
