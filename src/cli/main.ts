@@ -80,6 +80,7 @@ commands:
                                   builds and serves the site)
             --blocks N (5)  --block-ms MS (1000)  --no-general  --no-analysis  --json
             --analysis-only       time only a checkpoint's analysis (for slow backends)
+            --llc                 time one LLC estimate with the defaults, against an epoch
 
 examples:
   npm run cli -- train --preset mainline --epochs 500 --every 100 --out run.json
