@@ -20,7 +20,7 @@ commands:
   train     Train headless and write {config, history} as JSON.
             --preset NAME      a paper experiment (mainline, no-wd, p53, frac60, frac10, two-layer, dropout, grokfast)
             --p --frac --seed --task --dm --heads --mlp --layers --act --vout
-            --lr --wd --b1 --b2 --warm --epochs --drop --l1 --gf --gfa --og --loss --norm --initscale
+            --lr --wd --b1 --b2 --warm --epochs --drop --l1 --gf --gfa --og --loss --norm --initscale --attnrate
                                any configuration key of the page's URL
             --orthograd        ⊥Grad on (the same as --og 1; Prieto et al. 2025)
             --loss stablemax   train on StableMax's cross-entropy (default softmax)

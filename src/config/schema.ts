@@ -60,6 +60,11 @@ export interface TrainConfig {
   weightNorm: number;
   /** The seeded initial weights times this factor (Omnigrok's α; 1 = the paper's init). */
   initScale: number;
+  /**
+   * Attention rate α (Zhong et al. 2023, "The Clock and the Pizza"; their code's attn_coeff):
+   * attention α·softmax + (1 − α) on every allowed key; 1 = the paper's attention, 0 = constant.
+   */
+  attnRate: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -88,6 +93,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   loss: 'softmax',
   weightNorm: 0,
   initScale: 1,
+  attnRate: 1,
 });
 
 export const P_MIN = 3;
@@ -189,6 +195,10 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   initScale: {
     key: 'initscale', label: 'init scale α', live: false, kind: 'float', min: 0, max: 100, minOpen: true,
     help: 'The seeded initial weights times α (Omnigrok: large α memorizes, small α generalizes).',
+  },
+  attnRate: {
+    key: 'attnrate', label: 'attention rate α', live: false, kind: 'float', min: 0, max: 1,
+    help: 'Attention α·softmax + (1 − α) (Zhong et al. 2023, fjzzq2002/pizza code/train-main.py): 1 = the paper, 0 = constant attention (their pizza).',
   },
 };
 

@@ -30,6 +30,7 @@ const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
   loss: 'stablemax',
   weightNorm: 40,
   initScale: 2,
+  attnRate: 0.5,
 };
 
 describe('URL codec', () => {

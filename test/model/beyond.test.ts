@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/config/schema.ts';
-import { BatchedTrainer } from '../../src/model/batched/batched-trainer.ts';
+import { BatchedTrainer, batchProblem } from '../../src/model/batched/batched-trainer.ts';
 import { Trainer } from '../../src/model/trainer.ts';
 import { orthogonalGrad } from '../../src/model/orthograd.ts';
 import { collapsedPerExample, stablemaxPerExample, stablemaxS } from '../../src/model/transformer/stablemax.ts';
@@ -15,7 +15,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { relErr } from '../compare.ts';
 import { maxAbsDiff, numTensors, tinyConfig, useBackend } from '../helpers.ts';
 import { constrainNorm, constrainNormBatched } from '../../src/model/weight-norm.ts';
-import { initWeights } from '../../src/model/transformer/params.ts';
+import { initWeights, paramSpecs } from '../../src/model/transformer/params.ts';
+import { disposePairBatch, forwardGeneral, makePairBatch } from '../../src/model/transformer/forward.ts';
+import { forwardFast } from '../../src/model/transformer/fast.ts';
+import { labelTable } from '../../src/task/pairs.ts';
+import { referenceLogits } from './reference.ts';
 
 interface Case {
   loss: string;
@@ -158,5 +162,48 @@ describe("Omnigrok's constrained weight norm", () => {
     for (let t = 0; t < 30; t++) ref.trainStep();
     expect(relErr(states[1].weights, (await ref.readState()).weights)).toBeLessThan(1e-5);
     ref.dispose();
+  }, 60_000);
+});
+
+describe("the Clock and the Pizza's attention rate", () => {
+  const pairsOf = (p: number) => new Int32Array(p * p).map((_, i) => i);
+  it.each([
+    [0.3, 1],
+    [0, 1],
+    [0.3, 2],
+  ])('α = %s, %s block(s): the forwards follow the independent float64 reference (1e-5)', async (attnRate, nLayers) => {
+    await useBackend('wasm');
+    const c = tinyConfig({ attnRate, nLayers });
+    const w = initWeights(c);
+    const params = Object.fromEntries(paramSpecs(c).map((s) => [s.name, tf.tensor(w[s.name], s.shape)]));
+    const pairs = pairsOf(c.p);
+    const batch = makePairBatch(c, pairs, labelTable('add', c.p, 0));
+    const expected: number[] = [];
+    for (const i of pairs) expected.push(...referenceLogits(c, w, Math.floor(i / c.p), i % c.p));
+    const scale = Math.max(...expected.map(Math.abs));
+    const forwards = nLayers === 1 ? [forwardGeneral, forwardFast] : [forwardGeneral];
+    for (const f of forwards) expect(maxAbsDiff(f(params, c, batch).dataSync(), expected) / scale).toBeLessThan(1e-5);
+    // α changes the logits (the test could fail): α = 1 is another function.
+    const softmaxOnly = forwardGeneral(params, { ...c, attnRate: 1 }, batch).dataSync();
+    expect(maxAbsDiff(softmaxOnly, expected) / scale).toBeGreaterThan(1e-3);
+    tf.dispose(Object.values(params));
+    disposePairBatch(batch);
+  });
+
+  it('trains batched exactly as single runs (α = 0.5), and a batch shares its α', async () => {
+    await useBackend('wasm');
+    const cs = [tinyConfig({ attnRate: 0.5 }), tinyConfig({ attnRate: 0.5, seed: 2 })];
+    const batched = new BatchedTrainer(cs);
+    for (let t = 0; t < 20; t++) batched.trainStep();
+    const states = await batched.readState();
+    batched.dispose();
+    for (const [i, c] of cs.entries()) {
+      const single = new Trainer(c);
+      for (let t = 0; t < 20; t++) single.trainStep();
+      expect(relErr(states[i].weights, (await single.readState()).weights)).toBeLessThan(1e-5);
+      single.dispose();
+    }
+    expect(batchProblem([tinyConfig({ attnRate: 0.5 }), tinyConfig()])).toMatch(/attnRate/);
+    expect(batchProblem([tinyConfig({ loss: 'stablemax' }), tinyConfig()])).toMatch(/loss/);
   }, 60_000);
 });

@@ -27,7 +27,7 @@ import { EVAL_LENGTH } from '../evaluate.ts';
 import { collapsedPerExample, stablemaxPerExample } from '../transformer/stablemax.ts';
 
 /** Fields that fix the tensors' shapes (and the activation and loss kernels): equal across a batch. */
-export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut', 'loss'] as const satisfies readonly (keyof TrainConfig)[];
+export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut', 'loss', 'attnRate'] as const satisfies readonly (keyof TrainConfig)[];
 
 /** Why these configurations cannot train as one batch, or null. */
 export function batchProblem(configs: TrainConfig[]): string | null {

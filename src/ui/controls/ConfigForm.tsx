@@ -19,7 +19,7 @@ const GROUPS: { title: string; fields: (keyof TrainConfig)[] }[] = [
   { title: 'Model', fields: ['dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut'] },
   { title: 'Training', fields: ['epochs', 'warmup', 'beta1', 'beta2', 'dropout', 'l1'] },
   { title: 'Grokfast (Lee et al. 2024)', fields: ['grokfastLambda', 'grokfastAlpha'] },
-  { title: 'Beyond the paper (README)', fields: ['orthoGrad', 'loss', 'weightNorm', 'initScale'] },
+  { title: 'Beyond the paper (README)', fields: ['orthoGrad', 'loss', 'weightNorm', 'initScale', 'attnRate'] },
 ];
 
 const ENUM_LABELS: Partial<Record<EnumKey, Record<string, string>>> = {

@@ -12,7 +12,7 @@ export function GuideBeyond() {
     return col.length > 0 ? col[col.length - 1] : NaN;
   });
   if (!applied) return null;
-  const { loss, orthoGrad, weightNorm, initScale, weightDecay } = applied;
+  const { loss, orthoGrad, weightNorm, initScale, weightDecay, attnRate } = applied;
   return (
     <aside className="guide" data-testid="guide-beyond">
       <h3>Beyond the paper</h3>
@@ -35,6 +35,10 @@ export function GuideBeyond() {
           {weightNorm > 0 ? `‖θ‖₂ held at ${weightNorm}` : 'off'}
           {initScale !== 1 ? `, init scaled by ${initScale}` : ''} — at the right norm a model generalizes without weight decay; the chart of weight norm against test
           accuracy shows where this run travels.
+        </li>
+        <li>
+          <strong>Attention rate</strong> (Zhong et al. 2023, “The Clock and the Pizza”): α = {attnRate} — attention is α·softmax + (1 − α) on every key;{' '}
+          {attnRate === 1 ? 'the paper’s attention.' : 'below 1 the model leans on constant attention, where their “pizza” algorithm appears instead of the clock.'}
         </li>
       </ul>
     </aside>

@@ -60,9 +60,11 @@ export function SpeedPanel() {
           {bench.state === 'running' ? 'Benchmarking…' : 'Benchmark this backend'}
         </button>
       </p>
-      {applied && (applied.loss === 'stablemax' || applied.orthoGrad === 1) && (
+      {applied && (applied.loss === 'stablemax' || applied.attnRate !== 1 || applied.orthoGrad === 1) && (
         <p className="hint" data-testid="speed-knobs">
-          {applied.loss === 'stablemax' ? "StableMax trains on the general step: WebGPU's fused step computes softmax's loss only. " : ''}
+          {applied.loss === 'stablemax' || applied.attnRate !== 1
+            ? `${applied.loss === 'stablemax' ? 'StableMax' : `Attention rate ${applied.attnRate}`} trains on the general step: WebGPU's fused step computes softmax's loss and attention only. `
+            : ''}
           {applied.orthoGrad === 1 ? '⊥Grad adds a projection of each weight tensor to every update.' : ''}
         </p>
       )}
