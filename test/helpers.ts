@@ -34,6 +34,7 @@ export function checkpointFixture(epoch: number, changes: Partial<Checkpoint> = 
     trainAcc: 0.5,
     testAcc: 0.1,
     sumSquaredWeights: 10,
+    softmaxCollapse: 0,
     lr: 1e-3,
     weightDecay: 1,
     restrictedLoss: 2,

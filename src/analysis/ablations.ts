@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Ablation } from '../config/ablations.ts';
 import { dims, type TrainConfig } from '../config/schema.ts';
 import { activation, headsSideBySide, type Params } from '../model/transformer/forward.ts';
-import { crossEntropyPerExample, mm } from '../model/transformer/ops.ts';
+import { attentionRate, crossEntropyPerExample, mm } from '../model/transformer/ops.ts';
 
 /** Why a model cannot take interventions, or null. */
 export function interventionProblem(config: TrainConfig, ablations: readonly Ablation[]): string | null {
@@ -106,7 +106,7 @@ export function ablatedForward(params: Params, config: TrainConfig, F: tf.Tensor
     const bIdx = tf.tensor1d(Int32Array.from({ length: p * p }, (_, i) => i % p), 'int32');
     const n = p * p;
     const sEq = tf.tile(score(x2), [n, 1]);
-    const pattern = tf.softmax(tf.stack([tf.gather(score(x0), aIdx), tf.gather(score(x1), bIdx), sEq], 2)) as tf.Tensor3D; // [n, h, 3]
+    const pattern = attentionRate(tf.softmax(tf.stack([tf.gather(score(x0), aIdx), tf.gather(score(x1), bIdx), sEq], 2)), config.attnRate) as tf.Tensor3D; // [n, h, 3]
     const weight = (i: number) => tf.slice(pattern, [0, 0, i], [n, h, 1]);
     let heads = tf.addN([tf.mul(weight(0), tf.gather(ov(x0), aIdx)), tf.mul(weight(1), tf.gather(ov(x1), bIdx)), tf.mul(weight(2), ov(x2))]) as tf.Tensor3D; // [n, h, d]
     const headMasks = masks(h, (i) => ablations.find((a) => a.target === 'head' && a.index === i));

@@ -9,12 +9,14 @@ import { perFrequency } from '../analysis/fourier.ts';
 import { keyFreqsFromNorms, KEY_FREQ_RULE } from '../analysis/keyfreqs.ts';
 import { checkKeyFreqs } from '../config/keyfreqs.ts';
 import { Trainer } from '../model/trainer.ts';
+import { EVAL_LENGTH } from '../model/evaluate.ts';
 import { UsageError, type ParsedArgs } from './node/args.ts';
 import { startNodeBackend } from './node/backends.ts';
 import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
 import { readModelFile } from './model-file.ts';
+import { LLC_FLAGS, llcFields, parseLlcFlags } from './llc.ts';
 
-export const ANALYZE_FLAGS = new Set(['key-freqs', ...EVIDENCE_FLAGS]);
+export const ANALYZE_FLAGS = new Set<string>(['key-freqs', ...EVIDENCE_FLAGS, ...LLC_FLAGS]);
 
 export function parseKeyFreqsFlag(raw: string | undefined, p: number): number[] | null {
   if (raw === undefined) return null;
@@ -45,6 +47,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
   const { checkpoint: ckpt, torch, source } = await readModelFile(file, args.flags.get('epoch'));
   for (const k of splitKeys) if (given.includes(k)) (ckpt.config as unknown as Record<string, unknown>)[k] = args.decoded.config[k];
   const pinned = parseKeyFreqsFlag(args.flags.get('key-freqs'), ckpt.config.p);
+  const llc = parseLlcFlags(args.flags);
   await startNodeBackend(args.decoded.backend);
   const trainer = new Trainer(ckpt.config, { weights: ckpt.weights, trainIndices: ckpt.trainIndices ?? undefined });
   const analyzer = new Analyzer(trainer.config, trainer.dataset);
@@ -67,10 +70,12 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
     const packed = tf.tidy(() => tf.concat([trainer.evaluate(logits), analyzer.cheap(trainer.paramTensors, logits, keyFreqs), analyzer.heavy(trainer.paramTensors, logits, acts!, new Int32Array(0))]));
     const values = (await packed.data()) as Float32Array;
     tf.dispose([packed, logits, acts.pattern, acts.mlpPost]);
-    const cheapAt = 5;
+    const cheapAt = EVAL_LENGTH;
     const cheap = analyzer.unpackCheap(values, keyFreqs, cheapAt);
     const heavy = analyzer.unpackHeavy(values.subarray(cheapAt + analyzer.cheapLength(keyFreqs.length)), trainer.config.dMlp, trainer.config.nHeads, new Int32Array(0));
     const evidence = await evidenceFields(trainer, analyzer, keyFreqs, args.flags, ckpt.epoch);
+    // Last: the chains move the weights (and put them back).
+    const llcResult = llc ? await llcFields(trainer, llc) : {};
     return {
       file,
       source,
@@ -86,6 +91,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       allLoss: (values[0] * trainer.dataset.train.length + values[2] * trainer.dataset.test.length) / ckpt.config.p ** 2,
       allAcc: (values[1] * trainer.dataset.train.length + values[3] * trainer.dataset.test.length) / ckpt.config.p ** 2,
       sumSquaredWeights: values[4],
+      softmaxCollapse: values[5],
       keyFreqs,
       keyFreqsRule: pinned ? 'given by --key-freqs' : KEY_FREQ_RULE,
       restrictedLoss: cheap.restrictedLoss,
@@ -102,6 +108,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       neuronFreq: Array.from(heavy.neuronFreq),
       neuronFVE: Array.from(heavy.neuronFVE),
       ...evidence,
+      ...llcResult,
     };
   } finally {
     analyzer.dispose();

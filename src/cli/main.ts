@@ -20,8 +20,10 @@ commands:
   train     Train headless and write {config, history} as JSON.
             --preset NAME      a paper experiment (mainline, no-wd, p53, frac60, frac10, two-layer, dropout, grokfast)
             --p --frac --seed --task --dm --heads --mlp --layers --act --vout
-            --lr --wd --b1 --b2 --warm --epochs --drop --l1 --gf --gfa
+            --lr --wd --b1 --b2 --warm --epochs --drop --l1 --gf --gfa --og --loss --norm --initscale --attnrate
                                any configuration key of the page's URL
+            --orthograd        ⊥Grad on (the same as --og 1; Prieto et al. 2025)
+            --loss stablemax   train on StableMax's cross-entropy (default softmax)
             --backend wasm|cpu (default wasm)
             --every N          checkpoint every N epochs (default epochs/100)
             --out FILE         write the JSON there (default: standard output)
@@ -58,6 +60,11 @@ commands:
             --key-freqs 14,35,41   use these key frequencies instead of the default rule
             --split --seed --frac  the split, for a file that does not carry its own
             --backend wasm|cpu
+            --llc              also the local learning coefficient (devinterp's SGLD estimator): chains
+                               from the checkpoint, LLC = nβ·(mean draw loss − L(w*)), with each
+                               chain's loss trace, the chains' spread and the time it took
+            --llc-eps E (1e-4) --llc-gamma G (100) --llc-nbeta B (batch / ln batch)
+            --llc-chains C (4) --llc-draws D (200) --llc-batch N (256) --llc-seed S (0)
 
   inspect FILE
             Check a file the page can import (run file or safetensors weights, gzipped or not)
@@ -76,6 +83,7 @@ commands:
             --first-visit         the first seconds of a visit in headless Chromium, fresh profile:
                                   Train usable, first checkpoint after Train, first curve of
                                   ?run=reference and the bytes before it
+            --llc                 time one LLC estimate with the defaults, against an epoch
 
 examples:
   npm run cli -- train --preset mainline --epochs 500 --every 100 --out run.json
@@ -89,7 +97,7 @@ examples:
   npm run bench -- --browser --backends webgpu,wasm --p 53
 `;
 
-const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'first-visit']);
+const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'first-visit', 'llc']);
 
 async function main(argv: string[]): Promise<number> {
   const { rest, vary } = argv[0] === 'sweep' ? extractVary(argv) : { rest: argv, vary: [] };

@@ -10,6 +10,10 @@ import { TASK_NAMES, taskSpec, type Task } from '../task/registry.ts';
 export const ACTIVATIONS = ['relu', 'gelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
+/** The loss trained on: softmax cross-entropy (the paper), or StableMax's (Prieto et al. 2025). */
+export const LOSSES = ['softmax', 'stablemax'] as const;
+export type LossKind = (typeof LOSSES)[number];
+
 /** Whether the unembedding keeps a logit for '=' (the authors' code, P+1) or not (P). */
 export const VOCAB_OUT = ['p1', 'p'] as const;
 export type VocabOut = (typeof VOCAB_OUT)[number];
@@ -48,6 +52,19 @@ export interface TrainConfig {
   grokfastLambda: number;
   /** Grokfast-EMA decay α. */
   grokfastAlpha: number;
+  /** ⊥Grad (Prieto et al. 2025): 1 removes the gradient's component along each weight tensor (model/orthograd.ts). Live. */
+  orthoGrad: number;
+  /** The loss optimized, and reported as trainLoss / testLoss (model/transformer/stablemax.ts). */
+  loss: LossKind;
+  /** Omnigrok (Liu et al. 2023): after every update θ is rescaled to ‖θ‖₂ = weightNorm (0 = off). */
+  weightNorm: number;
+  /** The seeded initial weights times this factor (Omnigrok's α; 1 = the paper's init). */
+  initScale: number;
+  /**
+   * Attention rate α (Zhong et al. 2023, "The Clock and the Pizza"; their code's attn_coeff):
+   * attention α·softmax + (1 − α) on every allowed key; 1 = the paper's attention, 0 = constant.
+   */
+  attnRate: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -72,6 +89,11 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   l1: 0,
   grokfastLambda: 0,
   grokfastAlpha: 0.98,
+  orthoGrad: 0,
+  loss: 'softmax',
+  weightNorm: 0,
+  initScale: 1,
+  attnRate: 1,
 });
 
 export const P_MIN = 3;
@@ -157,6 +179,26 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   grokfastAlpha: {
     key: 'gfa', label: 'Grokfast α', live: false, kind: 'float', min: 0, max: 1, maxOpen: true,
     help: 'Grokfast-EMA decay (the authors use 0.98).',
+  },
+  orthoGrad: {
+    key: 'og', label: '⊥Grad', live: true, kind: 'int', min: 0, max: 1,
+    help: "1: each tensor's gradient loses its component along the weights, rescaled to its norm (Prieto et al. 2025); groks without weight decay.",
+  },
+  loss: {
+    key: 'loss', label: 'loss', live: false, kind: 'enum', values: LOSSES,
+    help: 'softmax: cross-entropy (the paper). stablemax: s(x) = x + 1 or 1/(1 − x) in place of exp (Prieto et al. 2025), which cannot collapse in float32; the loss curves show the loss trained on.',
+  },
+  weightNorm: {
+    key: 'norm', label: 'weight norm ‖θ‖', live: false, kind: 'float', min: 0, max: 10000,
+    help: 'After every update, rescale all weights to this L2 norm (Omnigrok, Liu et al. 2023; 0 = off). Usually with λ = 0.',
+  },
+  initScale: {
+    key: 'initscale', label: 'init scale α', live: false, kind: 'float', min: 0, max: 100, minOpen: true,
+    help: 'The seeded initial weights times α (Omnigrok: large α memorizes, small α generalizes).',
+  },
+  attnRate: {
+    key: 'attnrate', label: 'attention rate α', live: false, kind: 'float', min: 0, max: 1,
+    help: 'Attention α·softmax + (1 − α) (Zhong et al. 2023, fjzzq2002/pizza code/train-main.py): 1 = the paper, 0 = constant attention (their pizza).',
   },
 };
 

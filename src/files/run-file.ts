@@ -23,7 +23,7 @@ import { configMetadata } from './safetensors/checkpoint.ts';
 import { cutText } from '../run/format.ts';
 import { splitFromIndices } from '../task/pairs.ts';
 import { numParams } from '../model/transformer/params.ts';
-import { HISTORY_COLUMNS, HISTORY_MATRICES, type Checkpoint } from '../run/history-columns.ts';
+import { HISTORY_COLUMNS, HISTORY_MATRICES, LATER_COLUMNS, type Checkpoint } from '../run/history-columns.ts';
 import type { KeyFreqsState } from '../run/protocol.ts';
 import {
   SafetensorsError,
@@ -179,7 +179,7 @@ function checkShapes(tensors: Map<string, RawTensor>, config: TrainConfig): { n:
   const nFreqs = (config.p - 1) / 2;
   const n = tensor(tensors, 'history.epoch', [null]).shape[0];
   if (n > MAX_HISTORY_ROWS) fail(`the run's history has ${n.toLocaleString('en-US')} checkpoints, more than the ${MAX_HISTORY_ROWS.toLocaleString('en-US')} the page can hold`);
-  for (const col of HISTORY_COLUMNS) tensor(tensors, `history.${col}`, [n]);
+  for (const col of HISTORY_COLUMNS) if (!(LATER_COLUMNS.has(col) && !tensors.has(`history.${col}`))) tensor(tensors, `history.${col}`, [n]);
   const maxWidth: Record<string, number> = { normsWE: nFreqs + 1, normsWL: nFreqs + 1, cosCoefficients: nFreqs, excludedLossPerFreq: 2 * KEY_FREQ_MAX };
   const widths: Record<string, number> = {};
   let values = 0;
@@ -225,7 +225,9 @@ export function decodeRun(bytes: Uint8Array, opts: { maxBytes?: number } = {}): 
   const size = numParams(config);
   const { n, widths } = checkShapes(tensors, config);
 
-  const columns = Object.fromEntries(HISTORY_COLUMNS.map((col) => [col, readDoubles(tensor(tensors, `history.${col}`))]));
+  const columns = Object.fromEntries(
+    HISTORY_COLUMNS.map((col) => [col, LATER_COLUMNS.has(col) && !tensors.has(`history.${col}`) ? new Float64Array(n).fill(NaN) : readDoubles(tensor(tensors, `history.${col}`))]),
+  );
   const matrices = Object.fromEntries(HISTORY_MATRICES.map((m) => [m, readFloats(tensor(tensors, `history.${m}`))]));
   const perFreq = readFloats(tensor(tensors, 'history.excludedLossPerFreq'));
   const perFreqWidth = widths.excludedLossPerFreq;

@@ -19,7 +19,7 @@ export const MAX_LOSS_ROWS = 4000;
 /** A history row that carries only the losses a file recorded. */
 function lossRow(epoch: number, trainLoss: number, testLoss: number, lr: number, weightDecay: number): Checkpoint {
   return {
-    epoch, trainLoss, testLoss, trainAcc: NaN, testAcc: NaN, sumSquaredWeights: NaN, lr, weightDecay,
+    epoch, trainLoss, testLoss, trainAcc: NaN, testAcc: NaN, sumSquaredWeights: NaN, softmaxCollapse: NaN, lr, weightDecay,
     restrictedLoss: NaN, restrictedAcc: NaN, excludedLoss: NaN, giniWE: NaN, giniWL: NaN, logitFVE: NaN,
     keyFreqsVersion: -1, normsWE: [], normsWL: [], cosCoefficients: [], excludedLossPerFreq: [], neuronsWellExplained: NaN,
   };

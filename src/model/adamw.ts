@@ -46,7 +46,8 @@ export class AdamW {
   readonly v: tf.Variable;
   readonly size: number;
   private readonly names: string[];
-  private readonly sizes: number[];
+  /** Each parameter's number of values, in `params` order. */
+  readonly sizes: number[];
   /**
    * Fused (WebGPU): the flat weights the last fused update wrote, and the data ids it gave the
    * parameters; reused as the next update's input while the parameters still hold those data.

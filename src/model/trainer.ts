@@ -7,19 +7,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../config/schema.ts';
 import { AdamW, GrokfastEma } from './adamw.ts';
+import { orthogonalGrad } from './orthograd.ts';
+import { constrainNorm } from './weight-norm.ts';
 import { makeDataset, type Dataset } from '../task/pairs.ts';
 import { taskSpec } from '../task/registry.ts';
 import { forwardFast } from './transformer/fast.ts';
 import { disposeFusedBatch, fusedLossAndGradSingle, fusedStepFits } from './webgpu/fused-step.ts';
 import { defaultForwardPath, type ForwardPath } from './transformer/forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './transformer/forward.ts';
-import { accuracy, addAll, crossEntropyMean, crossEntropyPerExample } from './transformer/ops.ts';
+import { accuracy, addAll } from './transformer/ops.ts';
+import { lossMean } from './transformer/stablemax.ts';
+import { evaluateLogits, toEvalMetrics, type EvalMetrics } from './evaluate.ts';
 import { initWeights, paramSpecs, size, type Weights } from './transformer/params.ts';
 import { streamSeed } from '../random/rng.ts';
 import { Rollback } from './rollback.ts';
 import { crossEntropyMeanFused, fusedAvailable } from './webgpu/fused.ts';
 
 export type { ForwardPath } from './transformer/forward-path.ts';
+export { toEvalMetrics, type EvalMetrics } from './evaluate.ts';
 
 /** Everything needed to continue a run exactly: weights and Adam moments, flat in paramSpecs order. */
 export interface TrainerState {
@@ -41,21 +46,13 @@ export interface TrainerOptions {
   fused?: boolean;
 }
 
-/** What one evaluation reads back, all on the current weights. */
-export interface EvalMetrics {
-  trainLoss: number;
-  trainAcc: number;
-  testLoss: number;
-  testAcc: number;
-  /** Σ θ² over every parameter (§5.8, Fig. 7 bottom right). */
-  sumSquaredWeights: number;
-}
-
 /** The live-changeable hyperparameters. */
 export interface LiveHyper {
   lr: number;
   weightDecay: number;
   grokfastLambda: number;
+  /** ⊥Grad on (1) or off (0). */
+  orthoGrad: number;
 }
 
 let nextTrainerId = 0;
@@ -132,10 +129,10 @@ export class Trainer {
   }
 
   get hyper(): LiveHyper {
-    return { lr: this.optimizer.hp.lr, weightDecay: this.optimizer.hp.weightDecay, grokfastLambda: this.grokfast?.lambda ?? 0 };
+    return { lr: this.optimizer.hp.lr, weightDecay: this.optimizer.hp.weightDecay, grokfastLambda: this.grokfast?.lambda ?? 0, orthoGrad: this.config.orthoGrad };
   }
 
-  /** Changes lr / λ / λ_g from the next update on; the Adam moments are kept. */
+  /** Changes lr / λ / λ_g / ⊥Grad from the next update on; the Adam moments are kept. */
   setHyper(h: Partial<LiveHyper>): void {
     if (h.lr !== undefined) this.optimizer.hp.lr = h.lr;
     if (h.weightDecay !== undefined) this.optimizer.hp.weightDecay = h.weightDecay;
@@ -146,6 +143,7 @@ export class Trainer {
     this.config.lr = this.optimizer.hp.lr;
     this.config.weightDecay = this.optimizer.hp.weightDecay;
     this.config.grokfastLambda = h.grokfastLambda ?? this.config.grokfastLambda;
+    if (h.orthoGrad !== undefined) this.config.orthoGrad = h.orthoGrad;
   }
 
   /** Logits at the last position, `[N, d_vocab_out]`, of the current weights or of `params`. */
@@ -158,12 +156,19 @@ export class Trainer {
    * reading anything back; the loss of the weights before the update is kept in `lastLoss`.
    */
   trainStep(): void {
+    this.update();
+    // Omnigrok: back onto the sphere ‖θ‖₂ = R after every update.
+    if (this.config.weightNorm > 0) constrainNorm([...this.params.values()], this.config.weightNorm);
+  }
+
+  private update(): void {
     const c = this.config;
     const epoch = this.epoch;
     const gf = this.grokfast && this.grokfast.lambda > 0 ? this.grokfast : null;
     if (this.fused && this.path === 'fast' && fusedStepFits(c, this.trainBatch)) {
       // The hand-written step (fused-step.ts): the gradient comes out flat, as AdamW takes it.
-      const { loss, g } = fusedLossAndGradSingle(this.paramTensors, this.optimizer.flatWeights(), c, this.trainBatch);
+      const { loss, g: raw } = fusedLossAndGradSingle(this.paramTensors, this.optimizer.flatWeights(), c, this.trainBatch);
+      const g = this.orthogonalized(raw);
       this.optimizer.stepFused(g, gf ? { mu: gf.advanceFused(g), lambda: gf.lambda } : undefined);
       g.dispose();
       this.lastLoss?.dispose();
@@ -174,7 +179,7 @@ export class Trainer {
       const opts: ForwardOptions = {};
       if (c.dropout > 0) opts.dropoutMasks = this.dropoutMasks(epoch);
       const logits = this.forward(this.trainBatch, opts);
-      let loss = (this.fused ? crossEntropyMeanFused : crossEntropyMean)(logits, this.trainBatch.labelsOneHot);
+      let loss = this.fused ? lossMean(c.loss, logits, this.trainBatch.labelsOneHot, crossEntropyMeanFused) : lossMean(c.loss, logits, this.trainBatch.labelsOneHot);
       if (c.l1 > 0) {
         const l1 = addAll([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
         loss = tf.add(loss, tf.mul(l1, c.l1));
@@ -183,9 +188,9 @@ export class Trainer {
     });
     const byName: Record<string, tf.Tensor> = {};
     for (const [varName, g] of Object.entries(grads)) byName[this.nameOfVar.get(varName)!] = g;
-    if (this.fused && !gf) this.optimizer.stepFusedByName(byName);
+    if (this.fused && !gf && !c.orthoGrad) this.optimizer.stepFusedByName(byName);
     else {
-      const g = this.optimizer.flatGrads(byName);
+      const g = this.orthogonalized(this.optimizer.flatGrads(byName));
       if (this.fused) this.optimizer.stepFused(g, { mu: gf!.advanceFused(g), lambda: gf!.lambda });
       else if (gf) {
         const filtered = gf.filter(g);
@@ -197,6 +202,17 @@ export class Trainer {
     tf.dispose(Object.values(grads));
     this.lastLoss?.dispose();
     this.lastLoss = value;
+  }
+
+  /**
+   * With ⊥Grad on, the flat gradient made orthogonal to each weight tensor (orthograd.ts), on the
+   * weights before the update; `g` is disposed. Without, `g` itself. Grokfast then filters this.
+   */
+  private orthogonalized(g: tf.Tensor1D): tf.Tensor1D {
+    if (!this.config.orthoGrad) return g;
+    const out = orthogonalGrad(g, this.optimizer.flatWeights(), this.optimizer.sizes);
+    g.dispose();
+    return out;
   }
 
   /** Inverted dropout on MLP neurons, seeded by (seed, epoch) so a run is repeatable. */
@@ -237,26 +253,20 @@ export class Trainer {
 
   /**
    * Queues the evaluation of the current weights (or of `params`, e.g. a snapshot; then from its
-   * `logits` if given) and returns it as one `[5]` tensor (trainLoss, trainAcc, testLoss, testAcc,
-   * Σθ²) for a single asynchronous read.
+   * `logits` if given) and returns it as one tensor (evaluate.ts: losses, accuracies, Σθ², softmax
+   * collapse) for a single asynchronous read.
    */
   evaluate(logits?: tf.Tensor2D, params: Params = this.paramTensors): tf.Tensor1D {
-    return tf.tidy(() => {
-      const all = logits ?? this.logitsAll({}, params);
-      const loss = crossEntropyPerExample(all, this.allBatch.labelsOneHot);
-      const correct = tf.cast(tf.equal(tf.argMax(all, 1), this.allBatch.labelIds), 'float32');
-      const nTrain = this.dataset.train.length;
-      const nTest = this.dataset.test.length;
-      const testMask = tf.sub(1, this.trainMask);
-      const sumSq = addAll(Object.values(params).map((p) => tf.sum(tf.square(p))));
-      return tf.stack([
-        tf.div(tf.sum(tf.mul(loss, this.trainMask)), nTrain),
-        tf.div(tf.sum(tf.mul(correct, this.trainMask)), nTrain),
-        tf.div(tf.sum(tf.mul(loss, testMask)), nTest),
-        tf.div(tf.sum(tf.mul(correct, testMask)), nTest),
-        sumSq,
-      ]) as tf.Tensor1D;
-    });
+    return tf.tidy(() =>
+      evaluateLogits(logits ?? this.logitsAll({}, params), Object.values(params), {
+        loss: this.config.loss,
+        labelsOneHot: this.allBatch.labelsOneHot,
+        labelIds: this.allBatch.labelIds,
+        trainMask: this.trainMask,
+        nTrain: this.dataset.train.length,
+        nTest: this.dataset.test.length,
+      }),
+    );
   }
 
   /** `evaluate` and read it back. */
@@ -377,8 +387,4 @@ export class Trainer {
     this.lastLoss = null;
     this.rollback.dispose();
   }
-}
-
-export function toEvalMetrics(v: ArrayLike<number>): EvalMetrics {
-  return { trainLoss: v[0], trainAcc: v[1], testLoss: v[2], testAcc: v[3], sumSquaredWeights: v[4] };
 }

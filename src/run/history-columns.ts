@@ -11,6 +11,11 @@ export interface Checkpoint {
   trainAcc: number;
   testAcc: number;
   sumSquaredWeights: number;
+  /**
+   * Softmax collapse (Prieto et al. 2025, SC): the fraction of training pairs whose float32 p_y
+   * rounds to 1, where a float32 framework's loss is exactly 0 (model/transformer/stablemax.ts).
+   */
+  softmaxCollapse: number;
   /** The lr and λ the next update uses. */
   lr: number;
   weightDecay: number;
@@ -41,6 +46,7 @@ export const HISTORY_COLUMNS = [
   'trainAcc',
   'testAcc',
   'sumSquaredWeights',
+  'softmaxCollapse',
   'lr',
   'weightDecay',
   'restrictedLoss',
@@ -54,6 +60,9 @@ export const HISTORY_COLUMNS = [
 ] as const satisfies readonly (keyof Checkpoint)[];
 
 export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
+
+/** Columns added after run files were first written: a file without one reads it as NaN (not measured). */
+export const LATER_COLUMNS: ReadonlySet<HistoryColumn> = new Set(['softmaxCollapse']);
 
 /** The per-frequency fields of a checkpoint. */
 export const HISTORY_MATRICES = ['normsWE', 'normsWL', 'cosCoefficients'] as const satisfies readonly (keyof Checkpoint)[];

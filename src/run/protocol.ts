@@ -16,6 +16,8 @@ export interface LiveSettings {
   lr: number;
   weightDecay: number;
   grokfastLambda: number;
+  /** ⊥Grad on (1) or off (0). */
+  orthoGrad: number;
   /** Training stops at this epoch. */
   epochs: number;
 }

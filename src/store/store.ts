@@ -135,7 +135,7 @@ export function needsReset(draft: TrainConfig, applied: TrainConfig | null): boo
 }
 
 export function liveSettings(c: TrainConfig): LiveSettings {
-  return { lr: c.lr, weightDecay: c.weightDecay, grokfastLambda: c.grokfastLambda, epochs: c.epochs };
+  return { lr: c.lr, weightDecay: c.weightDecay, grokfastLambda: c.grokfastLambda, orthoGrad: c.orthoGrad, epochs: c.epochs };
 }
 
 export const createAppStore = () => {

@@ -9,6 +9,7 @@ import { taskHas } from '../task/registry.ts';
 import type { View } from '../task/spec.ts';
 import { ConfigForm } from './controls/ConfigForm.tsx';
 import { GuideCircuit, GuideCleanup, GuideMemorization, GuideTask } from './guide/Guide.tsx';
+import { GuideBeyond } from './guide/Beyond.tsx';
 import { Header } from './status/Header.tsx';
 import { LiveControls } from './controls/LiveControls.tsx';
 import { Notices } from './status/Notices.tsx';
@@ -24,6 +25,7 @@ import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
 import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
+import { NormAccuracyChart, SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { ComparePicker } from './runs/ComparePicker.tsx';
@@ -89,6 +91,11 @@ export function App() {
               <WeightNormChart />
             </div>
             <NeuronCountChart />
+            <GuideBeyond />
+            <div className="grid-2">
+              <SoftmaxCollapseChart />
+              <NormAccuracyChart />
+            </div>
           </Section>
           <Section id="fourier" title="Fourier spectra of the embedding and of W_L" figure="Fig. 3">
             <p className="explain">

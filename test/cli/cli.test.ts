@@ -21,6 +21,13 @@ describe('command line', () => {
     expect(() => parseArgs(['train', '--p'], BOOLEAN)).toThrow(/--p needs a value/);
   });
 
+  it('reads --orthograd as og=1 (a switch; --orthograd=0 turns it off)', () => {
+    expect(parseArgs(['train', '--orthograd', '--wd', '0'], BOOLEAN).decoded.config.orthoGrad).toBe(1);
+    expect(parseArgs(['train', '--orthograd', '--wd', '0'], BOOLEAN).decoded.config.weightDecay).toBe(0);
+    expect(parseArgs(['train', '--orthograd=0'], BOOLEAN).decoded.config.orthoGrad).toBe(0);
+    expect(parseArgs(['train', '--og', '2'], BOOLEAN).decoded.issues[0].message).toMatch(/\[0, 1\]/);
+  });
+
   it('trains headless and writes {config, history} with epoch 0 first', async () => {
     const out = join(dir, 'run.json');
     const save = join(dir, 'w.safetensors');
@@ -61,6 +68,24 @@ describe('command line', () => {
     expect(pinned.keyFreqs).toEqual([2, 3]);
     expect(pinned.trainLoss).toBe(byRule.trainLoss);
   });
+
+  it('analyze --llc: the LLC with its settings, chains and traces; the other measures unchanged; bad settings named', async () => {
+    const save = join(dir, 'w.safetensors');
+    const LLC_BOOLEAN = new Set([...BOOLEAN, 'llc']);
+    const plain = await analyzeCommand(parseArgs(['analyze', save], LLC_BOOLEAN));
+    const args = ['analyze', save, '--llc', '--llc-chains', '2', '--llc-draws', '30', '--llc-batch', '16', '--llc-eps', '1e-4', '--llc-seed', '3'];
+    const r = (await analyzeCommand(parseArgs(args, LLC_BOOLEAN))) as { llc: { llc: number; settings: Record<string, number>; traces: number[][]; initLoss: number; error: number }; trainLoss: number };
+    expect(r.llc.settings).toMatchObject({ chains: 2, draws: 30, batch: 16, eps: 1e-4, gamma: 100, seed: 3 });
+    expect(r.llc.settings.nbeta).toBeCloseTo(16 / Math.log(16), 9);
+    expect(r.llc.traces.map((t) => t.length)).toEqual([30, 30]);
+    expect(Number.isFinite(r.llc.llc) && Number.isFinite(r.llc.error)).toBe(true);
+    expect(r.llc.initLoss).toBeCloseTo(r.trainLoss, 4);
+    expect(r.trainLoss).toBe(plain.trainLoss);
+    const again = (await analyzeCommand(parseArgs(args, LLC_BOOLEAN))) as typeof r;
+    expect(again.llc.traces).toEqual(r.llc.traces);
+    await expect(analyzeCommand(parseArgs(['analyze', save, '--llc-eps', '1e-3'], LLC_BOOLEAN))).rejects.toThrow(/--llc-eps needs --llc/);
+    await expect(analyzeCommand(parseArgs(['analyze', save, '--llc', '--llc-chains', '0'], LLC_BOOLEAN))).rejects.toThrow(/--llc-chains must be a whole number ≥ 1/);
+  }, 60_000);
 
   it('refuses bad input with a message naming it', async () => {
     await expect(trainCommand(parseArgs(['train', '--p', '12', '--quiet'], BOOLEAN))).rejects.toThrow(/--p: P \(modulus\) 12 is not prime/);

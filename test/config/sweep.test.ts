@@ -16,6 +16,15 @@ describe('sweep codec', () => {
     expect(encodeSweep(spec!)).toBe('wd:0,0.1,0.3,1,3;seed:0-4');
   });
 
+  it('sweeps the knobs beyond the paper: ⊥Grad by λ, the loss, the weight norm', () => {
+    const { spec, issues } = decodeSweep('og:0,1;wd:0,1');
+    expect(issues).toEqual([]);
+    expect(expandSweep({ ...DEFAULT_CONFIG }, spec!).points.map((p) => [p.config.orthoGrad, p.config.weightDecay])).toEqual([[0, 0], [0, 1], [1, 0], [1, 1]]);
+    expect(decodeSweep('loss:softmax,stablemax').spec!.axes[0]).toEqual({ field: 'loss', values: ['softmax', 'stablemax'] });
+    expect(decodeSweep('norm:0,30;initscale:1,3').issues).toEqual([]);
+    expect(decodeSweep('og:0,2').issues[0].message).toMatch(/og/);
+  });
+
   it('round-trips any valid sweep of one or two keys', () => {
     const axis = fc.oneof(
       fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 6 }).map((v) => ({ key: 'seed', values: v })),

@@ -26,6 +26,11 @@ const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
   l1: 1e-5,
   grokfastLambda: 2,
   grokfastAlpha: 0.9,
+  orthoGrad: 1,
+  loss: 'stablemax',
+  weightNorm: 40,
+  initScale: 2,
+  attnRate: 0.5,
 };
 
 describe('URL codec', () => {

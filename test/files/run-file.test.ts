@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { splitPairs } from '../../src/task/pairs.ts';
 import { numParams } from '../../src/model/transformer/params.ts';
@@ -54,6 +56,14 @@ describe('run files', () => {
     expect(back.resume!.t).toBe(20);
     expect(back.resume!.v[5]).toBe(3);
     expect(back.backend).toEqual({ name: 'wasm', adapter: 'x' });
+  });
+
+  it('opens the recorded reference run, written before softmax collapse was measured, with that column NaN', () => {
+    const back = decodeRun(gunzipSync(readFileSync(new URL('../../public/runs/reference.grokrun.gz', import.meta.url))));
+    expect(back.history.length).toBeGreaterThan(10);
+    expect(back.history.every((c) => Number.isNaN(c.softmaxCollapse))).toBe(true);
+    expect(back.config.loss).toBe('softmax');
+    expect(back.config.orthoGrad).toBe(0);
   });
 
   it('stores snapshots in half precision when asked, readable from Python as a safetensors file', () => {

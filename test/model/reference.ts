@@ -49,7 +49,9 @@ export function referenceLogits(c: TrainConfig, w: Weights, a: number, b: number
         const m = Math.max(...scores);
         const e = scores.map((s) => Math.exp(s - m));
         const z = e.reduce((s, v2) => s + v2, 0);
-        const pattern = e.map((v2) => v2 / z);
+        // Attention rate α (Zhong et al. 2023's attn_coeff): α·softmax + (1 − α) on each allowed key.
+        const alpha = c.attnRate;
+        const pattern = e.map((v2) => alpha * (v2 / z) + (1 - alpha));
         const zv = new Array<number>(dHead).fill(0);
         for (let ki = 0; ki <= qi; ki++) for (let j = 0; j < dHead; j++) zv[j] += pattern[ki] * v[ki][j];
         for (let i = 0; i < d; i++) {

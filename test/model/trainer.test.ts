@@ -45,14 +45,32 @@ describe('Trainer', () => {
     trainer.dispose();
   });
 
-  it('reports as training loss the loss of the training step', async () => {
-    const trainer = new Trainer(tinyConfig());
+  it.each(['softmax', 'stablemax'] as const)('reports as training loss the loss of the training step (%s)', async (loss) => {
+    const trainer = new Trainer(tinyConfig({ loss }));
     const m = await trainer.evaluateAsync();
     trainer.trainStep();
     // The step's loss is that of the weights before it: the evaluated train loss.
     expect(trainer.lastTrainLoss!.dataSync()[0]).toBeCloseTo(m.trainLoss, 5);
+    // Softmax collapse is a fraction of the training pairs; none at the init.
+    expect(m.softmaxCollapse).toBe(0);
     trainer.dispose();
   });
+
+  it('measures softmax collapse: a λ = 0 run at a high lr collapses under softmax, not under StableMax', async () => {
+    const collapse = async (loss: 'softmax' | 'stablemax') => {
+      const trainer = new Trainer(tinyConfig({ loss, weightDecay: 0, lr: 0.03, warmup: 0 }));
+      for (let e = 0; e < 1000; e++) trainer.trainStep();
+      const m = await trainer.evaluateAsync();
+      trainer.dispose();
+      return m;
+    };
+    const soft = await collapse('softmax');
+    const stable = await collapse('stablemax');
+    expect(soft.trainAcc).toBe(1);
+    expect(soft.softmaxCollapse).toBeGreaterThan(0.2);
+    expect(stable.trainAcc).toBe(1);
+    expect(stable.softmaxCollapse).toBe(0);
+  }, 60_000);
 
   it('is deterministic for a seed and honours explicit train indices and weights', async () => {
     const c = tinyConfig({ seed: 9 });
@@ -83,7 +101,10 @@ describe('Trainer', () => {
     // lr 0: nothing moves; the step count still advances.
     expect(Array.from(after['unembed.W_U'])).toEqual(Array.from(before['unembed.W_U']));
     expect(trainer.epoch).toBe(21);
-    expect(trainer.hyper).toEqual({ lr: 0, weightDecay: 0, grokfastLambda: 0 });
+    expect(trainer.hyper).toEqual({ lr: 0, weightDecay: 0, grokfastLambda: 0, orthoGrad: 0 });
+    trainer.setHyper({ orthoGrad: 1 });
+    expect(trainer.hyper.orthoGrad).toBe(1);
+    expect(trainer.config.orthoGrad).toBe(1);
     trainer.dispose();
   });
 

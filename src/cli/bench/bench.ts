@@ -11,6 +11,7 @@ import { epochFlops } from '../../model/flops.ts';
 import { benchPaths } from '../../model/transformer/forward-path.ts';
 import type { BenchResult } from '../../run/protocol.ts';
 import { benchTraining } from '../../worker/bench/bench.ts';
+import { benchLlc } from './llc.ts';
 import { benchEvidence } from './evidence.ts';
 import { UsageError, intFlag, type ParsedArgs } from '../node/args.ts';
 import { startNodeBackend } from '../node/backends.ts';
@@ -18,7 +19,7 @@ import { benchModels } from './models.ts';
 import { benchInPage, inBrowser } from './browser.ts';
 import { benchFirstVisit, formatFirstVisit } from './first-visit.ts';
 
-export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'models', 'first-visit']);
+export const BENCH_FLAGS = new Set(['backends', 'blocks', 'block-ms', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'models', 'first-visit', 'llc']);
 
 /** One backend's figures: the fast path's (the default forward), and the general path's beside it. */
 export interface BenchLine {
@@ -140,6 +141,13 @@ export async function benchCommand(args: ParsedArgs): Promise<BenchLine[]> {
     for (const b of backends) {
       const line = await benchEvidence(config, b);
       process.stdout.write(json ? `${JSON.stringify(line)}\n` : `${b}: heavy pass ${fmt(line.heavyMs, 0)} ms, evidence pass ${fmt(line.evidenceMs, 0)} ms (${fmt(line.ratio, 2)}×), with an intervention and an input ${fmt(line.evidenceWithInterventionMs, 0)} ms (${fmt(line.ratioWithIntervention, 2)}×); tensors Δ ${line.numTensorsDelta}\n`);
+    }
+    return [];
+  }
+  if (flags.get('llc') === 'true') {
+    for (const b of backends) {
+      const l = await benchLlc(config, b);
+      process.stdout.write(json ? `${JSON.stringify(l)}\n` : `${b}: one LLC estimate with the defaults (${l.draws} draws) ${fmt(l.seconds, 1)} s, ${fmt(l.msPerDraw, 1)} ms a draw; an epoch of training ${fmt(l.msPerEpoch, 0)} ms, so one estimate costs ${fmt(l.epochsPerEstimate, 0)} epochs\n`);
     }
     return [];
   }

@@ -17,6 +17,9 @@ export interface ParsedArgs {
 
 export const CONFIG_FLAGS = new Set<string>([...CONFIG_KEYS.map((k) => FIELDS[k].key), ...EXTRA_KEYS]);
 
+/** Long names of switch-like keys: `--orthograd` is `--og 1` (`--orthograd=0` turns it off). */
+export const FLAG_ALIASES: Readonly<Record<string, string>> = { orthograd: 'og' };
+
 export class UsageError extends Error {}
 
 /**
@@ -36,10 +39,14 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string> = ne
       continue;
     }
     const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    let name = arg.slice(2, eq < 0 ? undefined : eq);
     if (name.length === 0) throw new UsageError(`malformed flag "${arg}"`);
     let value: string;
-    if (eq >= 0) value = arg.slice(eq + 1);
+    const alias = FLAG_ALIASES[name];
+    if (alias) {
+      name = alias;
+      value = eq >= 0 ? arg.slice(eq + 1) : '1';
+    } else if (eq >= 0) value = arg.slice(eq + 1);
     else if (booleanFlags.has(name)) value = 'true';
     else {
       if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);

@@ -17,7 +17,8 @@ export class BatchedAdamW {
   readonly v: tf.Variable;
   /** Grokfast's μ `[M, S]`, made at the first update that filters. */
   private mu: tf.Variable | null = null;
-  private readonly sizes: number[];
+  /** Each parameter's number of values per model, in paramSpecs order. */
+  readonly sizes: number[];
   readonly size: number;
   /** Fused (WebGPU): the flat weights the last fused update wrote, and the data ids it gave the parameters. */
   private flatW: tf.Tensor2D | null = null;

@@ -8,6 +8,7 @@ import { dims, type TrainConfig } from '../../config/schema.ts';
 import { activation, type Params } from '../transformer/forward.ts';
 import { concatLast, splitLast, stackLast } from '../transformer/last-axis.ts';
 import { bmm, gatherRowsBatched } from './batched-ops.ts';
+import { attentionRate } from '../transformer/ops.ts';
 
 /** The pairs each model runs on: one index list per model (training), or one shared list. */
 export interface BatchedPairs {
@@ -59,7 +60,8 @@ export function forwardFastBatched(params: Params, c: TrainConfig, models: numbe
     const [scoreA, valueA] = splitLast(rowsA, [h, hd]);
     const [scoreB, valueB] = splitLast(rowsB, [h, hd]);
     const scores = tf.div(stackLast([scoreA, scoreB, tf.add(tf.zeros([M, n, h]), score2)]), Math.sqrt(dHead)); // [M, n, h, 3]
-    const pattern = tf.softmax(scores);
+    // A batch shares its attention rate (SHAPE_KEYS).
+    const pattern = attentionRate(tf.softmax(scores), c.attnRate);
     const [pA, pB, pEq] = splitLast(pattern, [1, 1, 1]); // [M, n, h, 1]
     const z = tf.addN([
       tf.mul(tf.reshape(valueA, [M, n, h, dHead]), pA),

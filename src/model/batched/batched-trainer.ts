@@ -21,9 +21,13 @@ import { disposeFusedPairs, fusedLossAndGrad, fusedStepFits, type FusedPairs } f
 import { fusedAvailable } from '../webgpu/fused.ts';
 import { scatterMatrix } from '../webgpu/attention.ts';
 import { BatchedModelView } from './model-view.ts';
+import { orthogonalGrad } from '../orthograd.ts';
+import { constrainNormBatched } from '../weight-norm.ts';
+import { EVAL_LENGTH } from '../evaluate.ts';
+import { collapsedPerExample, stablemaxPerExample } from '../transformer/stablemax.ts';
 
-/** Fields that fix the tensors' shapes (and the activation kernel): equal across a batch. */
-export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut'] as const satisfies readonly (keyof TrainConfig)[];
+/** Fields that fix the tensors' shapes (and the activation and loss kernels): equal across a batch. */
+export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut', 'loss', 'attnRate'] as const satisfies readonly (keyof TrainConfig)[];
 
 /** Why these configurations cannot train as one batch, or null. */
 export function batchProblem(configs: TrainConfig[]): string | null {
@@ -45,8 +49,8 @@ export interface BatchedTrainerOptions {
   fused?: boolean;
 }
 
-/** Per model, `[M, 5]` rows: trainLoss, trainAcc, testLoss, testAcc, Σθ² (as `Trainer.evaluate`). */
-export const EVAL_WIDTH = 5;
+/** Per model, `[M, 6]` rows as `Trainer.evaluate` (evaluate.ts): losses, accuracies, Σθ², softmax collapse. */
+export const EVAL_WIDTH = EVAL_LENGTH;
 
 let nextId = 0;
 
@@ -177,11 +181,12 @@ export class BatchedTrainer {
   }
 
   /** Changes model i's lr / λ / λ_g from the next update on (moments kept). */
-  setHyper(i: number, h: { lr?: number; weightDecay?: number; grokfastLambda?: number }): void {
+  setHyper(i: number, h: { lr?: number; weightDecay?: number; grokfastLambda?: number; orthoGrad?: number }): void {
     const hp = this.optimizer.hp[i];
     if (h.lr !== undefined) hp.lr = this.configs[i].lr = h.lr;
     if (h.weightDecay !== undefined) hp.weightDecay = this.configs[i].weightDecay = h.weightDecay;
     if (h.grokfastLambda !== undefined) this.optimizer.grokfast[i].lambda = this.configs[i].grokfastLambda = h.grokfastLambda;
+    if (h.orthoGrad !== undefined) this.configs[i].orthoGrad = h.orthoGrad;
   }
 
   /** Logits `[M, P², d_vocab_out]` of every model on all pairs, in pair-index order. */
@@ -189,11 +194,17 @@ export class BatchedTrainer {
     return forwardFastBatched(this.paramTensors, this.configs[0], this.models, this.all);
   }
 
-  /** One full-batch AdamW update of every model; queues work, reads nothing. */
+  /** One full-batch AdamW update of every model (then Omnigrok's norm, where set); queues work, reads nothing. */
   trainStep(): void {
+    this.update();
+    constrainNormBatched(this.params, this.configs.map((c) => c.weightNorm));
+  }
+
+  private update(): void {
     if (this.fusedPairs) {
       // The hand-written WebGPU step of every model at once: the dispatches of one model's step.
-      const { loss, g } = fusedLossAndGrad(this.paramTensors, this.optimizer.flatWeights(), this.configs[0], this.fusedPairs);
+      const { loss, g: raw } = fusedLossAndGrad(this.paramTensors, this.optimizer.flatWeights(), this.configs[0], this.fusedPairs);
+      const g = this.orthogonalized(raw);
       this.optimizer.stepFused(g);
       g.dispose();
       this.lastLoss?.dispose();
@@ -205,7 +216,7 @@ export class BatchedTrainer {
     const { value, grads } = tf.variableGrads(() => {
       const mask = this.configs.some((c) => c.dropout > 0) ? this.dropoutMask(epoch) : undefined;
       const logits = forwardFastBatched(this.paramTensors, this.configs[0], this.models, this.train, mask);
-      const losses = weightedCrossEntropy(logits, this.trainLabels, this.trainWeights);
+      const losses = this.configs[0].loss === 'stablemax' ? this.weightedStablemax(logits) : weightedCrossEntropy(logits, this.trainLabels, this.trainWeights);
       let total = losses;
       if (anyL1) {
         const l1 = addAll(this.params.map((p) => tf.sum(tf.reshape(tf.abs(p), [this.models, -1]), 1)));
@@ -216,11 +227,36 @@ export class BatchedTrainer {
       return tf.sum(total) as tf.Scalar;
     });
     const varNames = this.params.map((p) => p.name);
-    const g = this.optimizer.flat(varNames.map((n) => grads[n]));
+    const g = this.orthogonalized(this.optimizer.flat(varNames.map((n) => grads[n])));
     tf.dispose(Object.values(grads));
     value.dispose();
     this.optimizer.stepFlat(g);
     g.dispose();
+  }
+
+  /** Each model's StableMax loss on its own pairs, `[M]` (padding weighs 0), as `weightedCrossEntropy`. */
+  private weightedStablemax(logits: tf.Tensor3D): tf.Tensor1D {
+    const [m, n, v] = logits.shape;
+    const flat = (t: tf.Tensor3D) => tf.reshape(t, [m * n, v]) as tf.Tensor2D;
+    const perExample = tf.reshape(stablemaxPerExample(flat(logits), flat(this.trainLabels)), [m, n]);
+    return tf.sum(tf.mul(perExample, this.trainWeights), 1) as tf.Tensor1D;
+  }
+
+  /**
+   * ⊥Grad (orthograd.ts) on the rows of the models that have it on, `[M, S]`; the others' rows
+   * are their gradients exactly (× 1 + 0). `g` is disposed when a new tensor is returned.
+   */
+  private orthogonalized(g: tf.Tensor2D): tf.Tensor2D {
+    const on = this.configs.map((c) => (c.orthoGrad ? 1 : 0));
+    if (!on.some((x) => x)) return g;
+    const out = tf.tidy(() => {
+      const perp = orthogonalGrad(g, this.optimizer.flatWeights(), this.optimizer.sizes);
+      if (on.every((x) => x)) return perp;
+      const col = tf.tensor2d(on, [this.models, 1]);
+      return tf.add(tf.mul(perp, col), tf.mul(g, tf.sub(1, col))) as tf.Tensor2D;
+    });
+    g.dispose();
+    return out;
   }
 
   /** Each model's inverted-dropout mask `[M, n, d_mlp]`, as its single run draws it (ones on padding). */
@@ -249,7 +285,11 @@ export class BatchedTrainer {
   evaluate(): tf.Tensor2D {
     return tf.tidy(() => {
       const logits = this.logitsAll();
-      const loss = crossEntropyPerExampleBatched(logits, this.allLabels); // [M, P²]
+      const [m, n, v] = logits.shape;
+      const flat = (t: tf.Tensor3D) => tf.reshape(t, [m * n, v]) as tf.Tensor2D;
+      const stablemax = this.configs[0].loss === 'stablemax';
+      const loss = stablemax ? tf.reshape(stablemaxPerExample(flat(logits), flat(this.allLabels)), [m, n]) : crossEntropyPerExampleBatched(logits, this.allLabels); // [M, P²]
+      const collapsed = tf.reshape(collapsedPerExample(this.configs[0].loss, flat(logits), flat(this.allLabels)), [m, n]);
       const correct = tf.cast(tf.equal(tf.argMax(logits, 2), this.allLabelIds), 'float32');
       const nTrain = tf.tensor1d(this.nTrain);
       const nTest = tf.tensor1d(this.nTrain.map((n) => this.all.n - n));
@@ -262,6 +302,7 @@ export class BatchedTrainer {
           tf.div(tf.sum(tf.mul(loss, testMask), 1), nTest),
           tf.div(tf.sum(tf.mul(correct, testMask), 1), nTest),
           sumSq,
+          tf.div(tf.sum(tf.mul(collapsed, this.trainMask), 1), nTrain),
         ],
         1,
       ) as tf.Tensor2D;

@@ -8,7 +8,7 @@ import type { TrainConfig } from '../../config/schema.ts';
 import type { Dataset } from '../../task/pairs.ts';
 import { forwardFast } from '../transformer/fast.ts';
 import { disposePairBatch, makePairBatch, type ForwardOptions, type PairBatch, type Params } from '../transformer/forward.ts';
-import { addAll, crossEntropyPerExample } from '../transformer/ops.ts';
+import { evaluateLogits } from '../evaluate.ts';
 import { numParams } from '../transformer/params.ts';
 
 export class BatchedModelView {
@@ -56,25 +56,19 @@ export class BatchedModelView {
     return tf.tidy(() => tf.concat(Object.values(this.paramTensors).map((p) => tf.reshape(p, [-1]))) as tf.Tensor1D);
   }
 
-  /** As `Trainer.evaluate`: `[5]` trainLoss, trainAcc, testLoss, testAcc, Σθ². */
+  /** As `Trainer.evaluate` (evaluate.ts). */
   evaluate(logits?: tf.Tensor2D, params?: Params): tf.Tensor1D {
     return tf.tidy(() => {
       const { all: batch, mask } = this.batch();
       const ps = params ?? this.paramTensors;
-      const all = logits ?? this.logitsAll({}, ps);
-      const loss = crossEntropyPerExample(all, batch.labelsOneHot);
-      const correct = tf.cast(tf.equal(tf.argMax(all, 1), batch.labelIds), 'float32');
-      const nTrain = this.dataset.train.length;
-      const nTest = this.dataset.test.length;
-      const testMask = tf.sub(1, mask);
-      const sumSq = addAll(Object.values(ps).map((p) => tf.sum(tf.square(p))));
-      return tf.stack([
-        tf.div(tf.sum(tf.mul(loss, mask)), nTrain),
-        tf.div(tf.sum(tf.mul(correct, mask)), nTrain),
-        tf.div(tf.sum(tf.mul(loss, testMask)), nTest),
-        tf.div(tf.sum(tf.mul(correct, testMask)), nTest),
-        sumSq,
-      ]) as tf.Tensor1D;
+      return evaluateLogits(logits ?? this.logitsAll({}, ps), Object.values(ps), {
+        loss: this.config.loss,
+        labelsOneHot: batch.labelsOneHot,
+        labelIds: batch.labelIds,
+        trainMask: mask,
+        nTrain: this.dataset.train.length,
+        nTest: this.dataset.test.length,
+      });
     });
   }
 

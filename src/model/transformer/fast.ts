@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../../config/schema.ts';
 import { activation, headsSideBySide, type ForwardOptions, type PairBatch, type Params } from './forward.ts';
 import { concatLast, splitLast, stackLast } from './last-axis.ts';
-import { gatherRows, mm } from './ops.ts';
+import { attentionRate, gatherRows, mm } from './ops.ts';
 
 export function forwardFast(params: Params, c: TrainConfig, batch: PairBatch, opts: ForwardOptions = {}): tf.Tensor2D {
   if (c.nLayers !== 1) throw new Error(`the fast forward handles 1 block, got ${c.nLayers}`);
@@ -57,7 +57,7 @@ export function forwardFast(params: Params, c: TrainConfig, batch: PairBatch, op
       stackLast([scoreA, scoreB, tf.add(tf.zeros([n, h]), score2)]),
       Math.sqrt(dHead),
     );
-    const pattern = tf.softmax(scores) as tf.Tensor3D; // [N, h, 3]
+    const pattern = attentionRate(tf.softmax(scores), c.attnRate) as tf.Tensor3D; // [N, h, 3]
     const [pA, pB, pEq] = splitLast(pattern, [1, 1, 1]); // each [N, h, 1]
     const z = tf.addN([
       tf.mul(tf.reshape(valueA, [n, h, dHead]), pA),

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dims, type TrainConfig } from '../../config/schema.ts';
-import { gatherRows, gelu, mm, oneHotFloat, transposeLast, type OneHot } from './ops.ts';
+import { attentionRate, gatherRows, gelu, mm, oneHotFloat, transposeLast, type OneHot } from './ops.ts';
 
 /** Device-side parameters by TransformerLens name. */
 export type Params = Record<string, tf.Tensor>;
@@ -134,6 +134,7 @@ export function forwardGeneral(params: Params, c: TrainConfig, batch: PairBatch,
     // [N·3, d] with the position added per row.
     let x = tf.reshape(tf.add(tf.reshape(embedded, [n, nCtx, c.dModel]), params['pos_embed.W_pos']), [n * nCtx, c.dModel]);
     const mask = causalMask(nCtx);
+    const allowed = c.attnRate === 1 ? undefined : tf.cast(tf.equal(mask, 0), 'float32');
     for (let l = 0; l < c.nLayers; l++) {
       const p = (name: string) => params[`blocks.${l}.${name}`];
       // q, k, v for all heads at once: [N·3, 3·h·d_head] → three [N, h, 3, d_head].
@@ -143,7 +144,7 @@ export function forwardGeneral(params: Params, c: TrainConfig, batch: PairBatch,
       const [q, k, v] = split.map((t) => tf.reshape(t, [n * h, nCtx, dHead]));
       // scores [N·h, 3 (query), 3 (key)]
       const scores = tf.add(tf.div(mm(q, transposeLast(k)), Math.sqrt(dHead)), mask);
-      const pattern = tf.softmax(scores);
+      const pattern = attentionRate(tf.softmax(scores), c.attnRate, allowed);
       const z = mm(pattern, v); // [N·h, 3, d_head]
       // [N, h, 3, dh] → [N, 3, h, dh] → [N·3, h·dh]; W_O [h, dh, d] is already [h·dh, d] row-major.
       const zFlat = tf.reshape(tf.transpose(tf.reshape(z, [n, h, nCtx, dHead]), [0, 2, 1, 3]), [n * nCtx, h * dHead]);

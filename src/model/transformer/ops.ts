@@ -137,6 +137,18 @@ export function log1pAccurate(x: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * Zhong et al. 2023's attention rate α (fjzzq2002/pizza, code/train-main.py, Attention.forward:
+ * softmax·attn_coeff + (1 − attn_coeff)): every key a query may attend to gets 1 − α on top of α
+ * times its softmax weight, so α = 0 is constant attention (weights 1, not 1/n). `allowed`: the
+ * causal 0/1 mask broadcastable to `pattern`, or none when every key is allowed (the last
+ * position). α = 1 returns `pattern` itself.
+ */
+export function attentionRate(pattern: tf.Tensor, alpha: number, allowed?: tf.Tensor): tf.Tensor {
+  if (alpha === 1) return pattern;
+  return tf.add(tf.mul(pattern, alpha), allowed ? tf.mul(allowed, 1 - alpha) : 1 - alpha);
+}
+
+/**
  * Per-example cross-entropy of `logits` [N, V] against one-hot `labels` [N, V] → [N].
  *
  * Computed as m + log1p(expm1(−m) + Σ_{j≠y} exp(d_j − m)) with d_j = x_j − x_y and

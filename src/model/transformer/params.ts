@@ -49,13 +49,13 @@ export function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Seeded init (stream 'init' of the seed), drawn parameter by parameter in spec order. */
+/** Seeded init (stream 'init' of the seed), drawn parameter by parameter in spec order, times `initScale` (Omnigrok's α). */
 export function initWeights(c: TrainConfig): Weights {
   const rng = new Rng(streamSeed(c.seed, 'init'));
   const w: Weights = {};
   for (const spec of paramSpecs(c)) {
     const values = new Float32Array(size(spec.shape));
-    if (spec.initStd > 0) for (let i = 0; i < values.length; i++) values[i] = rng.normal() * spec.initStd;
+    if (spec.initStd > 0) for (let i = 0; i < values.length; i++) values[i] = rng.normal() * spec.initStd * c.initScale;
     w[spec.name] = values;
   }
   return w;

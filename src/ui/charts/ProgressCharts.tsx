@@ -76,13 +76,13 @@ export function epochDecorations(s: AppState): Pick<PlotlyTypes.Layout, 'shapes'
 }
 
 export const X_AXIS = { title: { text: 'epoch' }, zeroline: false, rangemode: 'tozero', unifiedhovertitle: EPOCH_HOVER_TITLE } as Partial<PlotlyTypes.LayoutAxis>;
-const title = (text: string) => ({ text, x: 0, xanchor: 'left' as const, font: { size: 14 } });
+export const title = (text: string) => ({ text, x: 0, xanchor: 'left' as const, font: { size: 14 } });
 
 /** Charts over epochs redraw on new checkpoints, K changes and scrubbing. */
 export const watchCurves: Watch = (s) => [s.historyVersion, s.viewEpoch, s.keyFreqs?.version, s.status, s.recordingRequest, s.snapshotEpochs];
 
 /** Before there are two checkpoints, a chart over epochs says what to do instead of showing a dot. */
-function orWaiting(spec: (s: AppState) => PlotSpec): (s: AppState) => PlotSpec {
+export function orWaiting(spec: (s: AppState) => PlotSpec): (s: AppState) => PlotSpec {
   return (s) => {
     const full = spec(s);
     return s.history.length < 2 ? { data: [], layout: waitingLayout(s, full.layout.title) } : full;
@@ -102,7 +102,8 @@ export function lossSpec(s: AppState): PlotSpec {
       kLine(s, 'excludedLoss', 'excluded (train)', COLORS.purple, 'dot'),
     ],
     layout: {
-      title: title(`Loss · restricted & excluded with K = {${K}}${progress ? ` · re-measuring: ${progress.done} of ${progress.total} snapshots` : ''}`),
+      // The train and test curves are the loss the run optimizes (README "Beyond the paper").
+      title: title(`${s.applied?.loss === 'stablemax' ? 'StableMax loss' : 'Loss'} · restricted & excluded with K = {${K}}${progress ? ` · re-measuring: ${progress.done} of ${progress.total} snapshots` : ''}`),
       xaxis: X_AXIS,
       yaxis: { type: 'log', title: { text: 'cross-entropy' }, exponentformat: 'power' },
       ...epochDecorations(s),
@@ -188,7 +189,7 @@ export function neuronCountSpec(s: AppState): PlotSpec {
   };
 }
 
-function Chart({ spec, testId, label, tall }: { spec: (s: AppState) => PlotSpec; testId: string; label: string; tall?: boolean }) {
+export function Chart({ spec, testId, label, tall }: { spec: (s: AppState) => PlotSpec; testId: string; label: string; tall?: boolean }) {
   const compared = useCompareStore((c) => c.version);
   const ref = useLivePlot(spec, watchCurves, undefined, compared);
   return <div ref={ref} className={tall ? 'chart tall' : 'chart'} data-testid={testId} role="img" aria-label={label} />;

@@ -19,12 +19,14 @@ const GROUPS: { title: string; fields: (keyof TrainConfig)[] }[] = [
   { title: 'Model', fields: ['dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut'] },
   { title: 'Training', fields: ['epochs', 'warmup', 'beta1', 'beta2', 'dropout', 'l1'] },
   { title: 'Grokfast (Lee et al. 2024)', fields: ['grokfastLambda', 'grokfastAlpha'] },
+  { title: 'Beyond the paper (README)', fields: ['orthoGrad', 'loss', 'weightNorm', 'initScale', 'attnRate'] },
 ];
 
 const ENUM_LABELS: Partial<Record<EnumKey, Record<string, string>>> = {
   task: TASK_LABELS,
   act: { relu: 'ReLU', gelu: 'GELU' },
   vocabOut: { p1: "P + 1 (keeps '=')", p: 'P' },
+  loss: { softmax: 'softmax cross-entropy', stablemax: 'StableMax (Prieto et al. 2025)' },
 };
 
 function commit(name: keyof TrainConfig, value: TrainConfig[keyof TrainConfig]) {

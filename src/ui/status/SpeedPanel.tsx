@@ -61,6 +61,14 @@ export function SpeedPanel() {
           {bench.state === 'running' ? 'Benchmarking…' : 'Benchmark this backend'}
         </button>
       </p>
+      {applied && (applied.loss === 'stablemax' || applied.attnRate !== 1 || applied.orthoGrad === 1) && (
+        <p className="hint" data-testid="speed-knobs">
+          {applied.loss === 'stablemax' || applied.attnRate !== 1
+            ? `${applied.loss === 'stablemax' ? 'StableMax' : `Attention rate ${applied.attnRate}`} trains on the general step: WebGPU's fused step computes softmax's loss and attention only. `
+            : ''}
+          {applied.orthoGrad === 1 ? '⊥Grad adds a projection of each weight tensor to every update.' : ''}
+        </p>
+      )}
       {bench.state === 'failed' && <p className="field-error" role="alert">Benchmark failed: {bench.message}</p>}
       {bench.state === 'done' && (
         <table className="bench-table" data-testid="speed-bench-result">

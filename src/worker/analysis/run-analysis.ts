@@ -11,6 +11,7 @@ import { sameKeyFreqs } from '../../config/keyfreqs.ts';
 import type { Params } from '../../model/transformer/forward.ts';
 import { paramSpecs, unflattenWeights } from '../../model/transformer/params.ts';
 import { toEvalMetrics, type Trainer } from '../../model/trainer.ts';
+import { EVAL_LENGTH } from '../../model/evaluate.ts';
 import type { Checkpoint } from '../../run/history-columns.ts';
 import type { HeavyResult, KeyFreqsState, RecomputedRow } from '../../run/protocol.ts';
 import { SNAPSHOT_BUDGET_BYTES, SnapshotStore } from './snapshots.ts';
@@ -147,7 +148,7 @@ export class RunAnalysis {
       tensor,
       finish: (values) => {
         const metrics = toEvalMetrics(values);
-        let o = 5;
+        let o = EVAL_LENGTH;
         const cheap = this.analyzer.unpackCheap(values, K, o);
         o += this.analyzer.cheapLength(K.length);
         let heavy: HeavyResult | null = null;

@@ -221,7 +221,7 @@ export class MeasureScheduler {
 }
 
 /** The measures of a checkpoint taken without analysis. */
-function emptyMeasures(): Omit<Checkpoint, 'epoch' | 'trainLoss' | 'testLoss' | 'trainAcc' | 'testAcc' | 'sumSquaredWeights' | 'lr' | 'weightDecay'> {
+function emptyMeasures(): Omit<Checkpoint, 'epoch' | 'trainLoss' | 'testLoss' | 'trainAcc' | 'testAcc' | 'sumSquaredWeights' | 'softmaxCollapse' | 'lr' | 'weightDecay'> {
   return {
     restrictedLoss: NaN,
     restrictedAcc: NaN,

@@ -213,7 +213,7 @@ export class TrainingSession {
   private applySettings(s: Partial<LiveSettings>): void {
     if (!this.run) return;
     const t = this.run.context.trainer;
-    t.setHyper({ lr: s.lr, weightDecay: s.weightDecay, grokfastLambda: s.grokfastLambda });
+    t.setHyper({ lr: s.lr, weightDecay: s.weightDecay, grokfastLambda: s.grokfastLambda, orthoGrad: s.orthoGrad });
     if (s.epochs !== undefined) {
       t.config.epochs = s.epochs;
       this.run.loop.setEpochLimit(s.epochs);
@@ -359,7 +359,7 @@ export class TrainingSession {
   needsReset(config: TrainConfig): boolean {
     const trainer = this.currentTrainer;
     if (!trainer) return true;
-    const live = { ...trainer.config, lr: config.lr, weightDecay: config.weightDecay, grokfastLambda: config.grokfastLambda, epochs: config.epochs };
+    const live = { ...trainer.config, lr: config.lr, weightDecay: config.weightDecay, grokfastLambda: config.grokfastLambda, orthoGrad: config.orthoGrad, epochs: config.epochs };
     return !configsEqual(live, config);
   }
 

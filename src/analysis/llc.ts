@@ -1,0 +1,122 @@
+/**
+ * The local learning coefficient (LLC) of singular learning theory, with devinterp's SGLD
+ * estimator (Lau et al. 2023; timaeus-research/devinterp, optim/sgld.py and slt/llc.py): from the
+ * weights w*, each chain runs
+ *   w ← w − (ε/2)·(nβ·∇L_B(w) + γ·(w − w*)) + N(0, ε)
+ * on minibatches B of the training set, and
+ *   LLC = nβ · (mean over the chain's draws of L_B(w) − L(w*)),
+ * averaged over chains (their spread is the stated error). L is the loss the run trains on; the
+ * draws' losses are the minibatch losses, as devinterp records them; L(w*) is the full training loss.
+ * A regular model with d parameters has LLC d/2 (test/analysis/llc.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// The estimator differentiates any model's loss: tfjs-core alone registers no gradients.
+import '#tfjs-gradients';
+import { Rng, streamSeed } from '../random/rng.ts';
+
+export interface LlcSettings {
+  /** SGLD step size ε. */
+  eps: number;
+  /** Localization strength γ (pull towards w*). */
+  gamma: number;
+  /** Inverse temperature nβ; default batch / ln(batch), devinterp's default_nbeta. */
+  nbeta: number;
+  chains: number;
+  /** Draws (steps) per chain, every one recorded (no burn-in, devinterp's default). */
+  draws: number;
+  /** Minibatch size (≥ the training set: full batch). */
+  batch: number;
+  seed: number;
+}
+
+export const LLC_DEFAULTS: Readonly<Omit<LlcSettings, 'nbeta'>> = Object.freeze({ eps: 1e-4, gamma: 100, chains: 4, draws: 200, batch: 256, seed: 0 });
+
+export function defaultNbeta(batch: number): number {
+  return batch / Math.log(batch);
+}
+
+export interface LlcResult {
+  llc: number;
+  /** Standard deviation of the per-chain estimates; the stated error of the mean is llcStd/√chains. */
+  llcStd: number;
+  llcPerChain: number[];
+  /** L(w*) over the whole training set. */
+  initLoss: number;
+  /** Each chain's draws' minibatch losses, to see whether a chain settled. */
+  traces: number[][];
+  settings: LlcSettings;
+  seconds: number;
+}
+
+/** What the estimator needs of a model: its parameters, and its mean loss on training examples. */
+export interface LlcModel {
+  params: tf.Variable[];
+  /** Number of training examples. */
+  n: number;
+  /**
+   * A minibatch of training examples (indices into 0..n−1; null: all of them): a closure giving
+   * its mean loss on the current parameters (called inside a gradient tape), and what frees it.
+   */
+  batch(indices: Int32Array | null): { loss: () => tf.Scalar; dispose: () => void };
+}
+
+/** `batch` indices of 0..n−1 without replacement (a partial Fisher–Yates shuffle). */
+function draw(rng: Rng, n: number, batch: number): Int32Array {
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < batch; i++) {
+    const j = i + rng.int(n - i);
+    [all[i], all[j]] = [all[j], all[i]];
+  }
+  return all.slice(0, batch);
+}
+
+/** Runs the chains from the model's current weights and puts those weights back after. */
+export async function estimateLLC(model: LlcModel, given: Partial<LlcSettings> = {}): Promise<LlcResult> {
+  const base = { ...LLC_DEFAULTS, ...given };
+  const s: LlcSettings = { ...base, nbeta: given.nbeta ?? defaultNbeta(Math.min(base.batch, model.n)) };
+  for (const [k, v] of Object.entries(s)) if (!Number.isFinite(v) || v < 0) throw new Error(`LLC: ${k} must be a finite number ≥ 0, got ${v}`);
+  if (s.eps <= 0 || s.nbeta <= 0 || s.chains < 1 || s.draws < 1 || s.batch < 1) throw new Error('LLC: ε, nβ, chains, draws and batch must be positive');
+  const started = performance.now();
+  const { params } = model;
+  const wStar = params.map((p) => tf.keep(tf.clone(p)));
+  const rng = new Rng(streamSeed(s.seed, 'llc'));
+  const noiseSeed = streamSeed(s.seed, 'llc-noise');
+  const full = model.batch(null);
+  const initTensor = tf.tidy(full.loss);
+  const initLoss = (await initTensor.data())[0];
+  initTensor.dispose();
+  const traces: number[][] = [];
+  try {
+    for (let chain = 0; chain < s.chains; chain++) {
+      tf.tidy(() => params.forEach((p, i) => p.assign(wStar[i])));
+      const losses: tf.Scalar[] = [];
+      for (let d = 0; d < s.draws; d++) {
+        const b = s.batch >= model.n ? full : model.batch(draw(rng, model.n, s.batch));
+        const { value, grads } = tf.variableGrads(b.loss, params);
+        if (b !== full) b.dispose();
+        tf.tidy(() =>
+          params.forEach((p, i) => {
+            const g = grads[p.name];
+            const drift = tf.add(tf.mul(g, s.nbeta), tf.mul(tf.sub(p, wStar[i]), s.gamma));
+            const seed = (noiseSeed + (chain * s.draws + d) * params.length + i) >>> 0;
+            const noise = tf.mul(tf.randomNormal(p.shape, 0, 1, 'float32', seed), Math.sqrt(s.eps));
+            p.assign(tf.add(tf.sub(p, tf.mul(drift, s.eps / 2)), noise));
+          }),
+        );
+        tf.dispose(Object.values(grads));
+        losses.push(value);
+      }
+      const stacked = tf.stack(losses);
+      traces.push(Array.from((await stacked.data()) as Float32Array));
+      tf.dispose([stacked, ...losses]);
+    }
+  } finally {
+    tf.tidy(() => params.forEach((p, i) => p.assign(wStar[i])));
+    tf.dispose(wStar);
+    full.dispose();
+  }
+  const perChain = traces.map((t) => s.nbeta * (t.reduce((a, b) => a + b, 0) / t.length - initLoss));
+  const llc = perChain.reduce((a, b) => a + b, 0) / perChain.length;
+  const llcStd = perChain.length > 1 ? Math.sqrt(perChain.reduce((a, x) => a + (x - llc) ** 2, 0) / (perChain.length - 1)) : NaN;
+  return { llc, llcStd, llcPerChain: perChain, initLoss, traces, settings: s, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,46 @@
+/**
+ * One line for each knob and measure from after the paper, with its source, and what this run
+ * uses (README "Beyond the paper").
+ */
+import { formatPercent } from '../../run/format.ts';
+import { useAppStore } from '../../store/store.ts';
+
+export function GuideBeyond() {
+  const applied = useAppStore((s) => s.applied);
+  const sc = useAppStore((s) => {
+    const col = s.history.column('softmaxCollapse');
+    return col.length > 0 ? col[col.length - 1] : NaN;
+  });
+  if (!applied) return null;
+  const { loss, orthoGrad, weightNorm, initScale, weightDecay, attnRate } = applied;
+  return (
+    <aside className="guide" data-testid="guide-beyond">
+      <h3>Beyond the paper</h3>
+      <ul>
+        <li>
+          <strong>Softmax collapse</strong> (Prieto et al. 2025, “Grokking at the edge of numerical stability”): the share of training pairs whose float32 loss is exactly 0, so
+          that a float32 framework's gradient there vanishes{Number.isFinite(sc) ? ` — this run, now: ${formatPercent(sc)}` : ''}. The loss curves here are{' '}
+          {loss === 'stablemax' ? 'StableMax’s' : 'softmax’s'} cross-entropy, the loss this run trains on.
+        </li>
+        <li>
+          <strong>⊥Grad</strong> (same paper): {orthoGrad ? 'on' : 'off'} — each weight tensor's gradient loses its component along the weights, rescaled to its norm, so
+          training cannot just scale the logits up; with it a run can grok at λ = 0{orthoGrad && weightDecay > 0 ? ` (this run also has λ = ${weightDecay})` : ''}.
+        </li>
+        <li>
+          <strong>StableMax</strong> (same paper): {loss === 'stablemax' ? 'on' : 'off'} — s(x) = x + 1 or 1/(1 − x) in place of eˣ, which grows slowly enough that
+          p_y never rounds to 1.
+        </li>
+        <li>
+          <strong>Constrained weight norm</strong> (Liu, Michaud &amp; Tegmark 2023, “Omnigrok”):{' '}
+          {weightNorm > 0 ? `‖θ‖₂ held at ${weightNorm}` : 'off'}
+          {initScale !== 1 ? `, init scaled by ${initScale}` : ''} — at the right norm a model generalizes without weight decay; the chart of weight norm against test
+          accuracy shows where this run travels.
+        </li>
+        <li>
+          <strong>Attention rate</strong> (Zhong et al. 2023, “The Clock and the Pizza”): α = {attnRate} — attention is α·softmax + (1 − α) on every key;{' '}
+          {attnRate === 1 ? 'the paper’s attention.' : 'below 1 the model leans on constant attention, where their “pizza” algorithm appears instead of the clock.'}
+        </li>
+      </ul>
+    </aside>
+  );
+}
