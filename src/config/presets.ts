@@ -50,6 +50,13 @@ export const PRESETS = {
     expect: 'Too little data: does not grok within 40k epochs (paper, App. D).',
     changes: { frac: 0.1 },
   },
+  p401: {
+    label: 'P = 401 (Fig. 25)',
+    expect:
+      'With the larger modulus 30% of pairs is 48k training examples: no grokking, it generalizes at once — test loss ' +
+      'falls with train loss, for several λ (paper, App. D.1, Fig. 25). The all-pairs evaluation needs ~330 MB per tensor.',
+    changes: { p: 401 },
+  },
   'two-layer': {
     label: '2-layer transformer',
     expect: 'Also groks; the fast forward does not apply, so it trains slower.',

@@ -75,7 +75,12 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
 });
 
 export const P_MIN = 3;
-export const P_MAX = 257;
+/**
+ * The largest modulus the form accepts. P = 401 is the paper's larger modulus (Fig. 25); beyond it
+ * the memory check (model/memory.ts) refuses what the device cannot hold, naming the limit it breaks.
+ * 1021 is the largest prime below 1024 (its P² pairs, a million, still index exactly in float32).
+ */
+export const P_MAX = 1021;
 
 export function isPrime(n: number): boolean {
   if (!Number.isInteger(n) || n < 2) return false;

@@ -86,6 +86,8 @@ describe('URL codec', () => {
     expect(presetConfig('p53')).toMatchObject({ p: 53, weightDecay: 5 });
     expect(presetConfig('frac60').frac).toBe(0.6);
     expect(presetConfig('two-layer').nLayers).toBe(2);
+    expect(presetConfig('p401')).toMatchObject({ p: 401, frac: 0.3, weightDecay: 1 });
+    expect(PRESETS.p401.expect).toMatch(/no grokking.*generalizes at once.*several λ.*Fig\. 25/);
     expect(Object.keys(PRESETS)).toContain('dropout');
   });
 });
@@ -94,8 +96,8 @@ describe('URL codec, bad values', () => {
   const cases: [string, string, RegExp][] = [
     ['p=abc', 'p', /must be a number, got "abc"/],
     ['p=12', 'p', /12 is not prime/],
-    ['p=2', 'p', /must be in \[3, 257\]/],
-    ['p=509', 'p', /must be in \[3, 257\]/],
+    ['p=2', 'p', /must be in \[3, 1021\]/],
+    ['p=1031', 'p', /must be in \[3, 1021\]/],
     ['p=11.5', 'p', /whole number/],
     ['p=', 'p', /must be a number/],
     ['p=0x11', 'p', /must be a number/],
