@@ -18,9 +18,9 @@ const USAGE = `usage: npm run cli -- <command> [flags]
 
 commands:
   train     Train headless and write {config, history} as JSON.
-            --preset NAME      a paper experiment (mainline, no-wd, p53, frac60, frac10, two-layer, dropout, grokfast)
+            --preset NAME      a paper experiment (mainline, quick, no-wd, p53, frac60, frac10, p401, two-layer, dropout, grokfast, slingshots)
             --p --frac --seed --task --dm --heads --mlp --layers --act --vout
-            --lr --wd --b1 --b2 --warm --epochs --drop --l1 --gf --gfa
+            --lr --wd --b1 --b2 --warm --epochs --drop --l1 --gf --gfa --loss
                                any configuration key of the page's URL
             --backend wasm|cpu (default wasm)
             --every N          checkpoint every N epochs (default epochs/100)

@@ -14,6 +14,15 @@ export type Activation = (typeof ACTIVATIONS)[number];
 export const VOCAB_OUT = ['p1', 'p'] as const;
 export type VocabOut = (typeof VOCAB_OUT)[number];
 
+/**
+ * How the loss's gradient is computed: `high`, the label's component p_y − 1 as −Σ_{j≠y} p_j (full
+ * precision, as the authors' float64 loss); `f32`, plain softmax − onehot in float32, where p_y − 1
+ * rounds to 0 once the loss is below ~1e-7 — the lower precision the paper used to induce
+ * slingshots in a 1-layer model (App. D.2).
+ */
+export const LOSS_PRECISIONS = ['high', 'f32'] as const;
+export type LossPrecision = (typeof LOSS_PRECISIONS)[number];
+
 export interface TrainConfig {
   /** The modulus, an odd prime (ANALYSIS.md §1). */
   p: number;
@@ -48,6 +57,8 @@ export interface TrainConfig {
   grokfastLambda: number;
   /** Grokfast-EMA decay α. */
   grokfastAlpha: number;
+  /** The loss gradient's precision (App. D.2: `f32` induces slingshots). */
+  lossPrecision: LossPrecision;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -72,6 +83,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   l1: 0,
   grokfastLambda: 0,
   grokfastAlpha: 0.98,
+  lossPrecision: 'high',
 });
 
 export const P_MIN = 3;
@@ -162,6 +174,10 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   grokfastAlpha: {
     key: 'gfa', label: 'Grokfast α', live: false, kind: 'float', min: 0, max: 1, maxOpen: true,
     help: 'Grokfast-EMA decay (the authors use 0.98).',
+  },
+  lossPrecision: {
+    key: 'loss', label: 'loss precision', live: false, kind: 'enum', values: LOSS_PRECISIONS,
+    help: "high: the label's gradient kept exact (as the authors' float64 loss); f32: plain float32 softmax − onehot, which induces slingshots (App. D.2).",
   },
 };
 

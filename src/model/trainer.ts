@@ -174,7 +174,8 @@ export class Trainer {
       const opts: ForwardOptions = {};
       if (c.dropout > 0) opts.dropoutMasks = this.dropoutMasks(epoch);
       const logits = this.forward(this.trainBatch, opts);
-      let loss = (this.fused ? crossEntropyMeanFused : crossEntropyMean)(logits, this.trainBatch.labelsOneHot);
+      // The fused kernel computes the high-precision gradient; the f32 one (App. D.2) is crossEntropyMean's.
+      let loss = this.fused && c.lossPrecision !== 'f32' ? crossEntropyMeanFused(logits, this.trainBatch.labelsOneHot) : crossEntropyMean(logits, this.trainBatch.labelsOneHot, c.lossPrecision);
       if (c.l1 > 0) {
         const l1 = addAll([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
         loss = tf.add(loss, tf.mul(l1, c.l1));

@@ -26,6 +26,7 @@ const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
   l1: 1e-5,
   grokfastLambda: 2,
   grokfastAlpha: 0.9,
+  lossPrecision: 'f32',
 };
 
 describe('URL codec', () => {

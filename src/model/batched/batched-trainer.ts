@@ -23,7 +23,7 @@ import { scatterMatrix } from '../webgpu/attention.ts';
 import { BatchedModelView } from './model-view.ts';
 
 /** Fields that fix the tensors' shapes (and the activation kernel): equal across a batch. */
-export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut'] as const satisfies readonly (keyof TrainConfig)[];
+export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut', 'lossPrecision'] as const satisfies readonly (keyof TrainConfig)[];
 
 /** Why these configurations cannot train as one batch, or null. */
 export function batchProblem(configs: TrainConfig[]): string | null {
@@ -205,7 +205,7 @@ export class BatchedTrainer {
     const { value, grads } = tf.variableGrads(() => {
       const mask = this.configs.some((c) => c.dropout > 0) ? this.dropoutMask(epoch) : undefined;
       const logits = forwardFastBatched(this.paramTensors, this.configs[0], this.models, this.train, mask);
-      const losses = weightedCrossEntropy(logits, this.trainLabels, this.trainWeights);
+      const losses = weightedCrossEntropy(logits, this.trainLabels, this.trainWeights, this.configs[0].lossPrecision);
       let total = losses;
       if (anyL1) {
         const l1 = addAll(this.params.map((p) => tf.sum(tf.reshape(tf.abs(p), [this.models, -1]), 1)));

@@ -39,9 +39,9 @@ export interface FusedPairs {
   scatter: tf.Tensor3D;
 }
 
-/** Whether `fusedLossAndGrad` computes this model's training step (1 block, no dropout, no L1). */
+/** Whether `fusedLossAndGrad` computes this model's training step (1 block, no dropout, no L1, the high-precision loss). */
 export function fusedStepFits(c: TrainConfig, batch?: PairBatch): boolean {
-  return c.nLayers === 1 && c.dropout === 0 && c.l1 === 0 && (!batch || (batch.aOneHot !== undefined && batch.bOneHot !== undefined));
+  return c.nLayers === 1 && c.dropout === 0 && c.l1 === 0 && c.lossPrecision !== 'f32' && (!batch || (batch.aOneHot !== undefined && batch.bOneHot !== undefined));
 }
 
 const singles = new WeakMap<PairBatch, FusedPairs>();
