@@ -103,6 +103,41 @@ export function composeRotation(circle: FrequencyCircle, a: number, b: number): 
   return { a, b, answer: (a + b) % p, composed, readout, best };
 }
 
+/**
+ * How often the circles alone get the answer: the share of pairs (a, b) whose summed readout
+ * Σ_k cos(angle_a + angle_b − angle_c) is largest at c = (a + b) mod P. Over all P² pairs, or
+ * over an even stride of them when there are more than `maxPairs` (P = 401 has 160,801).
+ */
+export function readoutAccuracy(circles: readonly FrequencyCircle[], maxPairs = 4096): { accuracy: number; pairs: number } {
+  if (circles.length === 0) return { accuracy: NaN, pairs: 0 };
+  const p = circles[0].angle.length;
+  const cos = circles.map((c) => c.angle.map(Math.cos));
+  const sin = circles.map((c) => c.angle.map(Math.sin));
+  const stride = Math.max(1, Math.ceil((p * p) / maxPairs));
+  let right = 0;
+  let pairs = 0;
+  for (let i = 0; i < p * p; i += stride) {
+    const a = Math.floor(i / p);
+    const b = i % p;
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let c = 0; c < p; c++) {
+      let v = 0;
+      circles.forEach((circle, j) => {
+        const t = circle.angle[a] + circle.angle[b];
+        v += Math.cos(t) * cos[j][c] + Math.sin(t) * sin[j][c];
+      });
+      if (v > bestValue) {
+        bestValue = v;
+        best = c;
+      }
+    }
+    pairs++;
+    if (best === (a + b) % p) right++;
+  }
+  return { accuracy: right / pairs, pairs };
+}
+
 function wrap(t: number): number {
   const r = t - 2 * Math.PI * Math.round(t / (2 * Math.PI));
   return r <= -Math.PI ? r + 2 * Math.PI : r;

@@ -4,7 +4,7 @@
  * reads out (a + b) mod P.
  */
 import { describe, expect, it } from 'vitest';
-import { composeRotation, frequencyCircle } from '../../src/analysis/circle.ts';
+import { composeRotation, frequencyCircle, readoutAccuracy } from '../../src/analysis/circle.ts';
 import { mulberry32 } from '../../src/random/rng.ts';
 
 const p = 17;
@@ -54,6 +54,11 @@ describe("Fig. 1: each token on its frequency's circle", () => {
       expect(angleDiff(r.composed, w(3) * (a + b))).toBeLessThan(1e-4);
       for (let t = 0; t < p; t++) expect(r.readout[t]).toBeCloseTo(Math.cos(w(3) * (a + b - t)), 4);
     }
+    // Every pair: the circles of an exact Fourier embedding read all of them right.
+    const both = [c, frequencyCircle(fourierEmbedding(), p, 5)];
+    expect(readoutAccuracy(both)).toEqual({ accuracy: 1, pairs: p * p });
+    // A stride of the pairs when there are many.
+    expect(readoutAccuracy(both, 100).pairs).toBe(Math.ceil((p * p) / 3));
   });
 
   it("any embedding's shares over the frequencies add up to 1 (Parseval); a random one spreads them", () => {
@@ -62,6 +67,9 @@ describe("Fig. 1: each token on its frequency's circle", () => {
     const shares = Array.from({ length: 8 }, (_, i) => frequencyCircle(E, p, i + 1).planeShare);
     expect(shares.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 5);
     expect(Math.max(...shares)).toBeLessThan(0.5);
+    // Its circles read few pairs right (chance is 1/P).
+    const circles = [1, 2, 3].map((k) => frequencyCircle(E, p, k));
+    expect(readoutAccuracy(circles).accuracy).toBeLessThan(0.5);
     expect(() => frequencyCircle(E, p, 9)).toThrow(/not in 1 … 8/);
     expect(() => frequencyCircle(E.subarray(1), p, 1)).toThrow(/not a multiple of P = 17/);
   });

@@ -6,7 +6,7 @@
  */
 import { useState } from 'react';
 import type * as PlotlyTypes from 'plotly.js';
-import { composeRotation, frequencyCircle, type FrequencyCircle } from '../../analysis/circle.ts';
+import { composeRotation, frequencyCircle, readoutAccuracy, type FrequencyCircle } from '../../analysis/circle.ts';
 import type { AppState } from '../../store/store.ts';
 import { useAppStore } from '../../store/store.ts';
 import { curvePoints, excludedLossPerFreqCurves, viewedHeavy } from '../../store/view.ts';
@@ -129,10 +129,12 @@ export function readoutSpec(s: AppState, pair: Pair): PlotSpec | null {
   for (let c = 1; c < found.p; c++) if (sum[c] > sum[best]) best = c;
   data.push({ ...line(cs, sum, 'sum over the circles', '#222'), line: { color: '#222', width: 3 } });
   const answer = (a + b) % found.p;
+  const all = readoutAccuracy(found.circles);
+  const share = `the circles alone read ${(100 * all.accuracy).toFixed(0)}% of ${all.pairs === found.p * found.p ? 'all' : `${all.pairs.toLocaleString('en-US')} of the`} pairs right`;
   return {
     data,
     layout: {
-      title: { text: `Readout at each c for a = ${a}, b = ${b}: the sum peaks at c = ${best}${best === answer ? ' = (a + b) mod P' : `; (a + b) mod P = ${answer}`}`, x: 0, xanchor: 'left', font: { size: 13 } },
+      title: { text: `Readout at each c for a = ${a}, b = ${b}: the sum peaks at c = ${best}${best === answer ? ' = (a + b) mod P' : `; (a + b) mod P = ${answer}`} · ${share}`, x: 0, xanchor: 'left', font: { size: 13 } },
       xaxis: { title: { text: 'output c' }, range: [-0.5, found.p - 0.5] },
       yaxis: { title: { text: 'cos(angle_a + angle_b − angle_c)' } },
       shapes: [{ type: 'line', x0: answer, x1: answer, y0: 0, y1: 1, yref: 'paper', line: { color: COLORS.vermillion, dash: 'dash', width: 1.5 } }],
