@@ -73,6 +73,14 @@ export const PRESETS = {
     changes: { grokfastLambda: 2 },
     groks: { epoch: 7_100, source: 'with Grokfast, seed 0 reached 99% test accuracy at epoch 7.1k here' },
   },
+  slingshots: {
+    label: 'Slingshots: the quick run with the float32 loss (App. D.2)',
+    expect:
+      'The paper induced slingshots — train-loss spikes long after memorization — in a 1-layer model by computing the loss in ' +
+      'lower precision (float32 instead of float64). Here the gradient of the loss is plain float32 softmax − onehot, on the quick run, ' +
+      'trained past grokking; spikes are marked on the loss chart by the rule in its hover.',
+    changes: { p: 59, frac: 0.4, lr: 3e-3, epochs: 4_000, lossPrecision: 'f32' },
+  },
 } satisfies Record<string, Preset>;
 
 export type PresetName = keyof typeof PRESETS;

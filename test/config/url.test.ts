@@ -88,6 +88,7 @@ describe('URL codec', () => {
     expect(presetConfig('frac60').frac).toBe(0.6);
     expect(presetConfig('two-layer').nLayers).toBe(2);
     expect(presetConfig('p401')).toMatchObject({ p: 401, frac: 0.3, weightDecay: 1 });
+    expect(presetConfig('slingshots')).toMatchObject({ lossPrecision: 'f32', nLayers: 1 });
     expect(PRESETS.p401.expect).toMatch(/no grokking.*generalizes at once.*several λ.*Fig\. 25/);
     expect(Object.keys(PRESETS)).toContain('dropout');
   });
@@ -111,6 +112,7 @@ describe('URL codec, bad values', () => {
     ['seed=-1', 'seed', /must be in/],
     ['seed=4294967296', 'seed', /must be in/],
     ['task=mul', 'task', /must be one of add, sub, poly, rand/],
+    ['loss=f16', 'loss', /must be one of high, f32/],
     ['dm=1e9', 'dm', /must be in/],
     ['heads=0', 'heads', /must be in/],
     ['layers=3', 'layers', /must be in \[1, 2\]/],

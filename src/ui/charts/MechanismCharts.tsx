@@ -156,7 +156,8 @@ export function excludedPerFreqSpec(s: AppState): PlotSpec {
     ...curves.map((c) => {
       const st = freqStyle(c.k);
       const label = endLabel(c.x, c.y, `k ${c.k}`, st.color);
-      if (label) annotations.push(label);
+      // On a log axis Plotly places annotations by log10 of the value.
+      if (label) annotations.push({ ...label, y: Math.log10(Number(label.y)) });
       return line(c.x, c.y, `excluded: k = ${c.k} removed alone`, st.color, st.dash);
     }),
   ];
