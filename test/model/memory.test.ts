@@ -8,6 +8,7 @@ import { presetConfig } from '../../src/config/presets.ts';
 import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
 import { CPU_LIMITS, checkMemory, gpuLimits, memoryNeeds } from '../../src/model/memory.ts';
 import { checkBatchMemory, largestBatch } from '../../src/model/batched/memory.ts';
+import { batchProblem } from '../../src/model/batched/batched-trainer.ts';
 
 const p401 = presetConfig('p401');
 
@@ -49,5 +50,10 @@ describe('P = 401 and the memory check', () => {
     expect(checkBatchMemory(p401, 2, big)).toMatch(/^2 models of P = 401, d_model = 128, d_mlp = 512 need about [\d,]+ MB, but this GPU \(test GPU\) can use at most 8,192 MB/);
     expect(largestBatch(p401, 8, big)).toBe(1);
     expect(largestBatch(p401, 8, CPU_LIMITS.wasm)).toBe(0);
+  });
+
+  it('trains the two loss precisions in separate batches (one gradient per batch)', () => {
+    expect(batchProblem([DEFAULT_CONFIG, { ...DEFAULT_CONFIG, seed: 1 }])).toBeNull();
+    expect(batchProblem([DEFAULT_CONFIG, { ...DEFAULT_CONFIG, lossPrecision: 'f32' }])).toBe('models trained together must share lossPrecision; got high, f32');
   });
 });
