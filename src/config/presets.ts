@@ -79,7 +79,8 @@ export const PRESETS = {
       'The paper induced slingshots — train-loss spikes long after memorization — in a 1-layer model by computing the loss in ' +
       'lower precision (float32 instead of float64). Here the gradient of the loss is plain float32 softmax − onehot, on the quick run, ' +
       'trained past grokking; spikes are marked on the loss chart by the rule in its hover. Measured here (seed 0, CLI): 99% test ' +
-      'accuracy at epoch 1,500 and three slingshots, at epochs 1,340, 2,620 and 3,780 (train loss up to 1e6× its running minimum).',
+      'accuracy at epoch 1,500 and three slingshots, at epochs 1,340, 2,620 and 3,780 (train loss up to 1e6× its running minimum); ' +
+      'with the default loss precision the same run has none.',
     changes: { p: 59, frac: 0.4, lr: 3e-3, epochs: 4_000, lossPrecision: 'f32' },
   },
 } satisfies Record<string, Preset>;
