@@ -60,6 +60,8 @@ export interface HeavyAnalysis {
   neuronMaps: Float32Array;
   /** W_L = W_out · W_U[:, :P], `[d_mlp, P]` (Fig. 5: its rows per frequency cluster). */
   neuronLogitMap: Float32Array;
+  /** The number tokens' embeddings W_E[:P], `[P, d_model]` (Fig. 1: each token on its frequency's circle, circle.ts). */
+  embedding: Float32Array;
 }
 
 /** §4.3: a neuron is "well explained" by one frequency above this fraction of variance. */
@@ -295,7 +297,7 @@ export class Analyzer {
 
   /** Number of values `heavy` returns. */
   heavyLength(dMlp: number, heads: number, numNeurons: number): number {
-    return this.p * this.p * (1 + heads + numNeurons) + this.nK * dMlp + dMlp * this.p;
+    return this.p * this.p * (1 + heads + numNeurons) + this.nK * dMlp + dMlp * this.p + this.p * this.cfg.dModel;
   }
 
   /**
@@ -345,7 +347,8 @@ export class Analyzer {
 
   /**
    * The heavy measures, packed for one read: logit spectrum `[P²]`, neuron fractions `[nK·d_mlp]`,
-   * attention from '=' to a `[heads·P²]`, the maps of `neuronIndices` `[n·P²]` and W_L `[d_mlp·P]`.
+   * attention from '=' to a `[heads·P²]`, the maps of `neuronIndices` `[n·P²]`, W_L `[d_mlp·P]` and
+   * W_E[:P] `[P·d_model]`.
    */
   heavy(params: Params, logitsAll: tf.Tensor2D, acts: LastPositionActivations, neuronIndices: Int32Array): tf.Tensor1D {
     return tf.tidy(() => {
@@ -362,6 +365,7 @@ export class Analyzer {
         tf.reshape(attentionToA, [-1]),
         tf.reshape(maps, [-1]),
         tf.reshape(this.neuronLogitMap(params), [-1]),
+        tf.reshape(tf.slice(params['embed.W_E'], [0, 0], [p, this.cfg.dModel]), [-1]),
       ]) as tf.Tensor1D;
     });
   }
@@ -375,6 +379,7 @@ export class Analyzer {
     const attention = take(heads * p2);
     const neuronMaps = take(neuronIndices.length * p2);
     const neuronLogitMap = take(dMlp * this.p);
+    const embedding = take(this.p * this.cfg.dModel);
     const neuronFreq = new Int16Array(dMlp);
     const neuronFVE = new Float32Array(dMlp);
     let well = 0;
@@ -385,7 +390,7 @@ export class Analyzer {
       neuronFVE[n] = fractions[best * dMlp + n];
       if (neuronFVE[n] > NEURON_FVE_THRESHOLD) well++;
     }
-    return { logitSpectrum, neuronFreq, neuronFVE, neuronsWellExplained: well, attention, neuronIndices, neuronMaps, neuronLogitMap };
+    return { logitSpectrum, neuronFreq, neuronFVE, neuronsWellExplained: well, attention, neuronIndices, neuronMaps, neuronLogitMap, embedding };
   }
 
   dispose(): void {

@@ -18,12 +18,13 @@ const USAGE = `usage: npm run cli -- <command> [flags]
 
 commands:
   train     Train headless and write {config, history} as JSON.
-            --preset NAME      a paper experiment (mainline, no-wd, p53, frac60, frac10, two-layer, dropout, grokfast)
+            --preset NAME      a paper experiment (mainline, quick, no-wd, p53, frac60, frac10, p401, two-layer, dropout, grokfast, slingshots)
             --p --frac --seed --task --dm --heads --mlp --layers --act --vout
-            --lr --wd --b1 --b2 --warm --epochs --drop --l1 --gf --gfa --og --loss --norm --initscale --attnrate
+            --lr --wd --b1 --b2 --warm --epochs --drop --l1 --gf --gfa --og --loss --norm --initscale --attnrate --lossprec
                                any configuration key of the page's URL
             --orthograd        ⊥Grad on (the same as --og 1; Prieto et al. 2025)
             --loss stablemax   train on StableMax's cross-entropy (default softmax)
+            --lossprec f32     the loss gradient in plain float32 (induces slingshots, App. D.2)
             --backend wasm|cpu (default wasm)
             --every N          checkpoint every N epochs (default epochs/100)
             --out FILE         write the JSON there (default: standard output)

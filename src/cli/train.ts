@@ -10,6 +10,7 @@ import { GROKKED_ACC, grokEpoch } from '../analysis/phases.ts';
 import { CONFIG_KEYS, FIELDS, checkConsistency, type TrainConfig } from '../config/schema.ts';
 import { encodeCheckpoint, type CheckpointData } from '../files/safetensors/checkpoint.ts';
 import { CPU_LIMITS } from '../model/memory.ts';
+import { SLINGSHOT_RULE, detectSlingshots } from '../analysis/slingshots.ts';
 import { Trainer } from '../model/trainer.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import { encodeRun, pickRecordedSnapshots } from '../files/run-file.ts';
@@ -200,6 +201,9 @@ export async function trainCommand(args: ParsedArgs): Promise<TrainResult> {
   const trainer = session.currentTrainer!;
   const grokked = grokEpoch(history.map((h) => h.epoch), history.map((h) => h.testAcc));
   log(grokked === null ? `test accuracy did not reach ${GROKKED_ACC * 100}% in ${trainer.epoch} epochs` : `test accuracy first ≥ ${GROKKED_ACC * 100}% at epoch ${grokked} (checkpoints every ${every})`);
+  // App. D.2: the slingshots of the train loss, by the page's rule.
+  const shots = detectSlingshots(history.map((h) => h.epoch), history.map((h) => h.trainLoss), history.map((h) => h.trainAcc));
+  log(`slingshots: ${shots.length}${shots.map((x) => ` (epoch ${x.peak}: ${x.peakLoss.toExponential(1)}, ${x.ratio.toExponential(1)}× its running minimum)`).join('')} — rule: ${SLINGSHOT_RULE}`);
   const k = session.currentAnalysis?.keyFreqs;
   const result: TrainResult = {
     config: { ...trainer.config },

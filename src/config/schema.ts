@@ -18,6 +18,15 @@ export type LossKind = (typeof LOSSES)[number];
 export const VOCAB_OUT = ['p1', 'p'] as const;
 export type VocabOut = (typeof VOCAB_OUT)[number];
 
+/**
+ * How the loss's gradient is computed: `high`, the label's component p_y − 1 as −Σ_{j≠y} p_j (full
+ * precision, as the authors' float64 loss); `f32`, plain softmax − onehot in float32, where p_y − 1
+ * rounds to 0 once the loss is below ~1e-7 — the lower precision the paper used to induce
+ * slingshots in a 1-layer model (App. D.2).
+ */
+export const LOSS_PRECISIONS = ['high', 'f32'] as const;
+export type LossPrecision = (typeof LOSS_PRECISIONS)[number];
+
 export interface TrainConfig {
   /** The modulus, an odd prime (ANALYSIS.md §1). */
   p: number;
@@ -65,6 +74,8 @@ export interface TrainConfig {
    * attention α·softmax + (1 − α) on every allowed key; 1 = the paper's attention, 0 = constant.
    */
   attnRate: number;
+  /** The loss gradient's precision (App. D.2: `f32` induces slingshots). */
+  lossPrecision: LossPrecision;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -94,10 +105,16 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   weightNorm: 0,
   initScale: 1,
   attnRate: 1,
+  lossPrecision: 'high',
 });
 
 export const P_MIN = 3;
-export const P_MAX = 257;
+/**
+ * The largest modulus the form accepts. P = 401 is the paper's larger modulus (Fig. 25); beyond it
+ * the memory check (model/memory.ts) refuses what the device cannot hold, naming the limit it breaks.
+ * 1021 is the largest prime below 1024 (its P² pairs, a million, still index exactly in float32).
+ */
+export const P_MAX = 1021;
 
 export function isPrime(n: number): boolean {
   if (!Number.isInteger(n) || n < 2) return false;
@@ -199,6 +216,10 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   attnRate: {
     key: 'attnrate', label: 'attention rate α', live: false, kind: 'float', min: 0, max: 1,
     help: 'Attention α·softmax + (1 − α) (Zhong et al. 2023, fjzzq2002/pizza code/train-main.py): 1 = the paper, 0 = constant attention (their pizza).',
+  },
+  lossPrecision: {
+    key: 'lossprec', label: 'loss precision', live: false, kind: 'enum', values: LOSS_PRECISIONS,
+    help: "high: the label's gradient kept exact (as the authors' float64 loss); f32: plain float32 softmax − onehot, which induces slingshots (App. D.2).",
   },
 };
 

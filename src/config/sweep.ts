@@ -152,6 +152,7 @@ export const SWEEP_PRESETS = {
   'data-fraction': { label: 'Data fraction 0.1 … 0.9 (Fig. 21)', preset: 'mainline', sweep: 'frac:0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9' },
   'weight-decay': { label: 'Weight decay λ (App. D)', preset: 'mainline', sweep: 'wd:0,0.1,0.3,1,3' },
   'p53-wd': { label: 'P = 53 with several λ (App. D)', preset: 'p53', sweep: 'wd:0.3,1,3,5,10' },
+  'p401-wd': { label: 'P = 401 with several λ (Fig. 25)', preset: 'p401', sweep: 'wd:0.3,1,3' },
   'width-no-wd': { label: 'Widths without weight decay', preset: 'no-wd', sweep: 'mlp:128,256,512,1024' },
 } as const;
 

@@ -5,6 +5,11 @@
  * The largest tensors are the evaluation's activations over all P² pairs: the MLP neurons
  * [P², d_mlp] (×3 positions on the general path), the logits [P², d_vocab_out], and the analysis'
  * 2-D Fourier transform of the neurons, also [P², d_mlp].
+ *
+ * The total counts, beyond training's tensors, the analysis pass over all pairs (§5.11's transform
+ * of the neurons and its intermediates): measured on the WebAssembly heap of a CLI run with its
+ * analysis (2 epochs, d_mlp 512), the peak was 429 MB at P = 113 and 1,237 MB at P = 173 — about
+ * 20 copies of the [P², d_mlp] neurons — and P = 331 ran out of the 4 GB heap while P = 257 fit.
  */
 import { dims, type TrainConfig } from '../config/schema.ts';
 import { numParams } from './transformer/params.ts';
@@ -14,16 +19,23 @@ export interface MemoryNeeds {
   largestTensorBytes: number;
   /** What that tensor is, for the message. */
   largestTensor: string;
-  /** A rough total of what training and analysis keep alive at once. */
+  /** A rough total of what training keeps alive at once (what a batched sweep multiplies). */
+  trainBytes: number;
+  /** trainBytes plus the analysis pass of a single run (its peak). */
   totalBytes: number;
 }
+
+/** Neuron-sized [P², d_mlp] float32 tensors the analysis pass holds at its peak (measured, see above). */
+const ANALYSIS_COPIES = 16;
 
 export function memoryNeeds(c: TrainConfig): MemoryNeeds {
   const { nPairs, dVocabOut } = dims(c);
   const positions = c.nLayers === 1 ? 1 : 3;
   const neurons = 4 * nPairs * c.dMlp * positions;
   const logits = 4 * nPairs * dVocabOut;
-  const qkv = 4 * nPairs * 3 * c.dModel * 3 * positions;
+  // The general forward keeps q, k, v of all three positions per pair; the 1-block fast forward
+  // (transformer/fast.ts) only per-token tables and the gathered rows of a and b, [N, 2(h + d_model)].
+  const qkv = positions === 1 ? 4 * nPairs * 2 * (c.nHeads + c.dModel) : 4 * nPairs * 3 * c.dModel * 3 * positions;
   const candidates: [string, number][] = [
     [`the MLP activations of all ${nPairs.toLocaleString('en-US')} pairs ([${nPairs}${positions > 1 ? ' × 3' : ''}, ${c.dMlp}] float32)`, neurons],
     [`the logits of all pairs ([${nPairs}, ${dVocabOut}] float32)`, logits],
@@ -31,8 +43,9 @@ export function memoryNeeds(c: TrainConfig): MemoryNeeds {
   ];
   candidates.sort((a, b) => b[1] - a[1]);
   // Weights with Adam's two moments and a rollback copy; a few activation-sized tensors alive at once.
-  const totalBytes = 4 * numParams(c) * 6 + 4 * neurons + 2 * logits + qkv;
-  return { largestTensor: candidates[0][0], largestTensorBytes: candidates[0][1], totalBytes };
+  const trainBytes = 4 * numParams(c) * 6 + 4 * neurons + 2 * logits + qkv;
+  const analysisBytes = ANALYSIS_COPIES * 4 * nPairs * c.dMlp;
+  return { largestTensor: candidates[0][0], largestTensorBytes: candidates[0][1], trainBytes, totalBytes: trainBytes + analysisBytes };
 }
 
 export interface DeviceLimits {
@@ -65,8 +78,8 @@ export const CPU_LIMITS: Record<'wasm' | 'cpu', DeviceLimits> = {
     backend: 'WebAssembly',
     maxTensorBytes: 1024 ** 3,
     maxTensorName: 'a quarter of its 4 GB address space',
-    maxTotalBytes: 2 * 1024 ** 3,
-    maxTotalName: 'its 32-bit heap, 2 GB in practice',
+    maxTotalBytes: 4 * 1024 ** 3,
+    maxTotalName: 'its 32-bit heap of 4 GB',
   },
   cpu: {
     backend: 'the JavaScript CPU backend',
@@ -76,3 +89,22 @@ export const CPU_LIMITS: Record<'wasm' | 'cpu', DeviceLimits> = {
     maxTotalName: 'a browser tab’s memory, roughly',
   },
 };
+
+const TAB_GPU = 'what a browser tab can ask of a GPU, roughly';
+
+/**
+ * Limits of the GPU backends: WebGPU's from what the device reports (tfjs asks the adapter for its
+ * largest buffers; 128 MB, the WebGPU default, when nothing is reported), WebGL's rough bounds.
+ */
+export function gpuLimits(name: 'webgpu' | 'webgl', adapter: string, reported?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number }): DeviceLimits {
+  if (name === 'webgl') return { backend: 'WebGL', maxTensorBytes: 1024 ** 3, maxTensorName: 'the texture size WebGL can address', maxTotalBytes: 4 * 1024 ** 3, maxTotalName: TAB_GPU };
+  const binding = reported?.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
+  const buffer = reported?.maxBufferSize ?? binding;
+  return {
+    backend: `this GPU (${adapter})`,
+    maxTensorBytes: Math.min(binding, buffer),
+    maxTensorName: binding <= buffer ? 'maxStorageBufferBindingSize' : 'maxBufferSize',
+    maxTotalBytes: 8 * 1024 ** 3,
+    maxTotalName: TAB_GPU,
+  };
+}

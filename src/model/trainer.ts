@@ -15,7 +15,7 @@ import { forwardFast } from './transformer/fast.ts';
 import { disposeFusedBatch, fusedLossAndGradSingle, fusedStepFits } from './webgpu/fused-step.ts';
 import { defaultForwardPath, type ForwardPath } from './transformer/forward-path.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type ForwardOptions, type PairBatch, type Params } from './transformer/forward.ts';
-import { accuracy, addAll } from './transformer/ops.ts';
+import { accuracy, addAll, crossEntropyMean } from './transformer/ops.ts';
 import { lossMean } from './transformer/stablemax.ts';
 import { evaluateLogits, toEvalMetrics, type EvalMetrics } from './evaluate.ts';
 import { initWeights, paramSpecs, size, type Weights } from './transformer/params.ts';
@@ -179,7 +179,11 @@ export class Trainer {
       const opts: ForwardOptions = {};
       if (c.dropout > 0) opts.dropoutMasks = this.dropoutMasks(epoch);
       const logits = this.forward(this.trainBatch, opts);
-      let loss = this.fused ? lossMean(c.loss, logits, this.trainBatch.labelsOneHot, crossEntropyMeanFused) : lossMean(c.loss, logits, this.trainBatch.labelsOneHot);
+      // The fused kernel computes the high-precision gradient; the f32 one (App. D.2) is crossEntropyMean's.
+      const softmaxMean = this.fused && c.lossPrecision !== 'f32'
+        ? crossEntropyMeanFused
+        : (l: tf.Tensor2D, y: tf.Tensor2D) => crossEntropyMean(l, y, c.lossPrecision);
+      let loss = lossMean(c.loss, logits, this.trainBatch.labelsOneHot, softmaxMean);
       if (c.l1 > 0) {
         const l1 = addAll([...this.params.values()].map((p) => tf.sum(tf.abs(p))));
         loss = tf.add(loss, tf.mul(l1, c.l1));

@@ -3,6 +3,7 @@
  * analysis, curves that all use one K, and the detected phases. Pure functions of the store.
  */
 import { detectPhases, type Phase } from '../analysis/phases.ts';
+import { detectSlingshots, type Slingshot } from '../analysis/slingshots.ts';
 import type { HistoryColumn } from '../run/history-columns.ts';
 import type { HeavyResult } from '../run/protocol.ts';
 import type { AppState } from './store.ts';
@@ -75,6 +76,29 @@ export function curvePoints(s: AppState, name: HistoryColumn): { x: number[]; y:
 }
 
 /**
+ * Fig. 15: for each key frequency k of the current K, the excluded loss with k alone removed from
+ * the logits (§5.5), at the checkpoints measured with the current K.
+ */
+export function excludedLossPerFreqCurves(s: AppState): { k: number; x: number[]; y: number[] }[] {
+  const K = s.keyFreqs?.active ?? [];
+  if (!s.keyFreqs || K.length === 0) return [];
+  const epoch = s.history.column('epoch');
+  const versions = s.history.column('keyFreqsVersion');
+  const out = K.map((k) => ({ k, x: [] as number[], y: [] as number[] }));
+  for (let i = 0; i < s.history.length; i++) {
+    if (versions[i] !== s.keyFreqs.version) continue;
+    const row = s.history.excludedLossPerFreq(i);
+    if (row.length !== K.length) continue;
+    row.forEach((v, j) => {
+      if (!Number.isFinite(v)) return;
+      out[j].x.push(epoch[i]);
+      out[j].y.push(v);
+    });
+  }
+  return out;
+}
+
+/**
  * Re-measuring after a K change: how many of the run's snapshots have the current K's measures, or
  * null when all have (the curves are complete again).
  */
@@ -128,6 +152,17 @@ export function phases(s: AppState): Phase[] {
         });
   phaseCache = { version: s.historyVersion, runId, phases: result };
   return result;
+}
+
+let slingshotCache: { version: number; list: Slingshot[] } | null = null;
+
+/** The run's slingshots (App. D.2) by the rule of analysis/slingshots.ts, once per history version. */
+export function slingshots(s: AppState): Slingshot[] {
+  if (slingshotCache && slingshotCache.version === s.historyVersion) return slingshotCache.list;
+  const h = s.history;
+  const list = detectSlingshots(h.column('epoch'), h.column('trainLoss'), h.column('trainAcc'));
+  slingshotCache = { version: s.historyVersion, list };
+  return list;
 }
 
 /** The phase an epoch falls in, as far as the run has shown it. */

@@ -16,7 +16,7 @@ const overZP = {
   lossAt: 'last',
   family: 'pair-transformer',
   measures: ['fourier', 'neurons', 'attention', 'evidence'],
-  views: ['training', 'measures', 'fourier', 'attention', 'neurons', 'logits', 'evidence', 'input', 'sweep'],
+  views: ['training', 'circle', 'measures', 'fourier', 'attention', 'neurons', 'logits', 'evidence', 'input', 'sweep'],
 } as const satisfies Omit<TaskSpec, 'label' | 'data' | 'aliases'>;
 
 export const MODULAR_TASKS = {

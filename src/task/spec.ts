@@ -32,8 +32,8 @@ export type Measure = 'fourier' | 'neurons' | 'attention' | 'evidence';
 export const MEASURES: readonly Measure[] = ['fourier', 'neurons', 'attention', 'evidence'];
 
 /** Sections of the page, by their id (the section nav's anchors). */
-export type View = 'training' | 'measures' | 'fourier' | 'attention' | 'neurons' | 'logits' | 'evidence' | 'input' | 'sweep';
-export const VIEWS: readonly View[] = ['training', 'measures', 'fourier', 'attention', 'neurons', 'logits', 'evidence', 'input', 'sweep'];
+export type View = 'training' | 'circle' | 'measures' | 'fourier' | 'attention' | 'neurons' | 'logits' | 'evidence' | 'input' | 'sweep';
+export const VIEWS: readonly View[] = ['training', 'circle', 'measures', 'fourier', 'attention', 'neurons', 'logits', 'evidence', 'input', 'sweep'];
 
 /** Data over the fixed set of P² pairs (a, b): one label each, split once into train and test (ANALYSIS.md §1). */
 export interface PairTableData {

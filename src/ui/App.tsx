@@ -27,6 +27,7 @@ import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
 import { NormAccuracyChart, SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
+import { CircleFigure, ExcludedPerFreqChart } from './charts/MechanismCharts.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { ComparePicker } from './runs/ComparePicker.tsx';
 
@@ -84,13 +85,26 @@ export function App() {
             <LossChart />
             <AccuracyChart />
           </Section>
-          <Section id="measures" title="Progress measures" figure="Fig. 7">
+          <Section id="circle" title="The algorithm: addition as rotation" figure="Fig. 1">
             <GuideCircuit />
+            <p className="explain">
+              Your run's own embedding: at each key frequency w_k = 2πk/P, every token a projected on the plane of W_E's (cos w_k a, sin w_k a) directions, coloured by
+              a. Once the circuit has formed the tokens sit on a circle at angle w_k·a, so adding a and b is composing two rotations (the dotted ray), and the readout
+              cos(w_k(a + b − c)) is largest at c = (a + b) mod P (ringed). Scrub back in time to watch the circles form from a cloud.
+            </p>
+            <CircleFigure />
+          </Section>
+          <Section id="measures" title="Progress measures" figure="Fig. 7, 15">
             <div className="grid-2">
               <GiniChart />
               <WeightNormChart />
             </div>
             <NeuronCountChart />
+            <p className="explain">
+              Fig. 15: the excluded loss with one key frequency removed at a time. Each alone costs the training loss little while memorization carries it; as the
+              circuit takes over, removing any one of them hurts, and removing all of K (black) hurts most.
+            </p>
+            <ExcludedPerFreqChart />
             <GuideBeyond />
             <div className="grid-2">
               <SoftmaxCollapseChart />

@@ -117,6 +117,14 @@ describe('measures on constructed models (closed form)', () => {
       expect(e).toBeGreaterThan(metrics.trainLoss);
       expect(e).toBeLessThan(Math.log(p));
     }
+    // Fig. 15 in closed form: with k removed the logits are 12·cos(w_j(a+b−c)) of the other j, the same
+    // for every pair up to a shift of c, so the loss is log Σ_t exp(12 cos(2πjt/P)) − 12
+    // (the same for j = 3 and 7: t ↦ jt permutes ℤ_P), against ln P with both removed.
+    const onlyOther = (j: number) => Math.log(Array.from({ length: p }, (_, t) => Math.exp(12 * Math.cos((2 * Math.PI * j * t) / p))).reduce((x, y) => x + y)) - 12;
+    const order = cheap.keyFreqs;
+    order.forEach((k, i) => expect(cheap.excludedLossPerFreq[i]).toBeCloseTo(onlyOther(k === 3 ? 7 : 3), 3));
+    // The heavy pass carries W_E[:P] for Fig. 1's circles.
+    expect(Array.from(heavy.embedding)).toEqual(Array.from(weights['embed.W_E'].subarray(0, p * config.dModel)));
     // W_L has energy only at K: Gini of 8 frequencies with 2 equal non-zeros is 1 − 2·(½·1.5/8 + ½·0.5/8) = 0.75.
     expect(cheap.giniWL).toBeCloseTo(0.75, 3);
     for (let k = 1; k <= numFreqs(p); k++) if (!K.includes(k)) expect(cheap.normsWL[k] / cheap.normsWL[3]).toBeLessThan(1e-4);

@@ -31,6 +31,7 @@ const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
   weightNorm: 40,
   initScale: 2,
   attnRate: 0.5,
+  lossPrecision: 'f32',
 };
 
 describe('URL codec', () => {
@@ -91,6 +92,9 @@ describe('URL codec', () => {
     expect(presetConfig('p53')).toMatchObject({ p: 53, weightDecay: 5 });
     expect(presetConfig('frac60').frac).toBe(0.6);
     expect(presetConfig('two-layer').nLayers).toBe(2);
+    expect(presetConfig('p401')).toMatchObject({ p: 401, frac: 0.3, weightDecay: 1 });
+    expect(presetConfig('slingshots')).toMatchObject({ lossPrecision: 'f32', nLayers: 1 });
+    expect(PRESETS.p401.expect).toMatch(/no grokking.*generalizes at once.*several λ.*Fig\. 25/);
     expect(Object.keys(PRESETS)).toContain('dropout');
   });
 });
@@ -99,8 +103,8 @@ describe('URL codec, bad values', () => {
   const cases: [string, string, RegExp][] = [
     ['p=abc', 'p', /must be a number, got "abc"/],
     ['p=12', 'p', /12 is not prime/],
-    ['p=2', 'p', /must be in \[3, 257\]/],
-    ['p=509', 'p', /must be in \[3, 257\]/],
+    ['p=2', 'p', /must be in \[3, 1021\]/],
+    ['p=1031', 'p', /must be in \[3, 1021\]/],
     ['p=11.5', 'p', /whole number/],
     ['p=', 'p', /must be a number/],
     ['p=0x11', 'p', /must be a number/],
@@ -113,6 +117,8 @@ describe('URL codec, bad values', () => {
     ['seed=-1', 'seed', /must be in/],
     ['seed=4294967296', 'seed', /must be in/],
     ['task=mul', 'task', /must be one of add, sub, poly, rand/],
+    ['lossprec=f16', 'lossprec', /must be one of high, f32/],
+    ['loss=f32', 'loss', /must be one of softmax, stablemax/],
     ['dm=1e9', 'dm', /must be in/],
     ['heads=0', 'heads', /must be in/],
     ['layers=3', 'layers', /must be in \[1, 2\]/],

@@ -41,7 +41,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 
     it('has the gradient (softmax − onehot)/N, exact in the label component at tiny loss', () => {
-      const x = [[25, 8, 9, 8.5], [1, 2, 3, 4]];
+      const x = [[30, 8, 9, 8.5], [1, 2, 3, 4]];
       const yIdx = [0, 3];
       const logits = tf.tensor2d(x);
       const labels = oneHotFloat(tf.tensor1d(yIdx, 'int32'), 4);
@@ -58,6 +58,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
       });
       // The label component is not 0 even though p_y rounds to 1 in float32.
       expect(g[0][0]).toBeLessThan(0);
+      // The lower-precision loss (lossprec=f32, App. D.2): p_y − 1 in float32 is exactly 0 on the
+      // well-fit row (the wrong logits are still pushed down), and equal to the exact one elsewhere.
+      const f32 = tf.grad((l: tf.Tensor) => crossEntropyMean(l as tf.Tensor2D, labels, 'f32'))(logits).arraySync() as number[][];
+      expect(f32[0][0]).toBe(0);
+      for (let j = 1; j < 4; j++) expect(f32[0][j]).toBeCloseTo(g[0][j], 12);
+      f32[1].forEach((v, j) => expect(Math.abs(v - g[1][j])).toBeLessThan(1e-6));
     });
   });
 }

@@ -45,6 +45,22 @@ describe('Trainer', () => {
     trainer.dispose();
   });
 
+  it("trains with the float32 loss (lossprec=f32, App. D.2) on the high-precision one's path while the loss is large", async () => {
+    // Far from p_y ≈ 1 the two gradients are the same floats up to rounding: the runs stay together.
+    const high = new Trainer(tinyConfig({ lr: 3e-3, seed: 2 }));
+    const f32 = new Trainer(tinyConfig({ lr: 3e-3, seed: 2, lossPrecision: 'f32' }));
+    const start = (await f32.evaluateAsync()).trainLoss;
+    for (let e = 0; e < 40; e++) {
+      high.trainStep();
+      f32.trainStep();
+    }
+    const [mh, mf] = [await high.evaluateAsync(), await f32.evaluateAsync()];
+    expect(mf.trainLoss).toBeLessThan(start - 0.1);
+    expect(Math.abs(mf.trainLoss - mh.trainLoss)).toBeLessThan(1e-4 * mh.trainLoss);
+    high.dispose();
+    f32.dispose();
+  });
+
   it.each(['softmax', 'stablemax'] as const)('reports as training loss the loss of the training step (%s)', async (loss) => {
     const trainer = new Trainer(tinyConfig({ loss }));
     const m = await trainer.evaluateAsync();

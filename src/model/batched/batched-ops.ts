@@ -10,7 +10,8 @@
  * one kernel for all models, so each model's values are its single run's.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropyPerExample, transposeLast } from '../transformer/ops.ts';
+import { crossEntropyGrad, crossEntropyPerExample, transposeLast } from '../transformer/ops.ts';
+import type { LossPrecision } from '../../config/schema.ts';
 import { perModelMatMul } from './wasm-products.ts';
 
 /** Backends whose transposed matMul is slow, so gradients transpose explicitly (as ops.ts). */
@@ -78,7 +79,7 @@ export function crossEntropyPerExampleBatched(logits: tf.Tensor3D, labels: tf.Te
  * `crossEntropyMean`'s (softmax − onehot with the label's component as −Σ others), times w: the
  * same float32 numbers as a single run's (dy/N with dy = 1).
  */
-export function weightedCrossEntropy(logits: tf.Tensor3D, labels: tf.Tensor3D, weights: tf.Tensor2D): tf.Tensor1D {
+export function weightedCrossEntropy(logits: tf.Tensor3D, labels: tf.Tensor3D, weights: tf.Tensor2D, precision: LossPrecision = 'high'): tf.Tensor1D {
   const f = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
     const xl = x as tf.Tensor3D;
     (save as tf.GradSaveFunc)([xl]);
@@ -86,8 +87,7 @@ export function weightedCrossEntropy(logits: tf.Tensor3D, labels: tf.Tensor3D, w
       value: tf.sum(tf.mul(crossEntropyPerExampleBatched(xl, labels), weights), 1) as tf.Tensor1D,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const others = tf.mul(tf.softmax(saved[0]), tf.sub(1, labels));
-          const grad = tf.sub(others, tf.mul(labels, tf.sum(others, 2, true)));
+          const grad = crossEntropyGrad(saved[0], labels, precision, 2);
           const [m, n] = weights.shape;
           return tf.mul(grad, tf.reshape(tf.mul(weights, tf.reshape(dy, [m, 1])), [m, n, 1]));
         }),

@@ -27,7 +27,7 @@ import { EVAL_LENGTH } from '../evaluate.ts';
 import { collapsedPerExample, stablemaxPerExample } from '../transformer/stablemax.ts';
 
 /** Fields that fix the tensors' shapes (and the activation and loss kernels): equal across a batch. */
-export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut', 'loss', 'attnRate'] as const satisfies readonly (keyof TrainConfig)[];
+export const SHAPE_KEYS = ['p', 'dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut', 'loss', 'attnRate', 'lossPrecision'] as const satisfies readonly (keyof TrainConfig)[];
 
 /** Why these configurations cannot train as one batch, or null. */
 export function batchProblem(configs: TrainConfig[]): string | null {
@@ -216,7 +216,7 @@ export class BatchedTrainer {
     const { value, grads } = tf.variableGrads(() => {
       const mask = this.configs.some((c) => c.dropout > 0) ? this.dropoutMask(epoch) : undefined;
       const logits = forwardFastBatched(this.paramTensors, this.configs[0], this.models, this.train, mask);
-      const losses = this.configs[0].loss === 'stablemax' ? this.weightedStablemax(logits) : weightedCrossEntropy(logits, this.trainLabels, this.trainWeights);
+      const losses = this.configs[0].loss === 'stablemax' ? this.weightedStablemax(logits) : weightedCrossEntropy(logits, this.trainLabels, this.trainWeights, this.configs[0].lossPrecision);
       let total = losses;
       if (anyL1) {
         const l1 = addAll(this.params.map((p) => tf.sum(tf.reshape(tf.abs(p), [this.models, -1]), 1)));

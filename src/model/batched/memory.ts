@@ -14,8 +14,10 @@ export function checkBatchMemory(c: TrainConfig, models: number, limits: DeviceL
   if (one.largestTensorBytes * models > limits.maxTensorBytes) {
     return `${models} models of P = ${c.p}, d_mlp = ${c.dMlp} need ${mb(one.largestTensorBytes * models)} for ${one.largestTensor} of every model, but ${limits.backend} allows at most ${mb(limits.maxTensorBytes)} per tensor (${limits.maxTensorName}). Train fewer models at once.`;
   }
-  if (one.totalBytes * models > limits.maxTotalBytes) {
-    return `${models} models of P = ${c.p}, d_model = ${c.dModel}, d_mlp = ${c.dMlp} need about ${mb(one.totalBytes * models)}, but ${limits.backend} can use at most ${mb(limits.maxTotalBytes)} (${limits.maxTotalName}). Train fewer models at once.`;
+  // Training holds every model's tensors at once; the analysis pass measures one model at a time.
+  const total = one.trainBytes * models + (one.totalBytes - one.trainBytes);
+  if (total > limits.maxTotalBytes) {
+    return `${models} models of P = ${c.p}, d_model = ${c.dModel}, d_mlp = ${c.dMlp} need about ${mb(total)}, but ${limits.backend} can use at most ${mb(limits.maxTotalBytes)} (${limits.maxTotalName}). Train fewer models at once.`;
   }
   return null;
 }

@@ -7,6 +7,7 @@
  * avoids tf.gather's gradient (UnsortedSegmentSum, missing on wasm) with a one-hot product.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { LossPrecision } from '../../config/schema.ts';
 // tfjs-core alone registers no gradients; the model needs them on every backend.
 import '#tfjs-gradients';
 
@@ -168,13 +169,26 @@ export function crossEntropyPerExample(logits: tf.Tensor2D, labels: tf.Tensor2D)
 }
 
 /**
+ * softmax − onehot along `axis`: with `high` precision the label's component p_y − 1 is −Σ_{j≠y} p_j;
+ * with `f32` it is p_y − 1 as float32 computes it, 0 once p_y rounds to 1 (App. D.2's lower precision).
+ */
+export function crossEntropyGrad(logits: tf.Tensor, labels: tf.Tensor, precision: LossPrecision, axis: number): tf.Tensor {
+  return tf.tidy(() => {
+    const probs = tf.softmax(logits);
+    if (precision === 'f32') return tf.sub(probs, labels);
+    const others = tf.mul(probs, tf.sub(1, labels));
+    return tf.sub(others, tf.mul(labels, tf.sum(others, axis, true)));
+  });
+}
+
+/**
  * Mean cross-entropy with the gradient (softmax − onehot)/N, where the label's component
  * p_y − 1 is computed as −Σ_{j≠y} p_j. In float32, p_y rounds to 1 once the loss is below ~1e-7,
  * so p_y − 1 would be 0 and the gradient would only push wrong logits down, never the right one
  * up — the imbalance behind the loss spikes that made the authors compute their loss in float64.
  * The sum of the others' probabilities keeps full precision instead.
  */
-export function crossEntropyMean(logits: tf.Tensor2D, labels: tf.Tensor2D): tf.Scalar {
+export function crossEntropyMean(logits: tf.Tensor2D, labels: tf.Tensor2D, precision: LossPrecision = 'high'): tf.Scalar {
   const f = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
     const xl = x as tf.Tensor2D;
     (save as tf.GradSaveFunc)([xl]);
@@ -182,8 +196,7 @@ export function crossEntropyMean(logits: tf.Tensor2D, labels: tf.Tensor2D): tf.S
       value: tf.mean(crossEntropyPerExample(xl, labels)) as tf.Scalar,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const others = tf.mul(tf.softmax(saved[0]), tf.sub(1, labels));
-          const grad = tf.sub(others, tf.mul(labels, tf.sum(others, 1, true)));
+          const grad = crossEntropyGrad(saved[0], labels, precision, 1);
           return tf.mul(grad, tf.div(dy, saved[0].shape[0]));
         }),
     };

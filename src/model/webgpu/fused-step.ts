@@ -39,9 +39,9 @@ export interface FusedPairs {
   scatter: tf.Tensor3D;
 }
 
-/** Whether `fusedLossAndGrad` computes this model's training step (1 block, no dropout, no L1, softmax loss, softmax attention). */
+/** Whether `fusedLossAndGrad` computes this model's training step (1 block, no dropout, no L1, softmax loss at high precision, softmax attention). */
 export function fusedStepFits(c: TrainConfig, batch?: PairBatch): boolean {
-  return c.nLayers === 1 && c.dropout === 0 && c.l1 === 0 && c.loss !== 'stablemax' && c.attnRate === 1 && (!batch || (batch.aOneHot !== undefined && batch.bOneHot !== undefined));
+  return c.nLayers === 1 && c.dropout === 0 && c.l1 === 0 && c.loss !== 'stablemax' && c.lossPrecision !== 'f32' && c.attnRate === 1 && (!batch || (batch.aOneHot !== undefined && batch.bOneHot !== undefined));
 }
 
 const singles = new WeakMap<PairBatch, FusedPairs>();

@@ -7,7 +7,8 @@
 import type * as PlotlyTypes from 'plotly.js';
 import type { AppState } from '../../store/store.ts';
 import type { HistoryColumn } from '../../run/history-columns.ts';
-import { curvePoints, formatK, phases, remeasuring, viewedEpoch } from '../../store/view.ts';
+import { curvePoints, formatK, phases, remeasuring, slingshots, viewedEpoch } from '../../store/view.ts';
+import { SLINGSHOT_RULE } from '../../analysis/slingshots.ts';
 import { COLORS } from '../plot/plotly.ts';
 import { EPOCH_HOVER_TITLE, hoverValue, liveChangeMarks, waitingLayout } from './series.ts';
 import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
@@ -89,21 +90,41 @@ export function orWaiting(spec: (s: AppState) => PlotSpec): (s: AppState) => Plo
   };
 }
 
+/** Slingshots (App. D.2) as triangles at their peaks, the rule and the rise on hover. */
+function slingshotTrace(s: AppState): Trace[] {
+  const list = slingshots(s);
+  if (list.length === 0) return [];
+  return [
+    {
+      type: 'scatter',
+      mode: 'markers',
+      name: `slingshot (${list.length})`,
+      x: list.map((x) => x.peak),
+      y: list.map((x) => x.peakLoss),
+      marker: { symbol: 'triangle-down', size: 11, color: COLORS.orange, line: { color: '#222', width: 1 } },
+      text: list.map((x) => `slingshot: ${x.ratio.toExponential(1)}× its running minimum (${x.start.toLocaleString('en-US')}–${x.end === null ? 'now' : x.end.toLocaleString('en-US')}). Rule: ${SLINGSHOT_RULE}`),
+      hovertemplate: '%{text}<extra></extra>',
+    },
+  ];
+}
+
 export function lossSpec(s: AppState): PlotSpec {
   const h = s.history;
   const epoch = h.column('epoch');
   const K = formatK(s.keyFreqs?.active);
   const progress = remeasuring(s);
+  const shots = slingshots(s).length;
   return {
     data: [
       line(epoch, h.column('trainLoss'), 'train', COLORS.blue),
       line(epoch, h.column('testLoss'), 'test', COLORS.vermillion),
       kLine(s, 'restrictedLoss', 'restricted (test)', COLORS.green, 'dash'),
       kLine(s, 'excludedLoss', 'excluded (train)', COLORS.purple, 'dot'),
+      ...slingshotTrace(s),
     ],
     layout: {
       // The train and test curves are the loss the run optimizes (README "Beyond the paper").
-      title: title(`${s.applied?.loss === 'stablemax' ? 'StableMax loss' : 'Loss'} · restricted & excluded with K = {${K}}${progress ? ` · re-measuring: ${progress.done} of ${progress.total} snapshots` : ''}`),
+      title: title(`${s.applied?.loss === 'stablemax' ? 'StableMax loss' : 'Loss'} · restricted & excluded with K = {${K}}${shots > 0 ? ` · ${shots} slingshot${shots > 1 ? 's' : ''}` : ''}${progress ? ` · re-measuring: ${progress.done} of ${progress.total} snapshots` : ''}`),
       xaxis: X_AXIS,
       yaxis: { type: 'log', title: { text: 'cross-entropy' }, exponentformat: 'power' },
       ...epochDecorations(s),

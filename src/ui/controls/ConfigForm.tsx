@@ -17,7 +17,7 @@ type EnumKey = Exclude<keyof TrainConfig, NumericKey>;
 const GROUPS: { title: string; fields: (keyof TrainConfig)[] }[] = [
   { title: 'Task and data', fields: ['task', 'p', 'frac', 'seed', 'split'] },
   { title: 'Model', fields: ['dModel', 'nHeads', 'dMlp', 'nLayers', 'act', 'vocabOut'] },
-  { title: 'Training', fields: ['epochs', 'warmup', 'beta1', 'beta2', 'dropout', 'l1'] },
+  { title: 'Training', fields: ['epochs', 'warmup', 'beta1', 'beta2', 'dropout', 'l1', 'lossPrecision'] },
   { title: 'Grokfast (Lee et al. 2024)', fields: ['grokfastLambda', 'grokfastAlpha'] },
   { title: 'Beyond the paper (README)', fields: ['orthoGrad', 'loss', 'weightNorm', 'initScale', 'attnRate'] },
 ];
@@ -27,6 +27,7 @@ const ENUM_LABELS: Partial<Record<EnumKey, Record<string, string>>> = {
   act: { relu: 'ReLU', gelu: 'GELU' },
   vocabOut: { p1: "P + 1 (keeps '=')", p: 'P' },
   loss: { softmax: 'softmax cross-entropy', stablemax: 'StableMax (Prieto et al. 2025)' },
+  lossPrecision: { high: 'high (exact label gradient)', f32: 'float32 (slingshots, App. D.2)' },
 };
 
 function commit(name: keyof TrainConfig, value: TrainConfig[keyof TrainConfig]) {

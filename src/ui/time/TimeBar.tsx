@@ -12,6 +12,7 @@ import type { View } from '../../task/spec.ts';
 
 export const SECTIONS = [
   ['training', 'Training'],
+  ['circle', 'Rotation'],
   ['measures', 'Progress measures'],
   ['fourier', 'Fourier'],
   ['attention', 'Attention'],

@@ -5,19 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../../config/backends.ts';
-import { CPU_LIMITS, type DeviceLimits } from '../../model/memory.ts';
-
-const TAB_GPU = 'what a browser tab can ask of a GPU, roughly';
+import { CPU_LIMITS, gpuLimits, type DeviceLimits } from '../../model/memory.ts';
 
 export function deviceLimits(backend: { name: BackendName; adapter: string } | null): DeviceLimits | null {
   const name = backend?.name;
   if (name === 'wasm' || name === 'cpu') return CPU_LIMITS[name];
   if (name === 'webgpu') {
     const limits = (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number } } }).device?.limits;
-    const binding = limits?.maxStorageBufferBindingSize ?? 128 * 1024 * 1024;
-    const buffer = limits?.maxBufferSize ?? binding;
-    return { backend: `this GPU (${backend!.adapter})`, maxTensorBytes: Math.min(binding, buffer), maxTensorName: binding <= buffer ? 'maxStorageBufferBindingSize' : 'maxBufferSize', maxTotalBytes: 8 * 1024 ** 3, maxTotalName: TAB_GPU };
+    return gpuLimits('webgpu', backend!.adapter, limits);
   }
-  if (name === 'webgl') return { backend: 'WebGL', maxTensorBytes: 1024 ** 3, maxTensorName: 'the texture size WebGL can address', maxTotalBytes: 4 * 1024 ** 3, maxTotalName: TAB_GPU };
+  if (name === 'webgl') return gpuLimits('webgl', backend!.adapter);
   return null;
 }
