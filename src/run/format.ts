@@ -1,12 +1,16 @@
 /** Number formatting for people, shared by the page and the CLI (pure; tested). */
 
-/** A loss or other positive quantity: 3 significant digits, exponent form when small or large. */
+/** Trailing zeros of a fraction ("2.50" → "2.5", "1.00e+5" → "1e+5"); never an integer's ("100" stays). */
+function trimFraction(s: string): string {
+  return s.replace(/\.(\d*?)0+(?=e|$)/, (_, kept: string) => (kept ? `.${kept}` : ''));
+}
+
+/** A loss, a λ or a coefficient: 3 significant digits, exponent form when small or large. */
 export function formatValue(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return '0';
   const a = Math.abs(x);
-  if (a >= 1e-3 && a < 1e4) return x.toPrecision(3).replace(/\.?0+$/, '');
-  return x.toExponential(2).replace(/\.?0+e/, 'e');
+  return trimFraction(a >= 1e-3 && a < 1e4 ? x.toPrecision(3) : x.toExponential(2));
 }
 
 export function formatPercent(x: number): string {
