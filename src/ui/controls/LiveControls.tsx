@@ -2,12 +2,12 @@
  * The settings that apply while training: weight decay λ on a log slider with 0 reachable (the
  * paper's key knob: no decay, no grokking), and the learning rate.
  */
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useState, type CSSProperties } from 'react';
 import { commands } from '../../client/client.ts';
 import { checkField } from '../../config/schema.ts';
 import { formatValue } from '../../run/format.ts';
 import { useAppStore } from '../../store/store.ts';
-import { WEIGHT_DECAY_STOPS, nearestStop } from './weight-decay-stops.ts';
+import { WEIGHT_DECAY_LABELS, WEIGHT_DECAY_STOPS, nearestStop } from './weight-decay-stops.ts';
 
 export function LiveControls() {
   const wd = useAppStore((s) => s.draft.weightDecay);
@@ -31,12 +31,21 @@ export function LiveControls() {
           data-testid="wd-slider"
           onChange={(e) => commands.setLive({ weightDecay: WEIGHT_DECAY_STOPS[Number(e.target.value)] })}
         />
-        <div className="scale muted" aria-hidden="true">
-          <span>0</span>
-          <span>10⁻⁴</span>
-          <span>10⁻²</span>
-          <span>1</span>
-          <span>100</span>
+        {/* Each label sits over its own stop (the stops are not evenly spaced in λ) and sets exactly it. */}
+        <div className="scale muted" data-testid="wd-scale">
+          {WEIGHT_DECAY_LABELS.map(([value, text]) => (
+            <button
+              key={value}
+              type="button"
+              className="scale-stop"
+              style={{ '--at': nearestStop(value) / (WEIGHT_DECAY_STOPS.length - 1) } as CSSProperties}
+              aria-label={`set λ to ${formatValue(value)}`}
+              data-testid={`wd-stop-${value}`}
+              onClick={() => commands.setLive({ weightDecay: value })}
+            >
+              {text}
+            </button>
+          ))}
         </div>
       </div>
       <NumberField label="learning rate" field="lr" value={lr} onCommit={(v) => commands.setLive({ lr: v })} testId="lr-input" />
