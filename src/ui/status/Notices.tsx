@@ -8,6 +8,8 @@ import { openRecording } from '../../client/runs/recording.ts';
 import { acceptResume } from '../../client/runs/run-files.ts';
 import { describeIssue } from '../../config/schema.ts';
 import { useAppStore } from '../../store/store.ts';
+import { useShallow } from 'zustand/react/shallow';
+import { backendAdvice } from './backend-advice.ts';
 import { describeChoice } from './describe-backend.ts';
 import { switchToQuick } from '../controls/GrokEstimate.tsx';
 import { formatAgo } from '../runs/RunsPanel.tsx';
@@ -19,9 +21,6 @@ export function Notices() {
   const backend = useAppStore((s) => s.backend);
   const [urlDismissed, setUrlDismissed] = useState(false);
   const noWebGpu = backend !== null && backend.name !== 'webgpu';
-  // WebGPU started but was timed slower, or it did not start (and why).
-  const webgpuTimed = backend?.measured?.find((m) => m.name === 'webgpu');
-  const webgpuSkip = backend?.skipped.find((x) => x.startsWith('webgpu: '));
   const resumeOffer = useAppStore((s) => s.resumeOffer);
   return (
     <div className="notices" aria-live="polite">
@@ -62,39 +61,7 @@ export function Notices() {
           </ul>
         </div>
       )}
-      {noWebGpu && (
-        <div className={`notice ${backend.requested === backend.name ? 'info' : 'warning'}`} data-testid="backend-notice">
-          {backend.requested === backend.name ? (
-            <>
-              Training on <strong>{backend.name}</strong> as the link asks (<code>?backend={backend.name}</code>).
-            </>
-          ) : (
-            <>
-              {webgpuTimed ? (
-                <>
-                  <strong>WebGPU runs here on {webgpuTimed.adapter}</strong>, {webgpuTimed.software ? 'a GPU emulated on the CPU, ' : ''}slower than{' '}
-                  {backend.name} on this machine ({describeChoice(backend)}).
-                </>
-              ) : (
-                <>
-                  <strong>WebGPU is not available here</strong>
-                  {webgpuSkip ? ` (${webgpuSkip.replace(/^webgpu: /, '')})` : ''}.
-                </>
-              )}{' '}
-              Training runs on <strong>{backend.name}</strong> ({backend.adapter}) instead, far slower than a GPU: the mainline run can take hours. Try
-              the{' '}
-              <button type="button" className="link" onClick={switchToQuick} data-testid="notice-quick">
-                quick preset
-              </button>{' '}
-              (the whole story in under 2k epochs), open this page in a browser with WebGPU (recent Chrome or Edge), or{' '}
-              <button type="button" className="link" onClick={() => openRecording('reference', (m) => window.confirm(m))} data-testid="offer-reference">
-                explore a recorded grokking run
-              </button>{' '}
-              without training.
-            </>
-          )}
-        </div>
-      )}
+      {noWebGpu && <BackendNotice />}
       {notices.map((n) => (
         <div key={n.id} className={`notice ${n.level}`} role={n.level === 'error' ? 'alert' : 'status'} data-testid={`notice-${n.level}`}>
           <button type="button" className="close" aria-label="Dismiss" onClick={() => dismiss(n.id)}>
@@ -103,6 +70,74 @@ export function Notices() {
           {n.text}
         </div>
       ))}
+    </div>
+  );
+}
+
+/**
+ * Which backend trains when it is not WebGPU: one line that opens on a tap (a phone's first
+ * screen is not a 12-line notice), with what to do inside; its offers follow the state.
+ */
+function BackendNotice() {
+  const backend = useAppStore((s) => s.backend)!;
+  const advice = useAppStore(useShallow(backendAdvice));
+  const [open, setOpen] = useState(false);
+  const asked = backend.requested === backend.name;
+  // WebGPU started but was timed slower, or it did not start (and why).
+  const webgpuTimed = backend.measured?.find((m) => m.name === 'webgpu');
+  const webgpuSkip = backend.skipped.find((x) => x.startsWith('webgpu: '));
+  if (asked) {
+    return (
+      <div className="notice info" data-testid="backend-notice">
+        Training on <strong>{backend.name}</strong> as the link asks (<code>?backend={backend.name}</code>).
+      </div>
+    );
+  }
+  return (
+    <div className={`notice warning backend-notice${open ? ' open' : ''}`} data-testid="backend-notice">
+      <button type="button" className="notice-line" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="backend-notice-toggle">
+        <span className="notice-line-text">
+          <strong>{webgpuTimed ? `WebGPU is slower here than ${backend.name}` : 'WebGPU is not available here'}</strong>: training runs on {backend.name}, far slower
+          than a GPU.
+        </span>
+        <span className="notice-more">{open ? 'Less ▴' : 'What to do ▾'}</span>
+      </button>
+      {open && (
+        <p className="notice-body">
+          {webgpuTimed ? (
+            <>
+              WebGPU runs here on {webgpuTimed.adapter}, {webgpuTimed.software ? 'a GPU emulated on the CPU, ' : ''}slower than {backend.name} on this machine (
+              {describeChoice(backend)}).{' '}
+            </>
+          ) : (
+            webgpuSkip && <>WebGPU did not start ({webgpuSkip.replace(/^webgpu: /, '')}). </>
+          )}
+          Training runs on <strong>{backend.name}</strong> ({backend.adapter}): the mainline run can take hours.{' '}
+          {advice.onQuick ? (
+            <>This is the quick preset: the whole story in under 2k epochs. </>
+          ) : (
+            <>
+              Try the{' '}
+              <button type="button" className="link" onClick={switchToQuick} data-testid="notice-quick">
+                quick preset
+              </button>{' '}
+              (the whole story in under 2k epochs).{' '}
+            </>
+          )}
+          Or open this page in a browser with WebGPU (recent Chrome or Edge)
+          {advice.offerRecorded ? (
+            <>
+              , or{' '}
+              <button type="button" className="link" onClick={() => openRecording('reference', (m) => window.confirm(m))} data-testid="offer-reference">
+                explore a recorded grokking run
+              </button>{' '}
+              without training.
+            </>
+          ) : (
+            '.'
+          )}
+        </p>
+      )}
     </div>
   );
 }

@@ -7,14 +7,15 @@
 import { useEffect, useId, useRef } from 'react';
 import { commands } from '../../client/client.ts';
 import { useAppStore } from '../../store/store.ts';
-import { PLAY_FRAME_MS, PLAY_MAX_WAIT_MS, PLAY_SPEEDS, stepView, togglePlay, usePlayback } from './playback.ts';
-import { nearestSnapshot, phaseAt, viewIndex } from '../../store/view.ts';
+import { PLAY_FRAME_MS, PLAY_MAX_WAIT_MS, PLAY_SPEEDS, scrubLabel, stepView, togglePlay, usePlayback } from './playback.ts';
+import { viewedSnapshot, phaseAt, viewIndex } from '../../store/view.ts';
 import { BranchButton } from './BranchButton.tsx';
 
 export function Scrubber() {
   const length = useAppStore((s) => s.history.length);
   useAppStore((s) => s.historyVersion);
   const viewEpoch = useAppStore((s) => s.viewEpoch);
+  const recording = useAppStore((s) => s.recording !== null);
   const playing = useAppStore((s) => s.playing);
   const setViewEpoch = useAppStore((s) => s.setViewEpoch);
   const setPlaying = useAppStore((s) => s.setPlaying);
@@ -25,7 +26,7 @@ export function Scrubber() {
   const epochs = state.history.column('epoch');
   const epoch = index >= 0 ? epochs[index] : 0;
   const phase = phaseAt(state, epoch)?.name;
-  const snapshot = nearestSnapshot(state);
+  const snapshot = viewedSnapshot(state);
   const id = useId();
   return (
     <div className="scrubber" data-testid="scrubber">
@@ -55,8 +56,9 @@ export function Scrubber() {
         }}
         data-testid="live"
         aria-pressed={viewEpoch === null}
+        title={recording ? 'The last checkpoint of the recording' : 'Follow the training again'}
       >
-        Live
+        {recording ? 'End' : 'Live'}
       </button>
       </div>
       <label htmlFor={id} className="visually-hidden">
@@ -79,9 +81,7 @@ export function Scrubber() {
         }}
       />
       <span className="scrub-label" data-testid="scrub-label" aria-live="polite">
-        {viewEpoch === null ? 'live · ' : ''}epoch {epoch.toLocaleString('en-US')}
-        {phase ? ` · ${phase}` : ''}
-        {snapshot !== null && viewEpoch !== null && snapshot !== epoch ? ` · weights from epoch ${snapshot.toLocaleString('en-US')}` : ''}
+        {scrubLabel({ epoch, following: viewEpoch === null, recording, phase, snapshot })}
       </span>
       <BranchButton />
       <HeavyFetcher />
@@ -98,7 +98,7 @@ function HeavyFetcher() {
     const check = () => {
       const s = useAppStore.getState();
       if (s.viewEpoch === null || !s.run) return;
-      const snap = nearestSnapshot(s);
+      const snap = viewedSnapshot(s);
       const key = `${s.run.runId}:${snap}`;
       if (snap === null || s.heavy.has(snap) || requested.current.has(key)) return;
       clearTimeout(timer);
@@ -133,7 +133,7 @@ function Player() {
       const stops = s.snapshotEpochs.length > 1 ? s.snapshotEpochs : Array.from(s.history.column('epoch'));
       if (stops.length < 2) return;
       const current = s.viewEpoch ?? stops[0];
-      const ready = nearestSnapshot(s) === null || s.heavy.has(nearestSnapshot(s)!) || performance.now() - shownAt > maxWaitMs;
+      const ready = viewedSnapshot(s) === null || s.heavy.has(viewedSnapshot(s)!) || performance.now() - shownAt > maxWaitMs;
       if (!ready || performance.now() - shownAt < frameMs) return;
       const next = stops.find((e) => e > current);
       if (next === undefined) {

@@ -42,3 +42,15 @@ export function primaryAction(): void {
   else if (s.status === 'running') commands.pause();
   else if (s.status === 'idle' || s.status === 'paused') commands.train();
 }
+
+/**
+ * The scrubber's label: "live" only for a run that trains here (a recording is never live), the
+ * phase, and which snapshot's weights the heavy views show when it is not the epoch itself.
+ */
+export function scrubLabel(v: { epoch: number; following: boolean; recording: boolean; phase?: string; snapshot: number | null }): string {
+  const n = (e: number) => e.toLocaleString('en-US');
+  const live = v.following && !v.recording ? 'live · ' : '';
+  const phase = v.phase ? ` · ${v.phase}` : '';
+  const weights = v.snapshot !== null && !v.following && v.snapshot !== v.epoch ? ` · weights from epoch ${n(v.snapshot)}` : '';
+  return `${live}epoch ${n(v.epoch)}${phase}${weights}`;
+}
