@@ -73,14 +73,18 @@ export function App() {
           </SettingsDrawer>
         </aside>
         <div className="content">
-          <ErrorBoundary what="The guide">
-            <GuideTask />
-          </ErrorBoundary>
+          {/* The main plot first, beside the controls (as TensorFlow Playground keeps them): the
+              loss and accuracy with their phases are whole in a laptop's first screen; the guides follow. */}
           <Section id="training" title="Training curves and the three phases" figure="Fig. 2, 7, 13">
-            <GuideMemorization />
+            <div className="first-charts">
+              <LossChart />
+              <AccuracyChart />
+            </div>
             <ComparePicker />
-            <LossChart />
-            <AccuracyChart />
+            <ErrorBoundary what="The guide">
+              <GuideTask />
+            </ErrorBoundary>
+            <GuideMemorization />
           </Section>
           <Section id="measures" title="Progress measures" figure="Fig. 7">
             <GuideCircuit />

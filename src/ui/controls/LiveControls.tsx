@@ -12,7 +12,18 @@ import { WEIGHT_DECAY_LABELS, WEIGHT_DECAY_STOPS, nearestStop } from './weight-d
 export function LiveControls() {
   const wd = useAppStore((s) => s.draft.weightDecay);
   const lr = useAppStore((s) => s.draft.lr);
+  const watching = useAppStore((s) => s.recording !== null && s.status !== 'running');
   const sliderId = useId();
+  // λ and lr act on training: a recording only says what it was trained with (Branch here changes them for a new run).
+  if (watching) {
+    return (
+      <section className="panel" aria-label="Live settings" data-testid="recorded-settings">
+        <p className="hint muted">
+          Recorded with weight decay λ = {formatValue(wd)} and learning rate {formatValue(lr)}; Branch here (in the time bar) trains on from any snapshot with others.
+        </p>
+      </section>
+    );
+  }
   return (
     <section className="panel" aria-label="Live settings">
       <h2>Live settings</h2>
