@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, pageState, scrubTo, waitForState, type Session } from './browser.ts';
 
 const SIZES = [
   { name: 'laptop', width: 1440, height: 900, touch: false },
@@ -15,6 +15,24 @@ const SIZES = [
 ] as const;
 
 const LABELS = [0, 0.001, 0.01, 0.1, 1, 10, 100];
+const SMALL = 'p=23&dm=32&mlp=64&frac=0.5&wd=1';
+
+/** Top and bottom of an element in the viewport, or null when it is not rendered. */
+async function box(page: Page, testId: string): Promise<{ top: number; bottom: number; left: number; right: number } | null> {
+  return page.evaluate((id) => {
+    const el = document.querySelector(`[data-testid="${id}"]`);
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 ? { top: r.top, bottom: r.bottom, left: r.left, right: r.right } : null;
+  }, testId);
+}
+
+async function openReference(size: (typeof SIZES)[number]): Promise<Session> {
+  const s = await openBrowser({ webgpu: false, width: size.width, height: size.height, touch: size.touch });
+  await s.page.goto(`${baseUrl}?run=reference`);
+  await waitForState(s.page, (x) => x.history.length > 100 && x.status !== 'starting', 120_000, 'the reference run to open');
+  return s;
+}
 
 /** The λ shown after `act`, once the page has settled. */
 async function lambdaAfter(page: Page, act: () => Promise<void>): Promise<string | null> {
@@ -58,4 +76,97 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
       await page.locator('[aria-label="Live settings"]').screenshot({ path: `${ARTIFACTS}/story-${size.name}-lambda.png` });
     });
   }
+
+  it('a recording shows only what acts on it, and its texts are a recording\'s (items 6, 7)', async () => {
+    await s?.close();
+    s = await openReference(SIZES[0]);
+    const { page } = s;
+    // What acts on a recording: Train yourself, Branch here, Play, the scrubber.
+    for (const id of ['train-yourself', 'play', 'scrub']) expect(await page.getByTestId(id).count(), id).toBe(1);
+    expect(await page.getByRole('button', { name: 'Branch here' }).count()).toBe(1);
+    // What does not: Step, Reset, the live λ slider and learning rate.
+    for (const id of ['step', 'reset', 'wd-slider', 'lr-input']) expect(await page.getByTestId(id).count(), id).toBe(0);
+    expect(await page.getByTestId('recorded-settings').textContent()).toMatch(/Recorded with weight decay λ = 1 and learning rate 0\.001/);
+    // Never "live": the button is End, the label has no "live ·".
+    expect(await page.getByTestId('live').textContent()).toBe('End');
+    expect(await page.getByTestId('scrub-label').textContent()).toMatch(/^epoch 16,000/);
+    // The guide speaks of the recorded run.
+    expect(await page.getByTestId('guide-memorization').textContent()).toMatch(/The recorded run reached 100% train accuracy/);
+    expect(await page.getByTestId('guide-memorization').textContent()).not.toMatch(/Your run/);
+    // The slow-backend notice offers no recorded run while one is open.
+    await page.getByTestId('backend-notice-toggle').click();
+    expect(await page.getByTestId('offer-reference').count()).toBe(0);
+    // It grokked: said in the panel and on the curves.
+    expect(await page.getByTestId('grokked-line').textContent()).toMatch(/^Grokked at epoch [\d,]+: test accuracy reached 99%/);
+    expect(await page.getByTestId('live-test-acc').textContent()).toMatch(/^99\.\d%|^100%/);
+  }, 180_000);
+
+  it('scrubbed views use the snapshot at or before the shown epoch (item 9)', async () => {
+    const { page } = s!;
+    const { epochs, snaps } = await page.evaluate(() => {
+      type Store = { getState(): { history: { column(n: string): Float64Array }; snapshotEpochs: number[] } };
+      const st = (window as unknown as { grokscope: { store: Store } }).grokscope.store.getState();
+      return { epochs: Array.from(st.history.column('epoch')), snaps: st.snapshotEpochs };
+    });
+    // Checkpoints just past a snapshot and just before the next: both show the earlier snapshot's weights.
+    const between = epochs.map((e, i) => ({ e, i })).filter(({ e }) => !snaps.includes(e) && e > snaps[0] && e < snaps.at(-1)!);
+    for (const { e, i } of [between[0], between.at(-1)!]) {
+      await scrubTo(page, i);
+      const from = Math.max(...snaps.filter((x) => x <= e));
+      await expect.poll(() => page.getByTestId('scrub-label').textContent()).toMatch(new RegExp(`^epoch ${e.toLocaleString('en-US')}.* · weights from epoch ${from.toLocaleString('en-US')}$`));
+    }
+  }, 60_000);
+
+  it('a run that was training trains on after a reload and Resume; the offer goes once another run starts (item 8)', async () => {
+    await s?.close();
+    s = await openBrowser({ webgpu: false, width: 1440, height: 900 });
+    const { page } = s;
+    await page.goto(`${baseUrl}?${SMALL}&backend=wasm`);
+    await waitForState(page, (st) => st.status === 'idle', 60_000, 'ready');
+    await page.getByTestId('train').click();
+    await waitForState(page, (st) => st.status === 'running' && st.history.length >= 4, 60_000, 'training');
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('grokscope.training')), { timeout: 30_000 }).not.toBeNull();
+    await page.reload();
+    await expect.poll(() => page.getByTestId('resume-accept').count(), { timeout: 30_000 }).toBe(1);
+    await page.screenshot({ path: `${ARTIFACTS}/story-resume-offer.png` });
+    await page.getByTestId('resume-accept').click();
+    const resumed = await waitForState(page, (st) => st.status === 'running', 60_000, 'the resumed run to train on');
+    expect(resumed.history.length).toBeGreaterThanOrEqual(4);
+    expect(await page.getByTestId('status').textContent()).toMatch(/Training/);
+    // Reload again: the offer; then another run starts (Train on the fresh page): the offer goes.
+    await page.reload();
+    await expect.poll(() => page.getByTestId('resume-accept').count(), { timeout: 30_000 }).toBe(1);
+    await waitForState(page, (st) => st.status === 'idle', 60_000, 'ready');
+    await page.getByTestId('train').click();
+    await waitForState(page, (st) => st.status === 'running', 60_000, 'a new run');
+    await expect.poll(() => page.getByTestId('resume-offer').count(), { timeout: 10_000 }).toBe(0);
+    await page.getByTestId('pause').click();
+    await waitForState(page, (st) => st.status === 'paused', 60_000, 'paused');
+    expect(await page.evaluate(() => localStorage.getItem('grokscope.training'))).toBeNull();
+  }, 240_000);
+
+  it('while the quick preset trains, the notice does not offer it; the grok estimate goes with a live λ; the menu follows the values (item 6)', async () => {
+    const { page } = s!;
+    await page.goto(`${baseUrl}?preset=quick`);
+    await waitForState(page, (st) => st.status === 'idle', 60_000, 'ready');
+    await page.getByTestId('backend-notice-toggle').click();
+    expect(await page.getByTestId('backend-notice').textContent()).toMatch(/This is the quick preset/);
+    expect(await page.getByTestId('notice-quick').count()).toBe(0);
+    expect(await page.getByTestId('offer-reference').count()).toBe(1);
+    await page.getByTestId('train').click();
+    await expect.poll(() => page.getByTestId('grok-estimate').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId('grok-estimate').textContent()).toMatch(/quick preset reached 99% test accuracy at epoch 1,350/);
+    const menu = () => page.locator('[data-testid="preset"] option:checked').textContent();
+    expect(await menu()).toMatch(/^Quick/);
+    await page.getByTestId('wd-stop-0.1').click();
+    await expect.poll(() => page.getByTestId('grok-estimate').count(), { timeout: 10_000 }).toBe(0);
+    expect(await menu()).toBe('custom');
+    await page.getByTestId('wd-stop-1').click();
+    // Every value is the preset's again: its name, but no promise for a run trained with 0.1 for a while.
+    await expect.poll(menu, { timeout: 10_000 }).toMatch(/^Quick/);
+    await waitForState(page, (st) => st.history.some((c) => c.weightDecay === 0.1), 60_000, 'a checkpoint with λ = 0.1');
+    await expect.poll(() => page.getByTestId('preset-expect').textContent(), { timeout: 10_000 }).toMatch(/no longer the preset's experiment/);
+    expect(await page.getByTestId('grok-estimate').count()).toBe(0);
+    await page.getByTestId('pause').click();
+  }, 180_000);
 });

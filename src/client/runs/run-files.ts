@@ -19,6 +19,7 @@ import type { PackedSweep } from '../../files/packed-sweep.ts';
 import { saveBlob } from './download.ts';
 import { readInWorker } from './import-worker.ts';
 import { claimRun, RELOAD_GRACE_MS } from '../storage/run-owner.ts';
+import { continueTraining } from '../storage/was-training.ts';
 
 const store = () => useAppStore.getState();
 
@@ -50,8 +51,10 @@ export async function openSavedRun(key: string, opts: { copy?: boolean } = {}): 
   }
 }
 
+/** Resume: the run opens where it was saved, and trains on if it was training (a copy of another tab's run opens paused). */
 export async function acceptResume(meta: SavedRunMeta, opts: { copy?: boolean } = {}): Promise<void> {
   dismissResume();
+  if (!opts.copy) continueTraining(meta.key);
   await openSavedRun(meta.key, opts);
 }
 
