@@ -169,4 +169,102 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
     expect(await page.getByTestId('grok-estimate').count()).toBe(0);
     await page.getByTestId('pause').click();
   }, 180_000);
+
+  for (const size of SIZES) {
+    it(`${size.name} ${size.width}×${size.height}: the first screen tells the story; text, targets and heatmaps fit the screen (items 3, 4, 5)`, async () => {
+      await s?.close();
+      s = await openReference(size);
+      const { page } = s;
+      const report: Record<string, unknown> = {};
+      const inFirstScreen = async (id: string) => {
+        const b = await box(page, id);
+        return b !== null && b.top >= 0 && b.bottom <= size.height + 0.5;
+      };
+      // The grokking moment, where it happened, in the panel beside the curves.
+      const st = await pageState(page);
+      const grok = st.history.find((c) => c.testAcc >= 0.99)!.epoch;
+      expect(await page.getByTestId('grokked-line').textContent()).toContain(`Grokked at epoch ${grok.toLocaleString('en-US')}`);
+      for (const id of ['loss-chart', 'accuracy-chart']) {
+        await page.getByTestId(id).scrollIntoViewIfNeeded();
+        await expect
+          .poll(() => page.evaluate((i) => ((document.querySelector(`[data-testid="${i}"]`) as unknown as { layout?: { annotations?: { text?: string }[] } }).layout?.annotations ?? []).map((a) => a.text).join(' | '), id), { timeout: 30_000 })
+          .toContain(`grokked at epoch ${grok.toLocaleString('en-US')}`);
+      }
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: `${ARTIFACTS}/story-${size.name}-${size.width}x${size.height}-first-screen.png` });
+      const first: Record<string, boolean> = {};
+      for (const id of ['train-yourself', 'live-test-acc', 'grokked-line', 'play', 'scrub', 'loss-chart', 'accuracy-chart']) first[id] = await inFirstScreen(id);
+      report.firstScreen = first;
+      if (!size.touch) {
+        // Laptops and the projector: controls, progress with test accuracy, and both charts with their phases, whole.
+        expect(first).toEqual(Object.fromEntries(Object.keys(first).map((k) => [k, true])));
+      } else {
+        // The phone: the controls, test accuracy and the grokking line above the fold; the bar one row.
+        for (const id of ['train-yourself', 'live-test-acc', 'grokked-line', 'play', 'scrub']) expect(first[id], id).toBe(true);
+      }
+      const bar = (await box(page, 'time-bar'))!;
+      report.barPx = Math.round(bar.bottom - bar.top);
+      if (size.touch) {
+        expect(bar.bottom - bar.top).toBeLessThanOrEqual(0.2 * size.height);
+        // The slow-backend notice is one line that opens on a tap.
+        const notice = (await box(page, 'backend-notice'))!;
+        report.noticePx = Math.round(notice.bottom - notice.top);
+        expect(notice.bottom - notice.top).toBeLessThanOrEqual(50);
+        await page.getByTestId('backend-notice-toggle').tap();
+        await expect.poll(async () => { const b = (await box(page, 'backend-notice'))!; return b.bottom - b.top; }).toBeGreaterThan(80);
+        await page.getByTestId('backend-notice-toggle').tap();
+        // No keyboard-only control on touch.
+        expect(await page.getByTestId('keys-button').isVisible()).toBe(false);
+        // The menu holds the rest; the nav scrolls sideways and a tapped section lands below the bar.
+        await page.getByTestId('bar-menu').tap();
+        await expect.poll(() => page.getByTestId('toc').isVisible()).toBe(true);
+        const toc = await page.getByTestId('toc').evaluate((el) => ({ scrolls: el.scrollWidth > el.clientWidth, overflow: getComputedStyle(el).overflowX }));
+        expect(toc).toEqual({ scrolls: true, overflow: 'auto' });
+        await page.screenshot({ path: `${ARTIFACTS}/story-phone-menu.png` });
+        await page.getByTestId('toc').getByText('Evidence').tap();
+        await page.waitForTimeout(1200);
+        const barNow = (await box(page, 'time-bar'))!;
+        const evidence = await page.evaluate(() => document.getElementById('evidence')!.getBoundingClientRect().top);
+        report.evidenceLandsAt = Math.round(evidence);
+        expect(evidence).toBeGreaterThanOrEqual(barNow.bottom - 1);
+        expect(evidence).toBeLessThan(barNow.bottom + 40);
+        await page.screenshot({ path: `${ARTIFACTS}/story-phone-evidence.png` });
+      }
+      // Targets: every control at least 24 × 24 (text links inside sentences excepted), the main ones 44 on touch.
+      await page.evaluate(() => document.querySelectorAll('details.drawer').forEach((d) => ((d as HTMLDetailsElement).open = true)));
+      const targets = await page.evaluate(() => {
+        const out: { what: string; w: number; h: number }[] = [];
+        for (const el of document.querySelectorAll('button, summary, select, input:not([type=file]), [role=button]')) {
+          const r = el.getBoundingClientRect();
+          if (r.width === 0 || r.height === 0 || el.matches('button.link, .term-word')) continue;
+          out.push({ what: `${el.tagName.toLowerCase()} "${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 24)}"`, w: r.width, h: r.height });
+        }
+        return out;
+      });
+      const smallest = targets.reduce((a, b) => (Math.min(b.w, b.h) < Math.min(a.w, a.h) ? b : a));
+      report.smallestTarget = `${smallest.what} ${smallest.w.toFixed(0)}×${smallest.h.toFixed(0)}`;
+      expect(targets.filter((t) => t.w < 24 || t.h < 24)).toEqual([]);
+      if (size.touch) {
+        for (const id of ['train-yourself', 'play', 'bar-menu']) {
+          const b = (await box(page, id))!;
+          expect(b.bottom - b.top, id).toBeGreaterThanOrEqual(44);
+        }
+      }
+      // Chart text at least 12 px, and heatmaps crisp with a device pixel per cell.
+      await page.getByTestId('attention-maps').scrollIntoViewIfNeeded();
+      await expect.poll(() => page.locator('[data-testid="attention-maps"] image').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+      const dpr = size.touch ? 3 : 1;
+      const maps = await page.locator('[data-testid="attention-maps"] image').evaluateAll((els) => els.map((e) => ({ w: e.getBoundingClientRect().width, rendering: getComputedStyle(e).imageRendering })));
+      report.attentionMapPx = Math.round(maps[0].w);
+      for (const m of maps) {
+        expect(m.w * dpr).toBeGreaterThanOrEqual(113);
+        expect(m.rendering).toBe('pixelated');
+      }
+      const fonts = await page.evaluate(() => [...document.querySelectorAll('.main-svg text')].filter((t) => t.textContent && (t as SVGGraphicsElement).getBBox().width > 0).map((t) => parseFloat(getComputedStyle(t).fontSize)));
+      report.smallestChartFontPx = Math.min(...fonts);
+      expect(Math.min(...fonts)).toBeGreaterThanOrEqual(12);
+      console.log(`story ${size.name} ${size.width}×${size.height}: ${JSON.stringify(report)}`);
+    }, 240_000);
+  }
 });

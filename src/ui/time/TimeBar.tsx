@@ -92,7 +92,11 @@ export function TimeBar() {
     e.preventDefault();
     setMenu(false);
     requestAnimationFrame(() => {
-      document.getElementById(id)?.scrollIntoView({ block: 'start' });
+      const section = document.getElementById(id);
+      if (!section) return;
+      // Measured now: the bar's --bar-h may still hold the open menu's height.
+      const barPx = bar.current?.getBoundingClientRect().height ?? 0;
+      window.scrollTo({ top: section.getBoundingClientRect().top + window.scrollY - barPx - 8 });
       history.replaceState(history.state, '', `${location.pathname}${location.search}#${id}`);
     });
   };
