@@ -46,3 +46,12 @@ describe("the guide's subject", () => {
     expect(runFacts(store.getState())!.run).toBe('The recorded run');
   });
 });
+
+describe('play speeds (#21)', () => {
+  it('are durations of the whole run, whatever its number of snapshots', async () => {
+    const { PLAY_DURATIONS, playFrameMs } = await import('../../src/ui/time/playback.ts');
+    expect([...PLAY_DURATIONS]).toEqual([120, 30, 8]);
+    for (const stops of [20, 80, 161]) for (const d of PLAY_DURATIONS) expect(playFrameMs(d, stops) * (stops - 1)).toBeCloseTo(1000 * d, 6);
+    expect(playFrameMs(8, 1)).toBe(8000);
+  });
+});

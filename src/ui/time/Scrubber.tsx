@@ -1,13 +1,13 @@
 /**
  * Time: a scrubber over the run's checkpoints that shows every view at that epoch (during and after
- * training), Play at three speeds with one-checkpoint steps either side, and Live to follow
+ * training), Play over the whole run in 2 min, 30 s or 8 s with one-checkpoint steps either side, and Live to follow
  * training again. Scrubbing to the right end also returns to live. The heavy views are computed
- * for the nearest snapshot.
+ * for the snapshot at or before the epoch shown.
  */
 import { useEffect, useId, useRef } from 'react';
 import { commands } from '../../client/client.ts';
 import { useAppStore } from '../../store/store.ts';
-import { PLAY_FRAME_MS, PLAY_MAX_WAIT_MS, PLAY_SPEEDS, scrubLabel, stepView, togglePlay, usePlayback } from './playback.ts';
+import { PLAY_DURATIONS, PLAY_LABELS, PLAY_MAX_WAIT_MS, PLAY_PREFETCH, playFrameMs, scrubLabel, stepView, togglePlay, usePlayback } from './playback.ts';
 import { viewedSnapshot, phaseAt, viewIndex } from '../../store/view.ts';
 import { BranchButton } from './BranchButton.tsx';
 
@@ -40,10 +40,10 @@ export function Scrubber() {
       <button type="button" onClick={() => stepView(1)} disabled={length < 2 || viewEpoch === null} data-testid="step-forward" aria-label="Forward one checkpoint (→)" title="Forward one checkpoint (→)">
         ▶
       </button>
-      <span className="speeds" role="group" aria-label="Play speed">
-        {PLAY_SPEEDS.map((x) => (
-          <button key={x} type="button" className={x === speed ? 'on' : undefined} aria-pressed={x === speed} onClick={() => setSpeed(x)} data-testid={`speed-${x}`}>
-            ×{x}
+      <span className="speeds" role="group" aria-label="Play the whole run in">
+        {PLAY_DURATIONS.map((x) => (
+          <button key={x} type="button" className={x === speed ? 'on' : undefined} aria-pressed={x === speed} onClick={() => setSpeed(x)} data-testid={`speed-${x}`} title={`Play the whole run in ${PLAY_LABELS[x]}`}>
+            {PLAY_LABELS[x]}
           </button>
         ))}
       </span>
@@ -119,21 +119,37 @@ function HeavyFetcher() {
   return null;
 }
 
-/** Steps the scrubber through the snapshots while playing, waiting for each frame's heavy views. */
+/**
+ * Steps the scrubber through the snapshots while playing, the whole run in the chosen duration.
+ * The heavy views of the next snapshots are asked for ahead, and each frame waits for its own
+ * (up to PLAY_MAX_WAIT_MS), so W_E, W_L, the maps and the curves always show one epoch.
+ */
 function Player() {
   const playing = useAppStore((s) => s.playing);
   const speed = usePlayback((p) => p.speed);
   useEffect(() => {
     if (!playing) return;
-    const frameMs = PLAY_FRAME_MS / speed;
-    const maxWaitMs = PLAY_MAX_WAIT_MS / speed;
+    const asked = new Set<string>();
     let shownAt = performance.now();
+    const prefetch = (s: ReturnType<typeof useAppStore.getState>, stops: number[], from: number) => {
+      if (!s.run) return;
+      for (const e of stops.filter((x) => x > from).slice(0, PLAY_PREFETCH)) {
+        const key = `${s.run.runId}:${e}`;
+        if (!s.heavy.has(e) && !asked.has(key) && s.snapshotEpochs.includes(e)) {
+          asked.add(key);
+          commands.inspect(e);
+        }
+      }
+    };
     const timer = setInterval(() => {
       const s = useAppStore.getState();
       const stops = s.snapshotEpochs.length > 1 ? s.snapshotEpochs : Array.from(s.history.column('epoch'));
       if (stops.length < 2) return;
+      const frameMs = playFrameMs(speed, stops.length);
       const current = s.viewEpoch ?? stops[0];
-      const ready = viewedSnapshot(s) === null || s.heavy.has(viewedSnapshot(s)!) || performance.now() - shownAt > maxWaitMs;
+      prefetch(s, stops, current);
+      const snap = viewedSnapshot(s);
+      const ready = snap === null || s.heavy.has(snap) || performance.now() - shownAt > PLAY_MAX_WAIT_MS;
       if (!ready || performance.now() - shownAt < frameMs) return;
       const next = stops.find((e) => e > current);
       if (next === undefined) {
@@ -142,7 +158,7 @@ function Player() {
       }
       s.setViewEpoch(next);
       shownAt = performance.now();
-    }, Math.min(50, frameMs / 2));
+    }, 20);
     const s = useAppStore.getState();
     if (s.viewEpoch === null) {
       const first = s.snapshotEpochs[0] ?? s.history.column('epoch')[0];

@@ -1,6 +1,6 @@
 /**
- * Moving through a run's time: Play at ×1, ×4 or ×16 (snapshot to snapshot, waiting for each
- * frame's heavy views up to a limit that shrinks with the speed), one-checkpoint steps, and the
+ * Moving through a run's time: Play over the whole run in 2 min, 30 s or 8 s (snapshot to
+ * snapshot, the next snapshots' heavy views asked for ahead, each frame waiting for its own), one-checkpoint steps, and the
  * one action Space stands for: train/pause a run of your own, play/pause a recording.
  */
 import { create } from 'zustand';
@@ -8,15 +8,25 @@ import { commands } from '../../client/client.ts';
 import { useAppStore } from '../../store/store.ts';
 import { viewIndex } from '../../store/view.ts';
 
-/** Time per frame of the history animation at ×1 (it also waits for each frame's heavy analysis). */
-export const PLAY_FRAME_MS = 350;
-/** … but not longer than this for one, at ×1. */
+/**
+ * Play speeds are durations a teacher can narrate over: the whole run in 2 min, 30 s or 8 s,
+ * whatever its length (a 3k-epoch quick run and the 40k mainline alike), snapshot to snapshot.
+ */
+export const PLAY_DURATIONS = [120, 30, 8] as const;
+export type PlayDuration = (typeof PLAY_DURATIONS)[number];
+export const PLAY_LABELS: Record<PlayDuration, string> = { 120: '2 min', 30: '30 s', 8: '8 s' };
+/** A frame waits for its own heavy views (so the views keep step) at most this long. */
 export const PLAY_MAX_WAIT_MS = 4000;
-export const PLAY_SPEEDS = [1, 4, 16] as const;
-export type PlaySpeed = (typeof PLAY_SPEEDS)[number];
+/** Heavy views of this many next snapshots are asked for ahead of the frame that shows them. */
+export const PLAY_PREFETCH = 3;
 
-export const usePlayback = create<{ speed: PlaySpeed; setSpeed: (speed: PlaySpeed) => void }>()((set) => ({
-  speed: 1,
+/** Milliseconds per frame for `stops` snapshots played in `duration` seconds. */
+export function playFrameMs(duration: number, stops: number): number {
+  return (1000 * duration) / Math.max(stops - 1, 1);
+}
+
+export const usePlayback = create<{ speed: PlayDuration; setSpeed: (speed: PlayDuration) => void }>()((set) => ({
+  speed: 30,
   setSpeed: (speed) => set({ speed }),
 }));
 
