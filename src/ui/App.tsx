@@ -96,7 +96,7 @@ export function App() {
           </Section>
           <Section id="fourier" title="Fourier spectra of the embedding and of W_L" figure="Fig. 3">
             <p className="explain">
-              Project W_E and <Term term="W_L">W_L = W_out·W_U</Term> onto the Fourier basis of ℤ_P: at initialization every frequency carries similar weight; as the circuit forms a few
+              Project W_E and <Term term="W_L">W_L = W_out·W_U</Term> onto the Fourier basis of ℤ<sub>P</sub>: at initialization every frequency carries similar weight; as the circuit forms a few
               key frequencies stand out and the rest fade (cleanup). Bars in vermillion are the key frequencies K that the restricted and excluded losses use.
             </p>
             <FourierSpectra />

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatPercent, formatRate, formatValue } from '../../src/run/format.ts';
+import { formatDuration, formatPercent, formatRate, formatValue, runFileName } from '../../src/run/format.ts';
 import { WEIGHT_DECAY_STOPS, nearestStop } from '../../src/ui/controls/weight-decay-stops.ts';
 
 describe('formatting', () => {
@@ -50,6 +50,10 @@ describe('formatting', () => {
   it('formats durations, rates and percentages', () => {
     expect(formatDuration(42)).toBe('42 s');
     expect(formatDuration(600)).toBe('10 min');
+    // 101 s is not "2 min" (#21)
+    expect(formatDuration(101)).toBe('1 min 41 s');
+    expect(formatDuration(120)).toBe('2 min');
+    expect(formatDuration(599.6)).toBe('10 min');
     expect(formatDuration(3 * 3600)).toBe('3.0 h');
     expect(formatDuration(NaN)).toBe('–');
     expect(formatRate(312.4)).toBe('312');
@@ -68,5 +72,12 @@ describe('formatting', () => {
     expect(WEIGHT_DECAY_STOPS[nearestStop(0)]).toBe(0);
     expect(WEIGHT_DECAY_STOPS[nearestStop(0.7)]).toBe(0.5);
     expect(WEIGHT_DECAY_STOPS[nearestStop(0.8)]).toBe(1);
+  });
+
+  it('names a run file short and clean (#21)', () => {
+    expect(runFileName('Reference: mainline (P = 113, 30% data, λ = 1), seed 0', { p: 113, seed: 0 }, 16_000)).toBe('reference-p113-seed0-e16000.grokrun.gz');
+    expect(runFileName('P=113, λ=1, seed 0 · Dec 3, 2026, 2:10 PM', { p: 113, seed: 0 }, 1234)).toBe('run-p113-seed0-e1234.grokrun.gz');
+    expect(runFileName('tl162.pth', { p: 23, seed: 5 }, 30)).toBe('tl162-pth-p23-seed5-e30.grokrun.gz');
+    expect(runFileName('', { p: 23, seed: 5 }, 30)).toBe('run-p23-seed5-e30.grokrun.gz');
   });
 });

@@ -10,6 +10,7 @@ import { checkConsistency } from '../../config/schema.ts';
 import { splitPairs } from '../../task/pairs.ts';
 import type { CheckpointData } from '../../files/safetensors/checkpoint.ts';
 import { integrityCheck } from '../../run/integrity.ts';
+import { runFileName } from '../../run/format.ts';
 import { encodeRun, type RunData } from '../../files/run-file.ts';
 import type { SavedRunMeta } from '../../store/saved-runs.ts';
 import { useAppStore } from '../../store/store.ts';
@@ -168,7 +169,7 @@ export async function exportCurrentRun(): Promise<void> {
     const state = await requestState(-1);
     const run = runData(state, state.snapshots);
     const bytes = await gzip(encodeRun(run));
-    saveBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `${run.name.replace(/[^\w.=-]+/g, '_').slice(0, 80)}.grokrun.gz`);
+    saveBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), runFileName(run.name, run.config, run.history.at(-1)?.epoch ?? 0));
   } catch (err) {
     store().notify('error', `The run could not be exported: ${err instanceof Error ? err.message : String(err)}`);
   }
