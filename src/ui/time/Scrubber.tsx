@@ -129,14 +129,18 @@ function Player() {
   const speed = usePlayback((p) => p.speed);
   useEffect(() => {
     if (!playing) return;
-    const asked = new Set<string>();
+    const asked = new Map<number, number>();
     let shownAt = performance.now();
+    // At most PLAY_PREFETCH asked and not yet answered: the worker answers in order, so a longer
+    // queue would hold back every other command (K, evidence) after Play stops.
     const prefetch = (s: ReturnType<typeof useAppStore.getState>, stops: number[], from: number) => {
       if (!s.run) return;
+      const runId = s.run.runId;
+      for (const [e, id] of asked) if (s.heavy.has(e) || id !== runId || e < from) asked.delete(e);
       for (const e of stops.filter((x) => x > from).slice(0, PLAY_PREFETCH)) {
-        const key = `${s.run.runId}:${e}`;
-        if (!s.heavy.has(e) && !asked.has(key) && s.snapshotEpochs.includes(e)) {
-          asked.add(key);
+        if (asked.size >= PLAY_PREFETCH) return;
+        if (!s.heavy.has(e) && !asked.has(e) && s.snapshotEpochs.includes(e)) {
+          asked.set(e, runId);
           commands.inspect(e);
         }
       }
