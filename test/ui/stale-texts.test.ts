@@ -55,3 +55,17 @@ describe('play speeds (#21)', () => {
     expect(playFrameMs(8, 1)).toBe(8000);
   });
 });
+
+describe('live-change marks (#21)', () => {
+  it('stack the labels of changes close together instead of overlaying them', async () => {
+    const { liveChangeMarks } = await import('../../src/ui/charts/series.ts');
+    const store = createAppStore();
+    [1, 0.5, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 3].forEach((weightDecay, i) => store.getState().history.push(checkpointFixture(i * 100, { weightDecay })));
+    const marks = liveChangeMarks(store.getState()).annotations!;
+    expect(marks.map((a) => a.text)).toEqual(['λ 0.5', 'λ 0.2', 'λ 0.1', 'λ 3']);
+    const ys = marks.map((a) => a.y);
+    // The first three are 100 epochs apart of 1,900: each on its own row; the last is far: the top row again.
+    expect(new Set(ys.slice(0, 3)).size).toBe(3);
+    expect(ys[3]).toBe(1);
+  });
+});
