@@ -27,6 +27,8 @@ export function Scrubber() {
   const epoch = index >= 0 ? epochs[index] : 0;
   const phase = phaseAt(state, epoch)?.name;
   const snapshot = viewedSnapshot(state);
+  const label = scrubLabel({ epoch, following: viewEpoch === null, recording, phase, snapshot });
+  const restAt = label.indexOf(' · ', label.indexOf('epoch ')) < 0 ? label.length : label.indexOf(' · ', label.indexOf('epoch '));
   const id = useId();
   return (
     <div className="scrubber" data-testid="scrubber">
@@ -81,7 +83,9 @@ export function Scrubber() {
         }}
       />
       <span className="scrub-label" data-testid="scrub-label" aria-live="polite">
-        {scrubLabel({ epoch, following: viewEpoch === null, recording, phase, snapshot })}
+        {/* "… epoch N" and the rest (phase, snapshot), which a phone's one-row bar leaves to the menu. */}
+        <span className="scrub-epoch">{label.slice(0, restAt)}</span>
+        <span className="scrub-rest">{label.slice(restAt)}</span>
       </span>
       <BranchButton />
       <HeavyFetcher />
