@@ -117,7 +117,7 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
     }
   }, 60_000);
 
-  it('Play covers the whole run in a duration, each frame waiting for its own heavy views (item 10)', async () => {
+  it('Play covers the whole run in a duration, asking for the next snapshots\' heavy views ahead (item 10)', async () => {
     const { page } = s!;
     expect(await page.getByTestId('speed-30').getAttribute('aria-pressed')).toBe('true');
     expect(await page.locator('.speeds button').allTextContents()).toEqual(['2 min', '30 s', '8 s']);
@@ -127,22 +127,27 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
     await page.getByTestId('play').click();
     let frames = 0;
     let inStep = 0;
+    let ahead = 0;
     while (Date.now() - started < 120_000) {
       const f = await page.evaluate(() => {
         type St = { playing: boolean; viewEpoch: number | null; snapshotEpochs: number[]; heavy: Map<number, unknown> };
         const st = (window as unknown as { grokscope: { store: { getState(): St } } }).grokscope.store.getState();
         const snap = st.viewEpoch === null ? null : Math.max(...st.snapshotEpochs.filter((e) => e <= st.viewEpoch!));
-        return { playing: st.playing, exact: snap !== null && st.heavy.has(snap) };
+        return { playing: st.playing, exact: snap !== null && st.heavy.has(snap), ahead: snap !== null && [...st.heavy.keys()].some((e) => e > snap) };
       });
       if (!f.playing) break;
       frames++;
       if (f.exact) inStep++;
+      if (f.ahead) ahead++;
       await page.waitForTimeout(150);
     }
     const seconds = (Date.now() - started) / 1000;
-    console.log(`story play "8 s": the whole reference run in ${seconds.toFixed(1)} s here (CPU heavy views), ${inStep}/${frames} samples with the frame's own heavy views`);
+    console.log(`story play "8 s": the whole reference run in ${seconds.toFixed(1)} s here (heavy views on the CPU), ${inStep}/${frames} samples with the frame's own heavy views, ${ahead} with a later snapshot's ready`);
     expect(frames).toBeGreaterThan(5);
-    expect(inStep / frames).toBeGreaterThanOrEqual(0.8);
+    // Each frame waits at most 250 ms past its time at this speed: the run ends within a minute even on a slow CPU.
+    expect(seconds).toBeLessThan(60);
+    // The next snapshots were prepared ahead of the frame showing them.
+    expect(ahead).toBeGreaterThan(0);
   }, 150_000);
 
   it('a run that was training trains on after a reload and Resume; the offer goes once another run starts (item 8)', async () => {

@@ -7,7 +7,7 @@
 import { useEffect, useId, useRef } from 'react';
 import { commands } from '../../client/client.ts';
 import { useAppStore } from '../../store/store.ts';
-import { PLAY_DURATIONS, PLAY_LABELS, PLAY_MAX_WAIT_MS, PLAY_PREFETCH, playFrameMs, scrubLabel, stepView, togglePlay, usePlayback } from './playback.ts';
+import { PLAY_DURATIONS, PLAY_LABELS, PLAY_PREFETCH, playFrameMs, playMaxWaitMs, scrubLabel, stepView, togglePlay, usePlayback } from './playback.ts';
 import { viewedSnapshot, phaseAt, viewIndex } from '../../store/view.ts';
 import { BranchButton } from './BranchButton.tsx';
 
@@ -126,7 +126,7 @@ function HeavyFetcher() {
 /**
  * Steps the scrubber through the snapshots while playing, the whole run in the chosen duration.
  * The heavy views of the next snapshots are asked for ahead, and each frame waits for its own
- * (up to PLAY_MAX_WAIT_MS), so W_E, W_L, the maps and the curves always show one epoch.
+ * (up to playMaxWaitMs), so W_E, W_L, the maps and the curves show one epoch wherever the machine keeps up.
  */
 function Player() {
   const playing = useAppStore((s) => s.playing);
@@ -157,7 +157,7 @@ function Player() {
       const current = s.viewEpoch ?? stops[0];
       prefetch(s, stops, current);
       const snap = viewedSnapshot(s);
-      const ready = snap === null || s.heavy.has(snap) || performance.now() - shownAt > PLAY_MAX_WAIT_MS;
+      const ready = snap === null || s.heavy.has(snap) || performance.now() - shownAt > playMaxWaitMs(frameMs);
       if (!ready || performance.now() - shownAt < frameMs) return;
       const next = stops.find((e) => e > current);
       if (next === undefined) {

@@ -15,8 +15,14 @@ import { viewIndex } from '../../store/view.ts';
 export const PLAY_DURATIONS = [120, 30, 8] as const;
 export type PlayDuration = (typeof PLAY_DURATIONS)[number];
 export const PLAY_LABELS: Record<PlayDuration, string> = { 120: '2 min', 30: '30 s', 8: '8 s' };
-/** A frame waits for its own heavy views (so the views keep step) at most this long. */
-export const PLAY_MAX_WAIT_MS = 4000;
+/**
+ * A frame waits for its own heavy views (so the views keep step) at most twice its time, between
+ * 250 ms and 4 s: the durations hold on a machine that computes them slower (a CPU), where a view
+ * not yet computed shows the nearest one, marked as such.
+ */
+export function playMaxWaitMs(frameMs: number): number {
+  return Math.min(4000, Math.max(250, 2 * frameMs));
+}
 /** Heavy views of this many next snapshots are asked for ahead of the frame that shows them. */
 export const PLAY_PREFETCH = 3;
 
