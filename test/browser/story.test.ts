@@ -294,6 +294,25 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
         expect(m.w * dpr).toBeGreaterThanOrEqual(113);
         expect(m.rendering).toBe('pixelated');
       }
+      // Titles never overlap: the subplot titles and axis titles of the heatmap grids.
+      for (const id of ['attention-maps', 'neuron-maps']) {
+        await page.getByTestId(id).scrollIntoViewIfNeeded();
+        await expect.poll(() => page.locator(`[data-testid="${id}"] .annotation-text`).count(), { timeout: 60_000 }).toBeGreaterThan(1);
+        await page.waitForTimeout(500);
+        const overlaps = await page.evaluate((chart) => {
+          const el = document.querySelector(`[data-testid="${chart}"]`)!;
+          const boxes = [...el.querySelectorAll('.annotation-text, .xtitle, .ytitle, .gtitle')].map((t) => ({ text: t.textContent ?? '', r: t.getBoundingClientRect() })).filter((b) => b.r.width > 0 && b.text.trim());
+          const out: string[] = [];
+          for (let i = 0; i < boxes.length; i++)
+            for (let j = i + 1; j < boxes.length; j++) {
+              const a = boxes[i].r;
+              const b = boxes[j].r;
+              if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) out.push(`"${boxes[i].text}" × "${boxes[j].text}"`);
+            }
+          return out;
+        }, id);
+        expect(overlaps, `${id}: titles that overlap`).toEqual([]);
+      }
       const fonts = await page.evaluate(() => [...document.querySelectorAll('.main-svg text')].filter((t) => t.textContent && (t as SVGGraphicsElement).getBBox().width > 0).map((t) => parseFloat(getComputedStyle(t).fontSize)));
       report.smallestChartFontPx = Math.min(...fonts);
       expect(Math.min(...fonts)).toBeGreaterThanOrEqual(12);

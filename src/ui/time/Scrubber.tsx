@@ -101,7 +101,8 @@ function HeavyFetcher() {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const check = () => {
       const s = useAppStore.getState();
-      if (s.viewEpoch === null || !s.run) return;
+      // While playing, the Player asks for the frames' views (a bounded few ahead).
+      if (s.viewEpoch === null || !s.run || s.playing) return;
       const snap = viewedSnapshot(s);
       const key = `${s.run.runId}:${snap}`;
       if (snap === null || s.heavy.has(snap) || requested.current.has(key)) return;
@@ -111,7 +112,7 @@ function HeavyFetcher() {
         commands.inspect(snap);
       }, 120);
     };
-    const unsubscribe = useAppStore.subscribe((s) => [s.viewEpoch, s.snapshotEpochs, s.heavyVersion, s.run?.runId] as const, check, {
+    const unsubscribe = useAppStore.subscribe((s) => [s.viewEpoch, s.snapshotEpochs, s.heavyVersion, s.run?.runId, s.playing] as const, check, {
       equalityFn: (a, b) => a.every((x, i) => x === b[i]),
     });
     check();
@@ -133,18 +134,21 @@ function Player() {
   const speed = usePlayback((p) => p.speed);
   useEffect(() => {
     if (!playing) return;
-    const asked = new Map<number, number>();
+    /** Snapshot epoch → when it was asked for (and for which run). */
+    const asked = new Map<number, { runId: number; at: number }>();
     let shownAt = performance.now();
     // At most PLAY_PREFETCH asked and not yet answered: the worker answers in order, so a longer
-    // queue would hold back every other command (K, evidence) after Play stops.
+    // queue would hold back every other command (K, evidence) after Play stops. An answer that
+    // never came is given up after 20 s.
     const prefetch = (s: ReturnType<typeof useAppStore.getState>, stops: number[], from: number) => {
       if (!s.run) return;
       const runId = s.run.runId;
-      for (const [e, id] of asked) if (s.heavy.has(e) || id !== runId || e < from) asked.delete(e);
-      for (const e of stops.filter((x) => x > from).slice(0, PLAY_PREFETCH)) {
+      const now = performance.now();
+      for (const [e, a] of asked) if (s.heavy.has(e) || a.runId !== runId || now - a.at > 20_000) asked.delete(e);
+      for (const e of stops.filter((x) => x >= from).slice(0, PLAY_PREFETCH + 1)) {
         if (asked.size >= PLAY_PREFETCH) return;
         if (!s.heavy.has(e) && !asked.has(e) && s.snapshotEpochs.includes(e)) {
-          asked.set(e, runId);
+          asked.set(e, { runId, at: now });
           commands.inspect(e);
         }
       }
