@@ -194,10 +194,10 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
     await page.getByTestId('wd-stop-0.1').click();
     await expect.poll(() => page.getByTestId('grok-estimate').count(), { timeout: 10_000 }).toBe(0);
     expect(await menu()).toBe('custom');
+    await waitForState(page, (st) => st.history.some((c) => c.weightDecay === 0.1), 90_000, 'a checkpoint with λ = 0.1');
     await page.getByTestId('wd-stop-1').click();
     // Every value is the preset's again: its name, but no promise for a run trained with 0.1 for a while.
     await expect.poll(menu, { timeout: 10_000 }).toMatch(/^Quick/);
-    await waitForState(page, (st) => st.history.some((c) => c.weightDecay === 0.1), 60_000, 'a checkpoint with λ = 0.1');
     await expect.poll(() => page.getByTestId('preset-expect').textContent(), { timeout: 10_000 }).toMatch(/no longer the preset's experiment/);
     expect(await page.getByTestId('grok-estimate').count()).toBe(0);
     await page.getByTestId('pause').click();
