@@ -179,7 +179,9 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
   }, 240_000);
 
   it('while the quick preset trains, the notice does not offer it; the grok estimate goes with a live λ; the menu follows the values (item 6)', async () => {
-    const { page } = s!;
+    await s?.close();
+    s = await openBrowser({ webgpu: false, width: 1440, height: 900 });
+    const { page } = s;
     await page.goto(`${baseUrl}?preset=quick`);
     await waitForState(page, (st) => st.status === 'idle', 60_000, 'ready');
     await page.getByTestId('backend-notice-toggle').click();
