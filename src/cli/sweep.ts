@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { grokEpoch } from '../analysis/phases.ts';
 import { CONFIG_KEYS, FIELDS, type TrainConfig } from '../config/schema.ts';
-import { decodeSweep, describePoint, encodeSweep, expandSweep, shardPoints, type SweepPoint, type SweepSpec } from '../config/sweep.ts';
+import { decodeSweep, describePoint, encodeSweep, expandSweep, noGrokAdvice, shardPoints, type SweepPoint, type SweepSpec } from '../config/sweep.ts';
 import { SHAPE_KEYS } from '../model/batched/batched-trainer.ts';
 import { largestBatch } from '../model/batched/memory.ts';
 import { CPU_LIMITS } from '../model/memory.ts';
@@ -195,6 +195,9 @@ export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<Sw
   };
   process.once('SIGINT', interrupt);
   let index: SweepIndex = { sweep: sweepText, base, runs: [] };
+  // A sweep that grokked nothing says so, and what usually helps (as the page does).
+  let anyTrained = false;
+  let anyGrokked = false;
   try {
     for (const [g, group] of groups.entries()) {
       const t0 = performance.now();
@@ -216,6 +219,8 @@ export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<Sw
       for (const [k, p] of group.entries()) {
         const h = results[k].history;
         const grok = grokEpoch(h.map((x) => x.epoch), h.map((x) => x.testAcc));
+        anyTrained = true;
+        if (grok !== null) anyGrokked = true;
         log(`  ${describePoint(spec, p.at)}: test acc ${(h.at(-1)!.testAcc * 100).toFixed(1)}%, ${grok === null ? 'did not reach 99%' : `99% at epoch ${grok}`}`);
       }
       if (stop.now) break;
@@ -224,6 +229,7 @@ export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<Sw
     process.off('SIGINT', interrupt);
   }
   log(`${dir}/sweep.json lists ${index.runs.length} of ${expanded.points.length} runs`);
+  if (anyTrained && !anyGrokked) log(noGrokAdvice([null], base.epochs)!);
   return index;
 }
 

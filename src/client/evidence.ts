@@ -15,14 +15,16 @@ export function startEvidenceRequests(): void {
     clearTimeout(timer);
     timer = setTimeout(() => {
       const app = useAppStore.getState();
-      if (!app.run) return;
+      // Not while Play runs: a frame every ~250 ms would queue one evidence pass each in the
+      // worker, ahead of K and everything else; the frame shown when Play stops is measured.
+      if (!app.run || app.playing) return;
       const { ablations, pair } = useEvidenceStore.getState();
       const p = app.applied?.p ?? 0;
       commands.evidence({ epoch: app.viewEpoch, ablations, pair: pair !== null && pair < p * p ? pair : null });
     }, REQUEST_DELAY_MS);
   };
   useAppStore.subscribe(
-    (s) => [s.readyCount, s.viewEpoch, s.keyFreqs?.version ?? -1, s.run?.runId ?? -1] as const,
+    (s) => [s.readyCount, s.viewEpoch, s.keyFreqs?.version ?? -1, s.run?.runId ?? -1, s.playing] as const,
     ([ready], prev) => {
       if (ready !== prev[0]) useEvidenceStore.getState().clear();
       ask();

@@ -5,6 +5,7 @@
  * key or value is named, as for every other URL key. The paper's claims rest on such runs: five
  * seeds (Figs. 15–19, 22, 24), a data-fraction sweep (Fig. 21), several λ (App. D).
  */
+import { matchPreset, presetGroks } from './presets.ts';
 import { CONFIG_KEYS, FIELDS, checkConsistency, type ConfigIssue, type TrainConfig } from './schema.ts';
 
 export interface SweepAxis {
@@ -160,4 +161,31 @@ export type SweepPresetName = keyof typeof SWEEP_PRESETS;
 
 export function isSweepPresetName(name: string): name is SweepPresetName {
   return Object.prototype.hasOwnProperty.call(SWEEP_PRESETS, name);
+}
+
+/**
+ * What a finished sweep says when none of its runs reached 99% test accuracy (a sweep that
+ * grokked nothing must not end silently), and what usually helps; null when one did or none finished.
+ * `grokEpochs`: each finished run's first epoch at 99%, or null.
+ */
+export function noGrokAdvice(grokEpochs: readonly (number | null)[], epochs: number): string | null {
+  if (grokEpochs.length === 0 || grokEpochs.some((e) => e !== null)) return null;
+  return (
+    `No run reached 99% test accuracy in ${epochs.toLocaleString('en-US')} epochs. What usually helps: more epochs (grokking comes long after ` +
+    'memorization), a larger weight decay λ (no decay, no grokking), or more training data (a larger frac).'
+  );
+}
+
+/** A sweep of a configuration no preset vouches for trains this long by default (many runs, not one 40k). */
+export const SWEEP_DEFAULT_EPOCHS = 3_000;
+
+/**
+ * A sweep's own default length, not the single run's epoch limit: 1.5× a preset's grokking epoch
+ * (rounded up to 1,000: the mainline 15,000, the quick preset 3,000), else at most SWEEP_DEFAULT_EPOCHS.
+ */
+export function defaultSweepEpochs(config: TrainConfig): number {
+  const preset = matchPreset(config);
+  const groks = preset ? presetGroks(preset) : undefined;
+  if (groks) return Math.ceil((1.5 * groks.epoch) / 1000) * 1000;
+  return Math.min(config.epochs, SWEEP_DEFAULT_EPOCHS);
 }

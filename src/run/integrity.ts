@@ -6,6 +6,7 @@
  */
 import type { TrainConfig } from '../config/schema.ts';
 import type { Checkpoint } from './history-columns.ts';
+import { formatValue } from './format.ts';
 
 /** The point a run is checked at: weights whose training loss the history recorded. */
 export interface RecordedLoss {
@@ -43,7 +44,7 @@ export function recordedLoss(run: {
 export function lossDisagreement(rec: RecordedLoss, recomputed: number, config: TrainConfig): string | null {
   const tolerance = rec.exact ? 1e-6 + 0.01 * rec.trainLoss : 1e-4 + 0.1 * rec.trainLoss;
   if (Number.isFinite(recomputed) && Math.abs(recomputed - rec.trainLoss) <= tolerance) return null;
-  const fmt = (x: number) => (Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(2) : x.toPrecision(3));
+  const fmt = formatValue;
   return (
     `its configuration does not reproduce its own history: at epoch ${rec.epoch} the file records a training loss of ${fmt(rec.trainLoss)}, ` +
     `but P = ${config.p}, ${config.nHeads} heads, d_mlp = ${config.dMlp}, ${config.act}, task ${config.task} give ${fmt(recomputed)} on its weights ` +

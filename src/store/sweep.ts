@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import { detectPhases, grokEpoch, type PhaseName } from '../analysis/phases.ts';
+import { noGrokAdvice } from '../config/sweep.ts';
 import type { TrainConfig } from '../config/schema.ts';
 import { describePoint, type SweepPoint, type SweepSpec } from '../config/sweep.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
@@ -148,7 +149,8 @@ export const useSweepStore = create<SweepState>()((set, get) => {
         }
         case 'done': {
           const finished = s.runs.filter((r) => r.summary).length;
-          set({ status: event.stopped ? 'stopped' : 'done', etaSeconds: 0, message: `${finished} of ${s.runs.length} runs trained in ${event.seconds.toFixed(1)} s${event.stopped ? ' (stopped)' : ''}.` });
+          const advice = noGrokAdvice(s.runs.filter((r) => r.summary).map((r) => r.summary!.grokEpoch), s.epochs);
+          set({ status: event.stopped ? 'stopped' : 'done', etaSeconds: 0, message: `${finished} of ${s.runs.length} runs trained in ${event.seconds.toFixed(1)} s${event.stopped ? ' (stopped)' : ''}.${advice ? ` ${advice}` : ''}` });
           break;
         }
         case 'error':

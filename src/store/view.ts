@@ -20,23 +20,28 @@ export function viewedEpoch(s: AppState): number | null {
   return i < 0 ? null : s.history.column('epoch')[i];
 }
 
-/** The snapshot epoch nearest to the viewed epoch (where the heavy views can be computed). */
-export function nearestSnapshot(s: AppState): number | null {
+/**
+ * The snapshot whose weights the heavy views show for the viewed epoch: the last one at or before
+ * it (never weights from the future of the epoch shown), the first one before any.
+ */
+export function viewedSnapshot(s: Pick<AppState, 'viewEpoch' | 'history' | 'snapshotEpochs'>): number | null {
   const target = s.viewEpoch ?? s.history.last()?.epoch ?? null;
   if (target === null || s.snapshotEpochs.length === 0) return null;
-  return s.snapshotEpochs.reduce((best, e) => (Math.abs(e - target) < Math.abs(best - target) ? e : best));
+  let at: number | null = null;
+  for (const e of s.snapshotEpochs) if (e <= target && (at === null || e > at)) at = e;
+  return at ?? Math.min(...s.snapshotEpochs);
 }
 
 /**
- * The heavy analysis for the viewed epoch: live → the newest one; scrubbed → the one at the nearest
- * snapshot if computed, else the cached one closest in time (marked not exact).
+ * The heavy analysis for the viewed epoch: live → the newest one; scrubbed → the one of its
+ * snapshot (at or before it) if computed, else the cached one closest in time (marked not exact).
  */
 export function viewedHeavy(s: AppState): { result: HeavyResult; exact: boolean } | null {
   if (s.viewEpoch === null) {
     const latest = s.latestHeavyEpoch !== null ? s.heavy.get(s.latestHeavyEpoch) : undefined;
     return latest ? { result: latest, exact: true } : null;
   }
-  const want = nearestSnapshot(s);
+  const want = viewedSnapshot(s);
   if (want !== null) {
     const hit = s.heavy.get(want);
     if (hit) return { result: hit, exact: true };

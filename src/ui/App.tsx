@@ -76,14 +76,18 @@ export function App() {
           </SettingsDrawer>
         </aside>
         <div className="content">
-          <ErrorBoundary what="The guide">
-            <GuideTask />
-          </ErrorBoundary>
+          {/* The main plot first, beside the controls (as TensorFlow Playground keeps them): the
+              loss and accuracy with their phases are whole in a laptop's first screen; the guides follow. */}
           <Section id="training" title="Training curves and the three phases" figure="Fig. 2, 7, 13">
-            <GuideMemorization />
+            <div className="first-charts">
+              <LossChart />
+              <AccuracyChart />
+            </div>
             <ComparePicker />
-            <LossChart />
-            <AccuracyChart />
+            <ErrorBoundary what="The guide">
+              <GuideTask />
+            </ErrorBoundary>
+            <GuideMemorization />
           </Section>
           <Section id="circle" title="The algorithm: addition as rotation" figure="Fig. 1">
             <GuideCircuit />
@@ -113,7 +117,7 @@ export function App() {
           </Section>
           <Section id="fourier" title="Fourier spectra of the embedding and of W_L" figure="Fig. 3">
             <p className="explain">
-              Project W_E and <Term term="W_L">W_L = W_out·W_U</Term> onto the Fourier basis of ℤ_P: at initialization every frequency carries similar weight; as the circuit forms a few
+              Project W_E and <Term term="W_L">W_L = W_out·W_U</Term> onto the Fourier basis of ℤ<sub>P</sub>: at initialization every frequency carries similar weight; as the circuit forms a few
               key frequencies stand out and the rest fade (cleanup). Bars in vermillion are the key frequencies K that the restricted and excluded losses use.
             </p>
             <FourierSpectra />

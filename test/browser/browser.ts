@@ -27,7 +27,7 @@ export interface Session {
 }
 
 /** A fresh browser profile; `webgpu` adds --enable-unsafe-webgpu (a SwiftShader adapter). */
-export async function openBrowser(opts: { webgpu: boolean; width?: number; height?: number; extraArgs?: string[]; serviceWorkers?: 'allow' | 'block' }): Promise<Session> {
+export async function openBrowser(opts: { webgpu: boolean; width?: number; height?: number; extraArgs?: string[]; serviceWorkers?: 'allow' | 'block'; touch?: boolean }): Promise<Session> {
   const dir = mkdtempSync(join(tmpdir(), 'grokscope-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: chromiumPath!,
@@ -35,6 +35,8 @@ export async function openBrowser(opts: { webgpu: boolean; width?: number; heigh
     args: [...(opts.webgpu ? ['--enable-unsafe-webgpu'] : []), ...QUIET_FLAGS, ...(opts.extraArgs ?? [])],
     viewport: { width: opts.width ?? 1400, height: opts.height ?? 1000 },
     serviceWorkers: opts.serviceWorkers ?? 'allow',
+    // A phone: touch events and a coarse pointer, so (pointer: coarse) and (hover: none) hold
+    ...(opts.touch ? { hasTouch: true, isMobile: true, deviceScaleFactor: 3 } : {}),
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const logs: string[] = [];

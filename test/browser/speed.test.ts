@@ -43,7 +43,7 @@ describe.skipIf(!hasBrowser)('speed panel', () => {
     const st = await waitForState(page, () => true);
     const first = st.history.find((c) => c.testAcc >= 0.99)!;
     expect(epoch).toBe(first.epoch);
-    await expect.poll(() => page.getByTestId('speed-grok').textContent()).toMatch(new RegExp(`^epoch ${first.epoch.toLocaleString('en-US')}, after \\d+ (s|min) of training$`));
+    await expect.poll(() => page.getByTestId('speed-grok').textContent()).toMatch(new RegExp(`^epoch ${first.epoch.toLocaleString('en-US')}, after (\\d+ min )?\\d+ (s|min) of training$`));
 
     // Benchmark: pauses, times both paths, keeps the run where it was.
     await page.getByTestId('speed-bench').click();

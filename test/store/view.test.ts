@@ -4,7 +4,7 @@ import { addressQuery } from '../../src/client/address.ts';
 import { presetConfig } from '../../src/config/presets.ts';
 import { decodeQuery } from '../../src/config/url.ts';
 import { createAppStore } from '../../src/store/store.ts';
-import { shownPreset } from '../../src/ui/controls/preset-shown.ts';
+import { presetOfRun, shownPreset } from '../../src/ui/controls/preset-shown.ts';
 import { liveChanges } from '../../src/store/view.ts';
 import { checkpointFixture } from '../helpers.ts';
 
@@ -26,15 +26,27 @@ describe('live changes', () => {
 });
 
 describe('the preset the form names', () => {
-  it('is "custom" (null) once the run was trained with another λ, even if the draft is back to the preset', () => {
+  it('follows the settings: "custom" (null) while one differs, the name again once all are back (#21)', () => {
     const store = storeWith([0, 0]);
     store.setState({ draft: presetConfig('no-wd'), preset: 'no-wd' });
     expect(shownPreset(store.getState())).toBe('no-wd');
-    store.setState({ draft: { ...presetConfig('no-wd'), weightDecay: 1 } });
+    store.setState({ draft: { ...presetConfig('no-wd'), weightDecay: 0.5 } });
     expect(shownPreset(store.getState())).toBe(null);
+    // (no-wd with λ = 1 is the mainline: the menu names it)
+    store.setState({ draft: { ...presetConfig('no-wd'), weightDecay: 1 } });
+    expect(shownPreset(store.getState())).toBe('mainline');
     const mixed = storeWith([0, 1, 0]);
     mixed.setState({ draft: presetConfig('no-wd'), preset: 'no-wd' });
-    expect(shownPreset(mixed.getState())).toBe(null);
+    expect(shownPreset(mixed.getState())).toBe('no-wd');
+  });
+
+  it("is the run's experiment only if it was trained with the preset's λ all along", () => {
+    const store = storeWith([0, 0]);
+    store.setState({ draft: presetConfig('no-wd') });
+    expect(presetOfRun(store.getState())).toBe('no-wd');
+    const mixed = storeWith([0, 1, 0]);
+    mixed.setState({ draft: presetConfig('no-wd') });
+    expect(presetOfRun(mixed.getState())).toBe(null);
   });
 });
 

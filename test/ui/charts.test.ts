@@ -1,7 +1,7 @@
 /** Chart styling that must hold for every frequency and every width (issue 15, item 4). */
 import { describe, expect, it } from 'vitest';
 import { SIGNED } from '../../src/ui/charts/HeavyViews.tsx';
-import { fitLayout, initialFit, wrapTitle } from '../../src/ui/plot/fit.ts';
+import { fitLayout, initialFit, MIN_FONT_PX, withMinFont, wrapTitle } from '../../src/ui/plot/fit.ts';
 import { FREQ_COLORS, FREQ_DASHES, freqStyle } from '../../src/ui/charts/series.ts';
 
 /** WCAG relative luminance of an sRGB colour (the standard formula, written out here). */
@@ -48,5 +48,25 @@ describe('titles that fit', () => {
     expect(narrow.margin!.t!).toBeGreaterThan(wide.margin!.t!);
     const noLegend = fitLayout([{ name: 'one' }], { title: { text: 'x' } }, initialFit(900));
     expect(noLegend.margin!.t!).toBeLessThan(wide.margin!.t!);
+  });
+});
+
+describe('chart text on a projector (#21)', () => {
+  it('raises every font size below 12 px, and leaves larger ones and the rest alone', () => {
+    const layout = {
+      title: { text: 't', font: { size: 14 } },
+      xaxis: { tickfont: { size: 9 }, title: { text: 'b', font: { size: 10 } } },
+      legend: { font: { size: 11 } },
+      annotations: [{ text: 'memorization', font: { size: 10, color: '#444' }, x: 3 }],
+      shapes: [{ type: 'line', x0: 1 }],
+    };
+    const out = withMinFont(layout);
+    expect(out.title.font.size).toBe(14);
+    expect(out.xaxis.tickfont.size).toBe(MIN_FONT_PX);
+    expect(out.xaxis.title.font.size).toBe(MIN_FONT_PX);
+    expect(out.legend.font.size).toBe(MIN_FONT_PX);
+    expect(out.annotations[0]).toEqual({ text: 'memorization', font: { size: MIN_FONT_PX, color: '#444' }, x: 3 });
+    expect(out.shapes).toEqual(layout.shapes);
+    expect(layout.xaxis.tickfont.size).toBe(9);
   });
 });

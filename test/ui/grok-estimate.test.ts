@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../../src/config/presets.ts';
 import { epochFlops } from '../../src/model/flops.ts';
-import { estimateGrok, LONG_WAIT_SECONDS } from '../../src/ui/controls/grok-estimate.ts';
+import { createAppStore } from '../../src/store/store.ts';
+import { estimateForRun, estimateGrok, LONG_WAIT_SECONDS } from '../../src/ui/controls/grok-estimate.ts';
+import { checkpointFixture } from '../helpers.ts';
 
 describe('time to grok', () => {
   it("counts from the current epoch to the preset's grokking epoch at the current speed", () => {
@@ -30,5 +32,22 @@ describe('time to grok', () => {
     expect(estimateGrok({ ...presetConfig('mainline'), weightDecay: 0.3 }, 0, 5)).toBeNull();
     expect(estimateGrok(presetConfig('mainline'), 0, 0)).toBeNull();
     expect(estimateGrok(presetConfig('mainline'), 10_000, 5)).toBeNull();
+  });
+
+  it("quotes the preset's epoch only while the run is trained as the preset: a live λ voids it (#21)", () => {
+    const store = createAppStore();
+    const mainline = presetConfig('mainline');
+    store.setState({ applied: mainline, draft: mainline, epoch: 100, epochsPerSec: 5 });
+    const push = (epoch: number, weightDecay: number) => store.getState().history.push(checkpointFixture(epoch, { weightDecay, lr: mainline.lr }));
+    push(0, 1);
+    push(100, 1);
+    expect(estimateForRun(store.getState())?.grokEpoch).toBe(10_000);
+    // λ changed live: the worker's config (applied) is unchanged, the estimate must not be.
+    store.setState({ draft: { ...mainline, weightDecay: 0.3 } });
+    expect(estimateForRun(store.getState())).toBeNull();
+    push(200, 0.3);
+    // Back at λ = 1, but 100 epochs were trained with 0.3: no longer the paper's run.
+    store.setState({ draft: mainline });
+    expect(estimateForRun(store.getState())).toBeNull();
   });
 });

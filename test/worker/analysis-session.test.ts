@@ -140,6 +140,8 @@ describe('snapshot store', () => {
     const gaps = epochs.slice(1).map((e, i) => e - epochs[i]);
     expect(Math.max(...gaps.slice(0, -1)) / Math.min(...gaps.slice(0, -1))).toBeLessThanOrEqual(2);
     expect(store.nearest(333)!.epoch).toBe(epochs.reduce((b, e) => (Math.abs(e - 333) < Math.abs(b - 333) ? e : b)));
+    // The evidence of a scrubbed epoch uses weights it had: the last snapshot at or before it (#21).
+    for (const at of [0, 333, 667, 999, 1000]) expect(store.atOrBefore(at)!.epoch).toBe(Math.max(...epochs.filter((e) => e <= at)));
   });
 
   it('replaces snapshots at or after a rewound epoch', () => {

@@ -10,6 +10,7 @@ import { checkConsistency } from '../../config/schema.ts';
 import { splitPairs } from '../../task/pairs.ts';
 import type { CheckpointData } from '../../files/safetensors/checkpoint.ts';
 import { integrityCheck } from '../../run/integrity.ts';
+import { runFileName } from '../../run/format.ts';
 import { encodeRun, type RunData } from '../../files/run-file.ts';
 import type { SavedRunMeta } from '../../store/saved-runs.ts';
 import { useAppStore } from '../../store/store.ts';
@@ -19,6 +20,7 @@ import type { PackedSweep } from '../../files/packed-sweep.ts';
 import { saveBlob } from './download.ts';
 import { readInWorker } from './import-worker.ts';
 import { claimRun, RELOAD_GRACE_MS } from '../storage/run-owner.ts';
+import { continueTraining } from '../storage/was-training.ts';
 
 const store = () => useAppStore.getState();
 
@@ -50,8 +52,10 @@ export async function openSavedRun(key: string, opts: { copy?: boolean } = {}): 
   }
 }
 
+/** Resume: the run opens where it was saved, and trains on if it was training (a copy of another tab's run opens paused). */
 export async function acceptResume(meta: SavedRunMeta, opts: { copy?: boolean } = {}): Promise<void> {
   dismissResume();
+  if (!opts.copy) continueTraining(meta.key);
   await openSavedRun(meta.key, opts);
 }
 
@@ -165,7 +169,7 @@ export async function exportCurrentRun(): Promise<void> {
     const state = await requestState(-1);
     const run = runData(state, state.snapshots);
     const bytes = await gzip(encodeRun(run));
-    saveBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `${run.name.replace(/[^\w.=-]+/g, '_').slice(0, 80)}.grokrun.gz`);
+    saveBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), runFileName(run.name, run.config, run.history.at(-1)?.epoch ?? 0));
   } catch (err) {
     store().notify('error', `The run could not be exported: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -28,6 +28,7 @@ import { requestState, restartWorker, setPersistenceHooks, setWorkerLostHandler 
 import { claimRun, openElsewhere, ownsRun, releaseRun } from './run-owner.ts';
 import { RunStore, STORAGE_BUDGET_BYTES, isClosedError, newRunKey } from './run-store.ts';
 import { reportBudget, saved, tellCleared, warnSave } from './save-notices.ts';
+import { trackTraining } from './was-training.ts';
 
 /** How often a training run is saved whole. */
 export const AUTOSAVE_MS = 15_000;
@@ -361,6 +362,7 @@ async function recover(reason: string, fault: 'crash' | 'device-lost'): Promise<
 /** Starts saving and the recovery handlers; offers to resume the last unfinished run. */
 export function startPersistence(opts: { offerResume: boolean }): void {
   setWorkerLostHandler((reason, fault) => void recover(reason, fault));
+  trackTraining();
   setPersistenceHooks({ checkpointState: onCheckpointState, beforeReplace: () => saveNow() });
   let timer: ReturnType<typeof setInterval> | undefined;
   useAppStore.subscribe(

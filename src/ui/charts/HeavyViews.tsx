@@ -52,7 +52,8 @@ function heatmapGrid(
   const data: Partial<PlotlyTypes.PlotData>[] = [];
   const layout: Record<string, unknown> = {
     title: { text: opts.heading, x: 0, xanchor: 'left', font: { size: 14 } },
-    grid: { rows, columns: opts.columns, pattern: 'independent', xgap: 0.08, ygap: 0.22 },
+    // ygap: room under a row for its "b" and above the next row for its titles (they collided at 0.22).
+    grid: { rows, columns: opts.columns, pattern: 'independent', xgap: 0.08, ygap: rows > 1 ? 0.34 : 0.22 },
     annotations: [],
     // Two columns (a phone): the colour bar goes under the maps, so they get the width.
     margin: opts.columns <= 2 ? { l: 34, r: 8, t: 56, b: 64 } : { l: 40, r: 16, t: 56, b: 36 },
@@ -72,9 +73,9 @@ function heatmapGrid(
       colorbar: opts.columns <= 2 ? { orientation: 'h', thickness: 8, len: 0.9, y: -0.08, yanchor: 'top' } : { thickness: 10, len: 0.8 },
       hovertemplate: `${opts.yTitle} %{y}, ${opts.xTitle} %{x}: %{z:.3g}<extra>${m.title}</extra>`,
     } as Partial<PlotlyTypes.PlotData>);
-    layout[a.xl] = { title: { text: opts.xTitle, font: { size: 10 } }, showgrid: false, tickfont: { size: 9 }, constrain: 'domain' };
+    layout[a.xl] = { title: { text: opts.xTitle, font: { size: 12 }, standoff: 2 }, showgrid: false, tickfont: { size: 12 }, constrain: 'domain' };
     // The y title on the first column only: beside a neighbour's map it sits on its tick labels.
-    layout[a.yl] = { title: { text: i % opts.columns === 0 ? opts.yTitle : '', font: { size: 10 } }, showgrid: false, tickfont: { size: 9 }, scaleanchor: a.x, constrain: 'domain', autorange: 'reversed' };
+    layout[a.yl] = { title: { text: i % opts.columns === 0 ? opts.yTitle : '', font: { size: 12 } }, showgrid: false, tickfont: { size: 12 }, scaleanchor: a.x, constrain: 'domain', autorange: 'reversed' };
     (layout.annotations as unknown[]).push({ text: m.title, xref: `${a.x} domain`, yref: `${a.y} domain`, x: 0.5, y: 1.02, yanchor: 'bottom', showarrow: false, font: { size: 11 } });
   });
   return { data, layout: layout as Partial<PlotlyTypes.Layout> };
@@ -94,7 +95,8 @@ export function neuronMapsSpec(s: AppState, columns = 3): PlotSpec | null {
   const { p, neuronIndices, neuronMaps, neuronFreq, neuronFVE } = h.result;
   const maps = Array.from(neuronIndices, (n, i) => ({
     z: toRows(neuronMaps, p, p, i * p * p),
-    title: `neuron ${n} · k ${neuronFreq[n]} · FVE ${neuronFVE[n].toFixed(2)}`,
+    // Two columns (a phone): a shorter title, or neighbours' titles run into each other.
+    title: columns <= 2 ? `#${n} · k ${neuronFreq[n]} · FVE ${neuronFVE[n].toFixed(2)}` : `neuron ${n} · k ${neuronFreq[n]} · FVE ${neuronFVE[n].toFixed(2)}`,
   }));
   return heatmapGrid(maps, { columns, xTitle: 'b', yTitle: 'a', heading: `Neuron activations over (a, b) · ${epochNote(h)}` });
 }

@@ -60,18 +60,35 @@ export function epochDecorations(s: AppState): Pick<PlotlyTypes.Layout, 'shapes'
     annotations.push({
       x: (p.start + end) / 2,
       // Staggered, so the labels of narrow neighbouring phases do not overlap.
-      y: i % 2 === 0 ? 1 : 0.93,
+      // At the foot of the plot, where no 100% line runs, on a veil so a curve under it stays legible.
+      y: i % 2 === 0 ? 0 : 0.08,
       xref: 'x',
       yref: 'paper',
-      yanchor: 'top',
+      yanchor: 'bottom',
       text: p.name,
       showarrow: false,
-      font: { size: 10, color: '#444' },
+      bgcolor: 'rgba(255,255,255,0.75)',
+      font: { size: 12, color: '#333' },
       hovertext: `${p.name}: ${p.start.toLocaleString('en-US')}–${p.end === null ? 'now' : p.end.toLocaleString('en-US')} epochs. Rule: ${p.rule}`,
     });
   });
   const viewed = s.viewEpoch !== null ? viewedEpoch(s) : null;
   if (viewed !== null) shapes.push({ type: 'line', xref: 'x', yref: 'paper', x0: viewed, x1: viewed, y0: 0, y1: 1, line: { color: '#222', width: 1.5, dash: 'dot' } });
+  // The grokking moment (test accuracy first ≥ 99%), said where the eye is: on the curves.
+  if (s.grokked) {
+    shapes.push({ type: 'line', xref: 'x', yref: 'paper', x0: s.grokked.epoch, x1: s.grokked.epoch, y0: 0, y1: 1, line: { color: COLORS.green, width: 2 } });
+    annotations.push({
+      x: s.grokked.epoch,
+      y: 0.5,
+      xref: 'x',
+      yref: 'paper',
+      xanchor: 'left',
+      text: `grokked at epoch ${s.grokked.epoch.toLocaleString('en-US')}`,
+      showarrow: false,
+      bgcolor: 'rgba(255,255,255,0.85)',
+      font: { size: 12, color: COLORS.green },
+    });
+  }
   const marks = liveChangeMarks(s);
   return { shapes: [...shapes, ...(marks.shapes ?? [])] as PlotlyTypes.Shape[], annotations: [...annotations, ...(marks.annotations ?? [])] as PlotlyTypes.Annotations[] };
 }

@@ -38,19 +38,26 @@ export function endLabel(x: ArrayLike<number>, y: ArrayLike<number>, text: strin
 export function liveChangeMarks(s: AppState): Pick<PlotlyTypes.Layout, 'shapes' | 'annotations'> {
   const shapes: Partial<PlotlyTypes.Shape>[] = [];
   const annotations: Partial<PlotlyTypes.Annotations>[] = [];
+  // Labels of changes close together (one drag of λ across checkpoints) are stacked, not overlaid;
+  // they sit at the top, clear of the phase labels at the foot.
+  const span = Math.max(s.history.last()?.epoch ?? 1, 1);
+  let lastX = -Infinity;
+  let level = 0;
   for (const c of liveChanges(s)) {
+    level = c.epoch - lastX < 0.08 * span ? (level + 1) % 4 : 0;
+    lastX = c.epoch;
     shapes.push({ type: 'line', xref: 'x', yref: 'paper', x0: c.epoch, x1: c.epoch, y0: 0, y1: 1, line: { color: '#555', width: 1 }, layer: 'above' });
     const short = c.setting === 'learning rate' ? 'lr' : 'λ';
     annotations.push({
       x: c.epoch,
-      y: 0,
+      y: 1 - 0.09 * level,
       xref: 'x',
       yref: 'paper',
-      yanchor: 'bottom',
+      yanchor: 'top',
       xanchor: 'left',
       text: `${short} ${formatValue(c.to)}`,
       showarrow: false,
-      font: { size: 10, color: '#333' },
+      font: { size: 12, color: '#333' },
       bgcolor: 'rgba(255,255,255,0.8)',
       hovertext: `${c.setting} changed live: ${formatValue(c.from)} → ${formatValue(c.to)} (between epochs ${c.before.toLocaleString('en-US')} and ${c.epoch.toLocaleString('en-US')})`,
     });

@@ -9,7 +9,7 @@ import { FIELDS, checkConsistency, dims, type TrainConfig } from '../../config/s
 import { TASK_LABELS } from '../../task/registry.ts';
 import { useAppStore } from '../../store/store.ts';
 import { NumberField } from './LiveControls.tsx';
-import { shownPreset } from './preset-shown.ts';
+import { presetOfRun, shownPreset } from './preset-shown.ts';
 
 type NumericKey = { [K in keyof TrainConfig]: TrainConfig[K] extends number ? K : never }[keyof TrainConfig];
 type EnumKey = Exclude<keyof TrainConfig, NumericKey>;
@@ -37,9 +37,10 @@ function commit(name: keyof TrainConfig, value: TrainConfig[keyof TrainConfig]) 
 
 export function ConfigForm() {
   const draft = useAppStore((s) => s.draft);
-  // The preset's name only while the settings are the preset's (a link without ?preset= that
-  // equals one, the empty link included, shows its name); once a setting differs, "custom".
+  // The preset's name whenever the settings are the preset's; its promise only while the run is its experiment.
   const preset = useAppStore((s) => shownPreset(s));
+  useAppStore((s) => s.historyVersion);
+  const ofRun = presetOfRun(useAppStore.getState());
   const presetId = useId();
   const problems = checkConsistency(draft);
   const d = dims(draft);
@@ -63,7 +64,13 @@ export function ConfigForm() {
             </option>
           ))}
         </select>
-        {preset && <p className="hint muted">{PRESETS[preset].expect}</p>}
+        {preset && (
+          <p className="hint muted" data-testid="preset-expect">
+            {ofRun === preset
+              ? PRESETS[preset].expect
+              : `This run was trained with another λ or learning rate for a while, so it is no longer the preset's experiment; Reset starts the preset afresh.`}
+          </p>
+        )}
       </div>
       {GROUPS.map((group) => (
         <fieldset key={group.title}>

@@ -6,16 +6,17 @@ import { commands } from '../../client/client.ts';
 import { openRecording } from '../../client/runs/recording.ts';
 import { formatDuration, formatRate } from '../../run/format.ts';
 import { useAppStore } from '../../store/store.ts';
-import { estimateGrok, QUICK_PRESET } from './grok-estimate.ts';
+import { estimateForRun, QUICK_PRESET } from './grok-estimate.ts';
 
 export function GrokEstimateLine() {
   const applied = useAppStore((s) => s.applied);
-  const epoch = useAppStore((s) => s.epoch);
+  useAppStore((s) => s.epoch);
+  useAppStore((s) => s.draft);
   const eps = useAppStore((s) => s.epochsPerSec);
   const status = useAppStore((s) => s.status);
   const grokked = useAppStore((s) => s.grokked);
   if (!applied || grokked || (status !== 'running' && status !== 'paused')) return null;
-  const est = estimateGrok(applied, epoch, eps);
+  const est = estimateForRun(useAppStore.getState());
   if (!est) return null;
   return (
     <p className="hint grok-estimate" data-testid="grok-estimate">

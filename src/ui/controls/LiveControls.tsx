@@ -2,17 +2,28 @@
  * The settings that apply while training: weight decay λ on a log slider with 0 reachable (the
  * paper's key knob: no decay, no grokking), and the learning rate.
  */
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useState, type CSSProperties } from 'react';
 import { commands } from '../../client/client.ts';
 import { checkField } from '../../config/schema.ts';
 import { formatValue } from '../../run/format.ts';
 import { useAppStore } from '../../store/store.ts';
-import { WEIGHT_DECAY_STOPS, nearestStop } from './weight-decay-stops.ts';
+import { WEIGHT_DECAY_LABELS, WEIGHT_DECAY_STOPS, nearestStop } from './weight-decay-stops.ts';
 
 export function LiveControls() {
   const wd = useAppStore((s) => s.draft.weightDecay);
   const lr = useAppStore((s) => s.draft.lr);
+  const watching = useAppStore((s) => s.recording !== null && s.status !== 'running');
   const sliderId = useId();
+  // λ and lr act on training: a recording only says what it was trained with (Branch here changes them for a new run).
+  if (watching) {
+    return (
+      <section className="panel" aria-label="Live settings" data-testid="recorded-settings">
+        <p className="hint muted">
+          Recorded with weight decay λ = {formatValue(wd)} and learning rate {formatValue(lr)}; Branch here (in the time bar) trains on from any snapshot with others.
+        </p>
+      </section>
+    );
+  }
   return (
     <section className="panel" aria-label="Live settings">
       <h2>Live settings</h2>
@@ -31,12 +42,21 @@ export function LiveControls() {
           data-testid="wd-slider"
           onChange={(e) => commands.setLive({ weightDecay: WEIGHT_DECAY_STOPS[Number(e.target.value)] })}
         />
-        <div className="scale muted" aria-hidden="true">
-          <span>0</span>
-          <span>10⁻⁴</span>
-          <span>10⁻²</span>
-          <span>1</span>
-          <span>100</span>
+        {/* Each label sits over its own stop (the stops are not evenly spaced in λ) and sets exactly it. */}
+        <div className="scale muted" data-testid="wd-scale">
+          {WEIGHT_DECAY_LABELS.map(([value, text]) => (
+            <button
+              key={value}
+              type="button"
+              className="scale-stop"
+              style={{ '--at': nearestStop(value) / (WEIGHT_DECAY_STOPS.length - 1) } as CSSProperties}
+              aria-label={`set λ to ${formatValue(value)}`}
+              data-testid={`wd-stop-${value}`}
+              onClick={() => commands.setLive({ weightDecay: value })}
+            >
+              {text}
+            </button>
+          ))}
         </div>
       </div>
       <NumberField label="learning rate" field="lr" value={lr} onCommit={(v) => commands.setLive({ lr: v })} testId="lr-input" />

@@ -1,7 +1,7 @@
 /** Train / Pause / Step / Reset, and where the run stands: epoch, speed, time left. */
 import { commands } from '../../client/client.ts';
 import { trainRecordingYourself } from '../../client/runs/recording.ts';
-import { formatDuration, formatInt, formatRate, formatValue } from '../../run/format.ts';
+import { formatDuration, formatInt, formatPercent, formatRate, formatValue } from '../../run/format.ts';
 import { useAppStore, needsReset } from '../../store/store.ts';
 import { GrokEstimateLine } from './GrokEstimate.tsx';
 
@@ -15,7 +15,11 @@ export function RunControls() {
   const loss = useAppStore((s) => s.lastTrainLoss);
   const pending = useAppStore((s) => needsReset(s.draft, s.applied));
   const recording = useAppStore((s) => s.recording);
+  const testAcc = useAppStore((s) => s.history.last()?.testAcc ?? NaN);
+  const grokked = useAppStore((s) => s.grokked);
   const running = status === 'running';
+  // A recording is watched, not trained: only what acts on it (Train yourself; Play, the scrubber and Branch in the time bar).
+  const watching = recording !== null && !running;
   const busy = status === 'starting' || status === 'error';
   const fraction = target > 0 ? Math.min(epoch / target, 1) : 0;
   const eta = running && eps > 0 ? (target - epoch) / eps : NaN;
@@ -23,7 +27,7 @@ export function RunControls() {
   return (
     <section className="panel run-controls" aria-label="Run">
       <div className="buttons">
-        {recording && !running ? (
+        {watching ? (
           <button type="button" className="primary" onClick={trainRecordingYourself} disabled={busy} data-testid="train-yourself" title="A new run with this recording's configuration, trained here">
             Train this configuration yourself
           </button>
@@ -37,12 +41,16 @@ export function RunControls() {
             {status === 'paused' ? 'Resume' : 'Train'}
           </button>
         )}
-        <button type="button" onClick={() => commands.step(STEP_EPOCHS)} disabled={busy || running} title={`Train ${STEP_EPOCHS} epochs, then pause`} data-testid="step">
-          Step {STEP_EPOCHS}
-        </button>
-        <button type="button" onClick={commands.reset} disabled={status === 'starting'} className={pending ? 'attention' : undefined} data-testid="reset">
-          Reset
-        </button>
+        {!watching && (
+          <>
+            <button type="button" onClick={() => commands.step(STEP_EPOCHS)} disabled={busy || running} title={`Train ${STEP_EPOCHS} epochs, then pause`} data-testid="step">
+              Step {STEP_EPOCHS}
+            </button>
+            <button type="button" onClick={commands.reset} disabled={status === 'starting'} className={pending ? 'attention' : undefined} data-testid="reset">
+              Reset
+            </button>
+          </>
+        )}
       </div>
       <div
         className="progress"
@@ -62,6 +70,12 @@ export function RunControls() {
           </dd>
         </div>
         <div>
+          <dt>test acc</dt>
+          <dd data-testid="live-test-acc" className={grokked ? 'grokked' : undefined}>
+            {Number.isNaN(testAcc) ? '–' : formatPercent(testAcc)}
+          </dd>
+        </div>
+        <div>
           <dt>epochs/s</dt>
           <dd data-testid="eps">{running ? formatRate(eps) : '–'}</dd>
         </div>
@@ -74,9 +88,15 @@ export function RunControls() {
           <dd data-testid="live-loss">{Number.isNaN(loss) ? '–' : formatValue(loss)}</dd>
         </div>
       </dl>
-      <GrokEstimateLine />
+      {grokked ? (
+        <p className="grokked-line" data-testid="grokked-line" role="status">
+          Grokked at epoch {formatInt(grokked.epoch)}: test accuracy reached 99%.
+        </p>
+      ) : (
+        <GrokEstimateLine />
+      )}
       <p className="status" data-testid="status" aria-live="polite">
-        {recording && !running ? `${recording.name} — recorded, not training.` : statusText(status)}
+        {watching ? `${recording.name} — recorded, not training.` : statusText(status)}
         {pending && status !== 'starting' ? ' · form changes apply on Reset' : ''}
       </p>
     </section>

@@ -5,6 +5,8 @@
 import { matchPreset, presetConfig, presetGroks, type PresetName } from '../../config/presets.ts';
 import type { TrainConfig } from '../../config/schema.ts';
 import { epochFlops } from '../../model/flops.ts';
+import type { AppState } from '../../store/store.ts';
+import { presetOfRun } from './preset-shown.ts';
 
 /** Past this wait, the page offers the quick preset and the recorded run. */
 export const LONG_WAIT_SECONDS = 5 * 60;
@@ -34,4 +36,16 @@ export function estimateGrok(config: TrainConfig, epoch: number, epochsPerSec: n
     quickSeconds = quick.epoch / (epochsPerSec * ratio);
   }
   return { preset, grokEpoch: groks.epoch, source: groks.source, seconds, quickSeconds };
+}
+
+/**
+ * The estimate for the run as it trains now: its built configuration with the live λ and lr it
+ * uses next, and only while it is still a preset's experiment (a λ changed live voids the
+ * preset's grokking epoch, even once changed back).
+ */
+export function estimateForRun(s: Pick<AppState, 'applied' | 'draft' | 'history' | 'epoch' | 'epochsPerSec'>): GrokEstimate | null {
+  if (!s.applied) return null;
+  const config: TrainConfig = { ...s.applied, weightDecay: s.draft.weightDecay, lr: s.draft.lr };
+  if (presetOfRun({ draft: config, history: s.history }) === null) return null;
+  return estimateGrok(config, s.epoch, s.epochsPerSec);
 }

@@ -1,13 +1,19 @@
 /**
- * Which preset the form names: one whose configuration equals the draft, and whose live settings
- * (λ, learning rate) the run was trained with all along. After a live change the run is no longer
- * the preset's experiment ("No weight decay… never groks" for a run trained mostly with λ = 1), so
- * the menu says "custom".
+ * Which preset the form names, and whether the run is still that preset's experiment. The menu
+ * follows the settings: a preset's name whenever every setting equals it (a link without ?preset=
+ * that equals one, the empty link included, shows its name), "custom" otherwise. What the preset
+ * promises ("groks by epoch N", "never groks") holds only for a run trained with its λ and learning
+ * rate all along: after a live change the run is no longer the preset's experiment.
  */
 import { matchPreset, presetConfig, type PresetName } from '../../config/presets.ts';
 import type { AppState } from '../../store/store.ts';
 
-export function shownPreset(s: Pick<AppState, 'draft' | 'history'>): PresetName | null {
+export function shownPreset(s: Pick<AppState, 'draft'>): PresetName | null {
+  return matchPreset(s.draft);
+}
+
+/** The preset whose experiment this run is: the settings equal it and every checkpoint was trained with its λ and lr. */
+export function presetOfRun(s: Pick<AppState, 'draft' | 'history'>): PresetName | null {
   const name = matchPreset(s.draft);
   if (name === null) return null;
   const config = presetConfig(name);

@@ -18,3 +18,17 @@ export function nearestStop(lambda: number, stops: readonly number[] = WEIGHT_DE
   }
   return best;
 }
+
+/**
+ * The slider's labels: 0 and one stop per decade from 10⁻³ (0 and 10⁻⁴ are neighbouring stops,
+ * too close for two labels a finger can tell apart).
+ */
+export const WEIGHT_DECAY_LABELS: readonly (readonly [number, string])[] = [
+  [0, '0'],
+  [1e-3, '10⁻³'],
+  [1e-2, '0.01'],
+  [1e-1, '0.1'],
+  [1, '1'],
+  [10, '10'],
+  [100, '100'],
+];

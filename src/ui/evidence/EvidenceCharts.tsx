@@ -11,28 +11,32 @@ import type { AppState } from '../../store/store.ts';
 import { COLORS } from '../plot/plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
 import { viewedHeavy } from '../../store/view.ts';
+import { NARROW_QUERY, useMedia } from '../plot/useNarrow.ts';
 
 type Trace = Partial<PlotlyTypes.PlotData>;
 const watch: Watch = (s) => [s.heavyVersion, s.viewEpoch, s.latestHeavyEpoch, s.readyCount];
 
-function useEvidencePlot(build: (ev: EvidenceState, app: AppState) => PlotSpec | null, onClick?: (e: PlotlyTypes.PlotMouseEvent) => void) {
+function useEvidencePlot(build: (ev: EvidenceState, app: AppState) => PlotSpec | null, onClick?: (e: PlotlyTypes.PlotMouseEvent) => void, narrow = false) {
   const version = useEvidenceStore((s) => s.version);
   const pair = useEvidenceStore((s) => s.pair);
-  return useLivePlot((app) => build(useEvidenceStore.getState(), app), watch, onClick, `${version}:${pair}`);
+  return useLivePlot((app) => build(useEvidenceStore.getState(), app), watch, onClick, `${version}:${pair}:${narrow}`);
 }
 
 const title = (text: string) => ({ text, x: 0, xanchor: 'left' as const, font: { size: 14 } });
 const epochOf = (r: EvidenceResult) => `epoch ${r.epoch.toLocaleString('en-US')}`;
 
 /** Fig. 10: attention from '=' to a per head, each titled with its fitted frequency and FVE. */
-function attentionSpec(ev: EvidenceState, app: AppState): PlotSpec | null {
+function attentionSpec(ev: EvidenceState, app: AppState, columns = 8): PlotSpec | null {
   const heavy = viewedHeavy(app);
   const r = ev.answer;
   if (!heavy) return null;
   const { p, heads, attention } = heavy.result;
   const data: Trace[] = [];
   const annotations: Partial<PlotlyTypes.Annotations>[] = [];
-  const layout: Record<string, unknown> = { title: title(`Attention from '=' to a, ${epochOf(heavy.result as unknown as EvidenceResult)}`), grid: { rows: 1, columns: heads, pattern: 'independent', xgap: 0.06 }, margin: { l: 40, r: 16, t: 64, b: 40 }, hovermode: 'closest' };
+  // On a phone two heads a row: four titles in one row of ~80 px maps overlap.
+  const cols = Math.min(heads, columns);
+  const rows = Math.ceil(heads / cols);
+  const layout: Record<string, unknown> = { title: title(`Attention from '=' to a, ${epochOf(heavy.result as unknown as EvidenceResult)}`), grid: { rows, columns: cols, pattern: 'independent', xgap: 0.1, ygap: 0.3 }, margin: { l: 40, r: 16, t: 64, b: 40 }, hovermode: 'closest' };
   for (let h = 0; h < heads; h++) {
     const n = h === 0 ? '' : String(h + 1);
     const z = Array.from({ length: p }, (_, a) => Array.from({ length: p }, (_, b) => attention[h * p * p + a * p + b]));
@@ -40,7 +44,7 @@ function attentionSpec(ev: EvidenceState, app: AppState): PlotSpec | null {
     layout[`xaxis${n}`] = { title: { text: 'b' }, constrain: 'domain' };
     layout[`yaxis${n}`] = { title: { text: h === 0 ? 'a' : '' }, scaleanchor: `x${n}`, autorange: 'reversed' };
     const fit = r?.attentionHeads[h];
-    annotations.push({ text: fit ? `head ${h}: k = ${fit.freq}, FVE ${fit.fve < 0 ? '< 0' : `${(100 * fit.fve).toFixed(0)}%`}` : `head ${h}`, xref: `x${n} domain` as PlotlyTypes.XAxisName, yref: `y${n} domain` as PlotlyTypes.YAxisName, x: 0.5, y: 1.12, showarrow: false, font: { size: 12 } });
+    annotations.push({ text: fit ? `head ${h}: k = ${fit.freq}, FVE ${fit.fve < 0 ? '< 0' : `${(100 * fit.fve).toFixed(0)}%`}` : `head ${h}`, yanchor: 'bottom', xref: `x${n} domain` as PlotlyTypes.XAxisName, yref: `y${n} domain` as PlotlyTypes.YAxisName, x: 0.5, y: 1.02, showarrow: false, font: { size: 12 } });
   }
   layout.annotations = annotations;
   return { data, layout: layout as Partial<PlotlyTypes.Layout> };
@@ -145,7 +149,8 @@ function inputSpec(ev: EvidenceState): PlotSpec | null {
 }
 
 export function AttentionFitMaps() {
-  const ref = useEvidencePlot(attentionSpec);
+  const narrow = useMedia(NARROW_QUERY);
+  const ref = useEvidencePlot((ev, app) => attentionSpec(ev, app, narrow ? 2 : 8), undefined, narrow);
   return <div ref={ref} className="chart wide" data-testid="attention-fit-maps" role="img" aria-label="Attention from = to a per head, titled with the fitted frequency" />;
 }
 

@@ -16,6 +16,18 @@ export const GLOSSARY = {
 
 export type GlossaryTerm = keyof typeof GLOSSARY;
 
+/** A term as the paper typesets it: "ℤ_P" with P as a subscript, not an underscore. */
+function TermText({ term }: { term: string }) {
+  const m = /^ℤ_(\w+)$/.exec(term);
+  return m ? (
+    <>
+      ℤ<sub>{m[1]}</sub>
+    </>
+  ) : (
+    <>{term}</>
+  );
+}
+
 export function Term({ term, children }: { term: GlossaryTerm; children?: ReactNode }) {
   const [open, setOpen] = useState(false);
   const id = useId();
@@ -33,7 +45,7 @@ export function Term({ term, children }: { term: GlossaryTerm; children?: ReactN
         }}
         onBlur={() => setOpen(false)}
       >
-        {children ?? term}
+        {children ?? <TermText term={term} />}
       </button>
       {open && (
         <span className="term-popover" role="note" id={id} data-testid="term-definition">

@@ -44,6 +44,8 @@ export interface RunFacts {
   excludedLoss: number;
   wellExplained: string | null;
   weightDecay: number;
+  /** Whose run the guide speaks of: "Your run", or "The recorded run" for a recording. */
+  run: string;
 }
 
 /** The numbers the guide quotes: those of the viewed epoch, from the store. */
@@ -87,6 +89,7 @@ export function runFacts(s: AppState): RunFacts | null {
     excludedLoss: excluded,
     wellExplained: heavy ? `${heavy.neuronsWellExplained} of ${heavy.dMlp} (${formatPercent(heavy.neuronsWellExplained / heavy.dMlp)})` : null,
     weightDecay: h.column('weightDecay')[i] ?? s.applied.weightDecay,
+    run: s.recording ? 'The recorded run' : 'Your run',
   };
 }
 
@@ -155,7 +158,7 @@ export function GuideMemorization() {
         The training loss falls fast while the test loss rises: the model stores answers.{' '}
         {f?.memorizedAt != null ? (
           <>
-            Your run reached 100% train accuracy at epoch <strong>{n(f.memorizedAt)}</strong>, with test accuracy {formatPercent(f.testAccAtMemorized ?? 0)}.
+            {f.run} reached 100% train accuracy at epoch <strong>{n(f.memorizedAt)}</strong>, with test accuracy {formatPercent(f.testAccAtMemorized ?? 0)}.
           </>
         ) : f ? (
           `At epoch ${n(f.epoch)} it has not memorized the training set yet (train accuracy ${formatPercent(useAppStore.getState().history.column('trainAcc')[viewIndex(useAppStore.getState())])}).`
@@ -178,7 +181,7 @@ export function GuideCircuit() {
     <Panel title="3 · Circuit formation" status={status} testId="guide-circuit" current={f?.phase === 'circuit formation'}>
       <p>
         Weight decay keeps pulling the weights down, and a cheaper solution grows: the model embeds a and b as rotations at a few key frequencies w_k = 2πk/P,
-        multiplies them in the MLP, and reads out cos(w_k(a+b−c)) through <Term term="W_L" />. Your run's key frequencies: <strong>{formatK(f?.K)}</strong>; the
+        multiplies them in the MLP, and reads out cos(w_k(a+b−c)) through <Term term="W_L" />. {f?.run ?? 'Your run'}'s key frequencies: <strong>{formatK(f?.K)}</strong>; the
         paper's seed: {PAPER.keyFreqs.join(', ')} (other seeds use other 3–5 frequencies). While test loss stays high, the <Term term="restricted loss" /> (only
         the key frequencies kept{f && Number.isFinite(f.restrictedLoss) ? `; ${when(f)} ${formatValue(f.restrictedLoss)}` : ''}) falls and the excluded loss
         {f && Number.isFinite(f.excludedLoss) ? ` (${when(f)} ${formatValue(f.excludedLoss)})` : ''} rises: the circuit is doing the work long before test accuracy
@@ -197,12 +200,12 @@ export function GuideCleanup() {
         Weight decay removes the memorizing weights; only the circuit remains and the test loss collapses — the grokking jump.{' '}
         {f?.cleanupStart ? (
           <>
-            In your run it began at epoch <strong>{n(f.cleanupStart)}</strong> (paper: 9.4k–14k).
+            In {f.run.toLowerCase()} it began at epoch <strong>{n(f.cleanupStart)}</strong> (paper: 9.4k–14k).
           </>
         ) : f && f.epoch !== f.lastEpoch ? (
           `At epoch ${n(f.epoch)} it has not started yet.`
         ) : (
-          'Your run has not started it yet.'
+          `${f?.run ?? 'Your run'} has not started it yet.`
         )}{' '}
         {f ? (
           <>

@@ -65,7 +65,7 @@ export function fitLayout(data: Partial<PlotlyTypes.PlotData>[], layout: Partial
   return {
     ...layout,
     title: { ...old, text: lines.join('<br>'), x: 0, xanchor: 'left', yref: 'container', y: 1, yanchor: 'top', pad: { t: pad } },
-    legend: { orientation: 'h', x: 0, xanchor: 'left', y: 1, yanchor: 'bottom', yref: 'paper', font: { size: 11 }, ...layout.legend },
+    legend: { orientation: 'h', x: 0, xanchor: 'left', y: 1, yanchor: 'bottom', yref: 'paper', font: { size: 12 }, ...layout.legend },
     margin: { l: 56, r: 16, b: 44, ...layout.margin, t: titleBand + (legend ? fit.legendPx : 0) + extra + 4 },
   };
 }
@@ -86,4 +86,20 @@ export function measureFit(el: HTMLElement, fit: FitState): FitState | null {
     next = { ...(next ?? fit), legendPx: Math.ceil(legend.height + 6) };
   }
   return next;
+}
+
+/** Chart text never below this (px): readable from the back of a room on a 1080p projector. */
+export const MIN_FONT_PX = 12;
+
+/** The layout with every font size (titles, ticks, legends, annotations) raised to at least `min`. */
+export function withMinFont<T>(layout: T, min = MIN_FONT_PX): T {
+  const walk = (v: unknown, key: string): unknown => {
+    if (Array.isArray(v)) return v.map((x) => walk(x, ''));
+    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = walk(x, k);
+    if ((key === 'font' || key === 'tickfont') && typeof out.size === 'number' && out.size < min) out.size = min;
+    return out;
+  };
+  return walk(layout, '') as T;
 }

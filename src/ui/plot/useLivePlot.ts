@@ -6,7 +6,7 @@
 import { useEffect, useRef } from 'react';
 import type * as PlotlyTypes from 'plotly.js';
 import { useAppStore, type AppState } from '../../store/store.ts';
-import { fitLayout, initialFit, measureFit, type FitState } from './fit.ts';
+import { fitLayout, initialFit, measureFit, withMinFont, type FitState } from './fit.ts';
 import { BASE_LAYOUT, PLOT_CONFIG, loadPlotly, type Plotly } from './plotly.ts';
 import { attachChartMenu } from './chart-menu.ts';
 import { cancelDraw, requestDraw } from './scheduler.ts';
@@ -66,7 +66,7 @@ export function useLivePlot(
       const spec = buildRef.current(useAppStore.getState());
       if (!spec) return;
       const start = performance.now();
-      const layout = fitLayout(spec.data, { ...BASE_LAYOUT, ...spec.layout }, fit);
+      const layout = withMinFont(fitLayout(spec.data, { ...BASE_LAYOUT, ...spec.layout }, fit));
       void plotly.react(el, spec.data as PlotlyTypes.Data[], layout, PLOT_CONFIG).then(() => {
         const better = alive ? measureFit(el, fit) : null;
         if (better && corrections < 3) {

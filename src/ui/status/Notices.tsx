@@ -8,6 +8,8 @@ import { openRecording } from '../../client/runs/recording.ts';
 import { acceptResume } from '../../client/runs/run-files.ts';
 import { describeIssue } from '../../config/schema.ts';
 import { useAppStore } from '../../store/store.ts';
+import { useShallow } from 'zustand/react/shallow';
+import { backendAdvice } from './backend-advice.ts';
 import { describeChoice } from './describe-backend.ts';
 import { switchToQuick } from '../controls/GrokEstimate.tsx';
 import { formatAgo } from '../runs/RunsPanel.tsx';
@@ -23,9 +25,6 @@ export function Notices() {
   // A backend the link asks for is known at the first paint: its line is there from the start,
   // in the page's flow (nothing moves when the worker confirms it).
   const asked = backendRequest !== null && backendRequest !== 'webgpu' && (backend === null || backend.name === backendRequest);
-  // WebGPU started but was timed slower, or it did not start (and why).
-  const webgpuTimed = backend?.measured?.find((m) => m.name === 'webgpu');
-  const webgpuSkip = backend?.skipped.find((x) => x.startsWith('webgpu: '));
   const resumeOffer = useAppStore((s) => s.resumeOffer);
   const [backendDismissed, setBackendDismissed] = useState(false);
   return (
@@ -72,38 +71,7 @@ export function Notices() {
           Training on <strong>{backendRequest}</strong> as the link asks (<code>?backend={backendRequest}</code>).
         </div>
       )}
-      {noWebGpu && !asked && !backendDismissed && (
-        // It comes when the timing ends, seconds after the first paint: it floats over the page
-        // instead of pushing it down under the cursor (#25).
-        <div className="notice floating warning" data-testid="backend-notice">
-          <button type="button" className="close" aria-label="Dismiss" onClick={() => setBackendDismissed(true)}>
-            ×
-          </button>
-          <>
-              {webgpuTimed ? (
-                <>
-                  <strong>WebGPU runs here on {webgpuTimed.adapter}</strong>, {webgpuTimed.software ? 'a GPU emulated on the CPU, ' : ''}slower than{' '}
-                  {backend.name} on this machine ({describeChoice(backend)}).
-                </>
-              ) : (
-                <>
-                  <strong>WebGPU is not available here</strong>
-                  {webgpuSkip ? ` (${webgpuSkip.replace(/^webgpu: /, '')})` : ''}.
-                </>
-              )}{' '}
-              Training runs on <strong>{backend.name}</strong> ({backend.adapter}) instead, far slower than a GPU: the mainline run can take hours. Try
-              the{' '}
-              <button type="button" className="link" onClick={switchToQuick} data-testid="notice-quick">
-                quick preset
-              </button>{' '}
-              (the whole story in under 2k epochs), open this page in a browser with WebGPU (recent Chrome or Edge), or{' '}
-              <button type="button" className="link" onClick={() => openRecording('reference', (m) => window.confirm(m))} data-testid="offer-reference">
-                explore a recorded grokking run
-              </button>{' '}
-              without training.
-          </>
-        </div>
-      )}
+      {noWebGpu && !asked && !backendDismissed && <BackendNotice onDismiss={() => setBackendDismissed(true)} />}
       {notices.map((n) => (
         <div key={n.id} className={`notice ${n.level}`} role={n.level === 'error' ? 'alert' : 'status'} data-testid={`notice-${n.level}`}>
           <button type="button" className="close" aria-label="Dismiss" onClick={() => dismiss(n.id)}>
@@ -112,6 +80,71 @@ export function Notices() {
           {n.text}
         </div>
       ))}
+    </div>
+  );
+}
+
+/**
+ * Which backend trains when it is not WebGPU: one line that opens on a tap (a phone's first
+ * screen is not a 12-line notice), with what to do inside; its offers follow the state. It comes
+ * when the timing ends, seconds after the first paint, so it floats over the page instead of
+ * pushing it down under the cursor (#25).
+ */
+function BackendNotice({ onDismiss }: { onDismiss: () => void }) {
+  const backend = useAppStore((s) => s.backend)!;
+  const advice = useAppStore(useShallow(backendAdvice));
+  const [open, setOpen] = useState(false);
+  // WebGPU started but was timed slower, or it did not start (and why).
+  const webgpuTimed = backend.measured?.find((m) => m.name === 'webgpu');
+  const webgpuSkip = backend.skipped.find((x) => x.startsWith('webgpu: '));
+  return (
+    <div className={`notice floating warning backend-notice${open ? ' open' : ''}`} data-testid="backend-notice">
+      <button type="button" className="close" aria-label="Dismiss" onClick={onDismiss}>
+        ×
+      </button>
+      <button type="button" className="notice-line" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="backend-notice-toggle">
+        <span className="notice-line-text">
+          <strong>{webgpuTimed ? `WebGPU is slower here than ${backend.name}` : 'WebGPU is not available here'}</strong>: training runs on {backend.name}, far slower
+          than a GPU.
+        </span>
+        <span className="notice-more">{open ? 'Less ▴' : 'What to do ▾'}</span>
+      </button>
+      {open && (
+        <p className="notice-body">
+          {webgpuTimed ? (
+            <>
+              WebGPU runs here on {webgpuTimed.adapter}, {webgpuTimed.software ? 'a GPU emulated on the CPU, ' : ''}slower than {backend.name} on this machine (
+              {describeChoice(backend)}).{' '}
+            </>
+          ) : (
+            webgpuSkip && <>WebGPU did not start ({webgpuSkip.replace(/^webgpu: /, '')}). </>
+          )}
+          Training runs on <strong>{backend.name}</strong> ({backend.adapter}): the mainline run can take hours.{' '}
+          {advice.onQuick ? (
+            <>This is the quick preset: the whole story in under 2k epochs. </>
+          ) : (
+            <>
+              Try the{' '}
+              <button type="button" className="link" onClick={switchToQuick} data-testid="notice-quick">
+                quick preset
+              </button>{' '}
+              (the whole story in under 2k epochs).{' '}
+            </>
+          )}
+          Or open this page in a browser with WebGPU (recent Chrome or Edge)
+          {advice.offerRecorded ? (
+            <>
+              , or{' '}
+              <button type="button" className="link" onClick={() => openRecording('reference', (m) => window.confirm(m))} data-testid="offer-reference">
+                explore a recorded grokking run
+              </button>{' '}
+              without training.
+            </>
+          ) : (
+            '.'
+          )}
+        </p>
+      )}
     </div>
   );
 }

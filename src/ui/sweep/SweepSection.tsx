@@ -8,7 +8,7 @@ import { useEffect, useState } from 'react';
 import { commands } from '../../client/client.ts';
 import { startSweep, stopSweep } from '../../client/sweep/sweep.ts';
 import { FIELDS } from '../../config/schema.ts';
-import { SWEEP_PRESETS, decodeSweep, isSweepPresetName } from '../../config/sweep.ts';
+import { SWEEP_PRESETS, decodeSweep, defaultSweepEpochs, isSweepPresetName } from '../../config/sweep.ts';
 import { formatDuration, formatInt } from '../../run/format.ts';
 import { useAppStore } from '../../store/store.ts';
 import { useSweepStore } from '../../store/sweep.ts';
@@ -27,7 +27,7 @@ export function SweepSection() {
   const nRuns = useSweepStore((s) => s.runs.length);
   const startedAt = useSweepStore((s) => s.startedAt);
   const draft = useAppStore((s) => s.draft);
-  const [epochs, setEpochs] = useState(() => String(draft.epochs));
+  const [epochs, setEpochs] = useState(() => String(defaultSweepEpochs(draft)));
   const [every, setEvery] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const decoded = text.trim() ? decodeSweep(text) : null;
@@ -45,7 +45,7 @@ export function SweepSection() {
     const p = SWEEP_PRESETS[name];
     commands.choosePreset(p.preset);
     useSweepStore.getState().setText(p.sweep);
-    setEpochs(String(useAppStore.getState().draft.epochs));
+    setEpochs(String(defaultSweepEpochs(useAppStore.getState().draft)));
   };
   const train = () => {
     if (!decoded?.spec) return;

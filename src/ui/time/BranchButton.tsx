@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { branchHere } from '../../client/runs/branch.ts';
 import { useAppStore } from '../../store/store.ts';
-import { nearestSnapshot } from '../../store/view.ts';
+import { viewedSnapshot } from '../../store/view.ts';
 
 export function BranchButton() {
   const viewEpoch = useAppStore((s) => s.viewEpoch);
@@ -21,7 +21,7 @@ export function BranchButton() {
   const [gf, setGf] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const exact = viewEpoch === null || viewEpoch >= latest;
-  const from = exact ? latest : (snapshotEpochs.filter((e) => e <= viewEpoch).at(-1) ?? nearestSnapshot(useAppStore.getState()));
+  const from = exact ? latest : (snapshotEpochs.filter((e) => e <= viewEpoch).at(-1) ?? viewedSnapshot(useAppStore.getState()));
   const num = (text: string, fallback: number) => (text.trim() === '' ? fallback : Number(text));
   const go = async () => {
     const changes = { weightDecay: num(wd, draft.weightDecay), lr: num(lr, draft.lr), grokfastLambda: num(gf, draft.grokfastLambda) };

@@ -1,20 +1,21 @@
 /**
  * Time: a scrubber over the run's checkpoints that shows every view at that epoch (during and after
- * training), Play at three speeds with one-checkpoint steps either side, and Live to follow
+ * training), Play over the whole run in 2 min, 30 s or 8 s with one-checkpoint steps either side, and Live to follow
  * training again. Scrubbing to the right end also returns to live. The heavy views are computed
- * for the nearest snapshot.
+ * for the snapshot at or before the epoch shown.
  */
 import { useEffect, useId, useRef } from 'react';
 import { commands } from '../../client/client.ts';
 import { useAppStore } from '../../store/store.ts';
-import { PLAY_FRAME_MS, PLAY_MAX_WAIT_MS, PLAY_SPEEDS, stepView, togglePlay, usePlayback } from './playback.ts';
-import { nearestSnapshot, phaseAt, viewIndex } from '../../store/view.ts';
+import { PLAY_DURATIONS, PLAY_LABELS, PLAY_PREFETCH, playFrameMs, playMaxWaitMs, scrubLabel, stepView, togglePlay, usePlayback } from './playback.ts';
+import { viewedSnapshot, phaseAt, viewIndex } from '../../store/view.ts';
 import { BranchButton } from './BranchButton.tsx';
 
 export function Scrubber() {
   const length = useAppStore((s) => s.history.length);
   useAppStore((s) => s.historyVersion);
   const viewEpoch = useAppStore((s) => s.viewEpoch);
+  const recording = useAppStore((s) => s.recording !== null);
   const playing = useAppStore((s) => s.playing);
   const setViewEpoch = useAppStore((s) => s.setViewEpoch);
   const setPlaying = useAppStore((s) => s.setPlaying);
@@ -25,7 +26,9 @@ export function Scrubber() {
   const epochs = state.history.column('epoch');
   const epoch = index >= 0 ? epochs[index] : 0;
   const phase = phaseAt(state, epoch)?.name;
-  const snapshot = nearestSnapshot(state);
+  const snapshot = viewedSnapshot(state);
+  const label = scrubLabel({ epoch, following: viewEpoch === null, recording, phase, snapshot });
+  const restAt = label.indexOf(' · ', label.indexOf('epoch ')) < 0 ? label.length : label.indexOf(' · ', label.indexOf('epoch '));
   const id = useId();
   return (
     <div className="scrubber" data-testid="scrubber">
@@ -39,10 +42,10 @@ export function Scrubber() {
       <button type="button" onClick={() => stepView(1)} disabled={length < 2 || viewEpoch === null} data-testid="step-forward" aria-label="Forward one checkpoint (→)" title="Forward one checkpoint (→)">
         ▶
       </button>
-      <span className="speeds" role="group" aria-label="Play speed">
-        {PLAY_SPEEDS.map((x) => (
-          <button key={x} type="button" className={x === speed ? 'on' : undefined} aria-pressed={x === speed} onClick={() => setSpeed(x)} data-testid={`speed-${x}`}>
-            ×{x}
+      <span className="speeds" role="group" aria-label="Play the whole run in">
+        {PLAY_DURATIONS.map((x) => (
+          <button key={x} type="button" className={x === speed ? 'on' : undefined} aria-pressed={x === speed} onClick={() => setSpeed(x)} data-testid={`speed-${x}`} title={`Play the whole run in ${PLAY_LABELS[x]}`}>
+            {PLAY_LABELS[x]}
           </button>
         ))}
       </span>
@@ -55,8 +58,9 @@ export function Scrubber() {
         }}
         data-testid="live"
         aria-pressed={viewEpoch === null}
+        title={recording ? 'The last checkpoint of the recording' : 'Follow the training again'}
       >
-        Live
+        {recording ? 'End' : 'Live'}
       </button>
       </div>
       <label htmlFor={id} className="visually-hidden">
@@ -79,9 +83,9 @@ export function Scrubber() {
         }}
       />
       <span className="scrub-label" data-testid="scrub-label" aria-live="polite">
-        {viewEpoch === null ? 'live · ' : ''}epoch {epoch.toLocaleString('en-US')}
-        {phase ? ` · ${phase}` : ''}
-        {snapshot !== null && viewEpoch !== null && snapshot !== epoch ? ` · weights from epoch ${snapshot.toLocaleString('en-US')}` : ''}
+        {/* "… epoch N" and the rest (phase, snapshot), which a phone's one-row bar leaves to the menu. */}
+        <span className="scrub-epoch">{label.slice(0, restAt)}</span>
+        <span className="scrub-rest">{label.slice(restAt)}</span>
       </span>
       <BranchButton />
       <HeavyFetcher />
@@ -97,8 +101,9 @@ function HeavyFetcher() {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const check = () => {
       const s = useAppStore.getState();
-      if (s.viewEpoch === null || !s.run) return;
-      const snap = nearestSnapshot(s);
+      // While playing, the Player asks for the frames' views (a bounded few ahead).
+      if (s.viewEpoch === null || !s.run || s.playing) return;
+      const snap = viewedSnapshot(s);
       const key = `${s.run.runId}:${snap}`;
       if (snap === null || s.heavy.has(snap) || requested.current.has(key)) return;
       clearTimeout(timer);
@@ -107,7 +112,7 @@ function HeavyFetcher() {
         commands.inspect(snap);
       }, 120);
     };
-    const unsubscribe = useAppStore.subscribe((s) => [s.viewEpoch, s.snapshotEpochs, s.heavyVersion, s.run?.runId] as const, check, {
+    const unsubscribe = useAppStore.subscribe((s) => [s.viewEpoch, s.snapshotEpochs, s.heavyVersion, s.run?.runId, s.playing] as const, check, {
       equalityFn: (a, b) => a.every((x, i) => x === b[i]),
     });
     check();
@@ -119,21 +124,44 @@ function HeavyFetcher() {
   return null;
 }
 
-/** Steps the scrubber through the snapshots while playing, waiting for each frame's heavy views. */
+/**
+ * Steps the scrubber through the snapshots while playing, the whole run in the chosen duration.
+ * The heavy views of the next snapshots are asked for ahead, and each frame waits for its own
+ * (up to playMaxWaitMs), so W_E, W_L, the maps and the curves show one epoch wherever the machine keeps up.
+ */
 function Player() {
   const playing = useAppStore((s) => s.playing);
   const speed = usePlayback((p) => p.speed);
   useEffect(() => {
     if (!playing) return;
-    const frameMs = PLAY_FRAME_MS / speed;
-    const maxWaitMs = PLAY_MAX_WAIT_MS / speed;
+    /** Snapshot epoch → when it was asked for (and for which run). */
+    const asked = new Map<number, { runId: number; at: number }>();
     let shownAt = performance.now();
+    // At most PLAY_PREFETCH asked and not yet answered: the worker answers in order, so a longer
+    // queue would hold back every other command (K, evidence) after Play stops. An answer that
+    // never came is given up after 20 s.
+    const prefetch = (s: ReturnType<typeof useAppStore.getState>, stops: number[], from: number) => {
+      if (!s.run) return;
+      const runId = s.run.runId;
+      const now = performance.now();
+      for (const [e, a] of asked) if (s.heavy.has(e) || a.runId !== runId || now - a.at > 20_000) asked.delete(e);
+      for (const e of stops.filter((x) => x >= from).slice(0, PLAY_PREFETCH + 1)) {
+        if (asked.size >= PLAY_PREFETCH) return;
+        if (!s.heavy.has(e) && !asked.has(e) && s.snapshotEpochs.includes(e)) {
+          asked.set(e, { runId, at: now });
+          commands.inspect(e);
+        }
+      }
+    };
     const timer = setInterval(() => {
       const s = useAppStore.getState();
       const stops = s.snapshotEpochs.length > 1 ? s.snapshotEpochs : Array.from(s.history.column('epoch'));
       if (stops.length < 2) return;
+      const frameMs = playFrameMs(speed, stops.length);
       const current = s.viewEpoch ?? stops[0];
-      const ready = nearestSnapshot(s) === null || s.heavy.has(nearestSnapshot(s)!) || performance.now() - shownAt > maxWaitMs;
+      prefetch(s, stops, current);
+      const snap = viewedSnapshot(s);
+      const ready = snap === null || s.heavy.has(snap) || performance.now() - shownAt > playMaxWaitMs(frameMs);
       if (!ready || performance.now() - shownAt < frameMs) return;
       const next = stops.find((e) => e > current);
       if (next === undefined) {
@@ -142,7 +170,7 @@ function Player() {
       }
       s.setViewEpoch(next);
       shownAt = performance.now();
-    }, Math.min(50, frameMs / 2));
+    }, 20);
     const s = useAppStore.getState();
     if (s.viewEpoch === null) {
       const first = s.snapshotEpochs[0] ?? s.history.column('epoch')[0];

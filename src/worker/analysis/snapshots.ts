@@ -75,6 +75,13 @@ export class SnapshotStore {
     return best;
   }
 
+  /** The last snapshot at or before `epoch` (the first one when all are later): weights the shown epoch had. */
+  atOrBefore(epoch: number): Snapshot | null {
+    let best: Snapshot | null = null;
+    for (const s of this.snapshots) if (s.epoch <= epoch && (!best || s.epoch > best.epoch)) best = s;
+    return best ?? this.snapshots[0] ?? null;
+  }
+
   at(epoch: number): Snapshot | null {
     return this.snapshots.find((s) => s.epoch === epoch) ?? null;
   }

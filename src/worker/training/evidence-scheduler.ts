@@ -117,7 +117,7 @@ export class EvidenceScheduler {
   }
 
   /**
-   * One pass on the snapshot nearest `epoch` (the live weights for null or a newer epoch). An
+   * One pass on the snapshot at or before `epoch` (the live weights for null or a newer epoch). An
    * answer carries the page's intervention and input; a curve point (no intervention) is also
    * posted as a point of the series.
    */
@@ -125,7 +125,7 @@ export class EvidenceScheduler {
     const { analysis, trainer } = this.run;
     if (!analysis) return;
     this.resetSeriesIfKChanged();
-    const snap = epoch === null || epoch >= trainer.epoch ? null : analysis.snapshots.nearest(epoch);
+    const snap = epoch === null || epoch >= trainer.epoch ? null : analysis.snapshots.atOrBefore(epoch);
     const at = snap ? snap.epoch : trainer.epoch;
     const request = answer ? this.request : NO_REQUEST;
     const pass = new EvidencePass(trainer, analysis.analyzer);
