@@ -305,14 +305,6 @@ export function toLoadable(run: RunData): LoadableRun {
   return { config: run.config, trainIndices: run.trainIndices, keyFreqs: run.keyFreqs, snapshots: run.snapshots, resume: run.resume };
 }
 
-export async function renameSavedRun(key: string, name: string): Promise<void> {
-  const rs = await db();
-  if (!rs) return;
-  await rs.rename(key, name);
-  if (store().currentRunKey === key) useAppStore.setState({ currentRunName: name });
-  await refreshSavedRuns();
-}
-
 /** Deletes a saved run; it stays deleted (the open run is no longer saved until Save now). */
 export async function deleteSavedRun(key: string): Promise<void> {
   const rs = await db();

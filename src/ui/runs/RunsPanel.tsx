@@ -6,7 +6,8 @@
 import { useId, useRef, useState } from 'react';
 import type { SavedRunMeta } from '../../store/saved-runs.ts';
 import { useAppStore } from '../../store/store.ts';
-import { deleteSavedRun, renameSavedRun, saveNow } from '../../client/storage/persistence.ts';
+import { deleteSavedRun, saveNow } from '../../client/storage/persistence.ts';
+import { renameSavedRun } from '../../client/storage/rename-run.ts';
 import { REFERENCE_RUNS, exportCurrentRun, openSavedRun } from '../../client/runs/run-files.ts';
 import { formatInt } from '../../run/format.ts';
 import { exportHistory, exportWeightsAtView } from '../../client/runs/exports.ts';
