@@ -35,6 +35,8 @@ export interface RecordingInfo {
   key: string;
   /** Its name as recorded. */
   name: string;
+  /** A recording laid out in pieces (src/files/recording.ts): snapshots in hand of all. */
+  snapshots?: { loaded: number; total: number; failed: number };
 }
 
 export interface AppState {

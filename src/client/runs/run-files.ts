@@ -19,6 +19,7 @@ import type { PackedSweep } from '../../files/packed-sweep.ts';
 import { saveBlob } from './download.ts';
 import { readInWorker } from './import-worker.ts';
 import { claimRun, RELOAD_GRACE_MS } from '../storage/run-owner.ts';
+import { fetchRecordingHead, loadRecordingPieces } from './recording-pieces.ts';
 
 const store = () => useAppStore.getState();
 
@@ -171,9 +172,12 @@ export async function exportCurrentRun(): Promise<void> {
   }
 }
 
-/** The recorded reference runs shipped with the site, by ?run= name. */
-export const REFERENCE_RUNS: Record<string, { file: string; label: string }> = {
-  reference: { file: 'runs/reference.grokrun.gz', label: 'mainline, seed 0, 16k epochs' },
+/**
+ * The recorded reference runs shipped with the site, by ?run= name: a whole run file, or a
+ * recording laid out in pieces (`recording`, its manifest: src/files/recording.ts).
+ */
+export const REFERENCE_RUNS: Record<string, { file: string; label: string; recording?: string }> = {
+  reference: { file: 'runs/reference.grokrun.gz', recording: 'runs/reference/recording.json', label: 'mainline, seed 0, 16k epochs' },
   'no-wd': { file: 'runs/no-wd.grokrun.gz', label: 'no weight decay (λ = 0), the control' },
 };
 
@@ -186,6 +190,15 @@ export async function openReferenceRun(name: string): Promise<void> {
     return;
   }
   try {
+    if (ref.recording) {
+      // The curves first, the snapshots after them as the views need them (recording-pieces.ts).
+      const manifestUrl = new URL(ref.recording, document.baseURI);
+      const { manifest, head } = await fetchRecordingHead(manifestUrl);
+      const run = await readRunBytes(head, manifest.head);
+      await replaceWith(run, null, run.name, { key: name, name: run.name });
+      void loadRecordingPieces(name, manifestUrl, manifest, run);
+      return;
+    }
     const res = await fetch(new URL(ref.file, document.baseURI));
     if (!res.ok) throw new Error(`the server answered ${res.status}`);
     const run = await readRunBytes(new Uint8Array(await res.arrayBuffer()), ref.file);

@@ -36,6 +36,8 @@ let runStore: Promise<RunStore | null> | null = null;
 let openStore: RunStore | null = null;
 /** The database was opened again after its connection closed: the next write writes the whole run. */
 let refill = false;
+/** Past snapshots arrived late (a recording's pieces): the next save writes every snapshot. */
+export const saveAllSnapshotsNext = (): void => void (refill = true);
 /** A run opened to be kept (an import): saved once the worker has it. */
 let pendingKeep = false;
 /** The key being deleted by this tab (its journal's absence is then no clear of the database). */

@@ -29,6 +29,12 @@ function RecordingLine() {
   return (
     <p className="recording-line" data-testid="recording-line">
       <strong>{recording.name}</strong> — recorded, not training.{' '}
+      {recording.snapshots ? (
+        <span data-testid="recording-snapshots" title="The curves are all here; the weight snapshots the views need arrive one by one, the nearest to the scrubber first">
+          snapshots {recording.snapshots.loaded}/{recording.snapshots.total}
+          {recording.snapshots.failed > 0 ? ` (${recording.snapshots.failed} failed)` : ''}.{' '}
+        </span>
+      ) : null}
       <button type="button" className="link" onClick={trainRecordingYourself}>
         Train this configuration yourself
       </button>

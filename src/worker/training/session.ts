@@ -191,6 +191,13 @@ export class TrainingSession {
         run.measures.pinKeyFreqs(cmd.keyFreqs);
         return;
       }
+      case 'addSnapshots': {
+        const analysis = run?.context.analysis;
+        if (!run || !analysis) return;
+        analysis.snapshots.insert(cmd.snapshots.filter((x) => x.epoch <= run.context.trainer.epoch && x.weights.length === run.context.trainer.flatWeightsLength));
+        this.opts.post({ type: 'snapshots', runId: run.context.id, epochs: analysis.snapshots.epochs() });
+        return;
+      }
       case 'inspect':
         await run?.measures.requestInspect(cmd.epoch);
         return;
