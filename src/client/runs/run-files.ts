@@ -178,7 +178,7 @@ export async function exportCurrentRun(): Promise<void> {
  */
 export const REFERENCE_RUNS: Record<string, { file: string; label: string; recording?: string }> = {
   reference: { file: 'runs/reference.grokrun.gz', recording: 'runs/reference/recording.json', label: 'mainline, seed 0, 16k epochs' },
-  'no-wd': { file: 'runs/no-wd.grokrun.gz', label: 'no weight decay (λ = 0), the control' },
+  'no-wd': { file: 'runs/no-wd.grokrun.gz', recording: 'runs/no-wd/recording.json', label: 'no weight decay (λ = 0), the control' },
 };
 
 /** Opens a recorded run from the site (lazily fetched, not part of the first load). */
@@ -190,13 +190,14 @@ export async function openReferenceRun(name: string): Promise<void> {
     return;
   }
   try {
-    if (ref.recording) {
-      // The curves first, the snapshots after them as the views need them (recording-pieces.ts).
-      const manifestUrl = new URL(ref.recording, document.baseURI);
-      const { manifest, head } = await fetchRecordingHead(manifestUrl);
-      const run = await readRunBytes(head, manifest.head);
+    // The curves first, the snapshots after them as the views need them (recording-pieces.ts);
+    // where the pieces are not (npm run dev), the whole file.
+    const manifestUrl = ref.recording ? new URL(ref.recording, document.baseURI) : null;
+    const pieces = manifestUrl ? await fetchRecordingHead(manifestUrl).catch(() => null) : null;
+    if (manifestUrl && pieces) {
+      const run = await readRunBytes(pieces.head, pieces.manifest.head);
       await replaceWith(run, null, run.name, { key: name, name: run.name });
-      void loadRecordingPieces(name, manifestUrl, manifest, run);
+      void loadRecordingPieces(name, manifestUrl, pieces.manifest, run);
       return;
     }
     const res = await fetch(new URL(ref.file, document.baseURI));
