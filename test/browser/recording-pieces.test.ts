@@ -126,7 +126,7 @@ describe.skipIf(!hasBrowser)('a recording in pieces from a static host', () => {
       // Drawn while the server still holds back most snapshots; the count is on the page.
       expect(at.snapshots).not.toBeNull();
       expect(at.snapshots!.loaded).toBeLessThan(at.snapshots!.total);
-      expect(at.line).toMatch(new RegExp(`snapshots \\d+/${at.snapshots!.total}`));
+      expect(at.line).toMatch(new RegExp(`Snapshots \\d+/${at.snapshots!.total} loaded`));
       await s.page.screenshot({ path: `${ARTIFACTS}/recording-pieces-loading.png` });
       host.release();
       await expect.poll(async () => (await shown(s.page)).snapshotEpochs.length, { timeout: 120_000, message: 'every snapshot in the worker' }).toBe(at.snapshots!.total);

@@ -31,7 +31,7 @@ function RecordingLine() {
       <strong>{recording.name}</strong> — recorded, not training.{' '}
       {recording.snapshots ? (
         <span data-testid="recording-snapshots" title="The curves are all here; the weight snapshots the views need arrive one by one, the nearest to the scrubber first">
-          snapshots {recording.snapshots.loaded}/{recording.snapshots.total}
+          Snapshots {recording.snapshots.loaded}/{recording.snapshots.total} loaded
           {recording.snapshots.failed > 0 ? ` (${recording.snapshots.failed} failed)` : ''}.{' '}
         </span>
       ) : null}
