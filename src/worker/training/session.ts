@@ -194,8 +194,9 @@ export class TrainingSession {
       case 'addSnapshots': {
         const analysis = run?.context.analysis;
         if (!run || !analysis) return;
-        analysis.snapshots.insert(cmd.snapshots.filter((x) => x.epoch <= run.context.trainer.epoch && x.weights.length === run.context.trainer.flatWeightsLength));
-        this.opts.post({ type: 'snapshots', runId: run.context.id, epochs: analysis.snapshots.epochs() });
+        analysis.insertSnapshots(cmd.snapshots.filter((x) => x.epoch <= run.context.trainer.epoch && x.weights.length === run.context.trainer.flatWeightsLength));
+        run.measures.postSnapshots();
+        run.measures.startBackground();
         return;
       }
       case 'inspect':
