@@ -26,8 +26,8 @@ interface StaticHost {
   close(): Promise<void>;
 }
 
-/** A static server of the built site; `ranges` says whether it honours Range. */
-async function staticHost(dir: string, ranges: boolean): Promise<StaticHost> {
+/** A static server of the built site; `ranges` says whether it honours Range; `damage`: a snapshot's epoch sent with a flipped byte. */
+async function staticHost(dir: string, ranges: boolean, damage: number | null = null): Promise<StaticHost> {
   const manifest = JSON.parse(readFileSync(join(dir, 'runs/reference/recording.json'), 'utf8')) as RecordingManifest;
   let released = false;
   const waiting: (() => void)[] = [];
@@ -52,10 +52,13 @@ async function staticHost(dir: string, ranges: boolean): Promise<StaticHost> {
     const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
     if (ranges && range) {
       const [from, to] = [Number(range[1]), Number(range[2])];
-      if (pieces) asked.push(manifest.snapshots.find((p) => p.offset === from)?.epoch ?? -1);
+      const epoch = manifest.snapshots.find((p) => p.offset === from)?.epoch ?? -1;
+      if (pieces) asked.push(epoch);
       void (pieces ? gate() : Promise.resolve()).then(() => {
         res.writeHead(206, { ...headers, 'Content-Range': `bytes ${from}-${to}/${size}`, 'Content-Length': String(to - from + 1) });
-        res.end(bytes.subarray(from, to + 1));
+        const part = bytes.slice(from, to + 1);
+        if (pieces && epoch === damage) part[1000] ^= 0x10;
+        res.end(part);
       });
       return;
     }
@@ -157,6 +160,24 @@ describe.skipIf(!hasBrowser)('a recording in pieces from a static host', () => {
       expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
     } finally {
       host.release();
+      await host.close();
+    }
+  }, 300_000);
+
+  it('a damaged piece is named, and the run stays open with the others', async () => {
+    const host = await staticHost(outDir, true, 5700);
+    host.release();
+    try {
+      const { at } = await openReference(s.page, host);
+      const total = at.snapshots!.total;
+      await expect.poll(async () => (await shown(s.page)).snapshots?.failed, { timeout: 120_000, message: 'the damaged piece reported' }).toBe(1);
+      const notices = (await waitForState(s.page, (st) => st.notices.some((n) => /could not be loaded/.test(n.text)), 30_000, 'the notice')).notices;
+      expect(notices.find((n) => /could not be loaded/.test(n.text))!.text).toMatch(/1 of the recording's 28 snapshots could not be loaded \(the snapshot at epoch 5700 is damaged.*stays open with the 27/);
+      const done = await shown(s.page);
+      expect(done.snapshotEpochs).toHaveLength(total - 1);
+      expect(done.snapshotEpochs).not.toContain(5700);
+      expect(done.line).toMatch(/Snapshots 27\/28 loaded \(1 failed\)/);
+    } finally {
       await host.close();
     }
   }, 300_000);

@@ -191,13 +191,12 @@ export async function openReferenceRun(name: string): Promise<void> {
   }
   try {
     // The curves first, the snapshots after them as the views need them (recording-pieces.ts);
-    // where the pieces are not (npm run dev), the whole file.
+    // where the pieces are not (npm run dev) or their head is refused, the whole file.
     const manifestUrl = ref.recording ? new URL(ref.recording, document.baseURI) : null;
-    const pieces = manifestUrl ? await fetchRecordingHead(manifestUrl).catch(() => null) : null;
+    const pieces = manifestUrl ? await fetchRecordingHead(manifestUrl).then(async (x) => ({ ...x, run: await readRunBytes(x.head, x.manifest.head) })).catch(() => null) : null;
     if (manifestUrl && pieces) {
-      const run = await readRunBytes(pieces.head, pieces.manifest.head);
-      await replaceWith(run, null, run.name, { key: name, name: run.name });
-      void loadRecordingPieces(name, manifestUrl, pieces.manifest, run);
+      await replaceWith(pieces.run, null, pieces.run.name, { key: name, name: pieces.run.name });
+      void loadRecordingPieces(name, manifestUrl, pieces.manifest, pieces.run);
       return;
     }
     const res = await fetch(new URL(ref.file, document.baseURI));
