@@ -69,6 +69,16 @@ export async function loadRecordingPieces(key: string, manifestUrl: URL, manifes
     report();
   };
   report();
+  // The pieces wait until the curves are on show: the head, the page and its worker come first.
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      if (store().recordingRequest?.key === key) return;
+      unsubscribe();
+      resolve();
+    };
+    const unsubscribe = useAppStore.subscribe(check);
+    check();
+  });
   try {
     while (onShow(key)) {
       const piece = nextPiece(pieces, tried, store().viewEpoch ?? lastEpoch);
