@@ -79,6 +79,8 @@ export async function loadRecordingPieces(key: string, manifestUrl: URL, manifes
     const unsubscribe = useAppStore.subscribe(check);
     check();
   });
+  // …and drawn: the charts render in the tasks after the run's arrival.
+  await new Promise<void>((resolve) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(() => resolve(), { timeout: 1000 }) : setTimeout(resolve, 200)));
   try {
     while (onShow(key)) {
       const piece = nextPiece(pieces, tried, store().viewEpoch ?? lastEpoch);
