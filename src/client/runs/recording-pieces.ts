@@ -52,7 +52,8 @@ export async function loadRecordingPieces(key: string, manifestUrl: URL, manifes
   const failed: string[] = [];
   const tried = new Set<number>();
   const lastEpoch = head.history.at(-1)?.epoch ?? 0;
-  const report = () => progress(key, { loaded: have.size, total, failed: failed.length });
+  // Failed: tried and not in hand; once done, every snapshot not in hand.
+  const report = (done = false) => progress(key, { loaded: have.size, total, failed: done ? total - have.size : [...tried].filter((e) => !have.has(e)).length });
   const deliver = (piece: RecordingPiece, bytes: Uint8Array) => {
     tried.add(piece.epoch);
     let snap: RunSnapshot;
@@ -97,7 +98,7 @@ export async function loadRecordingPieces(key: string, manifestUrl: URL, manifes
   }
   for (const p of pieces) if (!tried.has(p.epoch) && !have.has(p.epoch) && onShow(key)) failed.push(`the snapshot at epoch ${p.epoch} did not arrive`);
   if (!onShow(key)) return;
-  report();
+  report(true);
   if (failed.length > 0) {
     store().notify('warning', `${total - have.size} of the recording's ${total} snapshots could not be loaded (${failed[0].slice(0, 160)}${failed.length > 1 ? `; and ${failed.length - 1} more` : ''}). The run stays open with the ${have.size} it has.`);
   }
