@@ -14,6 +14,25 @@ import { saveAllSnapshotsNext } from '../storage/persistence.ts';
 
 const store = () => useAppStore.getState();
 
+/** How long after the curves are on show the snapshots start to load unasked. */
+export const PIECES_AFTER_MS = 2000;
+
+/** Resolves once `cond` holds of the store (or after `timeoutMs`). */
+function until(cond: () => boolean, timeoutMs = Infinity): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      unsubscribe();
+      clearTimeout(timer);
+      resolve();
+    };
+    const unsubscribe = useAppStore.subscribe(() => {
+      if (cond()) done();
+    });
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(done, timeoutMs) : undefined;
+    if (cond()) done();
+  });
+}
+
 /** Fetches the manifest and the head's bytes (the caller reads and opens the head run). */
 export async function fetchRecordingHead(manifestUrl: URL): Promise<{ manifest: RecordingManifest; head: Uint8Array }> {
   const res = await fetch(manifestUrl);
@@ -70,18 +89,10 @@ export async function loadRecordingPieces(key: string, manifestUrl: URL, manifes
     report();
   };
   report();
-  // The pieces wait until the curves are on show: the head, the page and its worker come first.
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (store().recordingRequest?.key === key) return;
-      unsubscribe();
-      resolve();
-    };
-    const unsubscribe = useAppStore.subscribe(check);
-    check();
-  });
-  // …and drawn: the charts render in the tasks after the run's arrival.
-  await new Promise<void>((resolve) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(() => resolve(), { timeout: 1000 }) : setTimeout(resolve, 200)));
+  // The pieces wait until the curves are on show (the head, the page, its worker and the charts'
+  // code come first), then until the scrubber moves or PIECES_AFTER_MS pass.
+  await until(() => store().recordingRequest?.key !== key);
+  await until(() => store().viewEpoch !== null, PIECES_AFTER_MS);
   try {
     while (onShow(key)) {
       const piece = nextPiece(pieces, tried, store().viewEpoch ?? lastEpoch);
