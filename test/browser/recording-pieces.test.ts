@@ -147,10 +147,10 @@ describe.skipIf(!hasBrowser)('a recording in pieces from a static host', () => {
     try {
       const { epochs, at } = await openReference(s.page, host);
       expect(at.snapshots!.loaded).toBeLessThan(at.snapshots!.total);
-      // One request in flight (held back); scrub to memorization, far from the end.
+      // At most one request in flight (held back); scrub to memorization, far from the end.
       const index = epochs.findIndex((e) => e >= 1000);
-      await scrubTo(s.page, index);
       const before = host.asked.length;
+      await scrubTo(s.page, index);
       host.release();
       await expect.poll(async () => (await shown(s.page)).snapshotEpochs.length, { timeout: 120_000, message: 'every snapshot in the worker' }).toBe(at.snapshots!.total);
       // The piece asked for next after the scrub is epoch 1,000's: nothing between it and the end first.
