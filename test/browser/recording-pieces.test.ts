@@ -93,10 +93,10 @@ interface Shown {
 
 function shown(page: Page): Promise<Shown> {
   return page.evaluate(() => {
-    type S = { recording: { snapshots?: Shown['snapshots'] } | null; snapshotEpochs: number[] };
+    type S = { recordingSnapshots: (Shown['snapshots'] & { key: string }) | null; snapshotEpochs: number[] };
     const s = (window as unknown as { grokscope: { store: { getState(): S } } }).grokscope.store.getState();
     return {
-      snapshots: s.recording?.snapshots ?? null,
+      snapshots: s.recordingSnapshots ? { loaded: s.recordingSnapshots.loaded, total: s.recordingSnapshots.total, failed: s.recordingSnapshots.failed } : null,
       snapshotEpochs: s.snapshotEpochs,
       traces: document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length,
       line: document.querySelector('[data-testid="recording-line"]')?.textContent ?? '',

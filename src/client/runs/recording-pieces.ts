@@ -56,7 +56,7 @@ function onShow(key: string): boolean {
 }
 
 function progress(key: string, snapshots: { loaded: number; total: number; failed: number }): void {
-  useAppStore.setState((s) => (s.recording?.key === key ? { recording: { ...s.recording, snapshots } } : s.recordingRequest?.key === key ? { recordingRequest: { ...s.recordingRequest, snapshots } } : {}));
+  useAppStore.setState({ recordingSnapshots: { key, ...snapshots } });
 }
 
 /**
