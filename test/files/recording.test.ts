@@ -8,7 +8,11 @@ import { checkManifest, crc32, joinRecording, nextPiece, readPiece, splitRecordi
 const whole = gunzipSync(readFileSync('public/runs/no-wd.grokrun.gz'));
 const original = decodeRun(new Uint8Array(whole));
 
-function pieces(run: RunData) {
+let once: ReturnType<typeof split> | null = null;
+// Split once for every test (7 MB of float16: slow on a loaded machine).
+const pieces = (run: RunData) => (once ??= split(run));
+
+function split(run: RunData) {
   const split = splitRecording(run);
   const head = decodeRun(split.head);
   const arrived = split.manifest.snapshots.map((p) => readPiece(split.manifest, p, split.pieces.subarray(p.offset, p.offset + p.length)));
@@ -16,7 +20,7 @@ function pieces(run: RunData) {
 }
 
 describe('a recording in pieces', () => {
-  it('joins back into the whole file: the same run, the same bytes once written', () => {
+  it('joins back into the whole file: the same run, the same bytes once written', { timeout: 180_000 }, () => {
     const { split, head, arrived } = pieces(original);
     expect(split.manifest.snapshots.length).toBe(original.snapshots.length - 1);
     // The head alone is a run file with the curves and the latest weights, well under 1 MB.
@@ -47,7 +51,7 @@ describe('a recording in pieces', () => {
   });
 
   it('refuses a bad manifest before fetching by it', () => {
-    const { manifest } = splitRecording(original);
+    const { manifest } = pieces(original).split;
     const json = JSON.parse(JSON.stringify(manifest));
     expect(checkManifest(json)).toEqual(manifest);
     expect(() => checkManifest({ ...json, format: 'x' })).toThrow(/format "x"/);
@@ -58,7 +62,7 @@ describe('a recording in pieces', () => {
   });
 
   it('fetches the missing piece nearest the epoch on show first', () => {
-    const { manifest } = splitRecording(original);
+    const { manifest } = pieces(original).split;
     const epochs = manifest.snapshots.map((s) => s.epoch);
     const far = epochs.at(-1)!;
     expect(nextPiece(manifest.snapshots, new Set(), far)!.epoch).toBe(far);
