@@ -1,5 +1,10 @@
 import { defineConfig, type Plugin } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readImportFile } from './src/files/import-file.ts';
+import { splitRecording } from './src/files/recording.ts';
 
 /**
  * Social previews need an absolute og:image URL. The deploy sets VITE_SITE_URL (the hosted
@@ -34,6 +39,35 @@ function selfContainedThreadedWasm(): Plugin {
   };
 }
 
+/**
+ * Each recorded run in public/runs/ (a whole .grokrun.gz, kept for Import, the CLI and old links)
+ * is also laid out in pieces for the static host at build time (src/files/recording.ts, the same as
+ * `npm run cli -- split`): dist/runs/<name>/recording.json, head.grokrun.gz, snapshots.bin. The
+ * repository holds the recording once; `npm run dev` has no pieces and opens the whole file.
+ */
+function recordingPieces(): Plugin {
+  let outDir = 'dist';
+  return {
+    name: 'grokscope-recording-pieces',
+    apply: 'build',
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
+    async closeBundle() {
+      for (const file of readdirSync('public/runs').filter((f) => f.endsWith('.grokrun.gz'))) {
+        const read = await readImportFile(new Uint8Array(readFileSync(join('public/runs', file))), { name: file });
+        if (read.kind !== 'run') throw new Error(`public/runs/${file} is not a run file`);
+        const { head, pieces, manifest } = splitRecording(read.run);
+        const dir = join(outDir, 'runs', file.replace(/\.grokrun\.gz$/, ''));
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, manifest.head), gzipSync(head, { level: 9 }));
+        writeFileSync(join(dir, manifest.pieces), pieces);
+        writeFileSync(join(dir, 'recording.json'), `${JSON.stringify(manifest)}\n`);
+      }
+    },
+  };
+}
+
 /** What makes a page cross-origin isolated; public/isolation-sw.js adds the same on static hosts. */
 const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -43,7 +77,7 @@ const ISOLATION_HEADERS = {
 export default defineConfig({
   // Relative base: the built site works under any path (GitHub Pages project sites included).
   base: './',
-  plugins: [react(), absoluteOgImage(), selfContainedThreadedWasm()],
+  plugins: [react(), absoluteOgImage(), selfContainedThreadedWasm(), recordingPieces()],
   worker: { format: 'es', plugins: () => [selfContainedThreadedWasm()] },
   optimizeDeps: {
     include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-cpu'],

@@ -13,6 +13,7 @@ import { benchCommand } from './bench/bench.ts';
 import { inspectCommand } from './inspect.ts';
 import { extractVary, mergeCommand, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
+import { splitCommand } from './split.ts';
 
 const USAGE = `usage: npm run cli -- <command> [flags]
 
@@ -73,6 +74,11 @@ commands:
             snapshots; a run's recorded loss recomputed) and exit 0, or print one line saying
             why the page refuses it and exit 2.
 
+  split FILE --out DIR
+            Lay a run file out for a static host: DIR/recording.json (the manifest),
+            DIR/head.grokrun.gz (config, history, last snapshot: the curves draw from it) and
+            DIR/snapshots.bin (the other snapshots, fetched with HTTP Range requests as needed).
+
   bench     Time training per backend (default: the mainline; any configuration flag applies):
             ms/epoch (median of timed blocks), analytic GFLOP/epoch and achieved GFLOP/s, one
             full checkpoint analysis, the tensor count before/after, the fast path vs general.
@@ -93,6 +99,7 @@ examples:
   npm run cli -- sweep --p 23 --dm 32 --mlp 128 --vary wd=0,1 --vary seed=0-2 --epochs 300 --every 50 --out sweep-dir
   npm run cli -- merge sweep-dir --out sweep.json
   npm run cli -- inspect public/runs/reference.grokrun.gz
+  npm run cli -- split public/runs/reference.grokrun.gz --out public/runs/reference
   npm run bench -- --json
   npm run bench -- --evidence             the evidence pass (§4) against the heavy pass, same run
   npm run bench -- --browser --backends webgpu,wasm --p 53
@@ -122,6 +129,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'analyze':
       process.stdout.write(`${JSON.stringify(await analyzeCommand(args), null, 1)}\n`);
+      return 0;
+    case 'split':
+      process.stdout.write(`${(await splitCommand(args)).join('\n')}\n`);
       return 0;
     case 'inspect': {
       const result = await inspectCommand(args);

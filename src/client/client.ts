@@ -126,7 +126,7 @@ function send(cmd: Command, transfer: Transferable[] = []): void {
 
 const BUILDS: Command['type'][] = ['init', 'reset', 'load'];
 /** Commands that act on the run in hand: held while a run is being built. */
-const RUN_COMMANDS: Command['type'][] = [...BUILDS, 'start', 'resume', 'pause', 'step', 'set', 'setKeyFreqs', 'inspect', 'moveBackend'];
+const RUN_COMMANDS: Command['type'][] = [...BUILDS, 'start', 'resume', 'pause', 'step', 'set', 'setKeyFreqs', 'inspect', 'moveBackend', 'addSnapshots'];
 
 function sendRun(cmd: Command): void {
   if (!RUN_COMMANDS.includes(cmd.type)) return send(cmd);
@@ -231,6 +231,11 @@ export function isBuilding(): boolean {
 export function loadRun(run: LoadableRun, history: Checkpoint[]): void {
   useAppStore.setState({ pendingHistory: history });
   sendRun({ type: 'load', run });
+}
+
+/** Gives the loaded run past snapshots that arrived later (a recording's pieces). */
+export function addSnapshots(snapshots: { epoch: number; weights: Float32Array }[]): void {
+  sendRun({ type: 'addSnapshots', snapshots });
 }
 
 /** Test hook: fault injection ('crash', 'poison', 'lose-device'). */

@@ -168,6 +168,8 @@ export type Command =
   | { type: 'evidence'; request: EvidenceRequest }
   /** Replace the run by a saved or imported one. */
   | { type: 'load'; run: LoadableRun }
+  /** Past snapshots of the loaded run that arrived later (a recording's pieces, src/files/recording.ts). */
+  | { type: 'addSnapshots'; snapshots: { epoch: number; weights: Float32Array }[] }
   /**
    * Check a run before it replaces this one: its configuration must reproduce the training loss
    * its history recorded at `recorded.epoch` on `recorded.weights` (src/run/integrity.ts).

@@ -101,6 +101,8 @@ export interface AppState {
   recording: RecordingInfo | null;
   /** A recording being opened: it becomes `recording` when the worker has loaded it. */
   recordingRequest: RecordingInfo | null;
+  /** A recording laid out in pieces (src/files/recording.ts): its snapshots in hand, of all. */
+  recordingSnapshots: { key: string; loaded: number; total: number; failed: number } | null;
 
   setViewEpoch: (epoch: number | null) => void;
   setPlaying: (playing: boolean) => void;
@@ -173,6 +175,7 @@ export const createAppStore = () => {
       playing: false,
       recording: null,
       recordingRequest: null,
+      recordingSnapshots: null,
       pendingHistory: null,
       currentRunKey: null,
       currentRunName: '',

@@ -69,8 +69,9 @@ describe.skipIf(!hasBrowser)('the recorded reference run', () => {
     expect(last.testAcc).toBeGreaterThan(0.99);
     expect(loaded.history.find((c) => c.epoch === 1000)!.testAcc).toBeLessThan(0.5);
     const epochs = loaded.history.map((c) => c.epoch);
+    // The snapshots arrive after the curves (a recording in pieces, src/files/recording.ts).
+    await expect.poll(async () => (await viewState(page)).snapshotEpochs.length, { timeout: 120_000, message: 'the snapshots' }).toBeGreaterThanOrEqual(20);
     const { snapshotEpochs } = await viewState(page);
-    expect(snapshotEpochs.length).toBeGreaterThanOrEqual(20);
 
     // Scrub to memorization, then to cleanup: the label names the phase, and the heavy views
     // are computed for the snapshot at or before each.

@@ -21,6 +21,7 @@ import { saveBlob } from './download.ts';
 import { readInWorker } from './import-worker.ts';
 import { claimRun, RELOAD_GRACE_MS } from '../storage/run-owner.ts';
 import { continueTraining } from '../storage/was-training.ts';
+import { fetchRecordingHead, loadRecordingPieces } from './recording-pieces.ts';
 
 const store = () => useAppStore.getState();
 
@@ -175,10 +176,13 @@ export async function exportCurrentRun(): Promise<void> {
   }
 }
 
-/** The recorded reference runs shipped with the site, by ?run= name. */
-export const REFERENCE_RUNS: Record<string, { file: string; label: string }> = {
-  reference: { file: 'runs/reference.grokrun.gz', label: 'mainline, seed 0, 16k epochs' },
-  'no-wd': { file: 'runs/no-wd.grokrun.gz', label: 'no weight decay (λ = 0), the control' },
+/**
+ * The recorded reference runs shipped with the site, by ?run= name: a whole run file, or a
+ * recording laid out in pieces (`recording`, its manifest: src/files/recording.ts).
+ */
+export const REFERENCE_RUNS: Record<string, { file: string; label: string; recording?: string }> = {
+  reference: { file: 'runs/reference.grokrun.gz', recording: 'runs/reference/recording.json', label: 'mainline, seed 0, 16k epochs' },
+  'no-wd': { file: 'runs/no-wd.grokrun.gz', recording: 'runs/no-wd/recording.json', label: 'no weight decay (λ = 0), the control' },
 };
 
 /** Opens a recorded run from the site (lazily fetched, not part of the first load). */
@@ -190,6 +194,15 @@ export async function openReferenceRun(name: string): Promise<void> {
     return;
   }
   try {
+    // The curves first, the snapshots after them as the views need them (recording-pieces.ts);
+    // where the pieces are not (npm run dev) or their head is refused, the whole file.
+    const manifestUrl = ref.recording ? new URL(ref.recording, document.baseURI) : null;
+    const pieces = manifestUrl ? await fetchRecordingHead(manifestUrl).then(async (x) => ({ ...x, run: await readRunBytes(x.head, x.manifest.head) })).catch(() => null) : null;
+    if (manifestUrl && pieces) {
+      await replaceWith(pieces.run, null, pieces.run.name, { key: name, name: pieces.run.name });
+      void loadRecordingPieces(name, manifestUrl, pieces.manifest, pieces.run);
+      return;
+    }
     const res = await fetch(new URL(ref.file, document.baseURI));
     if (!res.ok) throw new Error(`the server answered ${res.status}`);
     const run = await readRunBytes(new Uint8Array(await res.arrayBuffer()), ref.file);

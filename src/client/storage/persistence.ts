@@ -35,8 +35,9 @@ export const AUTOSAVE_MS = 15_000;
 
 let runStore: Promise<RunStore | null> | null = null;
 let openStore: RunStore | null = null;
-/** The database was opened again after its connection closed: the next write writes the whole run. */
+/** The next write writes the whole run: the database was opened again, or past snapshots came late (a recording's pieces). */
 let refill = false;
+export const saveAllSnapshotsNext = (): void => void (refill = true);
 /** A run opened to be kept (an import): saved once the worker has it. */
 let pendingKeep = false;
 /** The key being deleted by this tab (its journal's absence is then no clear of the database). */

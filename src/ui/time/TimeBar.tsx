@@ -26,11 +26,18 @@ export const SECTIONS = [
 function RecordingLine() {
   const recording = useAppStore((s) => s.recording);
   const opening = useAppStore((s) => s.recordingRequest);
+  const pieces = useAppStore((s) => (s.recordingSnapshots?.key === s.recording?.key ? s.recordingSnapshots : null));
   if (opening) return <p className="recording-line" data-testid="recording-line">Opening the recorded run “{opening.name}”…</p>;
   if (!recording) return null;
   return (
     <p className="recording-line" data-testid="recording-line">
       <strong>{recording.name}</strong> — recorded, not training.{' '}
+      {pieces ? (
+        <span data-testid="recording-snapshots" title="The curves are all here; the weight snapshots the views need arrive one by one, the nearest to the scrubber first">
+          Snapshots {pieces.loaded}/{pieces.total} loaded
+          {pieces.failed > 0 ? ` (${pieces.failed} failed)` : ''}.{' '}
+        </span>
+      ) : null}
       <button type="button" className="link" onClick={trainRecordingYourself}>
         Train this configuration yourself
       </button>

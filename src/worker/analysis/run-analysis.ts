@@ -51,6 +51,8 @@ export class RunAnalysis {
   private candidateCount = 0;
   /** Snapshot epochs still to re-measure with the current K. */
   private recomputeQueue: number[] = [];
+  /** The K version of the loaded file (its history rows were measured with it). */
+  private restoredVersion = -1;
   private featured: Int32Array;
 
   constructor(
@@ -71,10 +73,17 @@ export class RunAnalysis {
 
   /** Restores the K state of a loaded run (its curves were measured with it). */
   restoreKeyFreqs(state: KeyFreqsState): void {
+    this.restoredVersion = state.version;
     this.state = { ...state, active: [...state.active], live: [...state.live] };
     this.candidate = [...state.live];
     this.candidateCount = 0;
     this.recomputeQueue = [];
+  }
+
+  /** Past snapshots that arrived late (a recording's pieces): re-measured if K changed since the file's. */
+  insertSnapshots(snapshots: readonly { epoch: number; weights: Float32Array }[]): void {
+    this.snapshots.insert(snapshots);
+    if (this.state.version !== this.restoredVersion) this.recomputeQueue.push(...snapshots.map((x) => x.epoch));
   }
 
   get pendingRecomputes(): number {

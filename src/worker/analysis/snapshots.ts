@@ -105,6 +105,12 @@ export class SnapshotStore {
     while (this.snapshots.length > this.capacity) this.thin();
   }
 
+  /** Adds past snapshots that arrived late (a recording's pieces), keeping those already held. */
+  insert(snapshots: readonly Snapshot[]): void {
+    const held = new Set(this.snapshots.map((s) => s.epoch));
+    this.restore([...this.snapshots, ...snapshots.filter((s) => !held.has(s.epoch))]);
+  }
+
   clear(): void {
     this.snapshots = [];
   }

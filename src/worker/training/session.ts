@@ -191,6 +191,14 @@ export class TrainingSession {
         run.measures.pinKeyFreqs(cmd.keyFreqs);
         return;
       }
+      case 'addSnapshots': {
+        const analysis = run?.context.analysis;
+        if (!run || !analysis) return;
+        analysis.insertSnapshots(cmd.snapshots.filter((x) => x.epoch <= run.context.trainer.epoch && x.weights.length === run.context.trainer.flatWeightsLength));
+        run.measures.postSnapshots();
+        run.measures.startBackground();
+        return;
+      }
       case 'inspect':
         await run?.measures.requestInspect(cmd.epoch);
         return;
