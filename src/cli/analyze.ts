@@ -15,6 +15,7 @@ import { startNodeBackend } from './node/backends.ts';
 import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
 import { readModelFile } from './model-file.ts';
 import { LLC_FLAGS, llcFields, parseLlcFlags } from './llc.ts';
+import { correctLogits, distanceIrrelevance, gradientSymmetricity, PIZZA_REFERENCE, symmetricityTriplets } from '../analysis/pizza.ts';
 
 export const ANALYZE_FLAGS = new Set<string>(['key-freqs', ...EVIDENCE_FLAGS, ...LLC_FLAGS]);
 
@@ -69,6 +70,13 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
     acts = { pattern: pattern!, mlpPost: mlpPost! };
     const packed = tf.tidy(() => tf.concat([trainer.evaluate(logits), analyzer.cheap(trainer.paramTensors, logits, keyFreqs), analyzer.heavy(trainer.paramTensors, logits, acts!, new Int32Array(0))]));
     const values = (await packed.data()) as Float32Array;
+    // Zhong et al. 2023 (analysis/pizza.ts): clock or pizza.
+    const pizza = tf.tidy(() => {
+      const correct = correctLogits(logits, trainer.dataset.labels);
+      return tf.stack([distanceIrrelevance(correct, ckpt.config.p), gradientSymmetricity(trainer.paramTensors, trainer.config, symmetricityTriplets(ckpt.config.p))]);
+    });
+    const [distanceIrrelevanceValue, gradientSymmetricityValue] = (await pizza.data()) as Float32Array;
+    pizza.dispose();
     tf.dispose([packed, logits, acts.pattern, acts.mlpPost]);
     const cheapAt = EVAL_LENGTH;
     const cheap = analyzer.unpackCheap(values, keyFreqs, cheapAt);
@@ -105,6 +113,9 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       cosCoefficients: Array.from(cheap.cosCoefficients),
       logitFVE: cheap.logitFVE,
       neuronsWellExplained: heavy.neuronsWellExplained,
+      distanceIrrelevance: distanceIrrelevanceValue,
+      gradientSymmetricity: gradientSymmetricityValue,
+      clockPizzaReference: PIZZA_REFERENCE,
       neuronFreq: Array.from(heavy.neuronFreq),
       neuronFVE: Array.from(heavy.neuronFVE),
       ...evidence,
