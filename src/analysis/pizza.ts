@@ -55,11 +55,19 @@ export function correctLogits(logitsAll: tf.Tensor2D, labels: Int32Array): tf.Te
 
 /** Their triplets: (a, b, c) a-major over P³, shuffled by random.Random(42), the first `n`. */
 export function symmetricityTriplets(p: number, n = SYMMETRICITY_TRIPLETS): Array<[number, number, number]> {
+  const key = `${p},${n}`;
+  const known = tripletCache.get(key);
+  if (known) return known;
   const all = new Int32Array(p * p * p);
   for (let i = 0; i < all.length; i++) all[i] = i;
   new PythonRandom(42).shuffle(all);
-  return Array.from(all.subarray(0, Math.min(n, all.length)), (i) => [Math.floor(i / (p * p)), Math.floor(i / p) % p, i % p]);
+  const triplets = Array.from(all.subarray(0, Math.min(n, all.length)), (i): [number, number, number] => [Math.floor(i / (p * p)), Math.floor(i / p) % p, i % p]);
+  tripletCache.set(key, triplets);
+  return triplets;
 }
+
+/** Shuffling P³ triplets takes ~0.1 s at P = 113: once per P, not at every checkpoint. */
+const tripletCache = new Map<string, Array<[number, number, number]>>();
 
 /**
  * Gradient symmetricity of the model `params` over `triplets`. x = W_E[tok] + W_pos, so the
@@ -89,4 +97,11 @@ export function gradientSymmetricity(params: Params, config: TrainConfig, triple
   } finally {
     disposePairBatch(batch);
   }
+}
+
+/** Both measures of a checkpoint, `[distance irrelevance, gradient symmetricity]`, for one read. */
+export function clockPizzaMeasures(params: Params, config: TrainConfig, logitsAll: tf.Tensor2D, labels: Int32Array): tf.Tensor1D {
+  return tf.tidy(() =>
+    tf.stack([distanceIrrelevance(correctLogits(logitsAll, labels), config.p), gradientSymmetricity(params, config, symmetricityTriplets(config.p))]) as tf.Tensor1D,
+  );
 }

@@ -15,7 +15,7 @@ import { startNodeBackend } from './node/backends.ts';
 import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
 import { readModelFile } from './model-file.ts';
 import { LLC_FLAGS, llcFields, parseLlcFlags } from './llc.ts';
-import { correctLogits, distanceIrrelevance, gradientSymmetricity, PIZZA_REFERENCE, symmetricityTriplets } from '../analysis/pizza.ts';
+import { clockPizzaMeasures, PIZZA_REFERENCE } from '../analysis/pizza.ts';
 
 export const ANALYZE_FLAGS = new Set<string>(['key-freqs', ...EVIDENCE_FLAGS, ...LLC_FLAGS]);
 
@@ -71,10 +71,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
     const packed = tf.tidy(() => tf.concat([trainer.evaluate(logits), analyzer.cheap(trainer.paramTensors, logits, keyFreqs), analyzer.heavy(trainer.paramTensors, logits, acts!, new Int32Array(0))]));
     const values = (await packed.data()) as Float32Array;
     // Zhong et al. 2023 (analysis/pizza.ts): clock or pizza.
-    const pizza = tf.tidy(() => {
-      const correct = correctLogits(logits, trainer.dataset.labels);
-      return tf.stack([distanceIrrelevance(correct, ckpt.config.p), gradientSymmetricity(trainer.paramTensors, trainer.config, symmetricityTriplets(ckpt.config.p))]);
-    });
+    const pizza = clockPizzaMeasures(trainer.paramTensors, trainer.config, logits, trainer.dataset.labels);
     const [distanceIrrelevanceValue, gradientSymmetricityValue] = (await pizza.data()) as Float32Array;
     pizza.dispose();
     tf.dispose([packed, logits, acts.pattern, acts.mlpPost]);
