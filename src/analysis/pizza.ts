@@ -12,8 +12,8 @@
  *   gradients at the token embeddings of a and b. The pizza's logits are near symmetric in a and b
  *   (s ≈ 1); the clock's product of embeddings is not (s ≈ 0.33).
  *
- * Their reference models (computed from their code/save checkpoints with their metric code):
- * Model A (pizza, attention rate 0) q = 0.172, s = 0.994; Model B (clock, rate 1) q = 0.848, s = 0.334.
+ * Their reference models' values are in run/clock-pizza.ts (pizza q = 0.172, s = 0.994; clock q = 0.848,
+ * s = 0.334).
  */
 import * as tf from '@tensorflow/tfjs-core';
 // The symmetricity differentiates the forward: tfjs-core alone registers no gradients.
@@ -21,12 +21,6 @@ import '#tfjs-gradients';
 import type { TrainConfig } from '../config/schema.ts';
 import { PythonRandom } from '../random/python-random.ts';
 import { disposePairBatch, forwardGeneral, makePairBatch, type Params } from '../model/transformer/forward.ts';
-
-/** The paper's two models (§4, Fig. 4), as their notebook measures them on their saved weights. */
-export const PIZZA_REFERENCE = {
-  clock: { distanceIrrelevance: 0.848, gradientSymmetricity: 0.334, model: 'Model B (attention rate 1)' },
-  pizza: { distanceIrrelevance: 0.172, gradientSymmetricity: 0.994, model: 'Model A (attention rate 0)' },
-} as const;
 
 /** Triplets their notebook samples. */
 export const SYMMETRICITY_TRIPLETS = 100;

@@ -15,7 +15,8 @@ import { startNodeBackend } from './node/backends.ts';
 import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
 import { readModelFile } from './model-file.ts';
 import { LLC_FLAGS, llcFields, parseLlcFlags } from './llc.ts';
-import { clockPizzaMeasures, PIZZA_REFERENCE } from '../analysis/pizza.ts';
+import { clockPizzaMeasures } from '../analysis/pizza.ts';
+import { CLOCK_PIZZA_REFERENCE } from '../run/clock-pizza.ts';
 
 export const ANALYZE_FLAGS = new Set<string>(['key-freqs', ...EVIDENCE_FLAGS, ...LLC_FLAGS]);
 
@@ -112,7 +113,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       neuronsWellExplained: heavy.neuronsWellExplained,
       distanceIrrelevance: distanceIrrelevanceValue,
       gradientSymmetricity: gradientSymmetricityValue,
-      clockPizzaReference: PIZZA_REFERENCE,
+      clockPizzaReference: CLOCK_PIZZA_REFERENCE,
       neuronFreq: Array.from(heavy.neuronFreq),
       neuronFVE: Array.from(heavy.neuronFVE),
       ...evidence,

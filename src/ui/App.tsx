@@ -25,7 +25,7 @@ import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
 import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
-import { NormAccuracyChart, SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
+import { ClockPizzaChart, NormAccuracyChart, SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { ComparePicker } from './runs/ComparePicker.tsx';
@@ -96,6 +96,7 @@ export function App() {
               <SoftmaxCollapseChart />
               <NormAccuracyChart />
             </div>
+            <ClockPizzaChart />
           </Section>
           <Section id="fourier" title="Fourier spectra of the embedding and of W_L" figure="Fig. 3">
             <p className="explain">
