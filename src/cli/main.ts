@@ -50,6 +50,8 @@ commands:
                                JOB_COMPLETION_INDEX/JOB_COMPLETIONS (Kubernetes Indexed Job) or
                                SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (Slurm array)
             --batch N          at most N runs in one batched update (default 8; fewer if memory demands)
+            --llc              also each run's LLC at its final weights, in its run JSON ("llc") and
+                               the log; the --llc-* settings as for analyze
 
   merge DIR --out FILE
             Pack a sweep (sweep.json and every finished run) into one JSON file (.gz compresses).

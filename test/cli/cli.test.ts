@@ -67,6 +67,14 @@ describe('command line', () => {
     const pinned = await analyzeCommand(parseArgs(['analyze', save, '--key-freqs', '2,3'], BOOLEAN));
     expect(pinned.keyFreqs).toEqual([2, 3]);
     expect(pinned.trainLoss).toBe(byRule.trainLoss);
+    // Zhong et al.'s clock/pizza measures, with their reference models beside them.
+    for (const k of ['distanceIrrelevance', 'gradientSymmetricity'] as const) {
+      const v = byRule[k] as number;
+      expect(Number.isFinite(v), k).toBe(true);
+      expect(v, k).toBeGreaterThanOrEqual(k === 'distanceIrrelevance' ? 0 : -1);
+      expect(v, k).toBeLessThanOrEqual(1.0001);
+    }
+    expect(byRule.clockPizzaReference).toMatchObject({ clock: { gradientSymmetricity: 0.334 }, pizza: { distanceIrrelevance: 0.172 } });
   });
 
   it('analyze --llc: the LLC with its settings, chains and traces; the other measures unchanged; bad settings named', async () => {
