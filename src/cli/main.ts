@@ -65,9 +65,10 @@ commands:
             --backend wasm|cpu
             --llc              also the local learning coefficient (devinterp's SGLD estimator): chains
                                from the checkpoint, LLC = nβ·(mean draw loss − L(w*)), with each
-                               chain's loss trace, the chains' spread and the time it took
-            --llc-eps E (1e-4) --llc-gamma G (100) --llc-nbeta B (batch / ln batch)
-            --llc-chains C (4) --llc-draws D (200) --llc-batch N (256) --llc-seed S (0)
+                               chain's loss trace, the chains' spread, whether it settled
+                               ("settled": the traces stopped drifting, "settleRule") and the time
+            --llc-eps E (5e-5) --llc-gamma G (1000) --llc-nbeta B (batch / ln batch)
+            --llc-chains C (4) --llc-draws D (100) --llc-batch N (128) --llc-seed S (0)
 
   inspect FILE
             Check a file the page can import (run file or safetensors weights, gzipped or not)

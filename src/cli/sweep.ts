@@ -244,7 +244,7 @@ export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<Sw
         anyTrained = true;
         if (grok !== null) anyGrokked = true;
         const est = llcs[k];
-        const llcText = est ? `, LLC ${est.llc.toPrecision(4)} ± ${est.error.toPrecision(2)}` : '';
+        const llcText = est ? `, LLC ${est.llc.toPrecision(4)} ± ${est.error.toPrecision(2)} (${est.settled ? 'settled' : 'not settled: the chains\' loss still drifts'})` : '';
         log(`  ${describePoint(spec, p.at)}: test acc ${(h.at(-1)!.testAcc * 100).toFixed(1)}%, ${grok === null ? 'did not reach 99%' : `99% at epoch ${grok}`}${llcText}`);
       }
       if (stop.now) break;

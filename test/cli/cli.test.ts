@@ -82,8 +82,11 @@ describe('command line', () => {
     const LLC_BOOLEAN = new Set([...BOOLEAN, 'llc']);
     const plain = await analyzeCommand(parseArgs(['analyze', save], LLC_BOOLEAN));
     const args = ['analyze', save, '--llc', '--llc-chains', '2', '--llc-draws', '30', '--llc-batch', '16', '--llc-eps', '1e-4', '--llc-seed', '3'];
-    const r = (await analyzeCommand(parseArgs(args, LLC_BOOLEAN))) as { llc: { llc: number; settings: Record<string, number>; traces: number[][]; initLoss: number; error: number }; trainLoss: number };
-    expect(r.llc.settings).toMatchObject({ chains: 2, draws: 30, batch: 16, eps: 1e-4, gamma: 100, seed: 3 });
+    const r = (await analyzeCommand(parseArgs(args, LLC_BOOLEAN))) as { llc: { llc: number; settings: Record<string, number>; defaults: Record<string, number>; traces: number[][]; initLoss: number; error: number; settled: boolean; settledPerChain: boolean[]; settleRule: string }; trainLoss: number };
+    expect(r.llc.settings).toMatchObject({ chains: 2, draws: 30, batch: 16, eps: 1e-4, gamma: r.llc.defaults.gamma, seed: 3 });
+    expect(r.llc.settledPerChain).toHaveLength(2);
+    expect(typeof r.llc.settled).toBe('boolean');
+    expect(r.llc.settleRule).toMatch(/third quarter/);
     expect(r.llc.settings.nbeta).toBeCloseTo(16 / Math.log(16), 9);
     expect(r.llc.traces.map((t) => t.length)).toEqual([30, 30]);
     expect(Number.isFinite(r.llc.llc) && Number.isFinite(r.llc.error)).toBe(true);
