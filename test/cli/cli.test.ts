@@ -86,7 +86,7 @@ describe('command line', () => {
     expect(r.llc.settings).toMatchObject({ chains: 2, draws: 30, batch: 16, eps: 1e-4, gamma: r.llc.defaults.gamma, seed: 3 });
     expect(r.llc.settledPerChain).toHaveLength(2);
     expect(typeof r.llc.settled).toBe('boolean');
-    expect(r.llc.settleRule).toMatch(/third quarter/);
+    expect(r.llc.settleRule).toMatch(/third to the last quarter/);
     expect(r.llc.settings.nbeta).toBeCloseTo(16 / Math.log(16), 9);
     expect(r.llc.traces.map((t) => t.length)).toEqual([30, 30]);
     expect(Number.isFinite(r.llc.llc) && Number.isFinite(r.llc.error)).toBe(true);
