@@ -49,6 +49,8 @@ export function checkpointFixture(epoch: number, changes: Partial<Checkpoint> = 
     cosCoefficients: [7, 8],
     excludedLossPerFreq: [],
     neuronsWellExplained: NaN,
+    distanceIrrelevance: NaN,
+    gradientSymmetricity: NaN,
     ...changes,
   };
 }

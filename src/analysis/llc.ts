@@ -29,7 +29,7 @@ export interface LlcSettings {
   seed: number;
 }
 
-export const LLC_DEFAULTS: Readonly<Omit<LlcSettings, 'nbeta'>> = Object.freeze({ eps: 1e-4, gamma: 100, chains: 4, draws: 200, batch: 256, seed: 0 });
+export const LLC_DEFAULTS: Readonly<Omit<LlcSettings, 'nbeta'>> = Object.freeze({ eps: 5e-5, gamma: 1000, chains: 4, draws: 100, batch: 128, seed: 0 });
 
 export function defaultNbeta(batch: number): number {
   return batch / Math.log(batch);
@@ -44,6 +44,9 @@ export interface LlcResult {
   initLoss: number;
   /** Each chain's draws' minibatch losses, to see whether a chain settled. */
   traces: number[][];
+  /** Per chain: whether its trace settled (chainSettled); `settled`: whether the estimate did (estimateSettled). */
+  settledPerChain: boolean[];
+  settled: boolean;
   settings: LlcSettings;
   seconds: number;
 }
@@ -68,6 +71,42 @@ function draw(rng: Rng, n: number, batch: number): Int32Array {
     [all[i], all[j]] = [all[j], all[i]];
   }
   return all.slice(0, batch);
+}
+
+/**
+ * A trace settled when its loss above L(w*) has stopped drifting: its mean over the third quarter
+ * of the draws is within SETTLE_TOLERANCE of its mean over the last quarter (devinterp's guidance:
+ * choose ε and γ so that the loss trace plateaus).
+ */
+export const SETTLE_TOLERANCE = 0.1;
+
+/** A trace's mean loss above L(w*) over its third and its last quarter. */
+function quarters(trace: readonly number[], initLoss: number): [number, number] {
+  const n = trace.length;
+  const mean = (from: number, to: number) => trace.slice(from, to).reduce((a, b) => a + b - initLoss, 0) / (to - from);
+  return [mean(Math.floor(n / 2), Math.floor((3 * n) / 4)), mean(Math.floor((3 * n) / 4), n)];
+}
+
+export function chainSettled(trace: readonly number[], initLoss: number): boolean {
+  if (trace.length < 8) return false;
+  const [third, last] = quarters(trace, initLoss);
+  return Number.isFinite(third) && Number.isFinite(last) && Math.abs(third - last) <= SETTLE_TOLERANCE * Math.abs(last);
+}
+
+/**
+ * The estimate settled when the chains' mean drift from the third to the last quarter is within
+ * SETTLE_TOLERANCE of their last quarter's mean, or within twice its standard error over the
+ * chains: a drift the chains do not agree on is their minibatch noise, not a climb.
+ */
+export function estimateSettled(traces: readonly (readonly number[])[], initLoss: number): boolean {
+  if (traces.length === 0 || traces[0].length < 8) return false;
+  const q = traces.map((t) => quarters(t, initLoss));
+  const drift = q.map(([third, last]) => last - third);
+  const c = drift.length;
+  const meanDrift = drift.reduce((a, b) => a + b, 0) / c;
+  const last = q.reduce((a, [, l]) => a + l, 0) / c;
+  const se = c > 1 ? Math.sqrt(drift.reduce((a, x) => a + (x - meanDrift) ** 2, 0) / (c - 1) / c) : 0;
+  return Number.isFinite(meanDrift) && Number.isFinite(last) && Math.abs(meanDrift) <= Math.max(SETTLE_TOLERANCE * Math.abs(last), 2 * se);
 }
 
 /** Runs the chains from the model's current weights and puts those weights back after. */
@@ -118,5 +157,6 @@ export async function estimateLLC(model: LlcModel, given: Partial<LlcSettings> =
   const perChain = traces.map((t) => s.nbeta * (t.reduce((a, b) => a + b, 0) / t.length - initLoss));
   const llc = perChain.reduce((a, b) => a + b, 0) / perChain.length;
   const llcStd = perChain.length > 1 ? Math.sqrt(perChain.reduce((a, x) => a + (x - llc) ** 2, 0) / (perChain.length - 1)) : NaN;
-  return { llc, llcStd, llcPerChain: perChain, initLoss, traces, settings: s, seconds: (performance.now() - started) / 1000 };
+  const settledPerChain = traces.map((t) => chainSettled(t, initLoss));
+  return { llc, llcStd, llcPerChain: perChain, initLoss, traces, settledPerChain, settled: estimateSettled(traces, initLoss), settings: s, seconds: (performance.now() - started) / 1000 };
 }

@@ -17,6 +17,8 @@ import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
 import { readModelFile } from './model-file.ts';
 import { LLC_FLAGS, llcFields, parseLlcFlags } from './llc.ts';
 import { isSweepDir, table5 } from './tables.ts';
+import { clockPizzaMeasures } from '../analysis/pizza.ts';
+import { CLOCK_PIZZA_REFERENCE } from '../run/clock-pizza.ts';
 
 export const ANALYZE_FLAGS = new Set<string>(['key-freqs', ...EVIDENCE_FLAGS, ...LLC_FLAGS]);
 
@@ -72,6 +74,10 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
     acts = { pattern: pattern!, mlpPost: mlpPost! };
     const packed = tf.tidy(() => tf.concat([trainer.evaluate(logits), analyzer.cheap(trainer.paramTensors, logits, keyFreqs), analyzer.heavy(trainer.paramTensors, logits, acts!, new Int32Array(0))]));
     const values = (await packed.data()) as Float32Array;
+    // Zhong et al. 2023 (analysis/pizza.ts): clock or pizza.
+    const pizza = clockPizzaMeasures(trainer.paramTensors, trainer.config, logits, trainer.dataset.labels);
+    const [distanceIrrelevanceValue, gradientSymmetricityValue] = (await pizza.data()) as Float32Array;
+    pizza.dispose();
     tf.dispose([packed, logits, acts.pattern, acts.mlpPost]);
     const cheapAt = EVAL_LENGTH;
     const cheap = analyzer.unpackCheap(values, keyFreqs, cheapAt);
@@ -108,6 +114,9 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       cosCoefficients: Array.from(cheap.cosCoefficients),
       logitFVE: cheap.logitFVE,
       neuronsWellExplained: heavy.neuronsWellExplained,
+      distanceIrrelevance: distanceIrrelevanceValue,
+      gradientSymmetricity: gradientSymmetricityValue,
+      clockPizzaReference: CLOCK_PIZZA_REFERENCE,
       neuronFreq: Array.from(heavy.neuronFreq),
       neuronFVE: Array.from(heavy.neuronFVE),
       ...evidence,

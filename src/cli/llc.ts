@@ -3,7 +3,7 @@
  * setting of the SGLD chains a flag (defaults: LLC_DEFAULTS; nβ = batch / ln batch). The split's
  * --seed is taken already, so the chains' seed is --llc-seed.
  */
-import { LLC_DEFAULTS, estimateLLC, type LlcResult, type LlcSettings } from '../analysis/llc.ts';
+import { LLC_DEFAULTS, SETTLE_TOLERANCE, estimateLLC, type LlcResult, type LlcSettings } from '../analysis/llc.ts';
 import { transformerLlcModel } from '../analysis/llc-model.ts';
 import type { Trainer } from '../model/trainer.ts';
 import { UsageError } from './node/args.ts';
@@ -38,7 +38,9 @@ export function parseLlcFlags(flags: Map<string, string>): Partial<LlcSettings> 
   return on ? settings : null;
 }
 
-export async function llcFields(trainer: Trainer, settings: Partial<LlcSettings>): Promise<{ llc: LlcResult & { defaults: typeof LLC_DEFAULTS; error: number } }> {
+export const SETTLE_RULE = `settled: the chains' mean drift of the loss above L(w*) from the third to the last quarter of the draws is within ${SETTLE_TOLERANCE * 100}% of the last quarter's mean, or within twice its standard error over the chains (settledPerChain: each chain's drift within ${SETTLE_TOLERANCE * 100}%)`;
+
+export async function llcFields(trainer: Trainer, settings: Partial<LlcSettings>): Promise<{ llc: LlcResult & { defaults: typeof LLC_DEFAULTS; error: number; settleRule: string } }> {
   const r = await estimateLLC(transformerLlcModel(trainer), settings);
-  return { llc: { ...r, error: r.llcStd / Math.sqrt(r.settings.chains), defaults: LLC_DEFAULTS } };
+  return { llc: { ...r, error: r.llcStd / Math.sqrt(r.settings.chains), defaults: LLC_DEFAULTS, settleRule: SETTLE_RULE } };
 }

@@ -51,6 +51,8 @@ commands:
                                JOB_COMPLETION_INDEX/JOB_COMPLETIONS (Kubernetes Indexed Job) or
                                SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (Slurm array)
             --batch N          at most N runs in one batched update (default 8; fewer if memory demands)
+            --llc              also each run's LLC at its final weights, in its run JSON ("llc") and
+                               the log; the --llc-* settings as for analyze
 
   merge DIR --out FILE
             Pack a sweep (sweep.json and every finished run) into one JSON file (.gz compresses).
@@ -64,9 +66,10 @@ commands:
             --backend wasm|cpu
             --llc              also the local learning coefficient (devinterp's SGLD estimator): chains
                                from the checkpoint, LLC = nβ·(mean draw loss − L(w*)), with each
-                               chain's loss trace, the chains' spread and the time it took
-            --llc-eps E (1e-4) --llc-gamma G (100) --llc-nbeta B (batch / ln batch)
-            --llc-chains C (4) --llc-draws D (200) --llc-batch N (256) --llc-seed S (0)
+                               chain's loss trace, the chains' spread, whether it settled
+                               ("settled": the traces stopped drifting, "settleRule") and the time
+            --llc-eps E (5e-5) --llc-gamma G (1000) --llc-nbeta B (batch / ln batch)
+            --llc-chains C (4) --llc-draws D (100) --llc-batch N (128) --llc-seed S (0)
 
   inspect FILE
             Check a file the page can import (run file or safetensors weights, gzipped or not)

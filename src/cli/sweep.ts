@@ -23,8 +23,24 @@ import { trainBatch, type BatchRunResult } from '../worker/sweep/runner.ts';
 import { UsageError, intFlag, type ParsedArgs } from './node/args.ts';
 import { startNodeBackend } from './node/backends.ts';
 import { CLI_SNAPSHOT_BUDGET_BYTES, type TrainResult } from './train.ts';
+import { LLC_FLAGS, llcFields, parseLlcFlags } from './llc.ts';
+import { Trainer } from '../model/trainer.ts';
+import { unflattenWeights } from '../model/transformer/params.ts';
 
-export const SWEEP_FLAGS = new Set(['vary', 'every', 'out', 'shard', 'batch', 'record', 'quiet']);
+/** A sweep's run file: `train`'s result, plus the final weights' LLC under --llc. */
+type SweepRunResult = TrainResult & { llc?: Awaited<ReturnType<typeof llcFields>>['llc'] };
+
+/** --llc: the LLC of a run's final weights (its resume state), on its own split. */
+async function finalLlc(r: BatchRunResult, settings: NonNullable<ReturnType<typeof parseLlcFlags>>): Promise<SweepRunResult['llc']> {
+  const trainer = new Trainer(r.config, { weights: unflattenWeights(r.config, r.state.weights), trainIndices: r.trainIndices });
+  try {
+    return (await llcFields(trainer, settings)).llc;
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export const SWEEP_FLAGS = new Set<string>(['vary', 'every', 'out', 'shard', 'batch', 'record', 'quiet', ...LLC_FLAGS]);
 
 /** Pulls every `--vary X` / `--vary=X` out of argv (the flag may repeat). */
 export function extractVary(argv: string[]): { rest: string[]; vary: string[] } {
@@ -183,6 +199,7 @@ export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<Sw
   const backend = await startNodeBackend(decoded.backend);
   const mine = shardPoints(expanded.points, shard, shards);
   const limits = backend.name === 'wasm' || backend.name === 'cpu' ? CPU_LIMITS[backend.name] : null;
+  const llc = parseLlcFlags(flags);
   const wanted = intFlag(flags, 'batch', 8);
   const fits = limits ? largestBatch(base, wanted, limits) : wanted;
   if (fits === 0) throw new UsageError(`one model of this configuration does not fit ${backend.name}`);
@@ -214,14 +231,21 @@ export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<Sw
           },
         },
       );
-      for (const [k, p] of group.entries()) writeRun(dir, p, results[k], backend, flags.get('record') === 'true', spec);
+      const llcs: SweepRunResult['llc'][] = [];
+      if (llc) for (const [k, p] of group.entries()) {
+        log(`  LLC of ${describePoint(spec, p.at)} (final weights)…`);
+        llcs[k] = await finalLlc(results[k], llc);
+      }
+      for (const [k, p] of group.entries()) writeRun(dir, p, results[k], backend, flags.get('record') === 'true', spec, llcs[k]);
       index = await withLock(dir, () => rebuildIndex(dir, sweepText, base, expanded.points, spec, every));
       for (const [k, p] of group.entries()) {
         const h = results[k].history;
         const grok = grokEpoch(h.map((x) => x.epoch), h.map((x) => x.testAcc));
         anyTrained = true;
         if (grok !== null) anyGrokked = true;
-        log(`  ${describePoint(spec, p.at)}: test acc ${(h.at(-1)!.testAcc * 100).toFixed(1)}%, ${grok === null ? 'did not reach 99%' : `99% at epoch ${grok}`}`);
+        const est = llcs[k];
+        const llcText = est ? `, LLC ${est.llc.toPrecision(4)} ± ${est.error.toPrecision(2)} (${est.settled ? 'settled' : 'not settled: the chains\' loss still drifts'})` : '';
+        log(`  ${describePoint(spec, p.at)}: test acc ${(h.at(-1)!.testAcc * 100).toFixed(1)}%, ${grok === null ? 'did not reach 99%' : `99% at epoch ${grok}`}${llcText}`);
       }
       if (stop.now) break;
     }
@@ -233,13 +257,14 @@ export async function sweepCommand(args: ParsedArgs, vary: string[]): Promise<Sw
   return index;
 }
 
-function writeRun(dir: string, p: SweepPoint, r: BatchRunResult, backend: { name: string; adapter: string }, record: boolean, spec: SweepSpec): void {
+function writeRun(dir: string, p: SweepPoint, r: BatchRunResult, backend: { name: string; adapter: string }, record: boolean, spec: SweepSpec, llc?: SweepRunResult['llc']): void {
   const k = r.keyFreqs;
-  const result: TrainResult = {
+  const result: SweepRunResult = {
     config: r.config,
     backend: { name: backend.name, adapter: backend.adapter },
     keyFreqs: { version: k.version, active: k.active, live: k.live, pinned: k.pinned },
     history: r.history,
+    ...(llc ? { llc } : {}),
   };
   if (record) {
     const bytes = encodeRun({

@@ -21,7 +21,7 @@ function lossRow(epoch: number, trainLoss: number, testLoss: number, lr: number,
   return {
     epoch, trainLoss, testLoss, trainAcc: NaN, testAcc: NaN, sumSquaredWeights: NaN, softmaxCollapse: NaN, lr, weightDecay,
     restrictedLoss: NaN, restrictedAcc: NaN, excludedLoss: NaN, giniWE: NaN, giniWL: NaN, logitFVE: NaN,
-    keyFreqsVersion: -1, normsWE: [], normsWL: [], cosCoefficients: [], excludedLossPerFreq: [], neuronsWellExplained: NaN,
+    keyFreqsVersion: -1, normsWE: [], normsWL: [], cosCoefficients: [], excludedLossPerFreq: [], neuronsWellExplained: NaN, distanceIrrelevance: NaN, gradientSymmetricity: NaN,
   };
 }
 

@@ -36,6 +36,12 @@ export interface Checkpoint {
   excludedLossPerFreq: number[];
   /** Neurons with FVE > 0.85 when the heavy analysis ran at this epoch, else NaN. */
   neuronsWellExplained: number;
+  /**
+   * Zhong et al. 2023's clock/pizza measures (analysis/pizza.ts), when the heavy analysis ran at
+   * this epoch, else NaN.
+   */
+  distanceIrrelevance: number;
+  gradientSymmetricity: number;
 }
 
 /** The scalar fields of a checkpoint, as the columns of a run's history. */
@@ -57,12 +63,14 @@ export const HISTORY_COLUMNS = [
   'logitFVE',
   'keyFreqsVersion',
   'neuronsWellExplained',
+  'distanceIrrelevance',
+  'gradientSymmetricity',
 ] as const satisfies readonly (keyof Checkpoint)[];
 
 export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
 
 /** Columns added after run files were first written: a file without one reads it as NaN (not measured). */
-export const LATER_COLUMNS: ReadonlySet<HistoryColumn> = new Set(['softmaxCollapse']);
+export const LATER_COLUMNS: ReadonlySet<HistoryColumn> = new Set(['softmaxCollapse', 'distanceIrrelevance', 'gradientSymmetricity']);
 
 /** The per-frequency fields of a checkpoint. */
 export const HISTORY_MATRICES = ['normsWE', 'normsWL', 'cosCoefficients'] as const satisfies readonly (keyof Checkpoint)[];

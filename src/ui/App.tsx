@@ -25,7 +25,7 @@ import { CoefficientsChart, InterferenceChart } from './charts/LogitCharts.tsx';
 import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
-import { NormAccuracyChart, SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
+import { ClockPizzaChart, NormAccuracyChart, SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
 import { CircleFigure, ExcludedPerFreqChart } from './charts/MechanismCharts.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
@@ -114,6 +114,7 @@ export function App() {
               <SoftmaxCollapseChart />
               <NormAccuracyChart />
             </div>
+            <ClockPizzaChart />
           </Section>
           <Section id="fourier" title="Fourier spectra of the embedding and of W_L" figure="Fig. 3">
             <p className="explain">

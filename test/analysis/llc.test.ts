@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { estimateLLC, type LlcModel } from '../../src/analysis/llc.ts';
+import { chainSettled, estimateLLC, estimateSettled, type LlcModel } from '../../src/analysis/llc.ts';
 import { Rng } from '../../src/random/rng.ts';
 import { numTensors, useBackend } from '../helpers.ts';
 
@@ -55,6 +55,8 @@ describe('local learning coefficient (SGLD, devinterp)', () => {
     expect(r.traces[0]).toHaveLength(2000);
     expect(stated).toBeLessThan(0.2);
     expect(Math.abs(r.llc - 2)).toBeLessThan(stated);
+    expect(r.settledPerChain).toHaveLength(8);
+    expect(r.settled).toBe(true);
     expect(Array.from(model.params[0].dataSync())).toEqual(w0);
     model.dispose();
     expect(numTensors()).toBe(before);
@@ -71,5 +73,22 @@ describe('local learning coefficient (SGLD, devinterp)', () => {
     expect(a.settings.nbeta).toBeCloseTo(32 / Math.log(32), 9);
     await expect(estimateLLC(model, { eps: -1 })).rejects.toThrow(/eps/);
     model.dispose();
+  });
+
+  it('settled: a trace still climbing is not, a noisy plateau is, whatever L(w*)', () => {
+    const rng = new Rng(9);
+    const plateau = Array.from({ length: 200 }, () => 0.5 + 1 + 0.05 * rng.normal());
+    const climbing = Array.from({ length: 200 }, (_, i) => 0.5 + i / 100 + 0.05 * rng.normal());
+    expect(chainSettled(plateau, 0.5)).toBe(true);
+    expect(chainSettled(climbing, 0.5)).toBe(false);
+    // Measured against L(w*): the same climb sitting on a large L(w*) is still a climb.
+    expect(chainSettled(climbing.map((x) => x + 100), 100.5)).toBe(false);
+    expect(chainSettled([1, 1, 1], 0)).toBe(false);
+    // The estimate: chains that all climb did not settle; chains whose drifts disagree did.
+    const shifted = (k: number) => climbing.map((x) => x + 0.01 * k);
+    expect(estimateSettled([shifted(0), shifted(1), shifted(2)], 0.5)).toBe(false);
+    const noisy = (sign: number) => plateau.map((x, i) => x + (i >= 150 ? 0.3 * sign : 0));
+    expect(estimateSettled([noisy(1), noisy(-1), noisy(1), noisy(-1)], 0.5)).toBe(true);
+    expect(estimateSettled([plateau, plateau], 0.5)).toBe(true);
   });
 });

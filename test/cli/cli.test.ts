@@ -67,6 +67,14 @@ describe('command line', () => {
     const pinned = await analyzeCommand(parseArgs(['analyze', save, '--key-freqs', '2,3'], BOOLEAN));
     expect(pinned.keyFreqs).toEqual([2, 3]);
     expect(pinned.trainLoss).toBe(byRule.trainLoss);
+    // Zhong et al.'s clock/pizza measures, with their reference models beside them.
+    for (const k of ['distanceIrrelevance', 'gradientSymmetricity'] as const) {
+      const v = byRule[k] as number;
+      expect(Number.isFinite(v), k).toBe(true);
+      expect(v, k).toBeGreaterThanOrEqual(k === 'distanceIrrelevance' ? 0 : -1);
+      expect(v, k).toBeLessThanOrEqual(1.0001);
+    }
+    expect(byRule.clockPizzaReference).toMatchObject({ clock: { gradientSymmetricity: 0.334 }, pizza: { distanceIrrelevance: 0.172 } });
   });
 
   it('analyze --llc: the LLC with its settings, chains and traces; the other measures unchanged; bad settings named', async () => {
@@ -74,8 +82,11 @@ describe('command line', () => {
     const LLC_BOOLEAN = new Set([...BOOLEAN, 'llc']);
     const plain = await analyzeCommand(parseArgs(['analyze', save], LLC_BOOLEAN));
     const args = ['analyze', save, '--llc', '--llc-chains', '2', '--llc-draws', '30', '--llc-batch', '16', '--llc-eps', '1e-4', '--llc-seed', '3'];
-    const r = (await analyzeCommand(parseArgs(args, LLC_BOOLEAN))) as { llc: { llc: number; settings: Record<string, number>; traces: number[][]; initLoss: number; error: number }; trainLoss: number };
-    expect(r.llc.settings).toMatchObject({ chains: 2, draws: 30, batch: 16, eps: 1e-4, gamma: 100, seed: 3 });
+    const r = (await analyzeCommand(parseArgs(args, LLC_BOOLEAN))) as { llc: { llc: number; settings: Record<string, number>; defaults: Record<string, number>; traces: number[][]; initLoss: number; error: number; settled: boolean; settledPerChain: boolean[]; settleRule: string }; trainLoss: number };
+    expect(r.llc.settings).toMatchObject({ chains: 2, draws: 30, batch: 16, eps: 1e-4, gamma: r.llc.defaults.gamma, seed: 3 });
+    expect(r.llc.settledPerChain).toHaveLength(2);
+    expect(typeof r.llc.settled).toBe('boolean');
+    expect(r.llc.settleRule).toMatch(/third to the last quarter/);
     expect(r.llc.settings.nbeta).toBeCloseTo(16 / Math.log(16), 9);
     expect(r.llc.traces.map((t) => t.length)).toEqual([30, 30]);
     expect(Number.isFinite(r.llc.llc) && Number.isFinite(r.llc.error)).toBe(true);

@@ -11,7 +11,7 @@ import { decodeRun } from '../../src/files/run-file.ts';
 
 const SMALL = ['--p', '7', '--dm', '8', '--heads', '2', '--mlp', '16', '--frac', '0.5', '--lr', '0.01', '--epochs', '20', '--every', '10'];
 const VARY = ['--vary', 'wd=0,1', '--vary', 'seed=0-2'];
-const BOOLEAN = new Set(['quiet', 'record']);
+const BOOLEAN = new Set(['quiet', 'record', 'llc']);
 
 function sweepArgs(argv: string[]) {
   const { rest, vary } = extractVary(['sweep', ...argv]);
@@ -69,6 +69,24 @@ describe('sweep (CLI)', () => {
     // merge packs every run.
     const packed = mergeCommand(parseArgs(['merge', dir, '--out', join(dir, 'packed.json'), '--quiet'], BOOLEAN));
     expect(packed.runs.map((r) => r.result.history.length)).toEqual(Array(6).fill(3));
+  }, 120_000);
+
+  it('--llc: each run file carries the LLC of its final weights with its settings; --llc-* alone is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grokscope-sweep-'));
+    const llcFlags = ['--llc', '--llc-chains', '2', '--llc-draws', '10', '--llc-batch', '8', '--llc-eps', '1e-4'];
+    const { args, vary } = sweepArgs([...SMALL, '--vary', 'wd=0,1', '--out', dir, '--quiet', ...llcFlags]);
+    const index = await sweepCommand(args, vary);
+    const estimates = index.runs.map((entry) => JSON.parse(readFileSync(join(dir, entry.file), 'utf8')).llc);
+    expect(estimates).toHaveLength(2);
+    for (const e of estimates) {
+      expect(Number.isFinite(e.llc)).toBe(true);
+      expect(e.settings).toMatchObject({ chains: 2, draws: 10, batch: 8, eps: 1e-4 });
+      expect(e.traces).toHaveLength(2);
+    }
+    // Two different models (λ = 0 and 1 end apart): their chains' losses differ.
+    expect(estimates[0].initLoss).not.toBe(estimates[1].initLoss);
+    const bad = sweepArgs([...SMALL, '--vary', 'wd=0,1', '--out', mkdtempSync(join(tmpdir(), 'grokscope-sweep-')), '--quiet', '--llc-chains', '2']);
+    await expect(sweepCommand(bad.args, bad.vary)).rejects.toThrow(/--llc-chains needs --llc/);
   }, 120_000);
 
   it('refuses bad sweeps with the bad value named', async () => {

@@ -13,6 +13,8 @@ function collect() {
   return { events, of, post: (e: WorkerEvent) => events.push(e) };
 }
 
+const c0InRange = (v: number, lo: number, hi: number) => v >= lo && v <= hi;
+
 describe('analysis in the training session', () => {
   beforeAll(() => useBackend('wasm'));
 
@@ -35,6 +37,12 @@ describe('analysis in the training session', () => {
     expect(heavy[0].result.epoch).toBe(0);
     expect(heavy[0].result.attention).toHaveLength(2 * 49);
     expect(cps[0].neuronsWellExplained).toBe(heavy[0].result.neuronsWellExplained);
+    // The clock/pizza measures ride on the heavy pass: measured at epoch 0, NaN where it did not run.
+    const heavyEpochs = new Set(heavy.filter((e) => e.latest).map((e) => e.result.epoch));
+    for (const c of cps) {
+      for (const v of [c.distanceIrrelevance, c.gradientSymmetricity]) expect(Number.isFinite(v)).toBe(heavyEpochs.has(c.epoch));
+    }
+    expect(c0InRange(cps[0].distanceIrrelevance, 0, 1.0001) && c0InRange(cps[0].gradientSymmetricity, -1, 1.0001)).toBe(true);
     expect(of('snapshots').at(-1)!.epochs).toEqual([0, 10, 20, 30]);
     expect(of('keyFreqs')[0].keyFreqs).toMatchObject({ version: 0, active: [], pinned: false });
     session.dispose();

@@ -1,9 +1,11 @@
 /**
  * Measures from after the paper (README "Beyond the paper"), drawn live beside its own: softmax
  * collapse (Prieto et al. 2025, SC: the share of training pairs whose float32 loss is exactly 0),
- * and the run's path in the plane of weight norm and test accuracy (Omnigrok, Liu et al. 2023, Fig. 1).
+ * the run's path in the plane of weight norm and test accuracy (Omnigrok, Liu et al. 2023, Fig. 1),
+ * and the clock/pizza measures (Zhong et al. 2023).
  */
 import type { AppState } from '../../store/store.ts';
+import { CLOCK_PIZZA_REFERENCE } from '../../run/clock-pizza.ts';
 import { COLORS } from '../plot/plotly.ts';
 import type { PlotSpec } from '../plot/useLivePlot.ts';
 import { Chart, X_AXIS, epochDecorations, line, orWaiting, title } from './ProgressCharts.tsx';
@@ -55,7 +57,67 @@ export function normAccuracySpec(s: AppState): PlotSpec {
   };
 }
 
+/**
+ * Zhong et al.'s two measures over training (heavy-pass checkpoints only), with their clock and
+ * pizza models' values as dotted lines (run/clock-pizza.ts).
+ */
+export function clockPizzaSpec(s: AppState): PlotSpec {
+  const h = s.history;
+  const epoch = h.column('epoch');
+  const measured = (name: 'distanceIrrelevance' | 'gradientSymmetricity') => {
+    const col = h.column(name);
+    const x: number[] = [];
+    const y: number[] = [];
+    col.forEach((v, i) => {
+      if (Number.isFinite(v)) {
+        x.push(epoch[i]);
+        y.push(v);
+      }
+    });
+    return { x, y };
+  };
+  const di = measured('distanceIrrelevance');
+  const gs = measured('gradientSymmetricity');
+  const ref = CLOCK_PIZZA_REFERENCE;
+  const level = (y: number, color: string, text: string) => ({
+    shape: { type: 'line' as const, xref: 'paper' as const, yref: 'y' as const, x0: 0, x1: 1, y0: y, y1: y, line: { color, width: 1, dash: 'dot' as const } },
+    note: { xref: 'paper' as const, yref: 'y' as const, x: 1, y, text, showarrow: false, xanchor: 'right' as const, yanchor: 'bottom' as const, font: { size: 10, color } },
+  });
+  const levels = [
+    level(ref.clock.distanceIrrelevance, COLORS.blue, `clock q ${ref.clock.distanceIrrelevance}`),
+    level(ref.pizza.distanceIrrelevance, COLORS.blue, `pizza q ${ref.pizza.distanceIrrelevance}`),
+    level(ref.clock.gradientSymmetricity, COLORS.orange, `clock s ${ref.clock.gradientSymmetricity}`),
+    level(ref.pizza.gradientSymmetricity, COLORS.orange, `pizza s ${ref.pizza.gradientSymmetricity}`),
+  ];
+  const decorations = epochDecorations(s);
+  return {
+    data: [
+      { ...line(di.x, di.y, 'distance irrelevance q', COLORS.blue), mode: 'lines+markers', marker: { size: 4 } },
+      { ...line(gs.x, gs.y, 'gradient symmetricity s', COLORS.orange, 'dash'), mode: 'lines+markers', marker: { size: 4 } },
+    ],
+    layout: {
+      title: title('Clock or pizza (Zhong et al.)'),
+      xaxis: X_AXIS,
+      yaxis: { range: [-0.05, 1.05], title: { text: 'q (solid), s (dashed)' } },
+      showlegend: false,
+      ...decorations,
+      shapes: [...(decorations.shapes ?? []), ...levels.map((l) => l.shape)],
+      annotations: [...(decorations.annotations ?? []), ...levels.map((l) => l.note)],
+      datarevision: s.historyVersion,
+    },
+  };
+}
+
 const softmaxCollapseChart = orWaiting(softmaxCollapseSpec);
+const clockPizzaChart = orWaiting(clockPizzaSpec);
+
+export const ClockPizzaChart = () => (
+  <Chart
+    spec={clockPizzaChart}
+    testId="clock-pizza-chart"
+    label="Distance irrelevance and gradient symmetricity over epochs, with the clock and pizza models' values (Zhong et al. 2023)"
+  />
+);
 const normAccuracyChart = orWaiting(normAccuracySpec);
 
 export const NormAccuracyChart = () => (

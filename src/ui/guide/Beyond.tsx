@@ -3,6 +3,7 @@
  * uses (README "Beyond the paper").
  */
 import { formatPercent } from '../../run/format.ts';
+import { CLOCK_PIZZA_REFERENCE } from '../../run/clock-pizza.ts';
 import { useAppStore } from '../../store/store.ts';
 
 export function GuideBeyond() {
@@ -11,6 +12,11 @@ export function GuideBeyond() {
     const col = s.history.column('softmaxCollapse');
     return col.length > 0 ? col[col.length - 1] : NaN;
   });
+  const clockPizza = useAppStore((s) => {
+    const at = (name: 'distanceIrrelevance' | 'gradientSymmetricity') => s.history.column(name).findLast(Number.isFinite) ?? NaN;
+    return `${at('distanceIrrelevance')},${at('gradientSymmetricity')}`;
+  });
+  const [q, sym] = clockPizza.split(',').map(Number);
   if (!applied) return null;
   const { loss, orthoGrad, weightNorm, initScale, weightDecay, attnRate } = applied;
   return (
@@ -39,6 +45,13 @@ export function GuideBeyond() {
         <li>
           <strong>Attention rate</strong> (Zhong et al. 2023, “The Clock and the Pizza”): α = {attnRate} — attention is α·softmax + (1 − α) on every key;{' '}
           {attnRate === 1 ? 'the paper’s attention.' : 'below 1 the model leans on constant attention, where their “pizza” algorithm appears instead of the clock.'}
+        </li>
+        <li>
+          <strong>Clock or pizza</strong> (same paper, their notebook's definitions): distance irrelevance q — how little the correct logit depends on a − b (clock{' '}
+          {CLOCK_PIZZA_REFERENCE.clock.distanceIrrelevance}, pizza {CLOCK_PIZZA_REFERENCE.pizza.distanceIrrelevance}) — and gradient symmetricity s — the cosine between the
+          correct logit's gradients at the embeddings of a and of b (clock {CLOCK_PIZZA_REFERENCE.clock.gradientSymmetricity}, pizza{' '}
+          {CLOCK_PIZZA_REFERENCE.pizza.gradientSymmetricity}), measured with the heavy analysis
+          {Number.isFinite(q) ? ` — this run, last measured: q = ${q.toFixed(3)}, s = ${sym.toFixed(3)}` : ''}.
         </li>
       </ul>
     </aside>

@@ -12,6 +12,7 @@ import type { Params } from '../../model/transformer/forward.ts';
 import { paramSpecs, unflattenWeights } from '../../model/transformer/params.ts';
 import { toEvalMetrics, type Trainer } from '../../model/trainer.ts';
 import { EVAL_LENGTH } from '../../model/evaluate.ts';
+import { clockPizzaMeasures } from '../../analysis/pizza.ts';
 import type { Checkpoint } from '../../run/history-columns.ts';
 import type { HeavyResult, KeyFreqsState, RecomputedRow } from '../../run/protocol.ts';
 import { SNAPSHOT_BUDGET_BYTES, SnapshotStore } from './snapshots.ts';
@@ -149,6 +150,7 @@ export class RunAnalysis {
       if (acts) {
         parts.push(this.analyzer.heavy(trainer.paramTensors, logits, acts, featured));
         tf.dispose([acts.pattern, acts.mlpPost]);
+        parts.push(clockPizzaMeasures(trainer.paramTensors, cfg, logits, trainer.dataset.labels));
       }
       if (snapshot) parts.push(trainer.flatWeights());
       return tf.concat(parts) as tf.Tensor1D;
@@ -161,12 +163,15 @@ export class RunAnalysis {
         const cheap = this.analyzer.unpackCheap(values, K, o);
         o += this.analyzer.cheapLength(K.length);
         let heavy: HeavyResult | null = null;
+        let clockPizza = { distanceIrrelevance: NaN, gradientSymmetricity: NaN };
         if (opts.heavy) {
           const n = this.analyzer.heavyLength(cfg.dMlp, cfg.nHeads, featured.length);
           heavy = this.heavyResult(epoch, values.subarray(o, o + n), featured);
           // Feature the best-explained neuron of each of the most common frequencies next time.
           this.featured = pickFeaturedNeurons(heavy.neuronFreq, heavy.neuronFVE, this.featured.length);
           o += n;
+          clockPizza = { distanceIrrelevance: values[o], gradientSymmetricity: values[o + 1] };
+          o += 2;
         }
         if (snapshot) this.snapshots.add(epoch, values.slice(o, o + trainer.flatWeightsLength));
         const keyFreqsChanged = this.observe(cheap.liveKeyFreqs);
@@ -186,6 +191,7 @@ export class RunAnalysis {
           cosCoefficients: Array.from(cheap.cosCoefficients),
           excludedLossPerFreq: cheap.excludedLossPerFreq,
           neuronsWellExplained: heavy ? heavy.neuronsWellExplained : NaN,
+          ...clockPizza,
         };
         return { checkpoint, heavy, keyFreqsChanged, snapshotTaken: snapshot };
       },

@@ -235,5 +235,7 @@ function emptyMeasures(): Omit<Checkpoint, 'epoch' | 'trainLoss' | 'testLoss' | 
     cosCoefficients: [],
     excludedLossPerFreq: [],
     neuronsWellExplained: NaN,
+    distanceIrrelevance: NaN,
+    gradientSymmetricity: NaN,
   };
 }
