@@ -33,8 +33,10 @@ export function toRows(flat: ArrayLike<number>, rows: number, cols: number, offs
   return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => flat[offset + r * cols + c]));
 }
 
-function epochNote(h: { result: HeavyResult; exact: boolean }): string {
-  return `epoch ${h.result.epoch.toLocaleString('en-US')}${h.exact ? '' : ' (nearest computed; loading the scrubbed one…)'}`;
+/** The epoch a heavy view shows, said plainly when it is not the shown epoch's snapshot. */
+export function epochNote(h: { result: HeavyResult; exact: boolean; ahead?: boolean }): string {
+  const note = h.exact ? '' : h.ahead ? ' (nearest computed, after the shown epoch; loading the shown one…)' : ' (catching up: the shown epoch’s views are being prepared)';
+  return `epoch ${h.result.epoch.toLocaleString('en-US')}${note}`;
 }
 
 /** Axis names for the i-th subplot of a grid. */
