@@ -210,10 +210,13 @@ export function clusterWLSpec(s: AppState): PlotSpec | null {
   };
 }
 
-/** Axis ticks named by Fourier component (const, cos k, …), about eight of them. */
-function componentTicks(names: string[]): { tickvals: number[]; ticktext: string[] } {
-  const step = 2 * Math.max(1, Math.round(names.length / 16));
-  const tickvals = [0, ...Array.from({ length: Math.floor((names.length - 2) / step) + 1 }, (_, i) => 1 + i * step)].filter((v) => v < names.length);
+/**
+ * Axis ticks named by Fourier component (const, cos k, …), about seven of them, each a whole step
+ * from the next: "cos 1" one row under "const" overlapped it (#21 polish), so the cos ticks start a step on.
+ */
+export function componentTicks(names: string[]): { tickvals: number[]; ticktext: string[] } {
+  const step = 2 * Math.max(1, Math.round(names.length / 14));
+  const tickvals = [0, ...Array.from({ length: Math.floor((names.length - 2) / step) }, (_, i) => 1 + (i + 1) * step)].filter((v) => v < names.length);
   return { tickvals, ticktext: tickvals.map((v) => names[v]) };
 }
 
