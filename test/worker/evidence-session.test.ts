@@ -38,6 +38,22 @@ describe('evidence in the training session', () => {
     session.dispose();
   });
 
+  it('skips an evidence request the page replaced while it waited in the queue', async () => {
+    const { of, post } = collect();
+    const session = new TrainingSession({ createTrainer: (c) => new Trainer(c), post, backendInfo: () => ({ name: 'wasm', adapter: '', requested: null, skipped: [] }), checkpointEvery: 10 });
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 20, lr: 0.01 }), backend: null });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    const before = of('evidence').filter((e) => e.answer).length;
+    void session.handle({ type: 'evidence', request: { epoch: 0, ablations: [], pair: null } });
+    void session.handle({ type: 'evidence', request: { epoch: 10, ablations: [], pair: null } });
+    await session.handle({ type: 'evidence', request: { epoch: 20, ablations: [], pair: 3 } });
+    await session.idle();
+    const answers = of('evidence').filter((e) => e.answer).slice(before);
+    expect(answers.map((e) => e.result.probe !== null)).toEqual([true]);
+    session.dispose();
+  });
+
   it('re-measures the K-dependent curves of every snapshot before the evidence snapshots when K changes', async () => {
     const { events, of, post } = collect();
     const session = new TrainingSession({ createTrainer: (c) => new Trainer(c), post, backendInfo: () => ({ name: 'wasm', adapter: '', requested: null, skipped: [] }), checkpointEvery: 5 });

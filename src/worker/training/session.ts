@@ -64,6 +64,8 @@ export class TrainingSession {
   private buildsAsked = 0;
   /** Train, Resume or Step commands queued and not yet handled. */
   private startsWaiting = 0;
+  /** Evidence requests asked: one queued behind a newer is stale (the scheduler keeps only the newest). */
+  private evidenceAsked = 0;
 
   constructor(private readonly opts: SessionOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -89,9 +91,12 @@ export class TrainingSession {
     const ticket = cmd.type === 'init' || cmd.type === 'reset' || cmd.type === 'load' ? ++this.buildsAsked : 0;
     const starts = cmd.type === 'start' || cmd.type === 'resume' || cmd.type === 'step';
     if (starts) this.startsWaiting += 1;
+    const evidence = cmd.type === 'evidence' ? ++this.evidenceAsked : 0;
     this.queue = this.queue
       .then(() => {
         if (starts) this.startsWaiting -= 1;
+        // A pass for a request the page has replaced would only delay what follows (K, #21).
+        if (evidence && evidence < this.evidenceAsked) return;
         return this.dispatch(cmd, ticket);
       })
       .catch((err) => this.fail(err));
