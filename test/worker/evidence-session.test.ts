@@ -54,6 +54,25 @@ describe('evidence in the training session', () => {
     session.dispose();
   });
 
+  it('a reset does not wait for the old run to re-measure every snapshot with a new K', async () => {
+    const { events, post } = collect();
+    const session = new TrainingSession({ createTrainer: (c) => new Trainer(c), post, backendInfo: () => ({ name: 'wasm', adapter: '', requested: null, skipped: [] }), checkpointEvery: 2 });
+    const config = tinyConfig({ epochs: 40, lr: 0.01 });
+    await session.handle({ type: 'init', config, backend: null });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    const from = events.length;
+    void session.handle({ type: 'setKeyFreqs', keyFreqs: [2] });
+    await session.handle({ type: 'reset', config });
+    const after = events.slice(from);
+    const ready = after.findIndex((e) => e.type === 'ready');
+    expect(ready).toBeGreaterThanOrEqual(0);
+    // 21 snapshots were due; at most the pass in flight (and one more) finished before the new run.
+    expect(after.slice(0, ready).filter((e) => e.type === 'recomputed').length).toBeLessThanOrEqual(2);
+    await session.idle();
+    session.dispose();
+  });
+
   it('re-measures the K-dependent curves of every snapshot before the evidence snapshots when K changes', async () => {
     const { events, of, post } = collect();
     const session = new TrainingSession({ createTrainer: (c) => new Trainer(c), post, backendInfo: () => ({ name: 'wasm', adapter: '', requested: null, skipped: [] }), checkpointEvery: 5 });

@@ -212,6 +212,9 @@ export class TrainingSession {
   /** Stops the run's loop and its background re-measuring, before it is replaced. */
   private async stopRun(): Promise<void> {
     await this.run?.loop.stop();
+    // Retired first: its background passes (a new K over every snapshot, then their evidence) stop
+    // after the one in flight instead of holding the new run back (#21: a load waited minutes).
+    this.run?.retire();
     await this.run?.measures.idle();
   }
 
