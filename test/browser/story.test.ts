@@ -147,7 +147,7 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
       if (f.exact) inStep++;
       if (f.ahead) ahead++;
       // Item 10, said plainly: the view names its epoch, never one after the shown epoch unless it says so.
-      const m = /· epoch ([\d,]+)/.exec(f.title);
+      const m = /·\s?epoch\s?([\d,]+)/.exec(f.title);
       const at = m ? Number(m[1].replace(/,/g, '')) : NaN;
       if (/catchingup/.test(f.title.replace(/\s/g, ''))) catchingUp++;
       titled.add(f.title.slice(f.title.indexOf('· epoch')));
