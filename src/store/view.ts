@@ -34,9 +34,10 @@ export function viewedSnapshot(s: Pick<AppState, 'viewEpoch' | 'history' | 'snap
 
 /**
  * The heavy analysis for the viewed epoch: live → the newest one; scrubbed → the one of its
- * snapshot (at or before it) if computed, else the cached one closest in time (marked not exact).
+ * snapshot (at or before it) if computed, else the newest cached one at or before it, else the
+ * nearest after it (marked not exact, and `ahead`).
  */
-export function viewedHeavy(s: AppState): { result: HeavyResult; exact: boolean } | null {
+export function viewedHeavy(s: AppState): { result: HeavyResult; exact: boolean; ahead?: boolean } | null {
   if (s.viewEpoch === null) {
     const latest = s.latestHeavyEpoch !== null ? s.heavy.get(s.latestHeavyEpoch) : undefined;
     return latest ? { result: latest, exact: true } : null;
@@ -46,9 +47,18 @@ export function viewedHeavy(s: AppState): { result: HeavyResult; exact: boolean 
     const hit = s.heavy.get(want);
     if (hit) return { result: hit, exact: true };
   }
-  let best: HeavyResult | null = null;
-  for (const h of s.heavy.values()) if (!best || Math.abs(h.epoch - s.viewEpoch) < Math.abs(best.epoch - s.viewEpoch)) best = h;
-  return best ? { result: best, exact: false } : null;
+  // Not ready yet (Play faster than this machine prepares views, #21 item 10): the newest prepared
+  // snapshot at or before the shown epoch, so a view never runs ahead of the scrubber; only when
+  // none is, the nearest after it. The views' labels name the epoch they show.
+  let before: HeavyResult | null = null;
+  let after: HeavyResult | null = null;
+  for (const h of s.heavy.values()) {
+    if (h.epoch <= s.viewEpoch) {
+      if (!before || h.epoch > before.epoch) before = h;
+    } else if (!after || h.epoch < after.epoch) after = h;
+  }
+  const best = before ?? after;
+  return best ? { result: best, exact: false, ahead: best.epoch > s.viewEpoch } : null;
 }
 
 const K_DEPENDENT: readonly HistoryColumn[] = ['restrictedLoss', 'restrictedAcc', 'excludedLoss', 'logitFVE'];

@@ -147,7 +147,7 @@ describe.skipIf(!hasBrowser)('the explorable', () => {
     // First the nearest heatmap already computed, then the scrubbed snapshot's own.
     const settled = async () => {
       const sig = await heatmapSignature(page, 'attention-maps');
-      return sig !== live && !/nearest computed/.test(sig);
+      return sig !== live && !/nearest computed|catching up/.test(sig);
     };
     await expect.poll(settled, { timeout: 30_000 }).toBe(true);
     const early = await heatmapSignature(page, 'attention-maps');

@@ -56,6 +56,9 @@ describe.skipIf(!hasBrowser)('a recorded run you can share and reload', () => {
   it('says it is a recording, keeps run= and at= in the address, and reopens there after a reload', async () => {
     const { page } = s;
     await expect.poll(() => page.getByTestId('status').textContent()).toMatch(/^Reference: mainline .*seed 0 — recorded, not training/);
+    // Named once on the screen (the time bar's line), not again in the run panel's status.
+    await expect.poll(() => page.getByTestId('recording-line').innerText()).toMatch(/^Reference: mainline .*seed 0 — recorded, not training/);
+    expect(await page.evaluate(() => document.body.innerText.split('recorded, not training').length - 1)).toBe(1);
     await expect(page.getByTestId('train-yourself').textContent()).resolves.toMatch(/Train this configuration yourself/);
     expect(await page.getByTestId('train').count()).toBe(0);
     expect(new URL(page.url()).searchParams.get('run')).toBe('reference');
@@ -71,6 +74,19 @@ describe.skipIf(!hasBrowser)('a recorded run you can share and reload', () => {
     await expect.poll(() => page.getByTestId('scrub-label').textContent()).toMatch(new RegExp(`^epoch ${epochs[index].toLocaleString('en-US')}`));
     expect(new URL(page.url()).searchParams.get('at')).toBe(String(epochs[index]));
     await page.screenshot({ path: `${ARTIFACTS}/recording-reopened-1440x900.png` });
+    // The accuracy chart's "0%" tick stays clear of the memorization label (#21 polish).
+    const clash = () =>
+      page.evaluate(() => {
+        const el = document.querySelector('[data-testid="accuracy-chart"]');
+        const tick = [...(el?.querySelectorAll('.ytick text') ?? [])].find((t) => t.textContent === '0%');
+        const label = [...(el?.querySelectorAll('.annotation') ?? [])].find((a) => a.textContent === 'memorization');
+        if (!tick || !label) return null;
+        const a = tick.getBoundingClientRect();
+        const b = label.getBoundingClientRect();
+        return a.right > b.left && b.right > a.left && a.bottom > b.top && b.bottom > a.top;
+      });
+    await expect.poll(clash, { timeout: 20_000 }).not.toBeNull();
+    expect(await clash()).toBe(false);
   }, 180_000);
 
   it("quotes the scrubbed epoch's numbers and phase in the guide, and marks the phase while Play runs", async () => {

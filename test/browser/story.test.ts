@@ -123,24 +123,39 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
     expect(await page.locator('.speeds button').allTextContents()).toEqual(['2 min', '30 s', '8 s']);
     await scrubTo(page, 0);
     await page.getByTestId('speed-8').click();
+    // The logits heatmap in view (a chart out of view is not redrawn): its title names the epoch it shows.
+    await page.getByTestId('logit-spectrum').scrollIntoViewIfNeeded();
+    await expect.poll(() => page.locator('[data-testid="logit-spectrum"] .gtitle').textContent(), { timeout: 30_000 }).toMatch(/· epoch \d/);
     const started = Date.now();
     await page.getByTestId('play').click();
     let frames = 0;
     let inStep = 0;
     let ahead = 0;
+    let catchingUp = 0;
+    const unlabelled: string[] = [];
+    const titled = new Set<string>();
     while (Date.now() - started < 120_000) {
       const f = await page.evaluate(() => {
         type St = { playing: boolean; viewEpoch: number | null; snapshotEpochs: number[]; heavy: Map<number, unknown> };
         const st = (window as unknown as { grokscope: { store: { getState(): St } } }).grokscope.store.getState();
         const snap = st.viewEpoch === null ? null : Math.max(...st.snapshotEpochs.filter((e) => e <= st.viewEpoch!));
-        return { playing: st.playing, exact: snap !== null && st.heavy.has(snap), ahead: snap !== null && [...st.heavy.keys()].some((e) => e > snap) };
+        const title = document.querySelector('[data-testid="logit-spectrum"] .gtitle')?.textContent ?? '';
+        return { playing: st.playing, shown: st.viewEpoch, title, exact: snap !== null && st.heavy.has(snap), ahead: snap !== null && [...st.heavy.keys()].some((e) => e > snap) };
       });
       if (!f.playing) break;
       frames++;
       if (f.exact) inStep++;
       if (f.ahead) ahead++;
+      // Item 10, said plainly: the view names its epoch, never one after the shown epoch unless it says so.
+      const m = /·\s?epoch\s?([\d,]+)/.exec(f.title);
+      const at = m ? Number(m[1].replace(/,/g, '')) : NaN;
+      if (/catchingup/.test(f.title.replace(/\s/g, ''))) catchingUp++;
+      titled.add(f.title.slice(f.title.indexOf('· epoch')));
+      if (!m || f.shown === null || (at > f.shown && !/aftertheshownepoch/.test(f.title.replace(/\s/g, '')))) unlabelled.push(`${f.shown}: ${f.title}`);
       await page.waitForTimeout(150);
     }
+    console.log(`story play "8 s": the logits view said "catching up" in ${catchingUp}/${frames} samples; its titles: ${[...titled].slice(0, 6).join(' | ')} (${titled.size} distinct)`);
+    expect(unlabelled).toEqual([]);
     const seconds = (Date.now() - started) / 1000;
     console.log(`story play "8 s": the whole reference run in ${seconds.toFixed(1)} s here (heavy views on the CPU), ${inStep}/${frames} samples with the frame's own heavy views, ${ahead} with a later snapshot's ready`);
     expect(frames).toBeGreaterThan(5);

@@ -5,7 +5,9 @@ import { presetConfig } from '../../src/config/presets.ts';
 import { decodeQuery } from '../../src/config/url.ts';
 import { createAppStore } from '../../src/store/store.ts';
 import { presetOfRun, shownPreset } from '../../src/ui/controls/preset-shown.ts';
-import { liveChanges } from '../../src/store/view.ts';
+import { liveChanges, viewedHeavy } from '../../src/store/view.ts';
+import type { HeavyResult } from '../../src/run/protocol.ts';
+import { epochNote } from '../../src/ui/charts/HeavyViews.tsx';
 import { checkpointFixture } from '../helpers.ts';
 
 function storeWith(wd: number[]) {
@@ -69,5 +71,25 @@ describe('the address of a recording', () => {
     const d = decodeQuery('run=reference&at=soon');
     expect(d.at).toBeNull();
     expect(d.issues.map((i) => i.key)).toEqual(['at']);
+  });
+});
+
+describe('the heavy views while Play runs ahead of them (#21 item 10)', () => {
+  it('show the newest prepared snapshot at or before the shown epoch, and say which', () => {
+    const store = storeWith([1, 1, 1, 1, 1, 1, 1]);
+    const heavy = new Map([100, 300].map((e) => [e, { epoch: e } as unknown as HeavyResult]));
+    store.setState({ snapshotEpochs: [0, 100, 200, 300], heavy, viewEpoch: 250 });
+    // Snapshot 200 is not prepared: 100 (behind), not 300 (closer, but after the shown epoch).
+    const h = viewedHeavy(store.getState())!;
+    expect(h).toMatchObject({ exact: false, ahead: false });
+    expect(h.result.epoch).toBe(100);
+    expect(epochNote(h)).toMatch(/^epoch 100 \(catching up/);
+    store.setState({ viewEpoch: 300 });
+    expect(viewedHeavy(store.getState())).toMatchObject({ exact: true, result: { epoch: 300 } });
+    // Nothing prepared at or before: the nearest after, and the label says it is after.
+    store.setState({ heavy: new Map([[300, { epoch: 300 } as unknown as HeavyResult]]), viewEpoch: 50 });
+    const a = viewedHeavy(store.getState())!;
+    expect(a).toMatchObject({ exact: false, ahead: true });
+    expect(epochNote(a)).toMatch(/^epoch 300 \(nearest computed, after the shown epoch/);
   });
 });

@@ -1,7 +1,7 @@
 /** Chart styling that must hold for every frequency and every width (issue 15, item 4). */
 import { describe, expect, it } from 'vitest';
 import { SIGNED } from '../../src/ui/charts/HeavyViews.tsx';
-import { fitLayout, initialFit, MIN_FONT_PX, withMinFont, wrapTitle } from '../../src/ui/plot/fit.ts';
+import { fitLayout, initialFit, measureFit, MIN_FONT_PX, withMinFont, wrapTitle } from '../../src/ui/plot/fit.ts';
 import { FREQ_COLORS, FREQ_DASHES, freqStyle } from '../../src/ui/charts/series.ts';
 
 /** WCAG relative luminance of an sRGB colour (the standard formula, written out here). */
@@ -48,6 +48,30 @@ describe('titles that fit', () => {
     expect(narrow.margin!.t!).toBeGreaterThan(wide.margin!.t!);
     const noLegend = fitLayout([{ name: 'one' }], { title: { text: 'x' } }, initialFit(900));
     expect(noLegend.margin!.t!).toBeLessThan(wide.margin!.t!);
+  });
+});
+
+describe('a title and the ⤓ button (#21 polish)', () => {
+  const rect = (left: number, right: number, top = 0, bottom = 20) => ({ left, right, top, bottom, width: right - left, height: bottom - top });
+  const chart = (titleRight: number, menu: boolean) =>
+    ({
+      getBoundingClientRect: () => rect(0, 480, 0, 300),
+      querySelector: (sel: string) => (sel === '.gtitle' ? { getBoundingClientRect: () => rect(8, titleRight) } : sel.includes('chart-menu') && menu ? { getBoundingClientRect: () => rect(452, 478, 2, 26) } : null),
+    }) as unknown as HTMLElement;
+
+  it('wraps a title that runs under the button, and leaves one that ends before it', () => {
+    const fit = initialFit(480);
+    // 470 px: inside the chart, but under the button at 452–478.
+    const next = measureFit(chart(470, true), fit);
+    expect(next).not.toBeNull();
+    expect(next!.maxChars).toBeLessThan(fit.maxChars);
+    expect(measureFit(chart(440, true), fit)).toBeNull();
+    // Without a button only the chart's edge counts.
+    expect(measureFit(chart(470, false), fit)).toBeNull();
+  });
+
+  it('starts with lines that leave the button its room', () => {
+    expect(initialFit(480).maxChars * 7).toBeLessThanOrEqual(480 - 12 - 24);
   });
 });
 

@@ -37,4 +37,61 @@ describe('evidence in the training session', () => {
     expect(of('evidence').at(-1)!.result.epoch).toBe(30);
     session.dispose();
   });
+
+  it('skips an evidence request the page replaced while it waited in the queue', async () => {
+    const { of, post } = collect();
+    const session = new TrainingSession({ createTrainer: (c) => new Trainer(c), post, backendInfo: () => ({ name: 'wasm', adapter: '', requested: null, skipped: [] }), checkpointEvery: 10 });
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 20, lr: 0.01 }), backend: null });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    const before = of('evidence').filter((e) => e.answer).length;
+    void session.handle({ type: 'evidence', request: { epoch: 0, ablations: [], pair: null } });
+    void session.handle({ type: 'evidence', request: { epoch: 10, ablations: [], pair: null } });
+    await session.handle({ type: 'evidence', request: { epoch: 20, ablations: [], pair: 3 } });
+    await session.idle();
+    const answers = of('evidence').filter((e) => e.answer).slice(before);
+    expect(answers.map((e) => e.result.probe !== null)).toEqual([true]);
+    session.dispose();
+  });
+
+  it('a reset does not wait for the old run to re-measure every snapshot with a new K', async () => {
+    const { events, post } = collect();
+    const session = new TrainingSession({ createTrainer: (c) => new Trainer(c), post, backendInfo: () => ({ name: 'wasm', adapter: '', requested: null, skipped: [] }), checkpointEvery: 2 });
+    const config = tinyConfig({ epochs: 40, lr: 0.01 });
+    await session.handle({ type: 'init', config, backend: null });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    const from = events.length;
+    void session.handle({ type: 'setKeyFreqs', keyFreqs: [2] });
+    await session.handle({ type: 'reset', config });
+    const after = events.slice(from);
+    const ready = after.findIndex((e) => e.type === 'ready');
+    expect(ready).toBeGreaterThanOrEqual(0);
+    // 21 snapshots were due; at most the pass in flight (and one more) finished before the new run.
+    expect(after.slice(0, ready).filter((e) => e.type === 'recomputed').length).toBeLessThanOrEqual(2);
+    await session.idle();
+    session.dispose();
+  });
+
+  it('re-measures the K-dependent curves of every snapshot before the evidence snapshots when K changes', async () => {
+    const { events, of, post } = collect();
+    const session = new TrainingSession({ createTrainer: (c) => new Trainer(c), post, backendInfo: () => ({ name: 'wasm', adapter: '', requested: null, skipped: [] }), checkpointEvery: 5 });
+    await session.handle({ type: 'init', config: tinyConfig({ epochs: 30, lr: 0.01 }), backend: null });
+    await session.handle({ type: 'start' });
+    await session.idle();
+    const from = events.length;
+    await session.handle({ type: 'setKeyFreqs', keyFreqs: [2] });
+    // The page asks for the viewed checkpoint's evidence meanwhile (as after Play stops): answered at once.
+    await session.handle({ type: 'evidence', request: { epoch: 10, ablations: [], pair: null } });
+    await session.idle();
+    const after = events.slice(from);
+    const lastRecompute = after.map((e) => e.type).lastIndexOf('recomputed');
+    const seriesAt = after.flatMap((e, i) => (e.type === 'evidence' && e.series && !e.answer ? [i] : []));
+    expect(lastRecompute).toBeGreaterThan(0);
+    expect(seriesAt.length).toBeGreaterThanOrEqual(of('snapshots').at(-1)!.epochs.length - 1);
+    // Every background evidence pass with the new K came after the last re-measured snapshot.
+    expect(Math.min(...seriesAt)).toBeGreaterThan(lastRecompute);
+    expect(of('recomputed').at(-1)!.remaining).toBe(0);
+    session.dispose();
+  });
 });

@@ -389,5 +389,4 @@ export function startPersistence(opts: { offerResume: boolean }): void {
 export function dismissResume(): void {
   useAppStore.setState({ resumeOffer: null });
 }
-
 export type { SavedRunMeta };

@@ -33,8 +33,10 @@ export function toRows(flat: ArrayLike<number>, rows: number, cols: number, offs
   return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => flat[offset + r * cols + c]));
 }
 
-function epochNote(h: { result: HeavyResult; exact: boolean }): string {
-  return `epoch ${h.result.epoch.toLocaleString('en-US')}${h.exact ? '' : ' (nearest computed; loading the scrubbed one…)'}`;
+/** The epoch a heavy view shows, said plainly when it is not the shown epoch's snapshot. */
+export function epochNote(h: { result: HeavyResult; exact: boolean; ahead?: boolean }): string {
+  const note = h.exact ? '' : h.ahead ? ' (nearest computed, after the shown epoch; loading the shown one…)' : ' (catching up: the shown epoch’s views are being prepared)';
+  return `epoch ${h.result.epoch.toLocaleString('en-US')}${note}`;
 }
 
 /** Axis names for the i-th subplot of a grid. */
@@ -208,10 +210,13 @@ export function clusterWLSpec(s: AppState): PlotSpec | null {
   };
 }
 
-/** Axis ticks named by Fourier component (const, cos k, …), about eight of them. */
-function componentTicks(names: string[]): { tickvals: number[]; ticktext: string[] } {
-  const step = 2 * Math.max(1, Math.round(names.length / 16));
-  const tickvals = [0, ...Array.from({ length: Math.floor((names.length - 2) / step) + 1 }, (_, i) => 1 + i * step)].filter((v) => v < names.length);
+/**
+ * Axis ticks named by Fourier component (const, cos k, …), about seven of them, each a whole step
+ * from the next: "cos 1" one row under "const" overlapped it (#21 polish), so the cos ticks start a step on.
+ */
+export function componentTicks(names: string[]): { tickvals: number[]; ticktext: string[] } {
+  const step = 2 * Math.max(1, Math.round(names.length / 14));
+  const tickvals = [0, ...Array.from({ length: Math.floor((names.length - 2) / step) }, (_, i) => 1 + (i + 1) * step)].filter((v) => v < names.length);
   return { tickvals, ticktext: tickvals.map((v) => names[v]) };
 }
 

@@ -58,7 +58,10 @@ export function epochDecorations(s: AppState): Pick<PlotlyTypes.Layout, 'shapes'
     const end = p.end ?? last;
     shapes.push({ type: 'rect', xref: 'x', yref: 'paper', x0: p.start, x1: end, y0: 0, y1: 1, fillcolor: PHASE_COLORS[p.name], line: { width: 0 }, layer: 'below' });
     annotations.push({
-      x: (p.start + end) / 2,
+      // The first phase's label starts at its start: centred on a narrow first phase, its veil
+      // reached left over the y axis and hid the "0%" tick (#21 polish).
+      x: i === 0 ? p.start : (p.start + end) / 2,
+      xanchor: i === 0 ? 'left' : 'center',
       // Staggered, so the labels of narrow neighbouring phases do not overlap.
       // At the foot of the plot, where no 100% line runs, on a veil so a curve under it stays legible.
       y: i % 2 === 0 ? 0 : 0.08,

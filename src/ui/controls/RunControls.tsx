@@ -96,7 +96,8 @@ export function RunControls() {
         <GrokEstimateLine />
       )}
       <p className="status" data-testid="status" aria-live="polite">
-        {watching ? `${recording.name} — recorded, not training.` : statusText(status)}
+        {/* The time bar's recording line says it on a wide screen; a phone's one-row bar hides it. */}
+        {watching ? <span className="recording-status">{recording.name} — recorded, not training.</span> : statusText(status)}
         {pending && status !== 'starting' ? ' · form changes apply on Reset' : ''}
       </p>
     </section>

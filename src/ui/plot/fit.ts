@@ -21,7 +21,10 @@ export interface FitState {
   legendPx: number;
 }
 
-export const initialFit = (width: number): FitState => ({ maxChars: Math.max(16, Math.floor((width - 12) / 7)), legendPx: 22 });
+/** The chart's ⤓ export button (24 px at the top right, chart-menu.ts) and a gap: no title runs under it. */
+export const MENU_PX = 30;
+
+export const initialFit = (width: number): FitState => ({ maxChars: Math.max(16, Math.floor((width - 12 - MENU_PX) / 7)), legendPx: 22 });
 
 /** Breaks text into lines of at most `maxChars`, at ' · ', ', ' or spaces (never inside a word). */
 export function wrapTitle(text: string, maxChars: number): string[] {
@@ -79,8 +82,11 @@ export function measureFit(el: HTMLElement, fit: FitState): FitState | null {
   const title = el.querySelector('.gtitle')?.getBoundingClientRect();
   const legend = el.querySelector('.legend')?.getBoundingClientRect();
   let next: FitState | null = null;
-  if (title && title.width > 0 && title.right > box.right - 4 && fit.maxChars > 12) {
-    next = { ...fit, maxChars: Math.max(12, Math.floor((fit.maxChars * (box.width - 12)) / (title.right - box.left))) };
+  // The title ends before the ⤓ button (it touched it on the loss chart, #21 polish), or the chart's edge.
+  const menu = el.querySelector(':scope > .chart-menu > summary')?.getBoundingClientRect();
+  const limit = menu && menu.width > 0 ? menu.left - 4 : box.right - 4;
+  if (title && title.width > 0 && title.right > limit && fit.maxChars > 12) {
+    next = { ...fit, maxChars: Math.max(12, Math.floor((fit.maxChars * (limit - box.left - 8)) / (title.right - box.left))) };
   }
   if (title && legend && legend.height > 0 && legend.top < title.bottom + 2 && legend.bottom > title.top && legend.left < title.right && legend.right > title.left) {
     next = { ...(next ?? fit), legendPx: Math.ceil(legend.height + 6) };

@@ -95,6 +95,9 @@ export class EvidenceScheduler {
     this.background = (async () => {
       for (;;) {
         if (!this.run.current() || this.run.status() === 'running') return;
+        // The K-dependent curves (every snapshot re-measured with a new K) go first: the two loops
+        // would otherwise take turns and halve their pace; the measure scheduler restarts this one.
+        if (analysis.pendingRecomputes > 0) return;
         this.resetSeriesIfKChanged();
         const next = analysis.snapshots.epochs().find((e) => !this.measured.has(e));
         if (next === undefined) return;

@@ -187,6 +187,8 @@ export class MeasureScheduler {
       .catch((err) => this.run.fail(err))
       .finally(() => {
         this.backgroundDone = null;
+        // The evidence snapshots waited for the re-measured curves (K first); now they go on.
+        if (this.run.current() && this.run.status() !== 'running') this.evidence.startBackground();
       });
   }
 

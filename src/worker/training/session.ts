@@ -64,6 +64,8 @@ export class TrainingSession {
   private buildsAsked = 0;
   /** Train, Resume or Step commands queued and not yet handled. */
   private startsWaiting = 0;
+  /** Evidence requests asked: one queued behind a newer is stale (the scheduler keeps only the newest). */
+  private evidenceAsked = 0;
 
   constructor(private readonly opts: SessionOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -89,9 +91,12 @@ export class TrainingSession {
     const ticket = cmd.type === 'init' || cmd.type === 'reset' || cmd.type === 'load' ? ++this.buildsAsked : 0;
     const starts = cmd.type === 'start' || cmd.type === 'resume' || cmd.type === 'step';
     if (starts) this.startsWaiting += 1;
+    const evidence = cmd.type === 'evidence' ? ++this.evidenceAsked : 0;
     this.queue = this.queue
       .then(() => {
         if (starts) this.startsWaiting -= 1;
+        // A pass for a request the page has replaced would only delay what follows (K, #21).
+        if (evidence && evidence < this.evidenceAsked) return;
         return this.dispatch(cmd, ticket);
       })
       .catch((err) => this.fail(err));
@@ -215,6 +220,9 @@ export class TrainingSession {
   /** Stops the run's loop and its background re-measuring, before it is replaced. */
   private async stopRun(): Promise<void> {
     await this.run?.loop.stop();
+    // Retired first: its background passes (a new K over every snapshot, then their evidence) stop
+    // after the one in flight instead of holding the new run back (#21: a load waited minutes).
+    this.run?.retire();
     await this.run?.measures.idle();
   }
 
