@@ -104,7 +104,9 @@ describe.skipIf(!hasBrowser)('a sweep in the page (wasm)', () => {
     const before = (h: { epoch: number; testLoss: number }[], e: number) => h.filter((x) => x.epoch < e).map((x) => [x.epoch, x.testLoss]);
     expect(before(branch.history, branch.epoch)).toEqual(before(parent.history, parent.epoch));
     expect(branch.notices.at(-1)?.text).toMatch(/weights and Adam moments/);
-    // The parent is overlaid on the loss chart, named by the setting in which it differs.
+    // The parent is overlaid on the loss chart, named by the setting in which it differs (a chart
+    // draws while on screen: scroll to it).
+    await page.getByTestId('loss-chart').scrollIntoViewIfNeeded();
     await expect
       .poll(() => page.evaluate(() => ((document.querySelector('[data-testid=loss-chart]') as unknown as { data?: { name?: string }[] }).data ?? []).map((d) => d.name ?? '')), { timeout: 30_000 })
       .toContain('wd=1 · test');
