@@ -164,6 +164,8 @@ describe.skipIf(!hasBrowser)('a recorded run you can share and reload', () => {
     // "Use the rule": the curves measured with the rule's K come back whole.
     await page.getByTestId('k-rule').click();
     await expect.poll(async () => [...(await kState(page)).active].sort((a, b) => a - b), { timeout: 60_000 }).toEqual([...rule.active].sort((a, b) => a - b));
+    // The button sits in the Fourier section, and a chart redraws only while on screen: back to it.
+    await page.getByTestId('loss-chart').scrollIntoViewIfNeeded();
     await expect.poll(async () => (await tracePoints(page, 'loss-chart'))['excluded (train)'], { timeout: 30_000 }).toBe(epochs.length);
     expect(await page.getByTestId('k-status').textContent()).not.toMatch(/the rule now says/);
   }, 300_000);
