@@ -5,6 +5,7 @@
  * split) and hostile ones (broadcast views, opcode floods, epoch 5e7) are a few lines each, so no
  * large fixture is checked in.
  */
+import { crc32 } from '../../src/files/recording.ts';
 
 const OP = {
   PROTO: 0x80, STOP: 0x2e, MARK: 0x28, EMPTY_DICT: 0x7d, EMPTY_LIST: 0x5d, EMPTY_TUPLE: 0x29,
@@ -159,21 +160,6 @@ export function contiguousStride(shape: number[]): number[] {
   return stride;
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** A stored (uncompressed) zip archive, as torch.save writes it. */
 export function storedZip(entries: [string, Uint8Array][]): Uint8Array {

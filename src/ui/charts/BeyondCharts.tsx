@@ -6,6 +6,7 @@
  */
 import type { AppState } from '../../store/store.ts';
 import { CLOCK_PIZZA_REFERENCE } from '../../run/clock-pizza.ts';
+import { curvePoints } from '../../store/view.ts';
 import { COLORS } from '../plot/plotly.ts';
 import type { PlotSpec } from '../plot/useLivePlot.ts';
 import { Chart, X_AXIS, epochDecorations, line, orWaiting, title } from './ProgressCharts.tsx';
@@ -62,22 +63,9 @@ export function normAccuracySpec(s: AppState): PlotSpec {
  * pizza models' values as dotted lines (run/clock-pizza.ts).
  */
 export function clockPizzaSpec(s: AppState): PlotSpec {
-  const h = s.history;
-  const epoch = h.column('epoch');
-  const measured = (name: 'distanceIrrelevance' | 'gradientSymmetricity') => {
-    const col = h.column(name);
-    const x: number[] = [];
-    const y: number[] = [];
-    col.forEach((v, i) => {
-      if (Number.isFinite(v)) {
-        x.push(epoch[i]);
-        y.push(v);
-      }
-    });
-    return { x, y };
-  };
-  const di = measured('distanceIrrelevance');
-  const gs = measured('gradientSymmetricity');
+  // Measured at heavy-pass checkpoints only: NaN in between (curvePoints keeps the finite points).
+  const di = curvePoints(s, 'distanceIrrelevance');
+  const gs = curvePoints(s, 'gradientSymmetricity');
   const ref = CLOCK_PIZZA_REFERENCE;
   const level = (y: number, color: string, text: string) => ({
     shape: { type: 'line' as const, xref: 'paper' as const, yref: 'y' as const, x0: 0, x1: 1, y0: y, y1: y, line: { color, width: 1, dash: 'dot' as const } },

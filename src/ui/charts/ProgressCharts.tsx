@@ -205,17 +205,8 @@ export function weightNormSpec(s: AppState): PlotSpec {
 }
 
 export function neuronCountSpec(s: AppState): PlotSpec {
-  const h = s.history;
-  const counts = h.column('neuronsWellExplained');
-  const epoch = h.column('epoch');
-  const x: number[] = [];
-  const y: number[] = [];
-  counts.forEach((c, i) => {
-    if (Number.isFinite(c)) {
-      x.push(epoch[i]);
-      y.push(c);
-    }
-  });
+  // Measured by heavy passes only: NaN at the other checkpoints.
+  const { x, y } = curvePoints(s, 'neuronsWellExplained');
   const dMlp = s.applied?.dMlp ?? 0;
   return {
     data: [{ ...line(x, y, 'neurons explained by one frequency', COLORS.green), mode: 'lines+markers', marker: { size: 4 } }],
