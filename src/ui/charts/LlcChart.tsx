@@ -38,10 +38,10 @@ export function llcSpec(l: LlcState, app: AppState): PlotSpec {
   return {
     data: [joined, pick(true), pick(false)],
     layout: {
-      title: title(empty ? 'LLC over training (no estimate yet)' : `LLC over training (${l.points.length} snapshot${l.points.length > 1 ? 's' : ''})`),
+      title: title(empty ? 'LLC over training (no estimate yet)' : `LLC over training (${l.points.length} snapshot${l.points.length > 1 ? 's' : ''}; open: not settled)`),
       xaxis: { ...X_AXIS, range: [0, Math.max(app.history.last()?.epoch ?? 0, ...l.points.map((p) => p.epoch), 1)] },
       yaxis: { title: { text: 'LLC ± error (chains)' }, rangemode: 'tozero' },
-      legend: { orientation: 'h', y: 1.12, x: 1, xanchor: 'right' },
+      showlegend: false,
       ...decorations,
       datarevision: `${l.version}:${app.historyVersion}`,
     },
@@ -58,17 +58,16 @@ export function llcTracesSpec(l: LlcState): PlotSpec {
     type: 'scatter',
     mode: 'lines',
     name: `chain ${c + 1}${e.settledPerChain[c] ? '' : ' (drifting)'}`,
-    line: { color: CHAIN_COLORS[c % CHAIN_COLORS.length], width: 1.2 },
-    hovertemplate: `chain ${c + 1}, draw %{x}: %{y:.3g}<extra></extra>`,
+    line: { color: CHAIN_COLORS[c % CHAIN_COLORS.length], width: 1.2, dash: e.settledPerChain[c] ? 'solid' : 'dash' },
+    hovertemplate: `chain ${c + 1}${e.settledPerChain[c] ? '' : ' (drifting)'}, draw %{x}: %{y:.3g}<extra></extra>`,
   }));
   return {
     data,
     layout: {
-      title: title(`Chains at epoch ${e.epoch.toLocaleString('en-US')}: LLC ${e.llc.toPrecision(3)} ± ${e.error.toPrecision(2)}, ${e.settled ? 'settled' : 'not settled'}`),
+      title: title(`Chains at epoch ${e.epoch.toLocaleString('en-US')}: LLC ${e.llc.toPrecision(3)} ± ${e.error.toPrecision(2)}, ${e.settled ? 'settled' : 'not settled'} (dashed: a drifting chain)`),
       xaxis: { title: { text: 'draw' } },
       yaxis: { title: { text: 'L_B(w) − L(w*)' } },
-      showlegend: e.traces.length <= 6,
-      legend: { orientation: 'h', y: 1.12, x: 1, xanchor: 'right' },
+      showlegend: false,
       datarevision: l.version,
     },
   };
@@ -109,7 +108,7 @@ function LlcSettingsForm() {
     setProblem(null);
     useLlcStore.getState().setSchedule(on ? next : null);
   };
-  const placeholder = (k: string) => (k === 'nbeta' ? 'batch/ln batch' : k === 'share' ? '' : String(LLC_DEFAULTS[k as keyof typeof LLC_DEFAULTS]));
+  const placeholder = (k: string) => (k === 'nbeta' ? 'auto' : k === 'share' ? '' : String(LLC_DEFAULTS[k as keyof typeof LLC_DEFAULTS]));
   return (
     <div className="inline-fields llc-settings" data-testid="llc-settings">
       <label>
@@ -144,7 +143,7 @@ function LlcStatus() {
     <p className="muted small" data-testid="llc-status">
       {schedule === null
         ? 'Off. '
-        : `${points.length} of ${snapshots} snapshots estimated${progress ? `; now epoch ${progress.epoch.toLocaleString('en-US')}, draw ${progress.done} of ${progress.total}` : ''}. `}
+        : `${points.length} of ${snapshots} snapshots estimated${progress ? `; estimating epoch ${progress.epoch.toLocaleString('en-US')}, ${progress.done} of ${progress.total} draws taken` : ''}. `}
       {used &&
         `Settings: ε = ${used.eps}, γ = ${used.gamma}, nβ = ${used.nbeta.toPrecision(3)}, ${used.chains} chains × ${used.draws} draws, batch ${used.batch}, seed ${used.seed}; while training runs the estimates take at most ${Math.round((schedule?.share ?? LLC_SHARE) * 100)}% of the time, all of it while paused or on a recording. `}
       Defaults ε = {LLC_DEFAULTS.eps}, γ = {LLC_DEFAULTS.gamma}, nβ = batch/ln batch, {LLC_DEFAULTS.chains} × {LLC_DEFAULTS.draws} draws, batch {LLC_DEFAULTS.batch}, seed {LLC_DEFAULTS.seed}, share{' '}
