@@ -236,6 +236,7 @@ export function isBuilding(): boolean {
 /** Opens a run (saved or imported) in the worker; its history shows once the worker is ready. */
 export function loadRun(run: LoadableRun, history: Checkpoint[]): void {
   useAppStore.setState({ pendingHistory: history });
+  useLlcStore.setState({ pending: run.llc ?? null });
   sendRun({ type: 'load', run });
 }
 

@@ -15,6 +15,11 @@ export function startLlcRequests(fromLink: LlcSchedule | null): void {
   useLlcStore.subscribe((s) => s.schedule, (schedule) => commands.llc(schedule));
   useAppStore.subscribe(
     (s) => s.readyCount,
-    () => useLlcStore.getState().clear(),
+    () => {
+      useLlcStore.getState().clear(useAppStore.getState().readyLoaded);
+      // A worker started again (after a crash or a lost GPU) has not heard the schedule; the same one again changes nothing.
+      const { schedule } = useLlcStore.getState();
+      if (schedule) commands.llc(schedule);
+    },
   );
 }

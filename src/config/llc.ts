@@ -92,3 +92,43 @@ export function resolveLlcSettings(given: Partial<LlcSettings>, n: number): LlcS
   const base = { ...LLC_DEFAULTS, ...given };
   return { ...base, nbeta: given.nbeta ?? defaultNbeta(Math.min(base.batch, n)) };
 }
+
+/** One estimate of the curve over training. */
+export interface LlcPoint {
+  epoch: number;
+  llc: number;
+  error: number;
+  settled: boolean;
+  seconds: number;
+}
+
+/** The LLC over training as a run file carries it (src/files/run-file.ts): the settings (nβ resolved) and the points. */
+export interface LlcSeries {
+  settings: LlcSettings;
+  points: LlcPoint[];
+}
+
+export const sameLlcSettings = (a: LlcSettings, b: LlcSettings) => (Object.keys(a) as (keyof LlcSettings)[]).every((k) => a[k] === b[k]) && Object.keys(a).length === Object.keys(b).length;
+
+/** A series read from a file (JSON: NaN came as null), or why it is refused. */
+export function checkLlcSeries(raw: unknown): LlcSeries | string {
+  const r = raw as { settings?: Record<string, unknown>; points?: unknown } | null;
+  if (!r || typeof r !== 'object' || !r.settings || typeof r.settings !== 'object' || !Array.isArray(r.points)) return 'it needs "settings" and "points"';
+  const settings = {} as LlcSettings;
+  for (const k of ['eps', 'gamma', 'nbeta', 'chains', 'draws', 'batch', 'seed'] as const) {
+    const v = r.settings[k];
+    const problem = typeof v === 'number' ? checkLlcValue(k, v) : 'is missing';
+    if (problem) return `its ${k} ${problem}`;
+    settings[k] = v as number;
+  }
+  if (r.points.length > 100_000) return 'it has more than 100,000 points';
+  const num = (v: unknown) => (v === null ? NaN : typeof v === 'number' ? v : undefined);
+  const points: LlcPoint[] = [];
+  for (const p of r.points as Record<string, unknown>[]) {
+    const [epoch, llc, error, seconds] = [p?.epoch, num(p?.llc), num(p?.error), num(p?.seconds)];
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0 || (points.length > 0 && epoch <= points[points.length - 1].epoch)) return `its epochs must be whole numbers ≥ 0, ascending (at point ${points.length})`;
+    if (llc === undefined || error === undefined || seconds === undefined || typeof p.settled !== 'boolean') return `its point at epoch ${epoch} needs numbers llc, error, seconds and a boolean settled`;
+    points.push({ epoch, llc, error, settled: p.settled, seconds });
+  }
+  return { settings, points };
+}

@@ -5,7 +5,7 @@
  */
 import type { HeavyAnalysis } from '../analysis/analyzer.ts';
 import type { BackendInfo, BackendMeasurement, BackendName } from '../config/backends.ts';
-import type { LlcSchedule, LlcSettings } from '../config/llc.ts';
+import type { LlcSchedule, LlcSeries, LlcSettings } from '../config/llc.ts';
 import type { TrainConfig } from '../config/schema.ts';
 import type { ForwardPath, TrainerState } from '../model/trainer.ts';
 import type { EvidenceRequest, EvidenceResult } from './evidence.ts';
@@ -139,6 +139,8 @@ export interface LoadableRun {
   /** Exact weights and Adam moments of the last epoch; without them the run continues from its
    * last snapshot with fresh moments. */
   resume: TrainerState | null;
+  /** The LLC over training the run file brought: its snapshots at these settings are not estimated again. */
+  llc?: LlcSeries | null;
 }
 
 /** What the page saves of the worker's side of a run. */

@@ -6,17 +6,10 @@
  */
 import { create } from 'zustand';
 import { subscribeWithSelector } from 'zustand/middleware';
-import type { LlcSchedule, LlcSettings } from '../config/llc.ts';
+import type { LlcPoint, LlcSchedule, LlcSeries, LlcSettings } from '../config/llc.ts';
 import type { LlcEstimate, WorkerEvent } from '../run/protocol.ts';
 
-/** One point of the curve. */
-export interface LlcPoint {
-  epoch: number;
-  llc: number;
-  error: number;
-  settled: boolean;
-  seconds: number;
-}
+export type { LlcPoint } from '../config/llc.ts';
 
 export interface LlcState {
   /** Null: off. */
@@ -28,10 +21,12 @@ export interface LlcState {
   /** The newest estimate, traces and all. */
   last: LlcEstimate | null;
   progress: { epoch: number; done: number; total: number } | null;
+  /** The series a run being loaded brought (a saved or imported run file), shown once it is loaded. */
+  pending: LlcSeries | null;
   version: number;
   setSchedule: (schedule: LlcSchedule | null) => void;
-  /** A new run: forget the old one's estimates (the schedule stays). */
-  clear: () => void;
+  /** A new run: forget the old one's estimates (the schedule stays); a loaded one shows the series it brought. */
+  clear: (loaded?: boolean) => void;
   receive: (event: Extract<WorkerEvent, { type: 'llc' | 'llcProgress' }>) => void;
 }
 
@@ -55,10 +50,15 @@ export const createLlcStore = () =>
       settings: null,
       last: null,
       progress: null,
+      pending: null,
       version: 0,
       // Estimates at other settings are not comparable (README): a new schedule starts the curve again.
       setSchedule: (schedule) => set((s) => (JSON.stringify(schedule) === JSON.stringify(s.schedule) ? {} : { schedule, points: [], settings: null, last: null, progress: null, version: s.version + 1 })),
-      clear: () => set((s) => ({ points: [], settings: null, last: null, progress: null, version: s.version + 1 })),
+      clear: (loaded = false) =>
+        set((s) => {
+          const brought = loaded ? s.pending : null;
+          return { points: brought?.points ?? [], settings: brought?.settings ?? null, last: null, progress: null, pending: loaded ? null : s.pending, version: s.version + 1 };
+        }),
       receive: (event) => {
         const s = get();
         if (!s.schedule) return;

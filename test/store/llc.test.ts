@@ -52,6 +52,19 @@ describe('the LLC store', () => {
     expect(store.getState().schedule).toEqual({ settings: { draws: 5 }, share: 0.1 });
   });
 
+  it('shows the series a loaded run brought once it is loaded, and only then', () => {
+    const store = createLlcStore();
+    const series = { settings: SETTINGS, points: [{ epoch: 0, llc: 3, error: 0.1, settled: true, seconds: 2 }] };
+    store.setState({ pending: series });
+    // A new run's ready (not the loaded one) leaves it waiting.
+    store.getState().clear(false);
+    expect(store.getState().points).toEqual([]);
+    store.getState().clear(true);
+    expect(store.getState().points).toEqual(series.points);
+    expect(store.getState().settings).toEqual(SETTINGS);
+    expect(store.getState().pending).toBeNull();
+  });
+
   it('inserts a point in order', () => {
     const pt = (epoch: number) => ({ epoch, llc: epoch, error: 0, settled: true, seconds: 0 });
     expect(withPoint([pt(0), pt(20)], pt(10)).map((p) => p.epoch)).toEqual([0, 10, 20]);

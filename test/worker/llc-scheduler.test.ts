@@ -149,3 +149,38 @@ describe('the LLC over training in the session', () => {
     session.dispose();
   });
 });
+
+describe('the LLC over training of a loaded run', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('does not estimate again the snapshots its run file brought at the same settings, and does at others', async () => {
+    const config = tinyConfig({ epochs: 30, lr: 0.01 });
+    const first = collect();
+    const a = new TrainingSession({ createTrainer: (c) => new Trainer(c), post: first.post, backendInfo: wasm, checkpointEvery: 10 });
+    await a.handle({ type: 'init', config, backend: null });
+    await a.handle({ type: 'llc', schedule: TINY });
+    await a.handle({ type: 'start' });
+    await a.idle();
+    const made = first.of('llc').map((e) => e.estimate);
+    const snapshots = first.of('snapshots').at(-1)!.epochs;
+    expect(new Set(made.map((e) => e.epoch))).toEqual(new Set(snapshots));
+    a.dispose();
+    // The file kept the estimates of all but the last snapshot.
+    const kept = made.filter((e) => e.epoch < 30);
+    const series = { settings: made[0].settings, points: kept.map((e) => ({ epoch: e.epoch, llc: e.llc, error: e.error, settled: e.settled, seconds: e.seconds })) };
+    const trained = new Trainer(config);
+    const loadable = { config, trainIndices: trained.dataset.train, keyFreqs: null, snapshots: snapshots.map((epoch) => ({ epoch, weights: new Float32Array(trained.flatWeightsLength).fill(0.01) })), resume: null, llc: series };
+    trained.dispose();
+    const second = collect();
+    const b = new TrainingSession({ createTrainer: (c, init) => new Trainer(c, init), post: second.post, backendInfo: wasm });
+    await b.handle({ type: 'init', config, backend: null, run: loadable });
+    await b.handle({ type: 'llc', schedule: TINY });
+    await b.idle();
+    expect(second.of('llc').map((e) => e.estimate.epoch)).toEqual([30]);
+    // Other settings: every snapshot again.
+    await b.handle({ type: 'llc', schedule: { ...TINY, settings: { ...TINY.settings, draws: 9 } } });
+    await b.idle();
+    expect(second.of('llc').length).toBe(1 + snapshots.length);
+    b.dispose();
+  });
+});

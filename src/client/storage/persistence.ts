@@ -24,6 +24,8 @@ import type { ExportedState, LoadableRun } from '../../run/protocol.ts';
 import type { RunData } from '../../files/run-file.ts';
 import type { SavedRunMeta } from '../../store/saved-runs.ts';
 import { useAppStore } from '../../store/store.ts';
+import { useLlcStore } from '../../store/llc.ts';
+import type { LlcSeries } from '../../config/llc.ts';
 import { requestState, restartWorker, setPersistenceHooks, setWorkerLostHandler } from '../client.ts';
 import { claimRun, openElsewhere, ownsRun, releaseRun } from './run-owner.ts';
 import { RunStore, STORAGE_BUDGET_BYTES, isClosedError, newRunKey } from './run-store.ts';
@@ -95,7 +97,15 @@ export function runData(state: ExportedState, snapshots: RunData['snapshots'], h
     resume: state.resume,
     backend: s.backend ? { name: s.backend.name, adapter: s.backend.adapter } : null,
     createdAt: new Date().toISOString(),
+    llc: llcSeries(state.resume.t),
   };
+}
+
+/** The LLC over training as far as the saved state reaches, if any was estimated. */
+function llcSeries(epoch: number): LlcSeries | null {
+  const { settings, points } = useLlcStore.getState();
+  const kept = points.filter((p) => p.epoch <= epoch);
+  return settings && kept.length > 0 ? { settings, points: kept } : null;
 }
 
 export async function refreshSavedRuns(): Promise<void> {
@@ -303,7 +313,7 @@ export function adoptConfig(run: RunData): void {
 }
 
 export function toLoadable(run: RunData): LoadableRun {
-  return { config: run.config, trainIndices: run.trainIndices, keyFreqs: run.keyFreqs, snapshots: run.snapshots, resume: run.resume };
+  return { config: run.config, trainIndices: run.trainIndices, keyFreqs: run.keyFreqs, snapshots: run.snapshots, resume: run.resume, llc: run.llc ?? null };
 }
 
 /** Deletes a saved run; it stays deleted (the open run is no longer saved until Save now). */
@@ -348,6 +358,7 @@ async function recover(reason: string, fault: 'crash' | 'device-lost'): Promise<
     adoptConfig(run);
     expectLoad({ key, name: run.name, snapshots: run.snapshots.map((x) => x.epoch), fileEpoch: run.history.at(-1)?.epoch ?? -1 });
     useAppStore.setState({ pendingHistory: run.history });
+    useLlcStore.setState({ pending: run.llc ?? null });
   }
   restartWorker({ exclude: failedBackends, run: run ? toLoadable(run) : undefined });
 }

@@ -9,7 +9,7 @@
  */
 import { LlcChains } from '../../analysis/llc.ts';
 import { snapshotLlcModel } from '../../analysis/llc-model.ts';
-import { LLC_SHARE, type LlcSchedule } from '../../config/llc.ts';
+import { LLC_SHARE, resolveLlcSettings, sameLlcSettings, type LlcPoint, type LlcSchedule, type LlcSeries } from '../../config/llc.ts';
 import type { RunContext } from './run-context.ts';
 
 /** Draws between two blocks aim at this long, so the page still hears from training a few times a second. */
@@ -73,6 +73,8 @@ export class LlcScheduler {
   private busy: Promise<boolean> | null = null;
   /** Bumped by a change of settings and by dispose: a chunk in flight for an older one drops its work. */
   private version = 0;
+  /** Estimates this run has (made here, or brought by its run file or the run it moved from). */
+  private series: LlcSeries | null = null;
 
   constructor(private readonly run: RunContext) {}
 
@@ -85,7 +87,25 @@ export class LlcScheduler {
     this.share.reset();
     this.drop();
     this.estimated.clear();
+    this.adopt();
     this.startBackground();
+  }
+
+  /** Estimates already made (a run file's, or the run's before it moved backend): not made again at the same settings. */
+  restore(series: LlcSeries | null | undefined): void {
+    this.series = series ?? null;
+    this.adopt();
+  }
+
+  /** What this run has estimated, at which settings. */
+  estimates(): LlcSeries | null {
+    return this.series;
+  }
+
+  private adopt(): void {
+    if (!this.schedule || !this.series) return;
+    const settings = resolveLlcSettings(this.schedule.settings, this.run.trainer.dataset.train.length);
+    if (sameLlcSettings(settings, this.series.settings)) for (const p of this.series.points) this.estimated.add(p.epoch);
   }
 
   get on(): boolean {
@@ -191,6 +211,9 @@ export class LlcScheduler {
     this.current = null;
     this.estimated.add(c.epoch);
     const estimate = { ...r, epoch: c.epoch, error: r.llcStd / Math.sqrt(r.settings.chains) };
+    const point: LlcPoint = { epoch: c.epoch, llc: r.llc, error: estimate.error, settled: r.settled, seconds: r.seconds };
+    const kept = this.series && sameLlcSettings(this.series.settings, r.settings) ? this.series.points.filter((p) => p.epoch !== c.epoch) : [];
+    this.series = { settings: r.settings, points: [...kept, point].sort((a, b) => a.epoch - b.epoch) };
     this.run.post({ type: 'llc', runId: this.run.id, estimate });
     return true;
   }

@@ -253,6 +253,7 @@ export class TrainingSession {
     }
     this.run = this.assemble(id, ticket, trainer, analysis);
     const measures = this.run.measures;
+    measures.llc.restore(loaded?.llc);
     this.opts.post({
       type: 'ready',
       runId: id,
@@ -337,6 +338,7 @@ export class TrainingSession {
     }
     this.run = this.assemble(id, run.ticket, moved, again);
     this.run.loop.carry(carried);
+    this.run.measures.llc.restore(run.measures.llc.estimates());
     this.opts.post({ type: 'backend', runId: id, backend: this.opts.backendInfo(), epoch: moved.epoch });
     if (going) this.run.loop.start(going.step);
     else this.run.measures.llc.startBackground();
