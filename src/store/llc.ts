@@ -42,6 +42,12 @@ export function withPoint(points: readonly LlcPoint[], p: LlcPoint): LlcPoint[] 
   return out;
 }
 
+/** The LLC over training as far as a saved state reaches (a run file carries it), or null if none was estimated. */
+export function llcSeriesUpTo(s: Pick<LlcState, 'settings' | 'points'>, epoch: number): LlcSeries | null {
+  const kept = s.points.filter((p) => p.epoch <= epoch);
+  return s.settings && kept.length > 0 ? { settings: s.settings, points: kept } : null;
+}
+
 export const createLlcStore = () =>
   create<LlcState>()(
     subscribeWithSelector((set, get) => ({

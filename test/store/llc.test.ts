@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LlcEstimate } from '../../src/run/protocol.ts';
-import { createLlcStore, withPoint } from '../../src/store/llc.ts';
+import { createLlcStore, llcSeriesUpTo, withPoint } from '../../src/store/llc.ts';
 
 const SETTINGS = { eps: 5e-5, gamma: 1000, nbeta: 10, chains: 2, draws: 3, batch: 16, seed: 0 };
 
@@ -63,6 +63,13 @@ describe('the LLC store', () => {
     expect(store.getState().points).toEqual(series.points);
     expect(store.getState().settings).toEqual(SETTINGS);
     expect(store.getState().pending).toBeNull();
+  });
+
+  it('saves the series as far as the saved state reaches, and nothing before an estimate', () => {
+    const pt = (epoch: number) => ({ epoch, llc: 1, error: 0, settled: true, seconds: 0 });
+    expect(llcSeriesUpTo({ settings: SETTINGS, points: [pt(0), pt(10), pt(20)] }, 10)).toEqual({ settings: SETTINGS, points: [pt(0), pt(10)] });
+    expect(llcSeriesUpTo({ settings: SETTINGS, points: [pt(20)] }, 10)).toBeNull();
+    expect(llcSeriesUpTo({ settings: null, points: [] }, 10)).toBeNull();
   });
 
   it('inserts a point in order', () => {

@@ -24,8 +24,7 @@ import type { ExportedState, LoadableRun } from '../../run/protocol.ts';
 import type { RunData } from '../../files/run-file.ts';
 import type { SavedRunMeta } from '../../store/saved-runs.ts';
 import { useAppStore } from '../../store/store.ts';
-import { useLlcStore } from '../../store/llc.ts';
-import type { LlcSeries } from '../../config/llc.ts';
+import { llcSeriesUpTo, useLlcStore } from '../../store/llc.ts';
 import { requestState, restartWorker, setPersistenceHooks, setWorkerLostHandler } from '../client.ts';
 import { claimRun, openElsewhere, ownsRun, releaseRun } from './run-owner.ts';
 import { RunStore, STORAGE_BUDGET_BYTES, isClosedError, newRunKey } from './run-store.ts';
@@ -97,16 +96,10 @@ export function runData(state: ExportedState, snapshots: RunData['snapshots'], h
     resume: state.resume,
     backend: s.backend ? { name: s.backend.name, adapter: s.backend.adapter } : null,
     createdAt: new Date().toISOString(),
-    llc: llcSeries(state.resume.t),
+    llc: llcSeriesUpTo(useLlcStore.getState(), state.resume.t),
   };
 }
 
-/** The LLC over training as far as the saved state reaches, if any was estimated. */
-function llcSeries(epoch: number): LlcSeries | null {
-  const { settings, points } = useLlcStore.getState();
-  const kept = points.filter((p) => p.epoch <= epoch);
-  return settings && kept.length > 0 ? { settings, points: kept } : null;
-}
 
 export async function refreshSavedRuns(): Promise<void> {
   const rs = await db();
