@@ -75,4 +75,21 @@ describe.skipIf(!hasBrowser)('the LLC over training', () => {
     await page.screenshot({ path: `${ARTIFACTS}/llc-over-training.png` });
     await page.getByTestId('pause').click();
   });
+
+  it('saves the estimates with the run: opening it again shows them', async () => {
+    const { page } = s;
+    await waitForState(page, (st) => st.status === 'paused', 30_000, 'the pause');
+    const before = await llc(page);
+    // Opened again without llc= in the link: nothing is estimated now, so what shows is what was saved.
+    await page.goto(`${baseUrl}?preset=quick&backend=wasm`);
+    await expect.poll(() => page.getByTestId('resume-accept').count(), { timeout: 30_000 }).toBe(1);
+    await page.getByTestId('resume-accept').click();
+    await waitForState(page, (st) => st.status !== 'starting' && st.history.length > 0, 120_000, 'the resumed run');
+    await expect.poll(async () => (await llc(page)).points.length, { timeout: 20_000 }).toBeGreaterThan(0);
+    const after = await llc(page);
+    // Each one shown is one made before (saved with the last checkpoint after it).
+    const made = new Map(before.points.map((p) => [p.epoch, p.llc]));
+    for (const p of after.points) expect(made.get(p.epoch), `epoch ${p.epoch}`).toBeCloseTo(p.llc, 9);
+    expect(after.settings).toMatchObject({ chains: 2, draws: 10, batch: 32 });
+  });
 });
