@@ -47,7 +47,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
   }
   if (args.decoded.issues.length > 0) throw new UsageError(args.decoded.issues.map((i) => `--${i.key}: ${i.message}`).join('\n'));
   const file = args.positional[0];
-  if (file && isSweepDir(file)) return sweepTables(file, (run) => analyzeCommand({ ...args, positional: [run], flags: new Map(args.flags) }));
+  if (file && isSweepDir(file)) return { ...(await sweepTables(file, (run) => analyzeCommand({ ...args, positional: [run], flags: new Map(args.flags) }))) };
   if (!file) throw new UsageError('analyze needs a model file: .safetensors, a torch .pth, a folder of .pth files, or a run file');
   const { checkpoint: ckpt, torch, source } = await readModelFile(file, args.flags.get('epoch'));
   for (const k of splitKeys) if (given.includes(k)) (ckpt.config as unknown as Record<string, unknown>)[k] = args.decoded.config[k];
