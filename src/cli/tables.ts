@@ -46,11 +46,11 @@ export async function sweepTables(dir: string, analyzeRun: (file: string) => Pro
   }
   const runs = Array.isArray(index.runs) ? index.runs : [];
   const finals: RunFinal[] = [];
-  const without: string[] = [];
+  const without: { point: string; why: string }[] = [];
   for (const run of runs) {
     const point = String(run.point ?? `run ${run.index}`);
     if (!run.record) {
-      without.push(point);
+      without.push({ point, why: 'trained without --record' });
       continue;
     }
     finals.push(runFinal(point, await analyzeRun(join(dir, run.record))));

@@ -34,6 +34,9 @@ export interface RunFinal {
   accSkipAblated: number;
 }
 
+/** What the sweep worker measures of a run (the view knows its place in the sweep). */
+export type RunFinalMeasures = Omit<RunFinal, 'point'>;
+
 export interface MeanSd {
   mean: number;
   /** Sample standard deviation (n − 1); NaN for one run. */
@@ -95,14 +98,14 @@ export function notGrokked(r: RunFinal): string | null {
 
 /**
  * The four tables over `runs` (those with final weights) of a sweep of `total` runs; `without`
- * names the runs that kept no weights.
+ * names the runs that kept no weights, and why.
  */
-export function seedTables(runs: RunFinal[], total: number, without: string[]): SeedTables {
-  const noWeights = without.map((point) => ({ point, why: 'no final weights' }));
-  const grokked = runs.filter((r) => notGrokked(r) === null);
-  const skipped = [...noWeights, ...runs.flatMap((r) => (notGrokked(r) ? [{ point: r.point, why: notGrokked(r)! }] : []))];
+export function seedTables(runs: RunFinal[], total: number, without: { point: string; why: string }[]): SeedTables {
+  const noWeights = without;
   const say = (n: number, what: string, left: { point: string; why: string }[]) =>
     `${n} of the sweep's ${total} runs, ${what}${left.length > 0 ? `; left out: ${left.map((s) => `${s.point} (${s.why})`).join(', ')}` : ''}`;
+  const grokked = runs.filter((r) => notGrokked(r) === null);
+  const skipped = [...noWeights, ...runs.flatMap((r) => (notGrokked(r) ? [{ point: r.point, why: notGrokked(r)! }] : []))];
   const coversGrokked = say(grokked.length, 'those that grokked, each at its final weights', skipped);
   const fits = grokked.flatMap((r) => r.keyFreqs.flatMap((k) => [r.directionFVE[k]?.cos ?? NaN, r.directionFVE[k]?.sin ?? NaN]));
   const t4rows = grokked.map((r) => ({ point: r.point, loss: r.allLoss, lossOnlyKeyFreqs: r.lossOnlyKeyFreqs, lossKeyFreqsRemoved: r.lossKeyFreqsRemoved }));
@@ -126,7 +129,7 @@ export function seedTables(runs: RunFinal[], total: number, without: string[]): 
     },
     table5: {
       table: 'Table 5: per run, test loss, Gini of W_E and W_L, key frequencies, logit FVE, fraction of neurons explained by one frequency',
-      covers: `${runs.length} of the sweep's ${total} runs, each at its final weights${without.length > 0 ? `; without weights (no --record): ${without.join(', ')}` : ''}`,
+      covers: say(runs.length, 'each at its final weights', noWeights),
       skipped: noWeights,
       paper: 'five seeds (App. C): each learns the same algorithm, on its own key frequencies',
       neuronRule: `FVE > ${NEURON_FVE_THRESHOLD} by the neuron's best frequency`,

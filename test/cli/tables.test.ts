@@ -41,8 +41,8 @@ describe('the tables of a sweep (CLI)', () => {
     writeFileSync(join(dir, 'sweep.json'), JSON.stringify(index));
     const partial = await tables(dir);
     expect(partial.table5.rows).toHaveLength(2);
-    expect(partial.table5.covers).toBe("2 of the sweep's 3 runs, each at its final weights; without weights (no --record): seed=1");
-    expect(partial.table6.skipped[0]).toEqual({ point: 'seed=1', why: 'no final weights' });
+    expect(partial.table5.covers).toBe("2 of the sweep's 3 runs, each at its final weights; left out: seed=1 (trained without --record)");
+    expect(partial.table6.skipped[0]).toEqual({ point: 'seed=1', why: 'trained without --record' });
   }, 120_000);
 
   it('Tables 3, 4 and 6 cover the runs that grokked, with the values analyze gives each run file', async () => {

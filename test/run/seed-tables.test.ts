@@ -31,11 +31,11 @@ describe('seedTables', () => {
     run('seed=2', { lossSkipAblated: 0.03, accSkipAblated: 0.98, keyFreqs: [3], directionFVE: { 3: { cos: 0.8, sin: 0.9 } } }),
     run('seed=3', { keyFreqs: [], directionFVE: {} }),
   ];
-  const t = seedTables(runs, 5, ['seed=4']);
+  const t = seedTables(runs, 5, [{ point: 'seed=4', why: 'no final weights' }]);
 
   it('Table 5 covers every run with weights; Tables 3, 4 and 6 only those that grokked, naming the others and why', () => {
     expect(t.table5.rows.map((r) => r.point)).toEqual(['seed=0', 'seed=1', 'seed=2', 'seed=3']);
-    expect(t.table5.covers).toBe("4 of the sweep's 5 runs, each at its final weights; without weights (no --record): seed=4");
+    expect(t.table5.covers).toBe("4 of the sweep's 5 runs, each at its final weights; left out: seed=4 (no final weights)");
     for (const table of [t.table3, t.table4, t.table6]) {
       expect(table.rows.map((r) => r.point)).toEqual(['seed=0', 'seed=2']);
       expect(table.skipped).toEqual([
