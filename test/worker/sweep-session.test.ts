@@ -79,7 +79,7 @@ describe('runSweep (wasm)', () => {
       expect(e.final!.testLoss).toBeCloseTo(last.testLoss, 4);
       expect(e.final!.testAcc).toBeCloseTo(last.testAcc, 6);
       expect(e.final!.giniWL).toBe(last.giniWL);
-      expect(e.final!.keyFreqs).toEqual(e.run.keyFreqs.active);
+      expect(e.final!.keyFreqs).toEqual(e.run.keyFreqs?.active);
       const own = await evidenceOf(e.run.config, e.run.snapshots.at(-1)!.weights, e.run.trainIndices, e.final!.keyFreqs);
       expect(e.final!.lossSkipAblated).toBeCloseTo(own.lossSkipAblated, 5);
       expect(e.final!.lossOnlyKeyFreqs).toBeCloseTo(own.lossOnlyKeyFreqs, 5);
