@@ -6,7 +6,7 @@
  * cover the runs that grokked and have key frequencies, and name the others with the reason.
  */
 import { GROKKED_ACC } from '../analysis/phases.ts';
-import { NEURON_FVE_THRESHOLD } from '../analysis/analyzer.ts';
+import { NEURON_FVE_THRESHOLD } from '../analysis/neuron-threshold.ts';
 
 /** What the tables need of one run at its final weights (`analyze` of it, or the sweep worker). */
 export interface RunFinal {
