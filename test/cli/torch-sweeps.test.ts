@@ -1,5 +1,5 @@
 /**
- * The authors' two sweep files (files/torch/sweep-files.ts) open as sweeps, in the page's reader
+ * The authors' two sweep files (files/authors-sweeps.ts) open as sweeps, in the page's reader
  * and through `inspect`. The files are forged here with the structure of the real ones (checked
  * against saved_runs/ of the authors' repository: the fraction sweep is a list [10 Python floats,
  * 20 lists of Python floats]; the width scan a dict {'losses': 16 lists of Python floats,
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { inspectCommand } from '../../src/cli/inspect.ts';
 import { parseArgs } from '../../src/cli/node/args.ts';
 import { readImportFile } from '../../src/files/import-file.ts';
-import { MAX_SWEEP_ROWS } from '../../src/files/torch/sweep-files.ts';
+import { MAX_SWEEP_ROWS } from '../../src/files/authors-sweeps.ts';
 import { PickleWriter, torchArchive } from '../files/torch-forge.ts';
 
 /** Train loss of run i falls to 10^-(i+2), test loss to 10^-(i+1) (the second list ends higher). */

@@ -10,12 +10,12 @@
  *   one run per d_model).
  * The other settings are the mainline's (P = 113, …): the files do not say, and this is stated.
  */
-import { presetConfig } from '../../config/presets.ts';
-import type { TrainConfig } from '../../config/schema.ts';
-import { decodeSweep, encodeSweep, expandSweep } from '../../config/sweep.ts';
-import type { PackedSweep, SweepHistoryRow } from '../packed-sweep.ts';
-import { MAX_HISTORY_ROWS } from '../run-file.ts';
-import type { PyValue } from './pickle.ts';
+import { presetConfig } from '../config/presets.ts';
+import type { TrainConfig } from '../config/schema.ts';
+import { decodeSweep, encodeSweep, expandSweep } from '../config/sweep.ts';
+import type { PackedSweep, SweepHistoryRow } from './packed-sweep.ts';
+import { MAX_HISTORY_ROWS } from './run-file.ts';
+import type { PyValue } from './torch/pickle.ts';
 
 /** A curve longer than this is thinned to about this many rows (its last epoch always kept). */
 export const MAX_SWEEP_ROWS = 4000;
