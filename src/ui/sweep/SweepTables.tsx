@@ -11,7 +11,8 @@ import { useSweepStore, type SweepRun } from '../../store/sweep.ts';
 /** Why a run of the page's sweep has no final measures. */
 function whyNone(r: SweepRun): string {
   if (r.finalProblem) return `not measured: ${r.finalProblem}`;
-  return r.summary ? 'no final weights (read from a file)' : 'not trained yet';
+  // A sweep read from a file, or kept from before the page loaded, comes without them.
+  return r.summary ? 'not measured here (shown from a file or from before this page loaded)' : 'not trained yet';
 }
 
 /** The tables of the page's sweep, or null while no run has final measures. */
