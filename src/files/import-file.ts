@@ -57,7 +57,7 @@ const isRunHeader = (h: SafetensorsPeek | null) => typeof h?.metadata.format ===
 export const TORCH_LABEL = "PyTorch file (torch.save: the paper authors' or TransformerLens')";
 
 /** The authors' sweep files (authors-sweeps.ts), or null. */
-async function authorsSweepFile(bytes: Uint8Array): Promise<PackedSweep | null> {
+export async function authorsSweepFile(bytes: Uint8Array): Promise<PackedSweep | null> {
   const [{ readTorchFile }, { authorsSweep }] = await Promise.all([import('./torch/torch-file.ts'), import('./authors-sweeps.ts')]);
   try {
     return authorsSweep(readTorchFile(bytes).root);

@@ -2,9 +2,13 @@
  * Tables 3–6 over a sweep's runs in the page (App. C; ui/sweep/SweepTables.tsx), on the built site
  * in Chromium (wasm): a two-seed sweep of which one run groks and one does not (the same case as
  * test/cli/tables.test.ts), measured at each run's final weights in the sweep worker. Table 5
- * lists both runs; Tables 3, 4 and 6 the run that grokked, naming the other and why.
+ * lists both runs; Tables 3, 4 and 6 the run that grokked, naming the other and why. And the
+ * authors' width scan (forged with the real file's structure) opens as a sweep in the same views.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { authorsWidthScan } from '../files/torch-forge.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, waitForState, type Session } from './browser.ts';
 
@@ -70,4 +74,27 @@ describe.skipIf(!hasBrowser)('the tables over a sweep in the page (wasm)', () =>
     expect(Math.abs(shown - g.lossSkipAblated) / g.lossSkipAblated).toBeLessThan(0.01);
     await page.getByTestId('sweep-tables').screenshot({ path: `${ARTIFACTS}/sweep-tables.png` });
   }, 600_000);
+
+  it("opens the authors' width scan as a sweep of loss curves (no weights: no tables)", async () => {
+    const { page } = s;
+    const file = join(mkdtempSync(join(tmpdir(), 'grokscope-width-')), 'no_wd_width_scan.pth');
+    writeFileSync(file, authorsWidthScan([8, 16, 32], 40));
+    await page.getByTestId('import-file').setInputFiles(file);
+    const state = () =>
+      page.evaluate(() => {
+        type Store = { getState(): { status: string; message: string | null; text: string; runs: { rows: { testLoss: number }[]; summary: unknown }[] } };
+        const st = (window as unknown as { grokscope: { sweep: Store } }).grokscope.sweep.getState();
+        return { status: st.status, message: st.message, text: st.text, rows: st.runs.map((r) => r.rows.length), last: st.runs.map((r) => r.rows.at(-1)?.testLoss) };
+      });
+    await expect.poll(async () => (await state()).text, { timeout: 60_000 }).toBe('dm:8,16,32');
+    const st = await state();
+    expect(st.status).toBe('done');
+    expect(st.rows).toEqual([40, 40, 40]);
+    expect(st.last[2]).toBeCloseTo(1e-3, 9);
+    expect(st.message).toMatch(/3 of 3 runs from no_wd_width_scan\.pth.*width scan without weight decay.*loss curves only/);
+    await expect.poll(() => page.locator('[data-testid=phase-cell][data-filled=true]').count()).toBe(3);
+    expect(await page.getByTestId('sweep-tables').count()).toBe(0);
+    await page.locator('#sweep').scrollIntoViewIfNeeded();
+    await page.locator('#sweep').screenshot({ path: `${ARTIFACTS}/sweep-width-scan.png` });
+  }, 120_000);
 });

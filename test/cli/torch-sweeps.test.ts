@@ -13,26 +13,7 @@ import { inspectCommand } from '../../src/cli/inspect.ts';
 import { parseArgs } from '../../src/cli/node/args.ts';
 import { readImportFile } from '../../src/files/import-file.ts';
 import { MAX_SWEEP_ROWS } from '../../src/files/authors-sweeps.ts';
-import { PickleWriter, torchArchive } from '../files/torch-forge.ts';
-
-/** Train loss of run i falls to 10^-(i+2), test loss to 10^-(i+1) (the second list ends higher). */
-const curve = (n: number, end: number) => Array.from({ length: n }, (_, e) => 4.7 * (end / 4.7) ** (e / (n - 1)));
-const pairs = (lengths: number[]) => lengths.flatMap((n, i) => [curve(n, 10 ** -(i + 2)), curve(n, 10 ** -(i + 1))]);
-
-function fracSweep(fracs: number[], lengths: number[]): Uint8Array {
-  const w = new PickleWriter().proto();
-  w.list([() => w.floats(fracs), () => w.list(pairs(lengths).map((c) => () => w.floats(c)))]);
-  return torchArchive(w.stop());
-}
-
-function widthScan(widths: number[], n: number): Uint8Array {
-  const w = new PickleWriter().proto();
-  w.dict([
-    ['losses', () => w.list(pairs(widths.map(() => n)).map((c) => () => w.floats(c)))],
-    ['d_models', () => w.ints(widths)],
-  ]);
-  return torchArchive(w.stop());
-}
+import { authorsFracSweep as fracSweep, authorsWidthScan as widthScan, PickleWriter, torchArchive } from '../files/torch-forge.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'grokscope-torch-sweeps-'));
 const inspect = (path: string) => inspectCommand(parseArgs(['inspect', path], new Set()));
