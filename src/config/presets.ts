@@ -96,9 +96,17 @@ export function presetConfig(name: PresetName): TrainConfig {
   return { ...DEFAULT_CONFIG, ...PRESETS[name].changes };
 }
 
-/** The first preset whose configuration is exactly `config`, or null. */
+/**
+ * Fields that limit how long a run trains rather than change what it trains: `epochs` only (every
+ * other field changes the data, the model, the optimizer or the loss; the warm-up changes the lr
+ * schedule). The reference recording is the mainline experiment stopped at 16,000 of 40,000 epochs.
+ */
+export const RUN_LENGTH_KEYS: readonly (keyof TrainConfig)[] = ['epochs'];
+
+/** The first preset whose settings equal `config`'s, its run length aside (RUN_LENGTH_KEYS), or null. */
 export function matchPreset(config: TrainConfig): PresetName | null {
-  return PRESET_NAMES.find((name) => CONFIG_KEYS.every((k) => presetConfig(name)[k] === config[k])) ?? null;
+  const keys = CONFIG_KEYS.filter((k) => !RUN_LENGTH_KEYS.includes(k));
+  return PRESET_NAMES.find((name) => keys.every((k) => presetConfig(name)[k] === config[k])) ?? null;
 }
 
 /** When the preset's run is known to grok (test accuracy 99%), if it does. */

@@ -87,6 +87,8 @@ describe.skipIf(!hasBrowser)('the story on every screen (#21)', () => {
     // What does not: Step, Reset, the live λ slider and learning rate.
     for (const id of ['step', 'reset', 'wd-slider', 'lr-input']) expect(await page.getByTestId(id).count(), id).toBe(0);
     expect(await page.getByTestId('recorded-settings').textContent()).toMatch(/Recorded with weight decay λ = 1 and learning rate 0\.001/);
+    // Item 6: recorded with the mainline's settings for 16,000 of its 40,000 epochs — a run length, not a setting.
+    expect(await page.locator('[data-testid="preset"] option:checked').textContent()).toMatch(/^Mainline/);
     // Never "live": the button is End, the label has no "live ·".
     expect(await page.getByTestId('live').textContent()).toBe('End');
     expect(await page.getByTestId('scrub-label').textContent()).toMatch(/^epoch 16,000/);

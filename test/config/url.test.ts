@@ -259,6 +259,17 @@ describe('presets', () => {
     expect(matchPreset(presetConfig('p53'))).toBe('p53');
     expect(matchPreset({ ...DEFAULT_CONFIG, seed: 1 })).toBeNull();
   });
+
+  it('ignores the run length: the reference recording (mainline, 16,000 of 40,000 epochs) is the mainline (#21 item 6)', () => {
+    expect(matchPreset({ ...DEFAULT_CONFIG, epochs: 16_000 })).toBe('mainline');
+    expect(matchPreset({ ...presetConfig('quick'), epochs: 40_000 })).toBe('quick');
+    // Every other field is a setting: the warm-up changes the lr schedule.
+    expect(matchPreset({ ...DEFAULT_CONFIG, epochs: 16_000, warmup: 11 })).toBeNull();
+    // The slingshot preset is the quick run with a different loss precision, not a longer quick run.
+    expect(matchPreset({ ...presetConfig('slingshots'), epochs: 3_000 })).toBe('slingshots');
+    // The link still carries the run length the preset does not have.
+    expect(encodeQuery({ config: { ...DEFAULT_CONFIG, epochs: 16_000 }, preset: matchPreset({ ...DEFAULT_CONFIG, epochs: 16_000 }), backend: null, keyFreqs: null })).toBe('preset=mainline&epochs=16000');
+  });
 });
 
 describe('URL codec, property-based', () => {

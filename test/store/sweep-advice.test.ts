@@ -25,5 +25,7 @@ describe("a sweep's default length (#21)", () => {
     expect(defaultSweepEpochs(presetConfig('quick'))).toBe(3_000);
     expect(defaultSweepEpochs({ ...presetConfig('mainline'), p: 23, dMlp: 128 })).toBe(SWEEP_DEFAULT_EPOCHS);
     expect(defaultSweepEpochs({ ...presetConfig('mainline'), p: 23, epochs: 500 })).toBe(500);
+    // A preset's settings with another run length is still that preset's experiment: its grokking epoch sets the length.
+    expect(defaultSweepEpochs({ ...presetConfig('mainline'), epochs: 16_000 })).toBe(15_000);
   });
 });

@@ -34,6 +34,11 @@ describe('time to grok', () => {
     expect(estimateGrok(presetConfig('mainline'), 10_000, 5)).toBeNull();
   });
 
+  it("a preset's settings with another run length: its epoch quoted while the limit reaches it, nothing when the run stops first", () => {
+    expect(estimateGrok({ ...presetConfig('mainline'), epochs: 16_000 }, 0, 5)?.grokEpoch).toBe(10_000);
+    expect(estimateGrok({ ...presetConfig('mainline'), epochs: 5_000 }, 0, 5)).toBeNull();
+  });
+
   it("quotes the preset's epoch only while the run is trained as the preset: a live λ voids it (#21)", () => {
     const store = createAppStore();
     const mainline = presetConfig('mainline');

@@ -26,7 +26,8 @@ export interface GrokEstimate {
 export function estimateGrok(config: TrainConfig, epoch: number, epochsPerSec: number): GrokEstimate | null {
   const preset = matchPreset(config);
   const groks = preset ? presetGroks(preset) : undefined;
-  if (!preset || !groks || !(epochsPerSec > 0) || epoch >= groks.epoch) return null;
+  // A run limited to fewer epochs than the preset needs stops before it groks: no estimate to quote.
+  if (!preset || !groks || !(epochsPerSec > 0) || epoch >= groks.epoch || config.epochs < groks.epoch) return null;
   const seconds = (groks.epoch - epoch) / epochsPerSec;
   let quickSeconds: number | null = null;
   const quick = presetGroks(QUICK_PRESET);
