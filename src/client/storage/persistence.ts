@@ -227,7 +227,7 @@ async function onCheckpointState(state: ExportedState, checkpoint: Checkpoint, r
   if (detached || (key && !ownsRun(key))) return durable();
   const rs = await db();
   if (!rs) return durable();
-  const journal = (to: RunStore) => to.journal(key!, { t: state.resume.t, weights: state.resume.weights, m: state.resume.m, v: state.resume.v, rows: journalRows.filter((c) => c.epoch > fileEpoch), keyFreqs: state.keyFreqs });
+  const journal = (to: RunStore) => to.journal(key!, { t: state.resume.t, weights: state.resume.weights, m: state.resume.m, v: state.resume.v, rows: journalRows.filter((c) => c.epoch > fileEpoch), keyFreqs: state.keyFreqs, llc: llcSeriesUpTo(useLlcStore.getState(), state.resume.t) });
   try {
     if (!key) {
       // The first save of a run: with every snapshot it holds, at this checkpoint's state.
