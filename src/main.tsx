@@ -3,6 +3,8 @@ import { createRoot } from 'react-dom/client';
 import { startAddress } from './client/address.ts';
 import { benchWorker, commands, debugWorker } from './client/client.ts';
 import { startEvidenceRequests } from './client/evidence.ts';
+import { startLlcRequests } from './client/llc.ts';
+import { useLlcStore } from './store/llc.ts';
 import { ensureIsolation } from './client/isolation.ts';
 import { startPersistence } from './client/storage/persistence.ts';
 import { openReferenceRun } from './client/runs/run-files.ts';
@@ -30,12 +32,13 @@ function boot(): void {
 
   commands.init();
   startEvidenceRequests();
+  startLlcRequests(decoded.llc);
   startPersistence({ offerResume: decoded.run === null });
   if (decoded.run) void openReferenceRun(decoded.run);
   void restoreKeptSweep();
 
   // A read-only handle for tests and the curious (e.g. the browser console).
-  (window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, evidence: useEvidenceStore, sweep: useSweepStore, debug: debugWorker, bench: benchWorker };
+  (window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, evidence: useEvidenceStore, sweep: useSweepStore, llc: useLlcStore, debug: debugWorker, bench: benchWorker };
 
   createRoot(document.getElementById('root')!).render(
     <StrictMode>

@@ -16,6 +16,8 @@ import { crossEntropyPerExample, mm, oneHotFloat, transposeLast } from '../model
 import { fourierBasis, numFreqs, perFrequency } from './fourier.ts';
 import { gini } from './gini.ts';
 import { keyFreqsFromNorms } from './keyfreqs.ts';
+import { NEURON_FVE_THRESHOLD } from './neuron-threshold.ts';
+export { NEURON_FVE_THRESHOLD };
 
 /** The measures computed at every checkpoint (cheap: a few hundred MFLOP at P = 113). */
 export interface CheapAnalysis {
@@ -63,9 +65,6 @@ export interface HeavyAnalysis {
   /** The number tokens' embeddings W_E[:P], `[P, d_model]` (Fig. 1: each token on its frequency's circle, circle.ts). */
   embedding: Float32Array;
 }
-
-/** §4.3: a neuron is "well explained" by one frequency above this fraction of variance. */
-export const NEURON_FVE_THRESHOLD = 0.85;
 
 /** Intermediate activations of the last block at '=' over all pairs (from a forward tap). */
 export interface LastPositionActivations {

@@ -13,27 +13,9 @@ import * as tf from '@tensorflow/tfjs-core';
 // The estimator differentiates any model's loss: tfjs-core alone registers no gradients.
 import '#tfjs-gradients';
 import { Rng, streamSeed } from '../random/rng.ts';
+import { resolveLlcSettings, type LlcSettings } from '../config/llc.ts';
 
-export interface LlcSettings {
-  /** SGLD step size ε. */
-  eps: number;
-  /** Localization strength γ (pull towards w*). */
-  gamma: number;
-  /** Inverse temperature nβ; default batch / ln(batch), devinterp's default_nbeta. */
-  nbeta: number;
-  chains: number;
-  /** Draws (steps) per chain, every one recorded (no burn-in, devinterp's default). */
-  draws: number;
-  /** Minibatch size (≥ the training set: full batch). */
-  batch: number;
-  seed: number;
-}
-
-export const LLC_DEFAULTS: Readonly<Omit<LlcSettings, 'nbeta'>> = Object.freeze({ eps: 5e-5, gamma: 1000, chains: 4, draws: 100, batch: 128, seed: 0 });
-
-export function defaultNbeta(batch: number): number {
-  return batch / Math.log(batch);
-}
+export { LLC_DEFAULTS, defaultNbeta, type LlcSettings } from '../config/llc.ts';
 
 export interface LlcResult {
   llc: number;
@@ -109,54 +91,134 @@ export function estimateSettled(traces: readonly (readonly number[])[], initLoss
   return Number.isFinite(meanDrift) && Number.isFinite(last) && Math.abs(meanDrift) <= Math.max(SETTLE_TOLERANCE * Math.abs(last), 2 * se);
 }
 
+/**
+ * The chains of one estimate, run a few draws at a time (`step`), so the page's scheduler can
+ * interleave them with training (worker/training/llc-scheduler.ts); `estimateLLC` runs them whole.
+ * The model's parameters are moved by the chains and put back to w* by `finish` or `dispose`.
+ */
+export class LlcChains {
+  readonly settings: LlcSettings;
+  readonly total: number;
+  /** Draws taken so far, over all chains in order. */
+  done = 0;
+  initLoss = NaN;
+  private readonly wStar: tf.Tensor[];
+  private readonly rng: Rng;
+  private readonly noiseSeed: number;
+  private readonly full: ReturnType<LlcModel['batch']>;
+  /** Draws' losses not yet read, and those read (all chains, in order). */
+  private pending: tf.Scalar[] = [];
+  private readonly losses: number[] = [];
+  private readonly started = performance.now();
+  private disposed = false;
+
+  constructor(
+    private readonly model: LlcModel,
+    given: Partial<LlcSettings> = {},
+  ) {
+    const s = resolveLlcSettings(given, model.n);
+    for (const [k, v] of Object.entries(s)) if (!Number.isFinite(v) || v < 0) throw new Error(`LLC: ${k} must be a finite number ≥ 0, got ${v}`);
+    if (s.eps <= 0 || s.nbeta <= 0 || s.chains < 1 || s.draws < 1 || s.batch < 1) throw new Error('LLC: ε, nβ, chains, draws and batch must be positive');
+    this.settings = s;
+    this.total = s.chains * s.draws;
+    this.wStar = model.params.map((p) => tf.keep(tf.clone(p)));
+    this.rng = new Rng(streamSeed(s.seed, 'llc'));
+    this.noiseSeed = streamSeed(s.seed, 'llc-noise');
+    this.full = model.batch(null);
+  }
+
+  /** L(w*) over the whole training set; read before the first draw. */
+  async start(): Promise<void> {
+    const t = tf.tidy(this.full.loss);
+    this.initLoss = (await t.data())[0];
+    t.dispose();
+  }
+
+  /** Queues up to `n` draws (a chain starts at w*); returns how many. */
+  step(n: number): number {
+    const s = this.settings;
+    const { params } = this.model;
+    const todo = Math.max(0, Math.min(n, this.total - this.done));
+    for (let k = 0; k < todo; k++) {
+      const chain = Math.floor(this.done / s.draws);
+      const d = this.done % s.draws;
+      if (d === 0) tf.tidy(() => params.forEach((p, i) => p.assign(this.wStar[i])));
+      const b = s.batch >= this.model.n ? this.full : this.model.batch(draw(this.rng, this.model.n, s.batch));
+      const { value, grads } = tf.variableGrads(b.loss, params);
+      if (b !== this.full) b.dispose();
+      tf.tidy(() =>
+        params.forEach((p, i) => {
+          const g = grads[p.name];
+          const drift = tf.add(tf.mul(g, s.nbeta), tf.mul(tf.sub(p, this.wStar[i]), s.gamma));
+          const seed = (this.noiseSeed + (chain * s.draws + d) * params.length + i) >>> 0;
+          const noise = tf.mul(tf.randomNormal(p.shape, 0, 1, 'float32', seed), Math.sqrt(s.eps));
+          p.assign(tf.add(tf.sub(p, tf.mul(drift, s.eps / 2)), noise));
+        }),
+      );
+      tf.dispose(Object.values(grads));
+      this.pending.push(value);
+      this.done += 1;
+    }
+    return todo;
+  }
+
+  /** Reads the queued draws' losses (waits for the device). */
+  async read(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    if (pending.length === 0) return;
+    const stacked = tf.stack(pending);
+    try {
+      this.losses.push(...((await stacked.data()) as Float32Array));
+    } finally {
+      tf.dispose([stacked, ...pending]);
+    }
+  }
+
+  /** The traces read so far, one array per chain begun. */
+  traces(): number[][] {
+    const { draws } = this.settings;
+    return Array.from({ length: Math.ceil(this.losses.length / draws) }, (_, c) => this.losses.slice(c * draws, (c + 1) * draws));
+  }
+
+  /** After the last draw: the estimate (the parameters are back at w*). */
+  async finish(): Promise<LlcResult> {
+    if (this.done < this.total) throw new Error(`LLC: ${this.total - this.done} draws still to take`);
+    await this.read();
+    this.dispose();
+    const s = this.settings;
+    const { initLoss } = this;
+    const traces = this.traces();
+    const perChain = traces.map((t) => s.nbeta * (t.reduce((a, b) => a + b, 0) / t.length - initLoss));
+    const llc = perChain.reduce((a, b) => a + b, 0) / perChain.length;
+    const llcStd = perChain.length > 1 ? Math.sqrt(perChain.reduce((a, x) => a + (x - llc) ** 2, 0) / (perChain.length - 1)) : NaN;
+    const settledPerChain = traces.map((t) => chainSettled(t, initLoss));
+    return { llc, llcStd, llcPerChain: perChain, initLoss, traces, settledPerChain, settled: estimateSettled(traces, initLoss), settings: s, seconds: (performance.now() - this.started) / 1000 };
+  }
+
+  /** Puts w* back and frees everything the chains hold (an estimate abandoned midway, too). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    tf.tidy(() => this.model.params.forEach((p, i) => p.assign(this.wStar[i])));
+    tf.dispose([...this.wStar, ...this.pending]);
+    this.pending = [];
+    this.full.dispose();
+  }
+}
+
 /** Runs the chains from the model's current weights and puts those weights back after. */
 export async function estimateLLC(model: LlcModel, given: Partial<LlcSettings> = {}): Promise<LlcResult> {
-  const base = { ...LLC_DEFAULTS, ...given };
-  const s: LlcSettings = { ...base, nbeta: given.nbeta ?? defaultNbeta(Math.min(base.batch, model.n)) };
-  for (const [k, v] of Object.entries(s)) if (!Number.isFinite(v) || v < 0) throw new Error(`LLC: ${k} must be a finite number ≥ 0, got ${v}`);
-  if (s.eps <= 0 || s.nbeta <= 0 || s.chains < 1 || s.draws < 1 || s.batch < 1) throw new Error('LLC: ε, nβ, chains, draws and batch must be positive');
-  const started = performance.now();
-  const { params } = model;
-  const wStar = params.map((p) => tf.keep(tf.clone(p)));
-  const rng = new Rng(streamSeed(s.seed, 'llc'));
-  const noiseSeed = streamSeed(s.seed, 'llc-noise');
-  const full = model.batch(null);
-  const initTensor = tf.tidy(full.loss);
-  const initLoss = (await initTensor.data())[0];
-  initTensor.dispose();
-  const traces: number[][] = [];
+  const chains = new LlcChains(model, given);
   try {
-    for (let chain = 0; chain < s.chains; chain++) {
-      tf.tidy(() => params.forEach((p, i) => p.assign(wStar[i])));
-      const losses: tf.Scalar[] = [];
-      for (let d = 0; d < s.draws; d++) {
-        const b = s.batch >= model.n ? full : model.batch(draw(rng, model.n, s.batch));
-        const { value, grads } = tf.variableGrads(b.loss, params);
-        if (b !== full) b.dispose();
-        tf.tidy(() =>
-          params.forEach((p, i) => {
-            const g = grads[p.name];
-            const drift = tf.add(tf.mul(g, s.nbeta), tf.mul(tf.sub(p, wStar[i]), s.gamma));
-            const seed = (noiseSeed + (chain * s.draws + d) * params.length + i) >>> 0;
-            const noise = tf.mul(tf.randomNormal(p.shape, 0, 1, 'float32', seed), Math.sqrt(s.eps));
-            p.assign(tf.add(tf.sub(p, tf.mul(drift, s.eps / 2)), noise));
-          }),
-        );
-        tf.dispose(Object.values(grads));
-        losses.push(value);
-      }
-      const stacked = tf.stack(losses);
-      traces.push(Array.from((await stacked.data()) as Float32Array));
-      tf.dispose([stacked, ...losses]);
+    await chains.start();
+    // One read per chain, as before: the device works while the losses of a chain are queued.
+    while (chains.done < chains.total) {
+      chains.step(chains.settings.draws);
+      await chains.read();
     }
+    return await chains.finish();
   } finally {
-    tf.tidy(() => params.forEach((p, i) => p.assign(wStar[i])));
-    tf.dispose(wStar);
-    full.dispose();
+    chains.dispose();
   }
-  const perChain = traces.map((t) => s.nbeta * (t.reduce((a, b) => a + b, 0) / t.length - initLoss));
-  const llc = perChain.reduce((a, b) => a + b, 0) / perChain.length;
-  const llcStd = perChain.length > 1 ? Math.sqrt(perChain.reduce((a, x) => a + (x - llc) ** 2, 0) / (perChain.length - 1)) : NaN;
-  const settledPerChain = traces.map((t) => chainSettled(t, initLoss));
-  return { llc, llcStd, llcPerChain: perChain, initLoss, traces, settledPerChain, settled: estimateSettled(traces, initLoss), settings: s, seconds: (performance.now() - started) / 1000 };
 }

@@ -2,7 +2,7 @@
  * `analyze <file.safetensors> [--key-freqs 14,35,41]`: the paper's measures of a checkpoint, as one
  * JSON object on standard output. Train and test pairs come from the file's train_indices when it
  * has them, otherwise from the split its config describes. `analyze DIR` of a sweep directory
- * (`sweep --record`): Table 5 over its runs' final weights (tables.ts).
+ * (`sweep --record`): Tables 3–6 over its runs' final weights (tables.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Analyzer, type LastPositionActivations } from '../analysis/analyzer.ts';
@@ -16,7 +16,7 @@ import { startNodeBackend } from './node/backends.ts';
 import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
 import { readModelFile } from './model-file.ts';
 import { LLC_FLAGS, llcFields, parseLlcFlags } from './llc.ts';
-import { isSweepDir, table5 } from './tables.ts';
+import { isSweepDir, sweepTables } from './tables.ts';
 import { clockPizzaMeasures } from '../analysis/pizza.ts';
 import { CLOCK_PIZZA_REFERENCE } from '../run/clock-pizza.ts';
 
@@ -47,7 +47,7 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
   }
   if (args.decoded.issues.length > 0) throw new UsageError(args.decoded.issues.map((i) => `--${i.key}: ${i.message}`).join('\n'));
   const file = args.positional[0];
-  if (file && isSweepDir(file)) return table5(file, (run) => analyzeCommand({ ...args, positional: [run], flags: new Map(args.flags) }));
+  if (file && isSweepDir(file)) return { ...(await sweepTables(file, (run) => analyzeCommand({ ...args, positional: [run], flags: new Map(args.flags) }))) };
   if (!file) throw new UsageError('analyze needs a model file: .safetensors, a torch .pth, a folder of .pth files, or a run file');
   const { checkpoint: ckpt, torch, source } = await readModelFile(file, args.flags.get('epoch'));
   for (const k of splitKeys) if (given.includes(k)) (ckpt.config as unknown as Record<string, unknown>)[k] = args.decoded.config[k];

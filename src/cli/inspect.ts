@@ -9,7 +9,9 @@ import { basename } from 'node:path';
 import { encodeQuery } from '../config/url.ts';
 import { matchPreset } from '../config/presets.ts';
 import { numParams } from '../model/transformer/params.ts';
-import { formatInt } from '../run/format.ts';
+import { formatInt, formatPercent, formatValue } from '../run/format.ts';
+import { decodeSweep, describePoint, expandSweep } from '../config/sweep.ts';
+import type { PackedSweep } from '../files/packed-sweep.ts';
 import { readImportFile, type ImportedFile } from '../files/import-file.ts';
 import { integrityCheck } from '../run/integrity.ts';
 import { MAX_RUN_BYTES } from '../files/run-file.ts';
@@ -35,6 +37,18 @@ function describeConfig(c: Parameters<typeof numParams>[0]): string {
   return `${query || '(the mainline defaults)'}  [P = ${c.p}, d_model ${c.dModel}, ${c.nHeads} heads, d_mlp ${c.dMlp}, ${c.nLayers} layer${c.nLayers > 1 ? 's' : ''}, ${c.act}, task ${c.task}; ${formatInt(numParams(c))} parameters]`;
 }
 
+/** One line per run of a sweep: its point, its epochs, its final losses and accuracy where the file has them. */
+function sweepRunLines(w: PackedSweep): string[] {
+  const spec = decodeSweep(w.sweep).spec!;
+  const { points } = expandSweep(w.base, spec);
+  const last = (xs: number[]) => xs.findLast(Number.isFinite);
+  const v = (x: number | undefined) => (x === undefined ? '–' : formatValue(x));
+  return w.runs.map(({ index, history: h }) => {
+    const acc = last(h.map((r) => r.testAcc));
+    return `  ${describePoint(spec, points[index].at)}: epochs ${formatInt(h[0].epoch)} … ${formatInt(h.at(-1)!.epoch)} (${formatInt(h.length)} rows), final train loss ${v(last(h.map((r) => r.trainLoss)))}, test loss ${v(last(h.map((r) => r.testLoss)))}${acc === undefined ? '' : `, test accuracy ${formatPercent(acc)}`}`;
+  });
+}
+
 async function describe(file: ImportedFile): Promise<InspectResult> {
   if (file.kind === 'checkpoint') {
     const k = file.checkpoint;
@@ -58,7 +72,9 @@ async function describe(file: ImportedFile): Promise<InspectResult> {
         `sweep: ${w.sweep} (${formatInt(w.points)} runs)`,
         `base configuration: ${describeConfig(w.base)}`,
         `runs: ${formatInt(w.runs.length)} of ${formatInt(w.points)} finished${w.duplicates ? ` (${formatInt(w.duplicates)} repeated entries left out)` : ''}`,
-        'the page shows it in "Many runs" (histories only; a run opens from its record file)',
+        ...(w.note ? [`read: ${oneLine(w.note)}`] : []),
+        ...sweepRunLines(w),
+        w.note ? 'the page shows it in "Many runs" (loss curves only: no weights to open)' : 'the page shows it in "Many runs" (histories only; a run opens from its record file)',
       ],
     };
   }

@@ -70,6 +70,8 @@ commands:
                                ("settled": the traces stopped drifting, "settleRule") and the time
             --llc-eps E (5e-5) --llc-gamma G (1000) --llc-nbeta B (batch / ln batch)
             --llc-chains C (4) --llc-draws D (100) --llc-batch N (128) --llc-seed S (0)
+                               (the chains' seed is --llc-seed: --seed names the split of a
+                               file that does not carry one)
 
   inspect FILE
             Check a file the page can import (run file or safetensors weights, gzipped or not)

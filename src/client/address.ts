@@ -10,6 +10,8 @@ import { encodeQuery, type DecodedUrl } from '../config/url.ts';
 import { useEvidenceStore, type EvidenceState } from '../store/evidence.ts';
 import { useAppStore, type AppState } from '../store/store.ts';
 import { useSweepStore } from '../store/sweep.ts';
+import { useLlcStore } from '../store/llc.ts';
+import { formatLlcSchedule, type LlcSchedule } from '../config/llc.ts';
 import { decodeSweep, encodeSweep } from '../config/sweep.ts';
 import { commands } from './client.ts';
 
@@ -59,7 +61,7 @@ export function startAddress(decoded: DecodedUrl): void {
   const write = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      const query = withSweep(addressQuery(useAppStore.getState()), useSweepStore.getState().text);
+      const query = withLlc(withSweep(addressQuery(useAppStore.getState()), useSweepStore.getState().text), useLlcStore.getState().schedule);
       const url = `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`;
       if (url !== `${window.location.pathname}${window.location.search}${window.location.hash}`) window.history.replaceState(null, '', url);
     }, URL_WRITE_DELAY_MS);
@@ -68,6 +70,12 @@ export function startAddress(decoded: DecodedUrl): void {
   useAppStore.subscribe((s) => [s.draft, s.preset, s.backendRequest, s.keyFreqsRequest, s.recording, s.recordingRequest, s.viewEpoch] as const, write, { equalityFn: same });
   useEvidenceStore.subscribe((s) => [s.ablations, s.pair] as const, write, { equalityFn: same });
   useSweepStore.subscribe((s, prev) => s.text !== prev.text && write());
+  useLlcStore.subscribe((s) => s.schedule, write);
+}
+
+/** The LLC over training rides along (`llc=`) while it is on. */
+export function withLlc(query: string, schedule: LlcSchedule | null): string {
+  return schedule ? `${query ? `${query}&` : ''}llc=${formatLlcSchedule(schedule)}` : query;
 }
 
 /** The sweep in the form rides along (`sweep=`, issue #13) while it is a valid one. */

@@ -11,7 +11,9 @@ import type { Checkpoint } from '../run/history-columns.ts';
 import type { RecordedLoss } from '../run/integrity.ts';
 import type { Command, ExportedState, LiveSettings, LoadableRun, MeasureAnswer, MeasureRequest, WorkerEvent } from '../run/protocol.ts';
 import type { EvidenceRequest } from '../run/evidence.ts';
+import type { LlcSchedule } from '../config/llc.ts';
 import { useEvidenceStore } from '../store/evidence.ts';
+import { useLlcStore } from '../store/llc.ts';
 import { useAppStore, liveSettings, needsReset } from '../store/store.ts';
 import { cachedBackendChoice, rememberBackendChoice } from './backend-cache.ts';
 
@@ -89,6 +91,10 @@ async function handleEvent(event: WorkerEvent): Promise<void> {
   }
   if (event.type === 'evidence') {
     if (event.runId === useAppStore.getState().run?.runId) useEvidenceStore.getState().receive(event);
+    return;
+  }
+  if (event.type === 'llc' || event.type === 'llcProgress') {
+    if (event.runId === useAppStore.getState().run?.runId) useLlcStore.getState().receive(event);
     return;
   }
   useAppStore.getState().receive(event);
@@ -230,6 +236,7 @@ export function isBuilding(): boolean {
 /** Opens a run (saved or imported) in the worker; its history shows once the worker is ready. */
 export function loadRun(run: LoadableRun, history: Checkpoint[]): void {
   useAppStore.setState({ pendingHistory: history });
+  useLlcStore.setState({ pending: run.llc ?? null });
   sendRun({ type: 'load', run });
 }
 
@@ -358,6 +365,11 @@ export const commands = {
   /** Asks for §4's evidence of a checkpoint, with an intervention and an input (src/client/evidence.ts). */
   evidence(request: EvidenceRequest): void {
     send({ type: 'evidence', request });
+  },
+
+  /** The LLC over training (null: off), for this run and the next (src/client/llc.ts sends it). */
+  llc(schedule: LlcSchedule | null): void {
+    send({ type: 'llc', schedule });
   },
 
   /** Changes fields that apply on Reset; applied at once while the run has not trained. */

@@ -9,6 +9,7 @@ import { BACKENDS, type BackendName } from './backends.ts';
 import { checkKeyFreqs } from './keyfreqs.ts';
 import { isPresetName, presetConfig, type PresetName } from './presets.ts';
 import { decodeSweep, type SweepSpec } from './sweep.ts';
+import { parseLlcSchedule, type LlcSchedule } from './llc.ts';
 import {
   CONFIG_KEYS,
   DEFAULT_CONFIG,
@@ -40,11 +41,13 @@ export interface DecodedUrl extends UrlState {
   at: number | null;
   /** ?sweep=wd:0,0.1;seed:0-4: runs varied from this configuration (config/sweep.ts). */
   sweep: SweepSpec | null;
+  /** ?llc=1 or ?llc=draws:20,chains:2: the LLC over training, on (config/llc.ts); null: off. */
+  llc: LlcSchedule | null;
   issues: ConfigIssue[];
 }
 
 /** Keys that are not config fields. */
-export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'at', 'ablate', 'pair', 'sweep'] as const;
+export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'at', 'ablate', 'pair', 'sweep', 'llc'] as const;
 
 /** Unknown or repeated keys named one by one; past this many they are counted. */
 export const MAX_LISTED_ISSUES = 5;
@@ -172,7 +175,14 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
     sweep = decoded.spec;
     for (const i of decoded.issues) issues.push({ ...i, message: `sweep: ${i.message}`, fallback: 'a single run' });
   }
-  return { config, preset, backend, keyFreqs, ablations, pair, run, at, sweep, issues };
+  const llcRaw = params.get('llc');
+  let llc: LlcSchedule | null = null;
+  if (llcRaw !== null) {
+    const parsed = parseLlcSchedule(llcRaw);
+    if ('error' in parsed) issues.push({ key: 'llc', message: `LLC over training: ${parsed.error.slice(0, 200)}`, fallback: 'off' });
+    else llc = parsed.value;
+  }
+  return { config, preset, backend, keyFreqs, ablations, pair, run, at, sweep, llc, issues };
 }
 
 /** The query string (without '?') that decodes back to exactly this state. */

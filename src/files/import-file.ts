@@ -56,6 +56,16 @@ const isRunHeader = (h: SafetensorsPeek | null) => typeof h?.metadata.format ===
 
 export const TORCH_LABEL = "PyTorch file (torch.save: the paper authors' or TransformerLens')";
 
+/** The authors' sweep files (authors-sweeps.ts), or null. */
+export async function authorsSweepFile(bytes: Uint8Array): Promise<PackedSweep | null> {
+  const [{ readTorchFile }, { authorsSweep }] = await Promise.all([import('./torch/torch-file.ts'), import('./authors-sweeps.ts')]);
+  try {
+    return authorsSweep(readTorchFile(bytes).root);
+  } catch (err) {
+    throw new SafetensorsError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 /** The kinds the page reads, tried in order. */
 export const FILE_KINDS: FileKind[] = [
   {
@@ -65,7 +75,14 @@ export const FILE_KINDS: FileKind[] = [
     // The PyTorch reader (safe pickle, zip) loads on first use, not with the page.
     read: async (bytes, name) => {
       const { torchImport } = await import('./torch-run.ts');
-      return { kind: 'run', label: TORCH_LABEL, ...torchImport([{ name, bytes }]) };
+      try {
+        return { kind: 'run', label: TORCH_LABEL, ...torchImport([{ name, bytes }]) };
+      } catch (err) {
+        // Not a run: perhaps one of the authors' sweep files (loss curves of many runs).
+        const sweep = await authorsSweepFile(bytes);
+        if (sweep) return { kind: 'sweep', label: `${TORCH_LABEL}: a sweep`, sweep };
+        throw err;
+      }
     },
   },
   {

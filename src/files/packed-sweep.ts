@@ -28,6 +28,8 @@ export interface PackedSweep {
   runs: { index: number; history: SweepHistoryRow[] }[];
   /** Entries of a run already listed (a file merged twice), left out. */
   duplicates: number;
+  /** For another tool's sweep (the authors' sweep files), what was read, in words. */
+  note?: string;
 }
 
 function fail(message: string): never {

@@ -5,7 +5,7 @@
  * one run only when they are the PyTorch files of one run; otherwise the first is read and the
  * others are named as not opened.
  */
-import { TORCH_LABEL, readImportFile, plainError, type ImportedFile } from './import-file.ts';
+import { TORCH_LABEL, authorsSweepFile, readImportFile, plainError, type ImportedFile } from './import-file.ts';
 import { MAX_RUN_BYTES } from './run-file.ts';
 import { SafetensorsError } from './safetensors/safetensors.ts';
 import { isTorchFile } from './torch/magic.ts';
@@ -39,7 +39,14 @@ async function readTorchFiles(files: ImportSource[]): Promise<ImportedFile> {
   for (const f of files) parts.push({ name: f.name, bytes: await bytesOf(f) });
   // The PyTorch reader (safe pickle, zip) loads on first use.
   const { torchImport } = await import('./torch-run.ts');
-  return { kind: 'run', label: TORCH_LABEL, ...torchImport(parts) };
+  try {
+    return { kind: 'run', label: TORCH_LABEL, ...torchImport(parts) };
+  } catch (err) {
+    // One file that is not a run: perhaps one of the authors' sweep files (as readImportFile reads it).
+    const sweep = parts.length === 1 ? await authorsSweepFile(parts[0].bytes) : null;
+    if (sweep) return { kind: 'sweep', label: `${TORCH_LABEL}: a sweep`, sweep };
+    throw err;
+  }
 }
 
 /** Reads what a person dropped or chose; never throws. */

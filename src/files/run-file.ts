@@ -18,6 +18,7 @@
  */
 import { maxOf } from '../run/extent.ts';
 import { KEY_FREQ_MAX, checkKeyFreqs } from '../config/keyfreqs.ts';
+import { checkLlcSeries, type LlcSeries } from '../config/llc.ts';
 import { CONFIG_KEYS, DEFAULT_CONFIG, checkConsistency, checkField, type TrainConfig } from '../config/schema.ts';
 import { configMetadata } from './safetensors/checkpoint.ts';
 import { cutText } from '../run/format.ts';
@@ -69,6 +70,8 @@ export interface RunData {
   createdAt: string;
   /** How the file stored its snapshots (F16 rounds them: integrity checks allow for it). */
   snapshotDtype?: 'F32' | 'F16';
+  /** The LLC over training, if the page estimated it (metadata "llc", JSON; files before it have none). */
+  llc?: LlcSeries | null;
 }
 
 function fail(message: string): never {
@@ -115,6 +118,7 @@ export function encodeRun(run: RunData, opts: { snapshotDtype?: 'F32' | 'F16' } 
     backend: JSON.stringify(run.backend),
   };
   if (run.resume) metadata.optimizer_t = String(run.resume.t);
+  if (run.llc && run.llc.points.length > 0) metadata.llc = JSON.stringify(run.llc);
   return writeSafetensors(tensors, metadata);
 }
 
@@ -283,6 +287,8 @@ export function decodeRun(bytes: Uint8Array, opts: { maxBytes?: number } = {}): 
   const lateSnapshot = snapshots.find((x) => x.epoch > Math.max(runEpoch, history.at(-1)?.epoch ?? 0));
   if (lateSnapshot && history.length > 0) fail(`the snapshot at epoch ${lateSnapshot.epoch} is after the run's last epoch ${runEpoch}`);
   const backend = metadata.backend ? (parseJson(metadata.backend, 'backend') as RunData['backend']) : null;
+  const llc = metadata.llc === undefined ? null : checkLlcSeries(parseJson(metadata.llc, 'LLC series'));
+  if (typeof llc === 'string') fail(`the run file's LLC series is invalid: ${llc}`);
   return {
     name: (metadata.name ?? 'imported run').slice(0, 200),
     config,
@@ -294,6 +300,7 @@ export function decodeRun(bytes: Uint8Array, opts: { maxBytes?: number } = {}): 
     backend: backend && typeof backend === 'object' && typeof backend.name === 'string' ? { name: String(backend.name), adapter: String(backend.adapter ?? '') } : null,
     createdAt: (metadata.created ?? '').slice(0, 40),
     snapshotDtype: weightsT.dtype,
+    llc,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { HeavyAnalysis } from '../analysis/analyzer.ts';
 import type { BackendInfo, BackendMeasurement, BackendName } from '../config/backends.ts';
+import type { LlcSchedule, LlcSeries, LlcSettings } from '../config/llc.ts';
 import type { TrainConfig } from '../config/schema.ts';
 import type { ForwardPath, TrainerState } from '../model/trainer.ts';
 import type { EvidenceRequest, EvidenceResult } from './evidence.ts';
@@ -100,6 +101,24 @@ export interface BatchedBenchResult {
   numTensorsDelta: number;
 }
 
+/** One LLC estimate of a weight snapshot, made beside training (src/worker/training/llc-scheduler.ts). */
+export interface LlcEstimate {
+  epoch: number;
+  llc: number;
+  /** The stated error: the chains' standard deviation over √chains. */
+  error: number;
+  llcPerChain: number[];
+  /** L(w*), the snapshot's full training loss. */
+  initLoss: number;
+  /** Each chain's draws' minibatch losses. */
+  traces: number[][];
+  settledPerChain: boolean[];
+  settled: boolean;
+  /** The settings used (nβ resolved). */
+  settings: LlcSettings;
+  seconds: number;
+}
+
 /** A backend timed fastest on an earlier visit, remembered by the page (per device and model size). */
 export interface CachedBackendChoice {
   name: BackendName;
@@ -120,6 +139,8 @@ export interface LoadableRun {
   /** Exact weights and Adam moments of the last epoch; without them the run continues from its
    * last snapshot with fresh moments. */
   resume: TrainerState | null;
+  /** The LLC over training the run file brought: its snapshots at these settings are not estimated again. */
+  llc?: LlcSeries | null;
 }
 
 /** What the page saves of the worker's side of a run. */
@@ -168,6 +189,8 @@ export type Command =
   | { type: 'evidence'; request: EvidenceRequest }
   /** Replace the run by a saved or imported one. */
   | { type: 'load'; run: LoadableRun }
+  /** The LLC over training: estimate the run's snapshots beside training (null: stop), for this run and the next. */
+  | { type: 'llc'; schedule: LlcSchedule | null }
   /** Past snapshots of the loaded run that arrived later (a recording's pieces, src/files/recording.ts). */
   | { type: 'addSnapshots'; snapshots: { epoch: number; weights: Float32Array }[] }
   /**
@@ -226,6 +249,10 @@ export type WorkerEvent =
   /** `answer`: for the page's last 'evidence' request; `series`: a point of the curves over training. */
   | { type: 'evidence'; runId: number; result: EvidenceResult; answer: boolean; series: boolean }
   | { type: 'snapshots'; runId: number; epochs: number[] }
+  /** An LLC estimate of a snapshot is done. */
+  | { type: 'llc'; runId: number; estimate: LlcEstimate }
+  /** The estimate in progress: the snapshot, draws taken of all its chains' (done = total: finished). */
+  | { type: 'llcProgress'; runId: number; epoch: number; done: number; total: number }
   /** The run continues on another backend (or the provisional one was confirmed) from `epoch`. */
   | { type: 'backend'; runId: number; backend: BackendInfo; epoch: number }
   | { type: 'error'; runId: number; message: string; fatal: boolean; fault?: FaultKind };

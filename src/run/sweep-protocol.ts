@@ -7,6 +7,7 @@ import type { BackendInfo, BackendName } from '../config/backends.ts';
 import type { TrainConfig } from '../config/schema.ts';
 import type { Checkpoint } from './history-columns.ts';
 import type { LoadableRun } from './protocol.ts';
+import type { RunFinalMeasures } from './seed-tables.ts';
 
 /** What the small multiples draw of a checkpoint (the whole row comes with the finished run). */
 export type SweepRow = Pick<Checkpoint, 'epoch' | 'trainLoss' | 'testLoss' | 'trainAcc' | 'testAcc'>;
@@ -22,7 +23,8 @@ export type SweepEvent =
   | { type: 'started'; backend: BackendInfo; batches: number[][] }
   /** A checkpoint of every run of the batch `runs`, at `epoch`. */
   | { type: 'checkpoint'; epoch: number; runs: number[]; rows: SweepRow[] }
-  /** One run finished: everything to open it as a run (snapshots, weights and Adam moments). */
-  | { type: 'run'; index: number; run: LoadableRun; history: Checkpoint[] }
+  /** One run finished: everything to open it as a run (snapshots, weights and Adam moments), and
+   * what the tables over runs take of its final weights (null: `finalProblem` says why). */
+  | { type: 'run'; index: number; run: LoadableRun; history: Checkpoint[]; final: RunFinalMeasures | null; finalProblem?: string }
   | { type: 'done'; stopped: boolean; seconds: number }
   | { type: 'error'; message: string };

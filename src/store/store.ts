@@ -276,6 +276,8 @@ export const createAppStore = () => {
           case 'verified':
           case 'bench':
           case 'evidence': // src/store/evidence.ts keeps these
+          case 'llc': // and src/store/llc.ts these
+          case 'llcProgress':
             return;
           case 'status':
             set({ status: event.status, epoch: event.epoch });

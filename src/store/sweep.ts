@@ -10,6 +10,7 @@ import type { TrainConfig } from '../config/schema.ts';
 import { describePoint, type SweepPoint, type SweepSpec } from '../config/sweep.ts';
 import type { Checkpoint } from '../run/history-columns.ts';
 import type { SweepEvent, SweepRow } from '../run/sweep-protocol.ts';
+import type { RunFinal } from '../run/seed-tables.ts';
 
 export type SweepStatus = 'idle' | 'running' | 'done' | 'stopped' | 'error';
 
@@ -37,6 +38,10 @@ export interface SweepRun {
   label: string;
   rows: SweepRow[];
   summary: RunSummary | null;
+  /** What Tables 3–6 take of its final weights (run/seed-tables.ts), once trained in the page. */
+  final: RunFinal | null;
+  /** Why a trained run has no `final`. */
+  finalProblem: string | null;
 }
 
 export interface SweepState {
@@ -111,7 +116,7 @@ export const useSweepStore = create<SweepState>()((set, get) => {
         base,
         epochs,
         every,
-        runs: points.map((p) => ({ index: p.index, config: p.config, at: p.at, label: describePoint(spec, p.at), rows: [], summary: null })),
+        runs: points.map((p) => ({ index: p.index, config: p.config, at: p.at, label: describePoint(spec, p.at), rows: [], summary: null, final: null, finalProblem: null })),
         batches: [],
         status: 'running',
         message: 'starting the sweep worker…',
@@ -143,7 +148,7 @@ export const useSweepStore = create<SweepState>()((set, get) => {
         case 'run': {
           const runs = s.runs.slice();
           const r = runs[event.index];
-          if (r) runs[event.index] = { ...r, summary: summarize(event.history) };
+          if (r) runs[event.index] = { ...r, summary: summarize(event.history), final: event.final ? { ...event.final, point: r.label } : null, finalProblem: event.finalProblem ?? null };
           set({ runs, version: s.version + 1 });
           break;
         }

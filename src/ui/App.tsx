@@ -26,6 +26,7 @@ import { EvidenceSection } from './evidence/EvidenceSection.tsx';
 import { InputAndInterventions } from './evidence/InputAndInterventions.tsx';
 import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart } from './charts/ProgressCharts.tsx';
 import { ClockPizzaChart, NormAccuracyChart, SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
+import { LlcOverTraining } from './charts/LlcChart.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
 import { CircleFigure, ExcludedPerFreqChart } from './charts/MechanismCharts.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
@@ -115,6 +116,7 @@ export function App() {
               <NormAccuracyChart />
             </div>
             <ClockPizzaChart />
+            <LlcOverTraining />
           </Section>
           <Section id="fourier" title="Fourier spectra of the embedding and of W_L" figure="Fig. 3">
             <p className="explain">

@@ -1,6 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { RunStore, newRunKey } from '../../src/client/storage/run-store.ts';
+import { LLC_DEFAULTS, defaultNbeta } from '../../src/config/llc.ts';
 import { numParams } from '../../src/model/transformer/params.ts';
 import type { Checkpoint } from '../../src/run/history-columns.ts';
 import type { RunData } from '../../src/files/run-file.ts';
@@ -123,6 +124,11 @@ describe('saved runs (IndexedDB)', () => {
     expect(back.history.map((c) => c.epoch)).toEqual([0, 10, 20, 30]);
     expect(back.resume!.t).toBe(30);
     expect(back.resume!.weights[3]).toBe(0.75);
+    expect(back.llc ?? null).toBeNull();
+    // The LLC estimates made between checkpoints ride with the next journal entry (#23).
+    const llc = { settings: { ...LLC_DEFAULTS, nbeta: defaultNbeta(LLC_DEFAULTS.batch) }, points: [{ epoch: 10, llc: 16.4, error: 0.3, settled: true, seconds: 11 }] };
+    expect(await store.journal('j', { t: 35, weights: w, m: w, v: w, rows: [checkpoint(20), checkpoint(30)], keyFreqs: null, llc })).toBe(true);
+    expect((await store.load('j')).llc).toEqual(llc);
     // A full save at a later epoch supersedes the journal.
     await store.save({ key: 'j', name: 'J', finished: false, run: run([0, 10, 20, 30, 40]), newSnapshots: [] });
     expect((await store.load('j')).resume!.t).toBe(40);

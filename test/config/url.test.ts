@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PRESETS, PRESET_NAMES, matchPreset, presetConfig } from '../../src/config/presets.ts';
 import { CONFIG_KEYS, DEFAULT_CONFIG, FIELDS, describeIssue, type TrainConfig } from '../../src/config/schema.ts';
 import { decodeQuery, encodeQuery } from '../../src/config/url.ts';
+import { LLC_SHARE, formatLlcSchedule, parseLlcSchedule } from '../../src/config/llc.ts';
+import { withLlc } from '../../src/client/address.ts';
 
 /** A valid value different from the default, for every field. */
 const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
@@ -210,6 +212,44 @@ describe('URL codec, bad values', () => {
   it('quotes long bad values shortened', () => {
     const decoded = decodeQuery(`p=${'9'.repeat(500)}x`);
     expect(decoded.issues[0].message.length).toBeLessThan(200);
+  });
+});
+
+describe('the LLC over training (?llc=)', () => {
+  it('is off without the key, on with the defaults for 1, off for 0, and reads settings', () => {
+    expect(decodeQuery('').llc).toBeNull();
+    expect(decodeQuery('llc=1').llc).toEqual({ settings: {}, share: LLC_SHARE });
+    expect(decodeQuery('llc=0').llc).toBeNull();
+    const d = decodeQuery('llc=eps:1e-4,gamma:300,nbeta:50,chains:2,draws:20,batch:64,seed:3,share:0.25');
+    expect(d.issues).toEqual([]);
+    expect(d.llc).toEqual({ settings: { eps: 1e-4, gamma: 300, nbeta: 50, chains: 2, draws: 20, batch: 64, seed: 3 }, share: 0.25 });
+  });
+
+  it('round-trips through the address', () => {
+    for (const raw of ['1', 'chains:2,draws:20', 'eps:0.0002,share:0.5', 'seed:0']) {
+      const s = decodeQuery(`llc=${raw}`).llc!;
+      expect(decodeQuery(withLlc('p=59', s)).llc).toEqual(s);
+      expect(parseLlcSchedule(formatLlcSchedule(s))).toEqual({ value: s });
+    }
+    expect(withLlc('p=59', null)).toBe('p=59');
+    expect(withLlc('', { settings: {}, share: LLC_SHARE })).toBe('llc=1');
+  });
+
+  it('names a bad setting and stays off', () => {
+    for (const [raw, words] of [
+      ['chains:0', 'chains must be a whole number ≥ 1'],
+      ['draws:2.5', 'draws must be a whole number'],
+      ['eps:-1', 'eps must be > 0'],
+      ['share:2', 'share must be in (0, 1]'],
+      ['temperature:3', 'unknown setting "temperature"'],
+      ['chains:2,chains:3', '"chains" is given twice'],
+      ['draws', 'key:value'],
+      ['eps:abc', 'eps must be a number'],
+    ] as const) {
+      const d = decodeQuery(`llc=${encodeURIComponent(raw)}`);
+      expect(d.llc, raw).toBeNull();
+      expect(d.issues.map((i) => `${i.key}: ${i.message}`).join(' '), raw).toContain(words);
+    }
   });
 });
 

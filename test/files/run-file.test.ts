@@ -64,6 +64,24 @@ describe('run files', () => {
     expect(back.history.every((c) => Number.isNaN(c.softmaxCollapse))).toBe(true);
     expect(back.config.loss).toBe('softmax');
     expect(back.config.orthoGrad).toBe(0);
+    // Written before the LLC over training: none, and it still opens.
+    expect(back.llc).toBeNull();
+  });
+
+  it('carries the LLC over training when the page estimated it (NaN errors too), and refuses a bad one by name', () => {
+    const settings = { eps: 5e-5, gamma: 1000, nbeta: 26.4, chains: 1, draws: 100, batch: 128, seed: 0 };
+    const points = [
+      { epoch: 0, llc: 0.5, error: NaN, settled: true, seconds: 12 },
+      { epoch: 20, llc: 16.4, error: NaN, settled: false, seconds: 11.5 },
+    ];
+    const back = decodeRun(encodeRun({ ...run, llc: { settings, points } }));
+    expect(back.llc).toEqual({ settings, points });
+    expect(decodeRun(encodeRun({ ...run, llc: null })).llc).toBeNull();
+    expect(decodeRun(encodeRun({ ...run, llc: { settings, points: [] } })).llc).toBeNull();
+    const bad = (llc: unknown) => () => decodeRun(encodeRun({ ...run, llc: llc as RunData['llc'] }));
+    expect(bad({ settings: { ...settings, chains: 0 }, points })).toThrow(/LLC series is invalid: its chains must be a whole number ≥ 1/);
+    expect(bad({ settings, points: [points[1], points[0]] })).toThrow(/ascending/);
+    expect(bad({ settings, points: [{ ...points[0], settled: 'yes' }] })).toThrow(/boolean settled/);
   });
 
   it('stores snapshots in half precision when asked, readable from Python as a safetensors file', () => {

@@ -311,3 +311,26 @@ export function someIndices(p: number, n: number, seed = 3): number[] {
   }
   return all.slice(0, n).sort((a, b) => a - b);
 }
+
+/**
+ * The authors' sweep files' structure (saved_runs/mod_addition_frac_train_sweep.pth: [fractions,
+ * curves]; no_wd_width_scan.pth: {'losses', 'd_models'}), train and test interleaved per run.
+ * Train loss of run i falls to 10^-(i+2), test loss to 10^-(i+1) (the second list ends higher).
+ */
+const curve = (n: number, end: number) => Array.from({ length: n }, (_, e) => 4.7 * (end / 4.7) ** (e / (n - 1)));
+const pairs = (lengths: number[]) => lengths.flatMap((n, i) => [curve(n, 10 ** -(i + 2)), curve(n, 10 ** -(i + 1))]);
+
+export function authorsFracSweep(fracs: number[], lengths: number[]): Uint8Array {
+  const w = new PickleWriter().proto();
+  w.list([() => w.floats(fracs), () => w.list(pairs(lengths).map((c) => () => w.floats(c)))]);
+  return torchArchive(w.stop());
+}
+
+export function authorsWidthScan(widths: number[], n: number): Uint8Array {
+  const w = new PickleWriter().proto();
+  w.dict([
+    ['losses', () => w.list(pairs(widths.map(() => n)).map((c) => () => w.floats(c)))],
+    ['d_models', () => w.ints(widths)],
+  ]);
+  return torchArchive(w.stop());
+}

@@ -8,9 +8,24 @@ import { describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../../src/config/schema.ts';
 import { CPU_LIMITS } from '../../src/model/memory.ts';
 import { Trainer } from '../../src/model/trainer.ts';
+import { unflattenWeights } from '../../src/model/transformer/params.ts';
+import { Analyzer } from '../../src/analysis/analyzer.ts';
+import { EvidencePass } from '../../src/worker/analysis/evidence-pass.ts';
 import type { SweepEvent } from '../../src/run/sweep-protocol.ts';
 import { planBatches, runSweep } from '../../src/worker/sweep/session.ts';
 import { numTensors, tinyConfig, useBackend } from '../helpers.ts';
+
+/** The §4 evidence of one set of weights, by the single run's code (what `analyze` reports). */
+async function evidenceOf(config: TrainConfig, weights: Float32Array, trainIndices: Int32Array, keyFreqs: number[]) {
+  const trainer = new Trainer(config, { weights: unflattenWeights(config, weights), trainIndices });
+  const analyzer = new Analyzer(trainer.config, trainer.dataset);
+  const pass = new EvidencePass(trainer, analyzer);
+  const prepared = pass.prepare(20, { epoch: null, ablations: [], pair: null }, keyFreqs);
+  const r = prepared.finish((await prepared.tensor.data()) as Float32Array);
+  prepared.tensor.dispose();
+  [pass, analyzer, trainer].forEach((x) => x.dispose());
+  return r;
+}
 
 const small = (c: Partial<TrainConfig>): TrainConfig => tinyConfig({ p: 23, dModel: 32, nHeads: 4, dMlp: 64, frac: 0.4, ...c });
 const BACKEND = { name: 'wasm' as const, adapter: 'test', requested: null, skipped: [] };
@@ -56,6 +71,19 @@ describe('runSweep (wasm)', () => {
       expect(e.run.resume?.t).toBe(20);
       expect(e.run.snapshots.at(-1)?.epoch).toBe(20);
       expect(e.run.config).toEqual(configs[e.index]);
+      // What the tables over runs take of its final weights (worker/sweep/final.ts): the batched
+      // trainer's own last measures, and §4's evidence as the single-run code gives it.
+      const last = e.history.at(-1)!;
+      expect(e.final, e.finalProblem).not.toBeNull();
+      expect(e.final!.epoch).toBe(20);
+      expect(e.final!.testLoss).toBeCloseTo(last.testLoss, 4);
+      expect(e.final!.testAcc).toBeCloseTo(last.testAcc, 6);
+      expect(e.final!.giniWL).toBe(last.giniWL);
+      expect(e.final!.keyFreqs).toEqual(e.run.keyFreqs?.active);
+      const own = await evidenceOf(e.run.config, e.run.snapshots.at(-1)!.weights, e.run.trainIndices, e.final!.keyFreqs);
+      expect(e.final!.lossSkipAblated).toBeCloseTo(own.lossSkipAblated, 5);
+      expect(e.final!.lossOnlyKeyFreqs).toBeCloseTo(own.lossOnlyKeyFreqs, 5);
+      expect(e.final!.directionFVE).toEqual(own.directionFVE);
     }
     // Run 1 (second of its batch) against its own single run: same weights after 20 updates.
     const single = new Trainer(configs[1]);

@@ -15,7 +15,8 @@ export interface ParsedArgs {
   decoded: DecodedUrl;
 }
 
-export const CONFIG_FLAGS = new Set<string>([...CONFIG_KEYS.map((k) => FIELDS[k].key), ...EXTRA_KEYS]);
+// The page's `llc=` (the LLC over training) is not a CLI configuration: --llc is analyze's and sweep's own switch (cli/llc.ts).
+export const CONFIG_FLAGS = new Set<string>([...CONFIG_KEYS.map((k) => FIELDS[k].key), ...EXTRA_KEYS.filter((k) => k !== 'llc')]);
 
 /** Long names of switch-like keys: `--orthograd` is `--og 1` (`--orthograd=0` turns it off). */
 export const FLAG_ALIASES: Readonly<Record<string, string>> = { orthograd: 'og' };

@@ -24,6 +24,7 @@ import type { ExportedState, LoadableRun } from '../../run/protocol.ts';
 import type { RunData } from '../../files/run-file.ts';
 import type { SavedRunMeta } from '../../store/saved-runs.ts';
 import { useAppStore } from '../../store/store.ts';
+import { llcSeriesUpTo, useLlcStore } from '../../store/llc.ts';
 import { requestState, restartWorker, setPersistenceHooks, setWorkerLostHandler } from '../client.ts';
 import { claimRun, openElsewhere, ownsRun, releaseRun } from './run-owner.ts';
 import { RunStore, STORAGE_BUDGET_BYTES, isClosedError, newRunKey } from './run-store.ts';
@@ -95,8 +96,10 @@ export function runData(state: ExportedState, snapshots: RunData['snapshots'], h
     resume: state.resume,
     backend: s.backend ? { name: s.backend.name, adapter: s.backend.adapter } : null,
     createdAt: new Date().toISOString(),
+    llc: llcSeriesUpTo(useLlcStore.getState(), state.resume.t),
   };
 }
+
 
 export async function refreshSavedRuns(): Promise<void> {
   const rs = await db();
@@ -224,7 +227,7 @@ async function onCheckpointState(state: ExportedState, checkpoint: Checkpoint, r
   if (detached || (key && !ownsRun(key))) return durable();
   const rs = await db();
   if (!rs) return durable();
-  const journal = (to: RunStore) => to.journal(key!, { t: state.resume.t, weights: state.resume.weights, m: state.resume.m, v: state.resume.v, rows: journalRows.filter((c) => c.epoch > fileEpoch), keyFreqs: state.keyFreqs });
+  const journal = (to: RunStore) => to.journal(key!, { t: state.resume.t, weights: state.resume.weights, m: state.resume.m, v: state.resume.v, rows: journalRows.filter((c) => c.epoch > fileEpoch), keyFreqs: state.keyFreqs, llc: llcSeriesUpTo(useLlcStore.getState(), state.resume.t) });
   try {
     if (!key) {
       // The first save of a run: with every snapshot it holds, at this checkpoint's state.
@@ -303,7 +306,7 @@ export function adoptConfig(run: RunData): void {
 }
 
 export function toLoadable(run: RunData): LoadableRun {
-  return { config: run.config, trainIndices: run.trainIndices, keyFreqs: run.keyFreqs, snapshots: run.snapshots, resume: run.resume };
+  return { config: run.config, trainIndices: run.trainIndices, keyFreqs: run.keyFreqs, snapshots: run.snapshots, resume: run.resume, llc: run.llc ?? null };
 }
 
 /** Deletes a saved run; it stays deleted (the open run is no longer saved until Save now). */
@@ -348,6 +351,7 @@ async function recover(reason: string, fault: 'crash' | 'device-lost'): Promise<
     adoptConfig(run);
     expectLoad({ key, name: run.name, snapshots: run.snapshots.map((x) => x.epoch), fileEpoch: run.history.at(-1)?.epoch ?? -1 });
     useAppStore.setState({ pendingHistory: run.history });
+    useLlcStore.setState({ pending: run.llc ?? null });
   }
   restartWorker({ exclude: failedBackends, run: run ? toLoadable(run) : undefined });
 }

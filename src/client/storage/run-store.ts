@@ -17,6 +17,7 @@
 import { numParams } from '../../model/transformer/params.ts';
 import type { Checkpoint } from '../../run/history-columns.ts';
 import type { KeyFreqsState } from '../../run/protocol.ts';
+import type { LlcSeries } from '../../config/llc.ts';
 import { decodeRun, encodeRun, type RunData, type RunSnapshot } from '../../files/run-file.ts';
 import type { SavedRunMeta } from '../../store/saved-runs.ts';
 
@@ -43,6 +44,8 @@ export interface JournalEntry {
   /** History rows after the file's last one, up to and including epoch t. */
   rows: Checkpoint[];
   keyFreqs: KeyFreqsState | null;
+  /** The LLC estimates made by this checkpoint (#23): they come between checkpoints, not with them. */
+  llc?: LlcSeries | null;
 }
 
 /** What enforcing the budget had to remove. */
@@ -235,6 +238,7 @@ export class RunStore {
       run.history = [...run.history, ...journal.rows.filter((c) => c.epoch > last && c.epoch <= journal.t)];
       run.resume = { t: journal.t, weights: journal.weights, m: journal.m, v: journal.v };
       run.keyFreqs = journal.keyFreqs ?? run.keyFreqs;
+      run.llc = journal.llc ?? run.llc;
     }
     return { ...run, name: meta.name, snapshots: snapshots.filter((s) => s.epoch <= (run.resume?.t ?? Infinity)) };
   }

@@ -26,7 +26,8 @@ export function showPackedSweep(packed: PackedSweep, fileName = 'the file'): voi
   const dup = packed.duplicates > 0 ? ` (${formatInt(packed.duplicates)} repeated ${packed.duplicates === 1 ? 'entry' : 'entries'} of runs already listed left out)` : '';
   useSweepStore.getState().setText(packed.sweep);
   useSweepStore.getState().begin(spec, packed.base, points, epochs, every);
-  useSweepStore.getState().restore(done, `${done.length} of ${points.length} runs from ${fileName.slice(0, 80)}${dup} (histories only: a run opens from its record file, sweep --record).`);
+  const what = packed.note ? `${packed.note}; loss curves only: no weights to open` : 'histories only: a run opens from its record file, sweep --record';
+  useSweepStore.getState().restore(done, `${done.length} of ${points.length} runs from ${fileName.slice(0, 80)}${dup} (${what}).`);
   useAppStore.getState().notify('info', `Opened the sweep ${packed.sweep} from ${fileName.slice(0, 80)}: ${done.length} of ${points.length} runs${dup}, in “Many runs”.`);
 }
 

@@ -53,6 +53,11 @@ export function GuideBeyond() {
           {CLOCK_PIZZA_REFERENCE.pizza.gradientSymmetricity}), measured with the heavy analysis
           {Number.isFinite(q) ? ` — this run, last measured: q = ${q.toFixed(3)}, s = ${sym.toFixed(3)}` : ''}.
         </li>
+        <li>
+          <strong>Local learning coefficient</strong> (singular learning theory; Lau et al. 2023, devinterp's SGLD estimator): how many effective directions the loss
+          has around the weights — a regular model with d parameters has d/2, a simpler solution less. Below, each weight snapshot's LLC over training (SGLD chains from
+          the snapshot, pulled back to it by γ; LLC = nβ·(mean chain loss − L(w*))), and the last estimate's chains: a trace that still climbs has not settled.
+        </li>
       </ul>
     </aside>
   );

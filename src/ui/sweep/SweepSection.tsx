@@ -14,6 +14,7 @@ import { useAppStore } from '../../store/store.ts';
 import { useSweepStore } from '../../store/sweep.ts';
 import { PhaseDiagram } from './PhaseDiagram.tsx';
 import { SweepCurves } from './SweepCurves.tsx';
+import { SweepTables } from './SweepTables.tsx';
 
 export function SweepSection() {
   const text = useSweepStore((s) => s.text);
@@ -126,6 +127,7 @@ export function SweepSection() {
         <SweepCurves />
         <PhaseDiagram />
       </div>
+      <SweepTables />
     </div>
   );
 }

@@ -137,6 +137,8 @@ function cellColour(index: number, s: RunSummary | null, metric: PhaseMetric, ra
   if (metric === 'phase') return { index, summary: s, text: s.phase ?? '—', color: s.phase ? PHASE_FILL[s.phase] : '#eef0f3' };
   if (metric === 'grok' || metric === 'fig21') {
     const e = epochOf(s, metric);
+    // A sweep of loss curves only (the authors' sweep files) has no accuracy to grok by.
+    if (metric === 'grok' && !Number.isFinite(s.finalTestAcc)) return { index, summary: s, text: 'no accuracy', color: '#d9d9d9' };
     if (e === null) return { index, summary: s, text: metric === 'grok' ? 'not grokked' : 'not reached', color: '#d9d9d9' };
     const t = range.hi > range.lo ? (e - range.lo) / (range.hi - range.lo) : 0;
     return { index, summary: s, text: e.toLocaleString('en-US'), color: ramp(t) };

@@ -9,6 +9,7 @@ import { largestBatch } from '../../model/batched/memory.ts';
 import { SHAPE_KEYS } from '../../model/batched/batched-trainer.ts';
 import type { DeviceLimits } from '../../model/memory.ts';
 import type { SweepCommand, SweepEvent } from '../../run/sweep-protocol.ts';
+import { measureFinal } from './final.ts';
 import { trainBatch } from './runner.ts';
 
 /** Run indices to train together: same shape, in sweep order, at most `batch` (and what fits). */
@@ -51,10 +52,18 @@ export async function runSweep(
         },
       },
     );
-    results.forEach((r, k) => {
+    for (const [k, r] of results.entries()) {
       const run = { config: r.config, trainIndices: r.trainIndices, keyFreqs: r.keyFreqs, snapshots: r.snapshots.map((s) => ({ epoch: s.epoch, weights: s.weights })), resume: r.state };
-      post({ type: 'run', index: runs[k], run, history: r.history });
-    });
+      // Tables 3–6 (run/seed-tables.ts) of the final weights; a failure costs the run only its row.
+      let final = null;
+      let finalProblem: string | undefined;
+      try {
+        final = await measureFinal(r);
+      } catch (err) {
+        finalProblem = err instanceof Error ? err.message : String(err);
+      }
+      post({ type: 'run', index: runs[k], run, history: r.history, final, finalProblem });
+    }
   }
   return { stopped: opts.stopped() };
 }

@@ -6,6 +6,7 @@
 import { toEvalMetrics } from '../../model/trainer.ts';
 import type { Checkpoint } from '../../run/history-columns.ts';
 import { EvidenceScheduler } from './evidence-scheduler.ts';
+import { LlcScheduler } from './llc-scheduler.ts';
 import type { CheckpointOutcome, Prepared } from '../analysis/run-analysis.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -36,9 +37,12 @@ export class MeasureScheduler {
 
   /** §4's evidence: on the heavy cadence, on request, and for past snapshots when idle. */
   readonly evidence: EvidenceScheduler;
+  /** The LLC over training: its own time share between blocks, full speed when idle. */
+  readonly llc: LlcScheduler;
 
   constructor(private readonly run: RunContext) {
     this.evidence = new EvidenceScheduler(run);
+    this.llc = new LlcScheduler(run);
   }
 
   /** The checkpoint read: metrics and measures, or metrics alone when analysis is off. */
@@ -146,6 +150,7 @@ export class MeasureScheduler {
     }
     await this.answerInspections();
     await this.evidence.betweenBlocks();
+    await this.llc.betweenBlocks();
     if (!this.run.analysis || this.run.analysis.pendingRecomputes === 0) return;
     const wait = (this.recomputeMs || 0) / RECOMPUTE_BUDGET;
     if (this.run.now() - this.lastRecomputeAt < wait) return;
@@ -166,12 +171,14 @@ export class MeasureScheduler {
     await this.answerInspections();
     await this.evidence.afterTraining();
     this.startBackground();
+    this.llc.startBackground();
   }
 
   /** Resolves when background re-measuring has stopped. */
   async idle(): Promise<void> {
     await this.backgroundDone;
     await this.evidence.idle();
+    await this.llc.idle();
   }
 
   /** Re-measures pending snapshots at full speed while nothing trains. */

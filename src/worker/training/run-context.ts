@@ -32,3 +32,25 @@ export interface RunContext {
   /** Reports an error of this run's background work (and pauses the run). */
   fail(err: unknown): void;
 }
+
+/** Answers 'exportState': the run's state, with the snapshots newer than `snapshotsAfter`. */
+export async function postExportedState(run: RunContext, requestId: number, snapshotsAfter: number): Promise<void> {
+  const { trainer, analysis } = run;
+  const resume = await trainer.readState();
+  if (!run.current()) return;
+  const snaps = analysis?.snapshots.all() ?? [];
+  run.post({
+    type: 'state',
+    runId: run.id,
+    requestId,
+    state: {
+      epoch: resume.t,
+      config: { ...trainer.config },
+      trainIndices: trainer.dataset.train,
+      keyFreqs: analysis?.keyFreqs ?? null,
+      snapshots: snaps.filter((x) => x.epoch > snapshotsAfter).map((x) => ({ epoch: x.epoch, weights: x.weights.slice() })),
+      snapshotEpochs: snaps.map((x) => x.epoch),
+      resume,
+    },
+  });
+}

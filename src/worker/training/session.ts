@@ -5,6 +5,7 @@
  * tests to an array. The loop lives in block-loop.ts, the measuring in measure-scheduler.ts.
  */
 import type { BackendInfo } from '../../config/backends.ts';
+import type { LlcSchedule } from '../../config/llc.ts';
 import { checkKeyFreqs } from '../../config/keyfreqs.ts';
 import { configsEqual, type TrainConfig } from '../../config/schema.ts';
 import { checkMemory, type DeviceLimits } from '../../model/memory.ts';
@@ -15,7 +16,7 @@ import { checkRecordedLoss } from '../../run/recompute-loss.ts';
 import { BlockLoop } from './block-loop.ts';
 import { MeasureScheduler } from './measure-scheduler.ts';
 import { RunAnalysis } from '../analysis/run-analysis.ts';
-import type { RunContext } from './run-context.ts';
+import { postExportedState, type RunContext } from './run-context.ts';
 
 export interface SessionOptions {
   /** Builds a trainer for a configuration on the active backend (may throw, e.g. out of memory). */
@@ -66,6 +67,8 @@ export class TrainingSession {
   private startsWaiting = 0;
   /** Evidence requests asked: one queued behind a newer is stale (the scheduler keeps only the newest). */
   private evidenceAsked = 0;
+  /** The page's LLC over training (null: off); every run built gets it. */
+  private llcSchedule: LlcSchedule | null = null;
 
   constructor(private readonly opts: SessionOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -128,28 +131,9 @@ export class TrainingSession {
         await this.stopRun();
         await this.build(ticket, cmd.run.config, cmd.run.keyFreqs?.pinned ? cmd.run.keyFreqs.active : null, cmd.run);
         return;
-      case 'exportState': {
-        if (!run) return;
-        const { trainer, analysis } = run.context;
-        const resume = await trainer.readState();
-        if (!run.context.current()) return;
-        const snaps = analysis?.snapshots.all() ?? [];
-        this.opts.post({
-          type: 'state',
-          runId: run.context.id,
-          requestId: cmd.requestId,
-          state: {
-            epoch: resume.t,
-            config: { ...trainer.config },
-            trainIndices: trainer.dataset.train,
-            keyFreqs: analysis?.keyFreqs ?? null,
-            snapshots: snaps.filter((x) => x.epoch > cmd.snapshotsAfter).map((x) => ({ epoch: x.epoch, weights: x.weights.slice() })),
-            snapshotEpochs: snaps.map((x) => x.epoch),
-            resume,
-          },
-        });
+      case 'exportState':
+        if (run) await postExportedState(run.context, cmd.requestId, cmd.snapshotsAfter);
         return;
-      }
       case 'verify': {
         // A throwaway trainer on this backend; the run in hand is not touched.
         let problem: string | null;
@@ -202,8 +186,13 @@ export class TrainingSession {
         analysis.insertSnapshots(cmd.snapshots.filter((x) => x.epoch <= run.context.trainer.epoch && x.weights.length === run.context.trainer.flatWeightsLength));
         run.measures.postSnapshots();
         run.measures.startBackground();
+        run.measures.llc.startBackground();
         return;
       }
+      case 'llc':
+        this.llcSchedule = cmd.schedule;
+        run?.measures.llc.set(cmd.schedule);
+        return;
       case 'inspect':
         await run?.measures.requestInspect(cmd.epoch);
         return;
@@ -238,10 +227,8 @@ export class TrainingSession {
   }
 
   private async build(ticket: number, config: TrainConfig, keyFreqs: number[] | null, loaded?: LoadableRun): Promise<void> {
-    const previous = this.run;
+    freeRun(this.run);
     this.run = null;
-    previous?.context.analysis?.dispose();
-    previous?.context.trainer.dispose();
     this.runId += 1;
     const id = this.runId;
     this.setStatus('starting');
@@ -266,6 +253,7 @@ export class TrainingSession {
     }
     this.run = this.assemble(id, ticket, trainer, analysis);
     const measures = this.run.measures;
+    measures.llc.restore(loaded?.llc);
     this.opts.post({
       type: 'ready',
       runId: id,
@@ -280,6 +268,7 @@ export class TrainingSession {
     if (loaded) measures.postSnapshots();
     if (this.buildsAsked === ticket) await measures.first();
     this.setStatus(trainer.epoch >= config.epochs ? 'done' : 'idle');
+    measures.llc.startBackground();
   }
 
   /** A run's parts around its trainer and analysis; `retired()` ends its work when it moves. */
@@ -302,6 +291,7 @@ export class TrainingSession {
       fail: (err) => this.fail(err),
     };
     const measures = new MeasureScheduler(context);
+    measures.llc.set(this.llcSchedule);
     return { context, measures, loop: new BlockLoop(context, measures, this.opts.checkpointEvery), ticket, retire: () => (retired = true) };
   }
 
@@ -338,8 +328,7 @@ export class TrainingSession {
     run.retire();
     await run.measures.idle();
     this.run = null;
-    analysis?.dispose();
-    trainer.dispose();
+    freeRun(run);
     const moved = this.opts.createTrainer(trainer.config, { trainIndices: trainer.dataset.train });
     moved.loadState(state);
     const again = this.withAnalysis ? new RunAnalysis(moved, { pinnedKeyFreqs: keyFreqs?.pinned ? keyFreqs.active : null, snapshotBudgetBytes: this.opts.snapshotBudgetBytes }) : null;
@@ -349,8 +338,10 @@ export class TrainingSession {
     }
     this.run = this.assemble(id, run.ticket, moved, again);
     this.run.loop.carry(carried);
+    this.run.measures.llc.restore(run.measures.llc.estimates());
     this.opts.post({ type: 'backend', runId: id, backend: this.opts.backendInfo(), epoch: moved.epoch });
     if (going) this.run.loop.start(going.step);
+    else this.run.measures.llc.startBackground();
   }
 
   private setStatus(status: RunStatus): void {
@@ -382,11 +373,16 @@ export class TrainingSession {
   dispose(): void {
     this.runId += 1;
     this.status = 'paused';
-    const run = this.run;
+    freeRun(this.run);
     this.run = null;
-    run?.context.analysis?.dispose();
-    run?.context.trainer.dispose();
   }
+}
+
+/** Frees a run's tensors: its LLC estimate in flight, its analysis, its trainer. */
+function freeRun(run: BuiltRun | null): void {
+  run?.measures.llc.dispose();
+  run?.context.analysis?.dispose();
+  run?.context.trainer.dispose();
 }
 
 /** A configuration refused because it cannot fit the device (the message names the limit). */
