@@ -125,8 +125,24 @@ function grokkedIn(history: History): AppState['grokked'] {
   return epoch === null ? null : { epoch, trainSeconds: null };
 }
 
-/** Heavy analyses kept in memory on the page (each is ~0.5 MB at P = 113). */
-export const HEAVY_CACHE_SIZE = 12;
+/**
+ * Memory for the heavy analyses kept on the page: 64 MiB holds every snapshot of the reference
+ * recording (28 at ~0.9 MB each at P = 113) and ~70 of a live mainline run, so a second Play
+ * draws from memory (#21 item 10). The oldest answer goes first.
+ */
+export const HEAVY_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** Bytes of one heavy analysis (its typed arrays). */
+export function heavyBytes(h: HeavyResult): number {
+  let n = 0;
+  for (const v of Object.values(h)) if (ArrayBuffer.isView(v)) n += v.byteLength;
+  return n;
+}
+
+/** How many heavy analyses of this size the cache holds (at least 2: the shown one and the next). */
+export function heavyCapacity(bytesEach: number): number {
+  return Math.max(2, Math.floor(HEAVY_CACHE_BYTES / Math.max(bytesEach, 1)));
+}
 
 export const LIVE_FIELDS = CONFIG_KEYS.filter((k) => FIELDS[k].live) as (keyof LiveSettings & keyof TrainConfig)[];
 
@@ -294,9 +310,10 @@ export const createAppStore = () => {
             set({ recomputeRemaining: event.remaining, historyVersion: s.historyVersion + 1 });
             return;
           case 'heavy': {
+            s.heavy.delete(event.result.epoch);
             s.heavy.set(event.result.epoch, event.result);
-            // Keep the cache small: the newest live one, and the most recently inspected few.
-            while (s.heavy.size > HEAVY_CACHE_SIZE) s.heavy.delete(s.heavy.keys().next().value!);
+            // Bounded memory: the oldest answers go first (every analysis of a run has one size).
+            while (s.heavy.size > heavyCapacity(heavyBytes(event.result))) s.heavy.delete(s.heavy.keys().next().value!);
             if (event.latest) s.history.setNeuronsWellExplained(event.result.epoch, event.result.neuronsWellExplained);
             set({
               heavyVersion: s.heavyVersion + 1,

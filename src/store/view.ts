@@ -61,6 +61,15 @@ export function viewedHeavy(s: AppState): { result: HeavyResult; exact: boolean;
   return best ? { result: best, exact: false, ahead: best.epoch > s.viewEpoch } : null;
 }
 
+/**
+ * What a heavy view draws from (for a chart's watch): the analysis it shows, so one prepared for
+ * another snapshot (Play asks ahead) redraws nothing on screen.
+ */
+export function viewedHeavyKey(s: AppState): readonly unknown[] {
+  const h = viewedHeavy(s);
+  return [h?.result ?? null, h?.exact ?? null, h?.ahead ?? null];
+}
+
 const K_DEPENDENT: readonly HistoryColumn[] = ['restrictedLoss', 'restrictedAcc', 'excludedLoss', 'logitFVE'];
 
 /**

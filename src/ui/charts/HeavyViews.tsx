@@ -7,7 +7,7 @@ import type * as PlotlyTypes from 'plotly.js';
 import type { HeavyResult } from '../../run/protocol.ts';
 import type { AppState } from '../../store/store.ts';
 import { NARROW_QUERY, useMedia } from '../plot/useNarrow.ts';
-import { viewedHeavy } from '../../store/view.ts';
+import { viewedHeavy, viewedHeavyKey } from '../../store/view.ts';
 import { COLORS } from '../plot/plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
 
@@ -26,7 +26,7 @@ export const SIGNED: [number, string][] = [
   [1, '#fff2a8'],
 ];
 
-const watch: Watch = (s) => [s.heavyVersion, s.viewEpoch, s.latestHeavyEpoch];
+const watch: Watch = (s) => [...viewedHeavyKey(s), s.viewEpoch];
 
 /** `[rows, cols]` row-major values as the array of rows Plotly heatmaps take. */
 export function toRows(flat: ArrayLike<number>, rows: number, cols: number, offset = 0): number[][] {

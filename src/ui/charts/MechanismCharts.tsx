@@ -9,7 +9,7 @@ import type * as PlotlyTypes from 'plotly.js';
 import { composeRotation, frequencyCircle, readoutAccuracy, type FrequencyCircle } from '../../analysis/circle.ts';
 import type { AppState } from '../../store/store.ts';
 import { useAppStore } from '../../store/store.ts';
-import { curvePoints, excludedLossPerFreqCurves, viewedHeavy } from '../../store/view.ts';
+import { curvePoints, excludedLossPerFreqCurves, viewedHeavy, viewedHeavyKey } from '../../store/view.ts';
 import { COLORS } from '../plot/plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
 import { NARROW_QUERY, useMedia } from '../plot/useNarrow.ts';
@@ -20,7 +20,7 @@ import { endLabel, freqStyle } from './series.ts';
 /** Circles drawn at most (K has up to 10 frequencies; the first ones, largest first, tell the story). */
 const MAX_CIRCLES = 6;
 
-const watchHeavy: Watch = (s) => [s.heavyVersion, s.viewEpoch, s.latestHeavyEpoch, s.keyFreqs?.version];
+const watchHeavy: Watch = (s) => [...viewedHeavyKey(s), s.viewEpoch, s.keyFreqs?.version];
 
 export interface Pair {
   a: number;

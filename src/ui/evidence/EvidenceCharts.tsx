@@ -10,11 +10,11 @@ import { useEvidenceStore, type EvidenceState } from '../../store/evidence.ts';
 import type { AppState } from '../../store/store.ts';
 import { COLORS } from '../plot/plotly.ts';
 import { useLivePlot, type PlotSpec, type Watch } from '../plot/useLivePlot.ts';
-import { viewedHeavy } from '../../store/view.ts';
+import { viewedHeavy, viewedHeavyKey } from '../../store/view.ts';
 import { NARROW_QUERY, useMedia } from '../plot/useNarrow.ts';
 
 type Trace = Partial<PlotlyTypes.PlotData>;
-const watch: Watch = (s) => [s.heavyVersion, s.viewEpoch, s.latestHeavyEpoch, s.readyCount];
+const watch: Watch = (s) => [...viewedHeavyKey(s), s.viewEpoch, s.readyCount];
 
 function useEvidencePlot(build: (ev: EvidenceState, app: AppState) => PlotSpec | null, onClick?: (e: PlotlyTypes.PlotMouseEvent) => void, narrow = false) {
   const version = useEvidenceStore((s) => s.version);

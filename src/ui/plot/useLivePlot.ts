@@ -1,7 +1,7 @@
 /**
  * A Plotly chart that follows the store: it subscribes to what it draws outside React and redraws
  * with Plotly.react at most every MIN_REDRAW_MS, through the shared frame-budgeted queue, and
- * only while it is on screen — never a React render per checkpoint.
+ * only while it is on screen — never a React render per checkpoint. During Play it redraws at once.
  */
 import { useEffect, useRef } from 'react';
 import type * as PlotlyTypes from 'plotly.js';
@@ -85,7 +85,17 @@ export function useLivePlot(
     };
     const schedule = () => {
       dirty = true;
-      if (!visible || !plotly || timer !== undefined) return;
+      if (!visible || !plotly) return;
+      // Play: every chart on screen redraws in the task that stepped the playhead, so no moment of
+      // the page shows two epochs (#21 item 10; Plotly.react draws synchronously).
+      if (useAppStore.getState().playing) {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = undefined;
+        cancelDraw(key);
+        draw();
+        return;
+      }
+      if (timer !== undefined) return;
       const wait = Math.max(0, MIN_REDRAW_MS - (performance.now() - lastDraw));
       timer = setTimeout(() => {
         timer = undefined;

@@ -1,13 +1,14 @@
 /**
  * Time: a scrubber over the run's checkpoints that shows every view at that epoch (during and after
- * training), Play over the whole run in 2 min, 30 s or 8 s with one-checkpoint steps either side, and Live to follow
+ * training), Play over the whole run in 2 min, 30 s or 8 s (Player.tsx) with one-checkpoint steps either side, and Live to follow
  * training again. Scrubbing to the right end also returns to live. The heavy views are computed
  * for the snapshot at or before the epoch shown.
  */
 import { useEffect, useId, useRef } from 'react';
 import { commands } from '../../client/client.ts';
 import { useAppStore } from '../../store/store.ts';
-import { PLAY_DURATIONS, PLAY_LABELS, PLAY_PREFETCH, playFrameMs, playMaxWaitMs, scrubLabel, stepView, togglePlay, usePlayback } from './playback.ts';
+import { PLAY_DURATIONS, PLAY_LABELS, playNote, scrubLabel, stepView, togglePlay, usePlayback } from './playback.ts';
+import { Player } from './Player.tsx';
 import { viewedSnapshot, phaseAt, viewIndex } from '../../store/view.ts';
 import { BranchButton } from './BranchButton.tsx';
 
@@ -21,6 +22,7 @@ export function Scrubber() {
   const setPlaying = useAppStore((s) => s.setPlaying);
   const speed = usePlayback((p) => p.speed);
   const setSpeed = usePlayback((p) => p.setSpeed);
+  const note = usePlayback((p) => (playing ? playNote(p.state, p.speed) : null));
   const state = useAppStore.getState();
   const index = viewIndex(state);
   const epochs = state.history.column('epoch');
@@ -87,6 +89,11 @@ export function Scrubber() {
         <span className="scrub-epoch">{label.slice(0, restAt)}</span>
         <span className="scrub-rest">{label.slice(restAt)}</span>
       </span>
+      {note && (
+        <span className="play-note" data-testid="play-note" role="status">
+          {note}
+        </span>
+      )}
       <BranchButton />
       <HeavyFetcher />
       <Player />
@@ -121,62 +128,5 @@ function HeavyFetcher() {
       clearTimeout(timer);
     };
   }, []);
-  return null;
-}
-
-/**
- * Steps the scrubber through the snapshots while playing, the whole run in the chosen duration.
- * The heavy views of the next snapshots are asked for ahead, and each frame waits for its own
- * (up to playMaxWaitMs), so W_E, W_L, the maps and the curves show one epoch wherever the machine keeps up.
- */
-function Player() {
-  const playing = useAppStore((s) => s.playing);
-  const speed = usePlayback((p) => p.speed);
-  useEffect(() => {
-    if (!playing) return;
-    /** Snapshot epoch → when it was asked for (and for which run). */
-    const asked = new Map<number, { runId: number; at: number }>();
-    let shownAt = performance.now();
-    // At most PLAY_PREFETCH asked and not yet answered: the worker answers in order, so a longer
-    // queue would hold back every other command (K, evidence) after Play stops. An answer that
-    // never came is given up after 20 s.
-    const prefetch = (s: ReturnType<typeof useAppStore.getState>, stops: number[], from: number) => {
-      if (!s.run) return;
-      const runId = s.run.runId;
-      const now = performance.now();
-      for (const [e, a] of asked) if (s.heavy.has(e) || a.runId !== runId || now - a.at > 20_000) asked.delete(e);
-      for (const e of stops.filter((x) => x >= from).slice(0, PLAY_PREFETCH + 1)) {
-        if (asked.size >= PLAY_PREFETCH) return;
-        if (!s.heavy.has(e) && !asked.has(e) && s.snapshotEpochs.includes(e)) {
-          asked.set(e, { runId, at: now });
-          commands.inspect(e);
-        }
-      }
-    };
-    const timer = setInterval(() => {
-      const s = useAppStore.getState();
-      const stops = s.snapshotEpochs.length > 1 ? s.snapshotEpochs : Array.from(s.history.column('epoch'));
-      if (stops.length < 2) return;
-      const frameMs = playFrameMs(speed, stops.length);
-      const current = s.viewEpoch ?? stops[0];
-      prefetch(s, stops, current);
-      const snap = viewedSnapshot(s);
-      const ready = snap === null || s.heavy.has(snap) || performance.now() - shownAt > playMaxWaitMs(frameMs);
-      if (!ready || performance.now() - shownAt < frameMs) return;
-      const next = stops.find((e) => e > current);
-      if (next === undefined) {
-        s.setPlaying(false);
-        return;
-      }
-      s.setViewEpoch(next);
-      shownAt = performance.now();
-    }, 20);
-    const s = useAppStore.getState();
-    if (s.viewEpoch === null) {
-      const first = s.snapshotEpochs[0] ?? s.history.column('epoch')[0];
-      if (first !== undefined) s.setViewEpoch(first);
-    }
-    return () => clearInterval(timer);
-  }, [playing, speed]);
   return null;
 }
