@@ -57,31 +57,8 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
   const trainer = new Trainer(ckpt.config, { weights: ckpt.weights, trainIndices: ckpt.trainIndices ?? undefined });
   const analyzer = new Analyzer(trainer.config, trainer.dataset);
   try {
-    const spectra = analyzer.weightSpectra(trainer.paramTensors);
-    const normsWL = perFrequency((await spectra.data()).slice(ckpt.config.p));
-    spectra.dispose();
-    const keyFreqs = pinned ?? keyFreqsFromNorms(normsWL);
-    let acts: LastPositionActivations | null = null;
-    const last = trainer.config.nLayers - 1;
-    let pattern: tf.Tensor3D | null = null;
-    let mlpPost: tf.Tensor2D | null = null;
-    const logits = trainer.logitsAll({
-      tap: (layer, a) => {
-        if (layer === 0) pattern = tf.keep(a.pattern);
-        if (layer === last) mlpPost = tf.keep(a.mlpPost);
-      },
-    });
-    acts = { pattern: pattern!, mlpPost: mlpPost! };
-    const packed = tf.tidy(() => tf.concat([trainer.evaluate(logits), analyzer.cheap(trainer.paramTensors, logits, keyFreqs), analyzer.heavy(trainer.paramTensors, logits, acts!, new Int32Array(0))]));
-    const values = (await packed.data()) as Float32Array;
-    // Zhong et al. 2023 (analysis/pizza.ts): clock or pizza.
-    const pizza = clockPizzaMeasures(trainer.paramTensors, trainer.config, logits, trainer.dataset.labels);
-    const [distanceIrrelevanceValue, gradientSymmetricityValue] = (await pizza.data()) as Float32Array;
-    pizza.dispose();
-    tf.dispose([packed, logits, acts.pattern, acts.mlpPost]);
-    const cheapAt = EVAL_LENGTH;
-    const cheap = analyzer.unpackCheap(values, keyFreqs, cheapAt);
-    const heavy = analyzer.unpackHeavy(values.subarray(cheapAt + analyzer.cheapLength(keyFreqs.length)), trainer.config.dMlp, trainer.config.nHeads, new Int32Array(0));
+    const measured = await checkpointMeasures(trainer, analyzer, pinned);
+    const keyFreqs = measured.keyFreqs;
     const evidence = await evidenceFields(trainer, analyzer, keyFreqs, args.flags, ckpt.epoch);
     // Last: the chains move the weights (and put them back).
     const llcResult = llc ? await llcFields(trainer, llc) : {};
@@ -92,33 +69,9 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
       config: trainer.config,
       split: ckpt.trainIndices ? (torch?.splitSource ?? 'train_indices from the file') : given.includes('split') ? `--split ${ckpt.config.split}` : (torch?.splitSource ?? 'seeded split from the config'),
       ...(torch ? { read: torch.description, fileTrainLoss: torch.trainLosses?.findLast(Number.isFinite) ?? torch.lossPoints.at(-1)?.train ?? null, fileTestLoss: torch.testLosses?.findLast(Number.isFinite) ?? torch.lossPoints.at(-1)?.test ?? null } : {}),
-      trainLoss: values[0],
-      trainAcc: values[1],
-      testLoss: values[2],
-      testAcc: values[3],
-      // All P² pairs: comparable whatever the split (the means of train and test, weighted by size).
-      allLoss: (values[0] * trainer.dataset.train.length + values[2] * trainer.dataset.test.length) / ckpt.config.p ** 2,
-      allAcc: (values[1] * trainer.dataset.train.length + values[3] * trainer.dataset.test.length) / ckpt.config.p ** 2,
-      sumSquaredWeights: values[4],
-      softmaxCollapse: values[5],
-      keyFreqs,
+      ...measured,
       keyFreqsRule: pinned ? 'given by --key-freqs' : KEY_FREQ_RULE,
-      restrictedLoss: cheap.restrictedLoss,
-      restrictedAcc: cheap.restrictedAcc,
-      excludedLoss: cheap.excludedLoss,
-      excludedLossPerFreq: Object.fromEntries(keyFreqs.map((k, i) => [k, cheap.excludedLossPerFreq[i]])),
-      giniWE: cheap.giniWE,
-      giniWL: cheap.giniWL,
-      normsWE: Array.from(cheap.normsWE),
-      normsWL: Array.from(cheap.normsWL),
-      cosCoefficients: Array.from(cheap.cosCoefficients),
-      logitFVE: cheap.logitFVE,
-      neuronsWellExplained: heavy.neuronsWellExplained,
-      distanceIrrelevance: distanceIrrelevanceValue,
-      gradientSymmetricity: gradientSymmetricityValue,
       clockPizzaReference: CLOCK_PIZZA_REFERENCE,
-      neuronFreq: Array.from(heavy.neuronFreq),
-      neuronFVE: Array.from(heavy.neuronFVE),
       ...evidence,
       ...llcResult,
     };
@@ -126,4 +79,64 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
     analyzer.dispose();
     trainer.dispose();
   }
+}
+
+/**
+ * The paper's measures of the trainer's weights (one heavy pass, as a checkpoint of the page):
+ * losses and accuracies, §5's progress measures, the neurons' frequencies, clock or pizza.
+ * `pinned`: key frequencies to use instead of the rule's (`keyFreqs` says which were used).
+ */
+export async function checkpointMeasures(trainer: Trainer, analyzer: Analyzer, pinned: number[] | null) {
+  const { p } = trainer.config;
+  const spectra = analyzer.weightSpectra(trainer.paramTensors);
+  const normsWLAll = perFrequency((await spectra.data()).slice(p));
+  spectra.dispose();
+  const keyFreqs = pinned ?? keyFreqsFromNorms(normsWLAll);
+  const last = trainer.config.nLayers - 1;
+  let pattern: tf.Tensor3D | null = null;
+  let mlpPost: tf.Tensor2D | null = null;
+  const logits = trainer.logitsAll({
+    tap: (layer, a) => {
+      if (layer === 0) pattern = tf.keep(a.pattern);
+      if (layer === last) mlpPost = tf.keep(a.mlpPost);
+    },
+  });
+  const acts: LastPositionActivations = { pattern: pattern!, mlpPost: mlpPost! };
+  const packed = tf.tidy(() => tf.concat([trainer.evaluate(logits), analyzer.cheap(trainer.paramTensors, logits, keyFreqs), analyzer.heavy(trainer.paramTensors, logits, acts, new Int32Array(0))]));
+  const values = (await packed.data()) as Float32Array;
+  // Zhong et al. 2023 (analysis/pizza.ts): clock or pizza.
+  const pizza = clockPizzaMeasures(trainer.paramTensors, trainer.config, logits, trainer.dataset.labels);
+  const [distanceIrrelevance, gradientSymmetricity] = (await pizza.data()) as Float32Array;
+  tf.dispose([pizza, packed, logits, acts.pattern, acts.mlpPost]);
+  const cheap = analyzer.unpackCheap(values, keyFreqs, EVAL_LENGTH);
+  const heavy = analyzer.unpackHeavy(values.subarray(EVAL_LENGTH + analyzer.cheapLength(keyFreqs.length)), trainer.config.dMlp, trainer.config.nHeads, new Int32Array(0));
+  const nTrain = trainer.dataset.train.length;
+  const nTest = trainer.dataset.test.length;
+  return {
+    trainLoss: values[0],
+    trainAcc: values[1],
+    testLoss: values[2],
+    testAcc: values[3],
+    // All P² pairs: comparable whatever the split (the means of train and test, weighted by size).
+    allLoss: (values[0] * nTrain + values[2] * nTest) / p ** 2,
+    allAcc: (values[1] * nTrain + values[3] * nTest) / p ** 2,
+    sumSquaredWeights: values[4],
+    softmaxCollapse: values[5],
+    keyFreqs,
+    restrictedLoss: cheap.restrictedLoss,
+    restrictedAcc: cheap.restrictedAcc,
+    excludedLoss: cheap.excludedLoss,
+    excludedLossPerFreq: Object.fromEntries(keyFreqs.map((k, i) => [k, cheap.excludedLossPerFreq[i]])),
+    giniWE: cheap.giniWE,
+    giniWL: cheap.giniWL,
+    normsWE: Array.from(cheap.normsWE),
+    normsWL: Array.from(cheap.normsWL),
+    cosCoefficients: Array.from(cheap.cosCoefficients),
+    logitFVE: cheap.logitFVE,
+    neuronsWellExplained: heavy.neuronsWellExplained,
+    distanceIrrelevance,
+    gradientSymmetricity,
+    neuronFreq: Array.from(heavy.neuronFreq),
+    neuronFVE: Array.from(heavy.neuronFVE),
+  };
 }

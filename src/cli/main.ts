@@ -14,6 +14,7 @@ import { inspectCommand } from './inspect.ts';
 import { extractVary, mergeCommand, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
 import { splitCommand } from './split.ts';
+import { precisionCommand } from './precision.ts';
 
 const USAGE = `usage: npm run cli -- <command> [flags]
 
@@ -84,6 +85,11 @@ commands:
             DIR/head.grokrun.gz (config, history, last snapshot: the curves draw from it) and
             DIR/snapshots.bin (the other snapshots, fetched with HTTP Range requests as needed).
 
+  precision FILE [--json]
+            How far the paper's measures move when a float32 run file's snapshots are stored in
+            float16 (as the shipped recordings are): per measure the largest difference over the
+            snapshots, flagged over 1e-3; neurons whose frequency changes; whether K stays.
+
   bench     Time training per backend (default: the mainline; any configuration flag applies):
             ms/epoch (median of timed blocks), analytic GFLOP/epoch and achieved GFLOP/s, one
             full checkpoint analysis, the tensor count before/after, the fast path vs general.
@@ -137,6 +143,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'split':
       process.stdout.write(`${(await splitCommand(args)).join('\n')}\n`);
+      return 0;
+    case 'precision':
+      process.stdout.write(`${(await precisionCommand(args)).join('\n')}\n`);
       return 0;
     case 'inspect': {
       const result = await inspectCommand(args);
