@@ -113,6 +113,12 @@ export interface AppState {
   notify: (level: Notice['level'], text: string) => void;
   dismiss: (id: number) => void;
   receive: (event: WorkerEvent) => void;
+  /**
+   * A recording's curves on show while its run is still being checked and loaded in the worker
+   * (#25: the curves first); null withdraws them (the file was refused).
+   */
+  previewRecording: (recording: RecordingInfo, history: Checkpoint[]) => void;
+  withdrawPreview: () => void;
 }
 
 let nextNoticeId = 1;
@@ -228,6 +234,20 @@ export const createAppStore = () => {
 
       dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
 
+      previewRecording: (recording, history) => {
+        const s = get();
+        s.history.clear();
+        for (const c of history) s.history.push(c);
+        set({ recordingRequest: recording, pendingHistory: history, viewEpoch: null, playing: false, grokked: grokkedIn(s.history), historyVersion: s.historyVersion + 1 });
+      },
+
+      withdrawPreview: () => {
+        const s = get();
+        if (!s.recordingRequest) return;
+        s.history.clear();
+        set({ recordingRequest: null, pendingHistory: null, grokked: null, historyVersion: s.historyVersion + 1 });
+      },
+
       receive: (event) => {
         const s = get();
         // Events of an older run (before a reset) are dropped, except errors about the worker itself.
@@ -238,9 +258,10 @@ export const createAppStore = () => {
             s.history.clear();
             s.heavy.clear();
             kCurves.clear();
-            // A loaded run brings its history along.
-            if (event.loadedAt !== null && s.pendingHistory) {
-              for (const c of s.pendingHistory) if (c.epoch <= event.loadedAt) s.history.push(c);
+            // A loaded run brings its history along; a recording being opened keeps its curves on
+            // show through the 'ready' of the run it replaces.
+            if (s.pendingHistory && (event.loadedAt !== null || s.recordingRequest)) {
+              for (const c of s.pendingHistory) if (event.loadedAt === null || c.epoch <= event.loadedAt) s.history.push(c);
             }
             set({
               viewEpoch: null,
@@ -292,6 +313,8 @@ export const createAppStore = () => {
             });
             return;
           case 'checkpoint':
+            // The run a recording replaces: its curves give way to the recording's.
+            if (s.recordingRequest && s.pendingHistory) return;
             s.history.push(event.checkpoint);
             set({
               historyVersion: s.historyVersion + 1,

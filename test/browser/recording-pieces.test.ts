@@ -23,15 +23,19 @@ interface StaticHost {
   asked: number[];
   /** Lets the snapshots through (held back until then, after the first `free` bytes). */
   release(): void;
+  /** Lets the training worker's script through (held back with `holdWorker`). */
+  releaseWorker(): void;
   close(): Promise<void>;
 }
 
 /** A static server of the built site; `ranges` says whether it honours Range; `damage`: a snapshot's epoch sent with a flipped byte. */
-async function staticHost(dir: string, ranges: boolean, damage: number | null = null): Promise<StaticHost> {
+async function staticHost(dir: string, ranges: boolean, damage: number | null = null, opts: { holdWorker?: boolean } = {}): Promise<StaticHost> {
   const manifest = JSON.parse(readFileSync(join(dir, 'runs/reference/recording.json'), 'utf8')) as RecordingManifest;
   let released = false;
   const waiting: (() => void)[] = [];
   const gate = () => (released ? Promise.resolve() : new Promise<void>((r) => waiting.push(r)));
+  let workerReleased = !opts.holdWorker;
+  const workerWaiting: (() => void)[] = [];
   const asked: number[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -44,6 +48,10 @@ async function staticHost(dir: string, ranges: boolean, damage: number | null = 
     }
     if (size < 0) {
       res.writeHead(404).end();
+      return;
+    }
+    if (!workerReleased && /\/train\.worker[^/]*\.js$/.test(path)) {
+      workerWaiting.push(() => res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }).end(readFileSync(file)));
       return;
     }
     const headers = { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
@@ -79,6 +87,10 @@ async function staticHost(dir: string, ranges: boolean, damage: number | null = 
     release() {
       released = true;
       for (const w of waiting.splice(0)) w();
+    },
+    releaseWorker() {
+      workerReleased = true;
+      for (const w of workerWaiting.splice(0)) w();
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -160,6 +172,30 @@ describe.skipIf(!hasBrowser)('a recording in pieces from a static host', () => {
       expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
     } finally {
       host.release();
+      await host.close();
+    }
+  }, 300_000);
+
+  it('the curves are drawn before the training worker has started, and stay as it loads the run', async () => {
+    const host = await staticHost(outDir, true, null, { holdWorker: true });
+    host.release();
+    try {
+      await s.page.goto(`${host.url}?run=reference&backend=wasm`);
+      // Read in the import worker and drawn while the training worker's script is held back.
+      const early = await waitForState(s.page, (st) => st.history.length > 100, 60_000, 'the curves before the worker');
+      expect(early.status).toBe('starting');
+      await expect.poll(async () => (await shown(s.page)).traces, { timeout: 30_000, message: 'the curves drawn' }).toBeGreaterThan(0);
+      expect(await s.page.evaluate(() => document.querySelector('[data-testid="loss-chart"]')?.textContent ?? '')).not.toMatch(/Starting the training worker/);
+      await s.page.screenshot({ path: `${ARTIFACTS}/recording-preview.png` });
+      host.releaseWorker();
+      // The worker checks the run and loads it: the same curves, now the recording on show.
+      const onShow = () => s.page.evaluate(() => (window as unknown as { grokscope: { store: { getState(): { recording: { key: string } | null } } } }).grokscope.store.getState().recording?.key ?? null);
+      await expect.poll(onShow, { timeout: 120_000, message: 'the recording loaded in the worker' }).toBe('reference');
+      const loaded = await waitForState(s.page, (st) => st.status !== 'starting' && st.history.length > 100, 60_000, 'the loaded curves');
+      expect(loaded.history.map((c) => c.epoch)).toEqual(early.history.map((c) => c.epoch));
+      expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+    } finally {
+      host.releaseWorker();
       await host.close();
     }
   }, 300_000);

@@ -1,6 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { RunStore, newRunKey } from '../../src/client/storage/run-store.ts';
+import { RunStore, isAbortedError, isClosedError, newRunKey } from '../../src/client/storage/run-store.ts';
 import { LLC_DEFAULTS, defaultNbeta } from '../../src/config/llc.ts';
 import { numParams } from '../../src/model/transformer/params.ts';
 import type { Checkpoint } from '../../src/run/history-columns.ts';
@@ -38,6 +38,17 @@ function run(epochs: number[]): RunData {
 }
 
 const snap = (epoch: number) => ({ epoch, weights: new Float32Array(n).fill(epoch) });
+
+describe('storage errors', () => {
+  it("tells a transaction aborted under a clear of the site's data from a closed connection and a full disk", () => {
+    const aborted = new DOMException('The transaction was aborted, so the request cannot be fulfilled.', 'AbortError');
+    expect(isAbortedError(aborted)).toBe(true);
+    expect(isClosedError(aborted)).toBe(false);
+    expect(isAbortedError(new DOMException('The database connection is closing.', 'InvalidStateError'))).toBe(false);
+    expect(isAbortedError(new DOMException('Quota exceeded.', 'QuotaExceededError'))).toBe(false);
+    expect(isAbortedError(null)).toBe(false);
+  });
+});
 
 describe('saved runs (IndexedDB)', () => {
   it('saves incrementally and loads back the same run', async () => {

@@ -54,6 +54,40 @@ describe('store', () => {
     expect(s().notices.map((n) => n.text)).toEqual(['boom']);
   });
 
+  it("a recording's preview: its curves show before its run loads, survive the replaced run's 'ready' and checkpoints, and can be withdrawn (#25)", () => {
+    const store = createAppStore();
+    const s = () => store.getState();
+    const backend = { name: 'wasm' as const, adapter: 'x', requested: null, skipped: [] };
+    const ready = (runId: number, loadedAt: number | null) => s().receive({ type: 'ready', runId, backend, numParams: 10, nTrain: 3, nTest: 4, config: DEFAULT_CONFIG, loadedAt });
+    const recorded = [ckpt(0), ckpt(50), ckpt(100)];
+    s().previewRecording({ key: 'reference', name: 'Reference' }, recorded);
+    expect(Array.from(s().history.column('epoch'))).toEqual([0, 50, 100]);
+    expect(s().recordingRequest?.key).toBe('reference');
+    // The page's first, fresh run becomes ready meanwhile, and a checkpoint of it arrives: the curves stay.
+    ready(1, null);
+    s().receive({ type: 'checkpoint', runId: 1, checkpoint: ckpt(0, 9) });
+    expect(Array.from(s().history.column('epoch'))).toEqual([0, 50, 100]);
+    expect(s().recording).toBeNull();
+    // The recording's run loads: the same curves, now the recording on show.
+    ready(2, 100);
+    expect(Array.from(s().history.column('epoch'))).toEqual([0, 50, 100]);
+    expect(s().recording?.key).toBe('reference');
+    expect(s().recordingRequest).toBeNull();
+    // Checkpoints count again once it is loaded.
+    s().receive({ type: 'checkpoint', runId: 2, checkpoint: ckpt(150) });
+    expect(s().history.length).toBe(4);
+
+    // A refused recording: the preview goes, the page is as before it.
+    const other = createAppStore();
+    other.getState().previewRecording({ key: 'no-wd', name: 'Control' }, recorded);
+    const v = other.getState().historyVersion;
+    other.getState().withdrawPreview();
+    expect(other.getState().history.length).toBe(0);
+    expect(other.getState().recordingRequest).toBeNull();
+    expect(other.getState().pendingHistory).toBeNull();
+    expect(other.getState().historyVersion).toBe(v + 1);
+  });
+
   it("keeps a loaded run's history when the fresh run's 'ready' arrives after the load was sent", () => {
     const store = createAppStore();
     const s = () => store.getState();

@@ -30,7 +30,8 @@ const store = () => useAppStore.getState();
  * `recording` names the recorded run on show (?run=), which keeps its place in the address.
  */
 async function replaceWith(run: RunData, key: string | null, name = run.name, recording: { key: string; name: string } | null = null, opts: { keep?: boolean } = {}): Promise<void> {
-  await saveNow();
+  // A recording saved the run in hand before its preview took the store's curves.
+  if (!recording) await saveNow();
   adoptConfig({ ...run, name });
   if (recording) useAppStore.setState({ recordingRequest: recording });
   // keep: the run is the person's (an import, a copy, a branch) and is saved as soon as it opens.
@@ -92,12 +93,16 @@ async function verified(run: RunData): Promise<string | null> {
 
 const names = (ns: string[]) => (ns.length > 0 ? ` (${ns.join(', ').slice(0, 120)}${ns.join(', ').length > 120 ? '…' : ''})` : '');
 
-/** Reads and checks a run file's bytes in the import worker, integrity included; throws a message for the person. */
-export async function readRunBytes(raw: Uint8Array, name = 'the run file'): Promise<RunData> {
+/**
+ * Reads and checks a run file's bytes in the import worker, integrity included; throws a message for
+ * the person. `preview`: shown once read, while the training worker checks it (withdrawn if refused).
+ */
+export async function readRunBytes(raw: Uint8Array, name = 'the run file', preview?: (run: RunData) => void): Promise<RunData> {
   const answer = await readInWorker([{ name, blob: new Blob([raw as BlobPart]) }]);
   if (!answer.ok) throw new Error(answer.message);
   if (answer.file.kind !== 'run') throw new Error(`this is ${answer.file.label}, not a run file`);
   const run = answer.file.run;
+  preview?.(run);
   const problem = await verified(run);
   if (problem) throw new Error(problem);
   return run;
@@ -193,11 +198,15 @@ export async function openReferenceRun(name: string): Promise<void> {
     store().notify('warning', `There is no recorded run "${name.slice(0, 40)}"; known: ${Object.keys(REFERENCE_RUNS).join(', ')}.`);
     return;
   }
+  // The curves go on show as soon as the file is read (the training worker may still be starting),
+  // and stay while the worker checks the run against its recorded loss and loads it.
+  const preview = (run: RunData) => store().previewRecording({ key: name, name: run.name }, run.history);
   try {
+    await saveNow();
     // The curves first, the snapshots after them as the views need them (recording-pieces.ts);
     // where the pieces are not (npm run dev) or their head is refused, the whole file.
     const manifestUrl = ref.recording ? new URL(ref.recording, document.baseURI) : null;
-    const pieces = manifestUrl ? await fetchRecordingHead(manifestUrl).then(async (x) => ({ ...x, run: await readRunBytes(x.head, x.manifest.head) })).catch(() => null) : null;
+    const pieces = manifestUrl ? await fetchRecordingHead(manifestUrl).then(async (x) => ({ ...x, run: await readRunBytes(x.head, x.manifest.head, preview) })).catch(() => (store().withdrawPreview(), null)) : null;
     if (manifestUrl && pieces) {
       await replaceWith(pieces.run, null, pieces.run.name, { key: name, name: pieces.run.name });
       void loadRecordingPieces(name, manifestUrl, pieces.manifest, pieces.run);
@@ -205,9 +214,10 @@ export async function openReferenceRun(name: string): Promise<void> {
     }
     const res = await fetch(new URL(ref.file, document.baseURI));
     if (!res.ok) throw new Error(`the server answered ${res.status}`);
-    const run = await readRunBytes(new Uint8Array(await res.arrayBuffer()), ref.file);
+    const run = await readRunBytes(new Uint8Array(await res.arrayBuffer()), ref.file, preview);
     await replaceWith(run, null, run.name, { key: name, name: run.name });
   } catch (err) {
+    store().withdrawPreview();
     store().notify('error', `The recorded run could not be opened: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

@@ -27,7 +27,7 @@ import { useAppStore } from '../../store/store.ts';
 import { llcSeriesUpTo, useLlcStore } from '../../store/llc.ts';
 import { requestState, restartWorker, setPersistenceHooks, setWorkerLostHandler } from '../client.ts';
 import { claimRun, openElsewhere, ownsRun, releaseRun } from './run-owner.ts';
-import { RunStore, STORAGE_BUDGET_BYTES, isClosedError, newRunKey } from './run-store.ts';
+import { RunStore, STORAGE_BUDGET_BYTES, isAbortedError, isClosedError, newRunKey } from './run-store.ts';
 import { reportBudget, saved, tellCleared, warnSave } from './save-notices.ts';
 import { trackTraining } from './was-training.ts';
 
@@ -132,7 +132,8 @@ async function writeNow(state: ExportedState, history?: Checkpoint[]): Promise<(
   const rs = await db();
   const s = store();
   const nothing = async () => undefined;
-  if (!rs || detached) return nothing;
+  // A recording being opened: the store's curves are its, not the run in hand's (saved before it).
+  if (!rs || detached || s.recordingRequest) return nothing;
   let key = s.currentRunKey;
   if (!key || !ownsRun(key)) {
     key = newRunKey();
@@ -238,7 +239,8 @@ async function onCheckpointState(state: ExportedState, checkpoint: Checkpoint, r
       try {
         written = !refill && (await journal(rs));
       } catch (err) {
-        if (!isClosedError(err)) throw err;
+        if (isAbortedError(err)) written = await journal(rs).catch((again: unknown) => (isClosedError(again) ? false : Promise.reject(again)));
+        else if (!isClosedError(err)) throw err;
       }
       if (!written) {
         if (deleting === key || detached) detach(); // this tab deleted its save meanwhile

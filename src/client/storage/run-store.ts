@@ -77,6 +77,15 @@ export function isClosedError(err: unknown): boolean {
   return err instanceof StoreClosedError || e?.name === 'InvalidStateError' || /connection is clos/i.test(e?.message ?? '');
 }
 
+/**
+ * A transaction aborted under its request: a clear of the site's data does that to the one in
+ * flight (the connection closes after it). Asked again, the store says whether the save is gone.
+ */
+export function isAbortedError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | null;
+  return e?.name === 'AbortError' || /transaction was aborted/i.test(e?.message ?? '');
+}
+
 function storageError(err: unknown, fallback: string): Error {
   const e = err as { name?: string; message?: string } | null;
   if (e?.name === 'QuotaExceededError' || /quota/i.test(e?.message ?? '')) return new StorageFullError(e?.message || 'QuotaExceededError');
