@@ -84,6 +84,8 @@ commands:
             Lay a run file out for a static host: DIR/recording.json (the manifest),
             DIR/head.grokrun.gz (config, history, last snapshot: the curves draw from it) and
             DIR/snapshots.bin (the other snapshots, fetched with HTTP Range requests as needed).
+            --story-step X     only the snapshots the views need: one is kept when a view's
+                               measure (accuracy, Gini, ‖W_L‖'s share per frequency) moved by X
 
   precision FILE [--json]
             How far the paper's measures move when a float32 run file's snapshots are stored in

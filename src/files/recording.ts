@@ -136,3 +136,37 @@ export function nextPiece(pieces: readonly RecordingPiece[], have: ReadonlySet<n
   }
   return best;
 }
+
+/**
+ * The snapshots the story's views need (#25: only as many as they need): walking them in epoch
+ * order, one is kept when what its views draw has moved by `step` or more since the last kept one:
+ * train or test accuracy, the Gini of W_E or W_L (§5.1's sparsity, the Fourier views), or the
+ * share of ‖W_L‖ at each frequency (total variation between the two profiles, the spectrum and the
+ * neurons' frequencies). The first and the last are always kept; measures come from the history.
+ */
+export function storySnapshotEpochs(run: RunData, step: number): number[] {
+  const at = new Map(run.history.map((c) => [c.epoch, c]));
+  const epochs = run.snapshots.map((s) => s.epoch);
+  const share = (norms: number[]) => {
+    const total = norms.reduce((n, x) => n + x, 0);
+    return norms.map((x) => (total > 0 ? x / total : 0));
+  };
+  const moved = (a: RunData['history'][number], b: RunData['history'][number]) => {
+    const pa = share(a.normsWL);
+    const pb = share(b.normsWL);
+    const tv = pa.reduce((n, x, i) => n + Math.abs(x - (pb[i] ?? 0)), 0) / 2;
+    return Math.max(Math.abs(a.trainAcc - b.trainAcc), Math.abs(a.testAcc - b.testAcc), Math.abs(a.giniWE - b.giniWE), Math.abs(a.giniWL - b.giniWL), tv);
+  };
+  const kept: number[] = [];
+  let last: RunData['history'][number] | undefined;
+  epochs.forEach((epoch, i) => {
+    const c = at.get(epoch);
+    // A snapshot without its checkpoint in the history cannot be judged: kept.
+    if (!c || !last || i === epochs.length - 1 || moved(c, last) >= step) {
+      kept.push(epoch);
+      if (c) last = c;
+    }
+  });
+  return kept;
+}
+

@@ -103,13 +103,14 @@ describe.skipIf(!hasBrowser)('a recorded run you can share and reload', () => {
     await expect.poll(guideText).toMatch(new RegExp(`At epoch ${epochs[late].toLocaleString('en-US')}: test loss`));
     expect(await guideText()).toMatch(/test accuracy (99|100)/);
     expect(await currentGuide(page)).toMatch(/guide-cleanup/);
-    // Play the whole run in 8 s from the start: the highlighted panel follows the phases.
+    // Play the whole run in 8 s from the start: the highlighted panel follows the phases. Play
+    // first holds until the heavy views can follow (#21 item 10: 28 s measured alone, more in CI).
     await scrubTo(page, 0);
     await page.getByTestId('speed-8').click();
     await page.getByTestId('play').click();
     const seen = new Set<string>();
     const start = Date.now();
-    while (Date.now() - start < 40_000 && seen.size < 3) {
+    while (Date.now() - start < 180_000 && seen.size < 3) {
       const c = await currentGuide(page);
       if (c) seen.add(c);
       await page.waitForTimeout(100);
@@ -128,7 +129,7 @@ describe.skipIf(!hasBrowser)('a recorded run you can share and reload', () => {
     await expect.poll(() => page.getByTestId('key-help').isVisible()).toBe(true);
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('key-help').count()).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('keeps every K-dependent curve drawn (≥ 20 points) after K changes, and the phases', async () => {
     const { page } = s;

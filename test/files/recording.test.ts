@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeRun, encodeRun, type RunData } from '../../src/files/run-file.ts';
-import { checkManifest, crc32, joinRecording, nextPiece, readPiece, splitRecording } from '../../src/files/recording.ts';
+import { checkManifest, crc32, joinRecording, nextPiece, readPiece, splitRecording, storySnapshotEpochs } from '../../src/files/recording.ts';
 
 // The shipped control recording (float16 snapshots), as the build splits it.
 const whole = gunzipSync(readFileSync('public/runs/no-wd.grokrun.gz'));
@@ -68,6 +68,26 @@ describe('a recording in pieces', () => {
     expect(nextPiece(manifest.snapshots, new Set(), far)!.epoch).toBe(far);
     expect(nextPiece(manifest.snapshots, new Set([far]), far)!.epoch).toBe(epochs.at(-2));
     expect(nextPiece(manifest.snapshots, new Set(epochs), 0)).toBeNull();
+  });
+
+  it("keeps only the snapshots the views need: one where a view's measure moved by the step", () => {
+    const epochs = original.snapshots.map((s) => s.epoch);
+    const loose = storySnapshotEpochs(original, 0.05);
+    const tight = storySnapshotEpochs(original, 0.005);
+    // The first and the last always; fewer for a larger step; every kept one a snapshot of the run.
+    for (const kept of [loose, tight]) {
+      expect(kept[0]).toBe(epochs[0]);
+      expect(kept.at(-1)).toBe(epochs.at(-1));
+      for (const e of kept) expect(epochs).toContain(e);
+    }
+    expect(loose.length).toBeLessThanOrEqual(tight.length);
+    expect(storySnapshotEpochs(original, 1)).toEqual([epochs[0], ...(epochs.length > 1 ? [epochs.at(-1)] : [])]);
+    // Two kept in a row differ by at least the step in some measure; a dropped one by less than
+    // the step from the last kept before it (here: train accuracy alone moves).
+    const flat = (epoch: number, trainAcc: number) => ({ ...original.history[0], epoch, trainAcc, testAcc: 0, giniWE: 0.1, giniWL: 0.1, normsWL: [1, 1] });
+    const toy = { ...original, history: [flat(0, 0), flat(10, 0.04), flat(20, 0.08), flat(30, 0.2), flat(40, 0.21)], snapshots: [0, 10, 20, 30, 40].map((epoch) => ({ epoch, weights: new Float32Array(1) })) };
+    expect(storySnapshotEpochs(toy, 0.05)).toEqual([0, 20, 30, 40]);
+    expect(storySnapshotEpochs(toy, 0.1)).toEqual([0, 30, 40]);
   });
 
   it('computes the standard CRC-32', () => {

@@ -1,10 +1,11 @@
 /**
  * `precision FILE` (#25): float16 snapshots against the float32 ones they round, measured by the
  * CLI's own analysis. A small run is recorded in float32 and in float16; the first is compared,
- * the second refused (it has no float32 weights to compare with).
+ * the second refused (it has no float32 weights to compare with). `split --story-step`: only the
+ * snapshots the views need go into the pieces.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -67,4 +68,24 @@ describe('precision', () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/stores its snapshots in float16 already/);
   }, 600_000);
+
+  it('split --story-step keeps the first, the last and the snapshots whose views moved; a bad step is refused', () => {
+    const out = join(dir, 'pieces');
+    const r = cli(['split', f32, '--out', out, '--story-step', '0.05']);
+    expect(r.status, r.stderr).toBe(0);
+    const said = /--story-step 0.05: (\d+) of the 7 snapshots kept \(epochs ([\d, ]+)\)/.exec(r.stdout);
+    expect(said, r.stdout).not.toBeNull();
+    const kept = said![2].split(', ').map(Number);
+    expect(kept.length).toBe(Number(said![1]));
+    expect(kept[0]).toBe(0);
+    expect(kept.at(-1)).toBe(300);
+    const manifest = JSON.parse(readFileSync(join(out, 'recording.json'), 'utf8')) as { snapshots: { epoch: number }[] };
+    // The last snapshot rides in the head; the rest are pieces.
+    expect(manifest.snapshots.map((s) => s.epoch)).toEqual(kept.slice(0, -1));
+    for (const bad of ['0', '2', 'x']) {
+      const refused = cli(['split', f32, '--out', out, '--story-step', bad]);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/--story-step must be a number in \(0, 1\]/);
+    }
+  }, 300_000);
 });
