@@ -186,6 +186,10 @@ describe.skipIf(!hasBrowser)('a recording in pieces from a static host', () => {
       expect(early.status).toBe('starting');
       await expect.poll(async () => (await shown(s.page)).traces, { timeout: 30_000, message: 'the curves drawn' }).toBeGreaterThan(0);
       expect(await s.page.evaluate(() => document.querySelector('[data-testid="loss-chart"]')?.textContent ?? '')).not.toMatch(/Starting the training worker/);
+      // Watched, not trained, while it opens: no Train press to start the run it replaces.
+      expect(await s.page.getByTestId('train').count()).toBe(0);
+      expect(await s.page.getByTestId('train-yourself').isDisabled()).toBe(true);
+      expect(await s.page.getByTestId('epoch').textContent()).toBe(early.history.at(-1)!.epoch.toLocaleString('en-US'));
       await s.page.screenshot({ path: `${ARTIFACTS}/recording-preview.png` });
       host.releaseWorker();
       // The worker checks the run and loads it: the same curves, now the recording on show.

@@ -15,20 +15,23 @@ export function RunControls() {
   const loss = useAppStore((s) => s.lastTrainLoss);
   const pending = useAppStore((s) => needsReset(s.draft, s.applied));
   const recording = useAppStore((s) => s.recording);
+  // A recording being opened shows its curves before its run is in the worker (#25): watched too.
+  const opening = useAppStore((s) => s.recordingRequest !== null);
+  const openingEpoch = useAppStore((s) => (s.recordingRequest ? (s.history.last()?.epoch ?? null) : null));
   const testAcc = useAppStore((s) => s.history.last()?.testAcc ?? NaN);
   const grokked = useAppStore((s) => s.grokked);
   const running = status === 'running';
   // A recording is watched, not trained: only what acts on it (Train yourself; Play, the scrubber and Branch in the time bar).
-  const watching = recording !== null && !running;
+  const watching = (recording !== null || opening) && !running;
   const busy = status === 'starting' || status === 'error';
-  const fraction = target > 0 ? Math.min(epoch / target, 1) : 0;
+  const fraction = openingEpoch !== null ? 1 : target > 0 ? Math.min(epoch / target, 1) : 0;
   const eta = running && eps > 0 ? (target - epoch) / eps : NaN;
 
   return (
     <section className="panel run-controls" aria-label="Run">
       <div className="buttons">
         {watching ? (
-          <button type="button" className="primary" onClick={trainRecordingYourself} disabled={busy} data-testid="train-yourself" title="A new run with this recording's configuration, trained here">
+          <button type="button" className="primary" onClick={trainRecordingYourself} disabled={busy || opening} data-testid="train-yourself" title="A new run with this recording's configuration, trained here">
             Train this configuration yourself
           </button>
         ) : running ? (
@@ -66,7 +69,7 @@ export function RunControls() {
         <div>
           <dt>epoch</dt>
           <dd data-testid="epoch">
-            {formatInt(epoch)} <span className="muted">/ {formatInt(target)}</span>
+            {openingEpoch !== null ? formatInt(openingEpoch) : <>{formatInt(epoch)} <span className="muted">/ {formatInt(target)}</span></>}
           </dd>
         </div>
         <div>
@@ -97,7 +100,7 @@ export function RunControls() {
       )}
       <p className="status" data-testid="status" aria-live="polite">
         {/* The time bar's recording line says it on a wide screen; a phone's one-row bar hides it. */}
-        {watching ? <span className="recording-status">{recording.name} — recorded, not training.</span> : statusText(status)}
+        {watching ? <span className="recording-status">{recording ? `${recording.name} — recorded, not training.` : 'Opening the recorded run…'}</span> : statusText(status)}
         {pending && status !== 'starting' ? ' · form changes apply on Reset' : ''}
       </p>
     </section>
