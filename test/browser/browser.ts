@@ -62,6 +62,8 @@ export interface PageState {
   draft: Record<string, unknown>;
   history: { epoch: number; trainLoss: number; testLoss: number; trainAcc: number; testAcc: number; weightDecay: number; lr: number }[];
   notices: { level: string; text: string }[];
+  /** A recording is being opened: its curves may show (a preview) before the worker has loaded it. */
+  opening: boolean;
 }
 
 export function pageState(page: Page): Promise<PageState> {
@@ -75,6 +77,7 @@ export function pageState(page: Page): Promise<PageState> {
       draft: s.draft,
       history: s.history.toArray(),
       notices: s.notices,
+      opening: s.recordingRequest != null,
     } as unknown as PageState;
   });
 }
@@ -90,6 +93,11 @@ export async function waitForState(page: Page, cond: (s: PageState) => boolean, 
     }
     await page.waitForTimeout(100);
   }
+}
+
+/** Waits until a recorded run is open in the worker (not only previewed from its file). */
+export function waitForRecording(page: Page, timeoutMs = 120_000, what = 'the recorded run to open'): Promise<PageState> {
+  return waitForState(page, (s) => s.history.length > 100 && s.status !== 'starting' && !s.opening, timeoutMs, what);
 }
 
 /** Moves the scrubber to checkpoint `index` as a person dragging it would (an input event). */

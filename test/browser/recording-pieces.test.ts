@@ -12,7 +12,7 @@ import { extname, join, normalize } from 'node:path';
 import type { Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, hasBrowser, openBrowser, scrubTo, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, hasBrowser, openBrowser, scrubTo, waitForRecording, waitForState, type Session } from './browser.ts';
 import type { RecordingManifest } from '../../src/files/recording.ts';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
@@ -119,7 +119,7 @@ function shown(page: Page): Promise<Shown> {
 /** Opens ?run=reference from `host`; resolves once the curves are drawn (the snapshots held back). */
 async function openReference(page: Page, host: StaticHost): Promise<{ epochs: number[]; at: Shown }> {
   await page.goto(`${host.url}?run=reference&backend=wasm`);
-  const loaded = await waitForState(page, (st) => st.history.length > 100 && st.status !== 'starting', 120_000, 'the reference curves');
+  const loaded = await waitForRecording(page, 120_000, 'the reference curves');
   await expect.poll(async () => (await shown(page)).traces, { timeout: 30_000, message: 'the curves drawn' }).toBeGreaterThan(0);
   return { epochs: loaded.history.map((c) => c.epoch), at: await shown(page) };
 }
@@ -195,7 +195,7 @@ describe.skipIf(!hasBrowser)('a recording in pieces from a static host', () => {
       // The worker checks the run and loads it: the same curves, now the recording on show.
       const onShow = () => s.page.evaluate(() => (window as unknown as { grokscope: { store: { getState(): { recording: { key: string } | null } } } }).grokscope.store.getState().recording?.key ?? null);
       await expect.poll(onShow, { timeout: 120_000, message: 'the recording loaded in the worker' }).toBe('reference');
-      const loaded = await waitForState(s.page, (st) => st.status !== 'starting' && st.history.length > 100, 60_000, 'the loaded curves');
+      const loaded = await waitForRecording(s.page, 60_000, 'the loaded curves');
       expect(loaded.history.map((c) => c.epoch)).toEqual(early.history.map((c) => c.epoch));
       expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
     } finally {

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, scrubTo, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, scrubTo, waitForRecording, waitForState, type Session } from './browser.ts';
 
 const viewEpoch = (page: Page) =>
   page.evaluate(() => (window as unknown as { grokscope: { store: { getState(): { viewEpoch: number | null } } } }).grokscope.store.getState().viewEpoch);
@@ -46,7 +46,7 @@ describe.skipIf(!hasBrowser)('a recorded run you can share and reload', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     s = await openBrowser({ webgpu: false, width: 1440, height: 900 });
     await s.page.goto(`${baseUrl}?run=reference&backend=wasm`);
-    const st = await waitForState(s.page, (x) => x.history.length > 100 && x.status !== 'starting', 120_000, 'the reference run to open');
+    const st = await waitForRecording(s.page, 120_000, 'the reference run to open');
     epochs = st.history.map((c) => c.epoch);
   }, 150_000);
   afterAll(async () => {

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, scrubTo, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, scrubTo, waitForRecording, waitForState, type Session } from './browser.ts';
 
 const RUN_FILE = 'public/runs/reference.grokrun.gz';
 
@@ -58,7 +58,7 @@ describe.skipIf(!hasBrowser)('the recorded reference run', () => {
     const started = Date.now();
     // wasm: this machine's WebGL is SwiftShader, far slower at the heavy views than wasm.
     await page.goto(`${baseUrl}?run=reference&backend=wasm`);
-    const loaded = await waitForState(page, (st) => st.history.length > 100 && st.status !== 'starting', 120_000, 'the reference run to open');
+    const loaded = await waitForRecording(page, 120_000, 'the reference run to open');
     console.log(`reference run: open after ${Date.now() - started} ms, ${loaded.history.length} checkpoints to epoch ${loaded.epoch} on ${loaded.backend?.name}`);
     expect(loaded.epoch).toBeGreaterThanOrEqual(15_000);
     expect(loaded.status).not.toBe('running');

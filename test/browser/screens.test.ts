@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, waitForRecording, type Session } from './browser.ts';
 
 const CHARTS = ['loss-chart', 'accuracy-chart', 'gini-chart', 'weight-norm-chart', 'neuron-count-chart', 'spectrum-we', 'spectrum-wl', 'attention-maps', 'neuron-maps', 'fve-histogram', 'neurons-by-frequency', 'cluster-wl', 'logit-spectrum', 'cos-coefficients', 'interference'];
 
@@ -32,7 +32,7 @@ function legendOverTitle(page: Page, testId: string): Promise<{ drawn: boolean; 
 async function openReference(width: number, height: number): Promise<Session> {
   const s = await openBrowser({ webgpu: false, width, height });
   await s.page.goto(`${baseUrl}?run=reference&backend=wasm`);
-  await waitForState(s.page, (x) => x.history.length > 100 && x.status !== 'starting', 120_000, 'the reference run to open');
+  await waitForRecording(s.page, 120_000, 'the reference run to open');
   return s;
 }
 

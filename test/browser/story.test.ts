@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, pageState, scrubTo, waitForState, type Session } from './browser.ts';
+import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, pageState, scrubTo, waitForRecording, waitForState, type Session } from './browser.ts';
 
 const SIZES = [
   { name: 'laptop', width: 1440, height: 900, touch: false },
@@ -30,7 +30,7 @@ async function box(page: Page, testId: string): Promise<{ top: number; bottom: n
 async function openReference(size: (typeof SIZES)[number]): Promise<Session> {
   const s = await openBrowser({ webgpu: false, width: size.width, height: size.height, touch: size.touch });
   await s.page.goto(`${baseUrl}?run=reference`);
-  await waitForState(s.page, (x) => x.history.length > 100 && x.status !== 'starting', 120_000, 'the reference run to open');
+  await waitForRecording(s.page, 120_000, 'the reference run to open');
   return s;
 }
 
