@@ -20,13 +20,18 @@ export interface FirstVisit {
   /** The same on a repeat visit, Train pressed once the run is ready (remembered backend). */
   repeatUsableMs: number;
   repeatFirstCheckpointMs: number;
-  /** ?run=reference: the loss curve drawn, and the bytes received before it (all, and the recording's). */
+  /**
+   * ?run=reference: the loss curve drawn (from the file's head, while the training worker may still
+   * be starting), the bytes received before it (all, and the recording's), and when the worker has
+   * the run open (scrubbing and the heavy views work from then).
+   */
   referenceCurveMs: number;
+  referenceOpenMs: number;
   bytesBeforeCurve: number;
   recordingBytesBeforeCurve: number;
 }
 
-type Handle = { grokscope: { store: { getState(): { status: string; recording: unknown; history: { toArray(): { epoch: number }[] } } } } };
+type Handle = { grokscope: { store: { getState(): { status: string; recording: unknown; recordingRequest: unknown; history: { toArray(): { epoch: number }[] } } } } };
 
 /**
  * ms since navigation start when `cond` (run in the page, where it answers performance.now() once
@@ -100,14 +105,18 @@ export async function benchFirstVisit(log: (s: string) => void): Promise<FirstVi
       await page.goto(`${url}?run=reference`, { waitUntil: 'commit' });
       const referenceCurveMs = await whenInPage(page, () => {
         const s = (window as unknown as Handle).grokscope?.store.getState();
-        return !!s?.recording && s.history.toArray().length > 1 && document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length > 0 && performance.now();
+        return !!(s?.recording || s?.recordingRequest) && s.history.toArray().length > 1 && document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length > 0 && performance.now();
       });
       const until = Date.now() - t0;
       const before = sizes.filter((x) => x.at <= until);
       const bytes = await Promise.all(before.map((x) => x.bytes));
       const bytesBeforeCurve = bytes.reduce((a, b) => a + b, 0);
       const recordingBytesBeforeCurve = before.reduce((n, x, i) => n + (new URL(x.url).pathname.includes('/runs/') ? bytes[i] : 0), 0);
-      return { referenceCurveMs, bytesBeforeCurve, recordingBytesBeforeCurve };
+      const referenceOpenMs = await whenInPage(page, () => {
+        const s = (window as unknown as Handle).grokscope.store.getState();
+        return !!s.recording && !s.recordingRequest && s.status !== 'starting' && performance.now();
+      });
+      return { referenceCurveMs, referenceOpenMs, bytesBeforeCurve, recordingBytesBeforeCurve };
     });
     return { ...train, ...reference };
   } finally {
@@ -123,6 +132,6 @@ export function formatFirstVisit(r: FirstVisit): string {
     `Train usable after ${s(r.trainUsableMs)} (its button painted at ${s(r.trainShownMs)})`,
     `first checkpoint after Train ${s(r.firstCheckpointMs)} (pressed as soon as usable, the run still being built)`,
     `repeat visit: Train usable after ${s(r.repeatUsableMs)}; first checkpoint after Train on the ready page ${s(r.repeatFirstCheckpointMs)}`,
-    `first curve of ?run=reference after ${s(r.referenceCurveMs)}, ${mb(r.bytesBeforeCurve)} received before it (${mb(r.recordingBytesBeforeCurve)} of them the recording)`,
+    `first curve of ?run=reference after ${s(r.referenceCurveMs)}, ${mb(r.bytesBeforeCurve)} received before it (${mb(r.recordingBytesBeforeCurve)} of them the recording); the run open in the worker after ${s(r.referenceOpenMs)}`,
   ].join('\n');
 }
