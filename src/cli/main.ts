@@ -13,6 +13,7 @@ import { benchCommand } from './bench/bench.ts';
 import { inspectCommand } from './inspect.ts';
 import { extractVary, mergeCommand, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
+import { sequenceTaskOf, sequenceTrainCommand } from './train-sequence.ts';
 import { splitCommand } from './split.ts';
 import { precisionCommand } from './precision.ts';
 
@@ -40,6 +41,17 @@ commands:
             --record FILE      write the whole run (history, snapshots, split) as a run file the
                                page opens (.gz compresses); --record-snapshots N keeps at most N
                                snapshots, --record-dtype f16 halves them, --record-name names it
+
+  train --task digits5|repeat|skip3
+            The appendix's other tasks (App. D.3, Figs. 29–34): 5-digit addition (1 layer with MLP,
+            18 positions), repeated subsequences (2-layer attention-only: induction heads) and skip
+            trigrams (1-layer attention-only, 8 tokens), AdamW as the mainline. Writes {task, config,
+            history}: train/test loss, per-token test accuracy, digits5's loss per answer digit,
+            repeat's previous-token and induction score per head, skip3's attention to the token ≥ 10.
+            --data N|inf       training examples (digits5 700, repeat and skip3 512), or a fresh
+                               batch every update
+            --batch N          examples per update (repeat 128; 0: the whole set; inf: 128)
+            --epochs N (1000) --every M --seed S --lr --wd --b1 --b2 --test-size N --out FILE --quiet
 
   sweep     Train many runs batched: a base configuration (any train flag) and one or two varied keys.
             --vary KEY=V1,V2,…  a key and its values (whole numbers also as a range, seed=0-4); twice
@@ -121,6 +133,11 @@ examples:
 const BOOLEAN_FLAGS = new Set(['quiet', 'help', 'json', 'browser', 'no-general', 'no-analysis', 'analysis-only', 'evidence', 'first-visit', 'llc']);
 
 async function main(argv: string[]): Promise<number> {
+  // The appendix's sequence tasks (App. D.3) have their own trainer and flags.
+  if (argv[0] === 'train' && sequenceTaskOf(argv) && !argv.includes('--help')) {
+    await sequenceTrainCommand(argv);
+    return 0;
+  }
   const { rest, vary } = argv[0] === 'sweep' ? extractVary(argv) : { rest: argv, vary: [] };
   const args = parseArgs(rest, argv[0] === 'sweep' ? new Set([...BOOLEAN_FLAGS, 'record']) : BOOLEAN_FLAGS);
   if (args.command === null || args.command === 'help' || args.flags.has('help')) {

@@ -1,0 +1,128 @@
+/**
+ * `train --task digits5|repeat|skip3`: the appendix's other tasks (App. D.3, Figs. 29–34), trained
+ * headless on a fixed set (`--data N`) or on fresh examples every update (`--data inf`), writing
+ * `{task, config, backend, testSet, history}` as JSON. These tasks are not page configurations yet,
+ * so their flags are their own (the mainline's names where they mean the same).
+ */
+import { writeFileSync } from 'node:fs';
+import type { BackendName } from '../config/backends.ts';
+import { SequenceTrainer, defaultSequenceConfig, type SequenceCheckpoint, type SequenceRunConfig } from '../model/sequence/trainer.ts';
+import { SEQUENCE_TASKS, SEQUENCE_TASK_NAMES, isSequenceTask } from '../task/sequence.ts';
+import { UsageError } from './node/args.ts';
+import { startNodeBackend } from './node/backends.ts';
+
+const VALUE_FLAGS = ['task', 'data', 'epochs', 'every', 'seed', 'lr', 'wd', 'b1', 'b2', 'batch', 'test-size', 'out', 'backend'] as const;
+
+/** The task named by `--task X` or `--task=X` in raw arguments, if it is one of the appendix's sequence tasks. */
+export function sequenceTaskOf(argv: string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = a === '--task' ? argv[i + 1] : a.startsWith('--task=') ? a.slice(7) : undefined;
+    if (value !== undefined) return isSequenceTask(value) ? value : null;
+  }
+  return null;
+}
+
+function parseFlags(argv: string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new UsageError(`train --task ${SEQUENCE_TASK_NAMES.join('|')} takes only flags, got "${arg}"`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (name === 'quiet') {
+      flags.set(name, 'true');
+      continue;
+    }
+    if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
+      throw new UsageError(`--${name} does not apply to the sequence tasks; their flags: ${VALUE_FLAGS.map((f) => `--${f}`).join(' ')} --quiet`);
+    }
+    if (eq >= 0) flags.set(name, arg.slice(eq + 1));
+    else if (i + 1 < argv.length) flags.set(name, argv[++i]);
+    else throw new UsageError(`--${name} needs a value`);
+  }
+  return flags;
+}
+
+function numberFlag(flags: Map<string, string>, name: string, fallback: number, check: (v: number) => boolean, what: string): number {
+  const raw = flags.get(name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || !check(v)) throw new UsageError(`--${name} must be ${what}, got "${raw}"`);
+  return v;
+}
+
+const whole = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
+
+export function sequenceConfigFromFlags(flags: Map<string, string>): SequenceRunConfig & { epochs: number; every: number } {
+  const task = flags.get('task')!;
+  if (!isSequenceTask(task)) throw new UsageError(`--task ${task} is not one of ${SEQUENCE_TASK_NAMES.join(', ')}`);
+  const base = defaultSequenceConfig(task);
+  const rawData = flags.get('data');
+  const data = rawData === 'inf' ? Infinity : numberFlag(flags, 'data', base.data, whole(1), 'a whole number of examples ≥ 1, or inf');
+  const epochs = numberFlag(flags, 'epochs', 1000, whole(1), 'a whole number ≥ 1');
+  const every = numberFlag(flags, 'every', Math.max(1, Math.round(epochs / 50)), whole(1), 'a whole number ≥ 1');
+  return {
+    ...base,
+    data,
+    epochs,
+    every,
+    seed: numberFlag(flags, 'seed', base.seed, whole(0), 'a whole number ≥ 0'),
+    lr: numberFlag(flags, 'lr', base.lr, (v) => v > 0, 'a positive number'),
+    weightDecay: numberFlag(flags, 'wd', base.weightDecay, (v) => v >= 0, 'a number ≥ 0'),
+    beta1: numberFlag(flags, 'b1', base.beta1, (v) => v >= 0 && v < 1, 'in [0, 1)'),
+    beta2: numberFlag(flags, 'b2', base.beta2, (v) => v >= 0 && v < 1, 'in [0, 1)'),
+    batch: numberFlag(flags, 'batch', base.batch, whole(0), 'a whole number ≥ 0 (0: the whole set)'),
+    testSize: numberFlag(flags, 'test-size', base.testSize, whole(1), 'a whole number ≥ 1'),
+  };
+}
+
+export interface SequenceTrainResult {
+  task: string;
+  config: Omit<SequenceRunConfig, 'data'> & { data: number | 'inf'; epochs: number };
+  backend: { name: string; adapter: string };
+  /** How the test set is made: `size` fresh examples from the seed's 'sequence-test' stream. */
+  testSet: { size: number; seed: number };
+  paper: string;
+  history: SequenceCheckpoint[];
+}
+
+export async function sequenceTrainCommand(argv: string[]): Promise<SequenceTrainResult> {
+  const flags = parseFlags(argv);
+  const { epochs, every, ...config } = sequenceConfigFromFlags(flags);
+  const backend = await startNodeBackend((flags.get('backend') as BackendName | undefined) ?? 'wasm');
+  const quiet = flags.has('quiet');
+  const trainer = new SequenceTrainer(config);
+  const history: SequenceCheckpoint[] = [trainer.measure()];
+  const log = (cp: SequenceCheckpoint) => {
+    if (quiet) return;
+    const extra = cp.perTokenLoss ? ` per-digit loss ${cp.perTokenLoss.map((x) => x.toFixed(3)).join(' ')}` : cp.inductionScore ? ` induction ${cp.inductionScore.map((l) => Math.max(...l).toFixed(2)).join('/')} (best head per layer)` : '';
+    process.stderr.write(`epoch ${cp.epoch}: train ${cp.trainLoss.toFixed(4)} test ${cp.testLoss.toFixed(4)} acc ${(cp.testAcc * 100).toFixed(1)}%${extra}\n`);
+  };
+  log(history[0]);
+  try {
+    while (trainer.epoch < epochs) {
+      trainer.trainEpoch();
+      if (trainer.epoch % every === 0 || trainer.epoch === epochs) {
+        const cp = trainer.measure();
+        history.push(cp);
+        log(cp);
+        if (!Number.isFinite(cp.trainLoss)) throw new Error(`the loss is ${cp.trainLoss} at epoch ${cp.epoch}: lower --lr`);
+      }
+    }
+  } finally {
+    trainer.dispose();
+  }
+  const result: SequenceTrainResult = {
+    task: config.task,
+    config: { ...config, data: Number.isFinite(config.data) ? config.data : 'inf', epochs },
+    backend: { name: backend.name, adapter: backend.adapter },
+    testSet: { size: config.testSize, seed: config.seed },
+    paper: SEQUENCE_TASKS[config.task].paper,
+    history,
+  };
+  const out = flags.get('out');
+  if (out) writeFileSync(out, `${JSON.stringify(result)}\n`);
+  else process.stdout.write(`${JSON.stringify(result)}\n`);
+  return result;
+}

@@ -1,0 +1,194 @@
+/**
+ * Trains an appendix task (App. D.3) with the mainline's optimizer — AdamW (adamw.ts), lr 1e-3,
+ * λ = 1, betas (0.9, 0.98) — on a fixed set of `data` examples or on a fresh batch every update
+ * (`data = inf`), and measures it on a fixed test set of fresh examples.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, streamSeed } from '../../random/rng.ts';
+import { REPEAT_COPIES, REPEAT_LENGTH, SEQUENCE_TASKS, sliceBatch, type SequenceBatch, type SequenceTaskName } from '../../task/sequence.ts';
+import { AdamW } from '../adamw.ts';
+import {
+  disposeSequenceTensors,
+  initSequenceParams,
+  positionCorrect,
+  positionLosses,
+  sequenceForward,
+  sequenceLoss,
+  sequenceTensors,
+  type SequenceModelSpec,
+  type SequenceTensors,
+} from './forward.ts';
+
+export interface SequenceRunConfig {
+  task: SequenceTaskName;
+  /** Training examples; `Infinity`: a fresh batch every update. */
+  data: number;
+  /** Examples per update (0: the whole set). */
+  batch: number;
+  seed: number;
+  lr: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  /** Fresh examples in the test set. */
+  testSize: number;
+}
+
+export function defaultSequenceConfig(task: SequenceTaskName): SequenceRunConfig {
+  const spec = SEQUENCE_TASKS[task];
+  // repeat's test set is smaller: its attention patterns are 85×85 per head and layer.
+  return { task, data: spec.finiteData, batch: spec.batch, seed: 0, lr: 1e-3, weightDecay: 1, beta1: 0.9, beta2: 0.98, testSize: task === 'repeat' ? 256 : 1000 };
+}
+
+export interface SequenceCheckpoint {
+  epoch: number;
+  /** The loss of the last update's batch (the whole set when full batch). */
+  trainLoss: number;
+  testLoss: number;
+  /** Per-token accuracy over the counted predictions. */
+  testAcc: number;
+  /** digits5: the test loss of each answer digit, most significant first (Fig. 29 bottom). */
+  perTokenLoss?: number[];
+  /** repeat: per layer and head, the mean attention to the previous token and the induction score. */
+  prevTokenScore?: number[][];
+  inductionScore?: number[][];
+  /** skip3: per head, the last position's mean attention to the token ≥ 10. */
+  specialTokenAttention?: number[];
+}
+
+export class SequenceTrainer {
+  readonly model: SequenceModelSpec;
+  readonly params: Map<string, tf.Variable>;
+  private readonly optimizer: AdamW;
+  private readonly trainRng: Rng;
+  private readonly trainSet: SequenceBatch | null;
+  private readonly test: SequenceBatch;
+  private readonly testTensors: SequenceTensors;
+  epoch = 0;
+  private lastLoss = NaN;
+
+  constructor(readonly config: SequenceRunConfig) {
+    const spec = SEQUENCE_TASKS[config.task];
+    this.model = { ...spec.model, vocab: spec.vocab, vocabOut: spec.vocabOut, nCtx: spec.nCtx };
+    if (!(config.data > 0)) throw new Error(`data must be a positive number of examples or inf (got ${config.data})`);
+    this.params = initSequenceParams(this.model, config.seed);
+    this.optimizer = new AdamW(this.params, { lr: config.lr, weightDecay: config.weightDecay, beta1: config.beta1, beta2: config.beta2, eps: 1e-8, warmup: 0 });
+    this.trainRng = new Rng(streamSeed(config.seed, 'sequence-train'));
+    this.trainSet = Number.isFinite(config.data) ? spec.sample(this.trainRng, config.data) : null;
+    this.test = spec.sample(new Rng(streamSeed(config.seed, 'sequence-test')), config.testSize);
+    this.testTensors = sequenceTensors(this.test, this.model);
+  }
+
+  private batches(): SequenceBatch[] {
+    const spec = SEQUENCE_TASKS[this.config.task];
+    if (!this.trainSet) return [spec.sample(this.trainRng, this.config.batch || spec.batch || 128)];
+    const size = this.config.batch > 0 ? this.config.batch : this.trainSet.n;
+    const out: SequenceBatch[] = [];
+    for (let from = 0; from < this.trainSet.n; from += size) out.push(sliceBatch(this.trainSet, from, Math.min(size, this.trainSet.n - from)));
+    return out;
+  }
+
+  /** One epoch: a pass over the set in its batches, or one fresh batch with `data = inf`. */
+  trainEpoch(): void {
+    for (const batch of this.batches()) {
+      const s = sequenceTensors(batch, this.model);
+      const vars = [...this.params.values()];
+      const { value, grads } = tf.variableGrads(() => sequenceLoss(sequenceForward(this.params, this.model, s).logits, s), vars);
+      const byName: Record<string, tf.Tensor> = {};
+      for (const [name, v] of this.params) byName[name] = grads[v.name];
+      this.optimizer.step(byName);
+      this.lastLoss = value.dataSync()[0];
+      tf.dispose([value, ...Object.values(grads)]);
+      disposeSequenceTensors(s);
+    }
+    this.epoch += 1;
+  }
+
+  /** The measures of the current weights on the test set. */
+  measure(): SequenceCheckpoint {
+    const task = this.config.task;
+    const out = sequenceForward(this.params, this.model, this.testTensors, task !== 'digits5');
+    const losses = positionLosses(out.logits, this.testTensors);
+    const correct = positionCorrect(out.logits, this.testTensors);
+    const lossArr = losses.dataSync();
+    const correctArr = correct.dataSync();
+    const count = this.testTensors.count;
+    let sumLoss = 0;
+    let sumCorrect = 0;
+    for (let i = 0; i < lossArr.length; i++) (sumLoss += lossArr[i]), (sumCorrect += correctArr[i]);
+    const cp: SequenceCheckpoint = { epoch: this.epoch, trainLoss: this.lastLoss, testLoss: sumLoss / count, testAcc: sumCorrect / count };
+    if (this.epoch === 0 || !Number.isFinite(cp.trainLoss)) cp.trainLoss = this.trainLossNow();
+    if (task === 'digits5') cp.perTokenLoss = perTokenLoss(lossArr, this.test);
+    const patterns = out.patterns.map((p) => p.dataSync() as Float32Array);
+    if (task === 'repeat') Object.assign(cp, repeatScores(patterns, this.test));
+    if (task === 'skip3') cp.specialTokenAttention = specialAttention(patterns[0], this.test);
+    tf.dispose([out.logits, ...out.patterns, losses, correct]);
+    return cp;
+  }
+
+  /** The loss on the training set (the first batch of it), before any update. */
+  private trainLossNow(): number {
+    const s = sequenceTensors(this.batches()[0], this.model);
+    const loss = tf.tidy(() => sequenceLoss(sequenceForward(this.params, this.model, s).logits, s));
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    disposeSequenceTensors(s);
+    return v;
+  }
+
+  dispose(): void {
+    disposeSequenceTensors(this.testTensors);
+    tf.dispose([...this.params.values(), this.optimizer.m, this.optimizer.v]);
+  }
+}
+
+/** digits5: the mean loss of each of the six answer digits (predicted at positions 11…16). */
+function perTokenLoss(losses: ArrayLike<number>, b: SequenceBatch): number[] {
+  const sums = new Array<number>(6).fill(0);
+  for (let r = 0; r < b.n; r++) for (let j = 0; j < 6; j++) sums[j] += losses[r * b.nCtx + 11 + j];
+  return sums.map((x) => x / b.n);
+}
+
+/** One layer's attention patterns, flat [N, heads, query, key]; `at(r, h, q, k)` reads one weight. */
+type Pattern = Float32Array;
+const heads = (layer: Pattern, b: SequenceBatch) => Array.from({ length: layer.length / (b.n * b.nCtx * b.nCtx) }, (_, h) => h);
+const reader = (layer: Pattern, b: SequenceBatch, nHeads: number) => (r: number, h: number, q: number, k: number) => layer[((r * nHeads + h) * b.nCtx + q) * b.nCtx + k];
+
+/**
+ * repeat (Olsson et al. 2022): the previous-token score is the mean attention from each position
+ * q ≥ 1 to q − 1; the induction score the mean attention from a token of copy k ≥ 2 at offset j
+ * (0 ≤ j < 15) to offset j + 1 of copy k − 1 — the token after its earlier occurrence.
+ */
+export function repeatScores(patterns: Pattern[], b: SequenceBatch): { prevTokenScore: number[][]; inductionScore: number[][] } {
+  const prevTokenScore = patterns.map((layer) => heads(layer, b).map((h, _, all) => {
+    const at = reader(layer, b, all.length);
+    let s = 0;
+    for (let r = 0; r < b.n; r++) for (let q = 1; q < b.nCtx; q++) s += at(r, h, q, q - 1);
+    return s / (b.n * (b.nCtx - 1));
+  }));
+  const inductionScore = patterns.map((layer) => heads(layer, b).map((h, _, all) => {
+    const at = reader(layer, b, all.length);
+    let s = 0;
+    let n = 0;
+    for (let r = 0; r < b.n; r++) {
+      const starts = b.copyStarts!.subarray(r * REPEAT_COPIES, (r + 1) * REPEAT_COPIES);
+      for (let k = 1; k < REPEAT_COPIES; k++) for (let j = 0; j < REPEAT_LENGTH - 1; j++, n++) s += at(r, h, starts[k] + j, starts[k - 1] + j + 1);
+    }
+    return s / n;
+  }));
+  return { prevTokenScore, inductionScore };
+}
+
+/** skip3: per head, the mean attention from the last position to the one token ≥ 10. */
+export function specialAttention(layer: Pattern, b: SequenceBatch): number[] {
+  const last = b.nCtx - 1;
+  return heads(layer, b).map((h, _, all) => {
+    const at = reader(layer, b, all.length);
+    let s = 0;
+    for (let r = 0; r < b.n; r++) {
+      const o = r * b.nCtx;
+      for (let k = 0; k < b.nCtx; k++) if (b.tokens[o + k] >= 10) s += at(r, h, last, k);
+    }
+    return s / b.n;
+  });
+}
