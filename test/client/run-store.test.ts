@@ -48,6 +48,32 @@ describe('storage errors', () => {
     expect(isAbortedError(new DOMException('Quota exceeded.', 'QuotaExceededError'))).toBe(false);
     expect(isAbortedError(null)).toBe(false);
   });
+
+  it('opens again when an open races a clear of the site data ("The connection was closed"), and not for other errors', async () => {
+    const real = new IDBFactory();
+    // The first `fails` opens fail as Chromium's did when the clear landed on them (nothing-lost-again, item 4).
+    const flaky = (fails: number, error: DOMException) => {
+      let calls = 0;
+      return {
+        calls: () => calls,
+        factory: {
+          open: (name: string, version?: number) => {
+            if (calls++ >= fails) return real.open(name, version);
+            const req = {} as { error: DOMException; onerror?: () => void };
+            setTimeout(() => ((req.error = error), req.onerror?.()));
+            return req as unknown as IDBOpenDBRequest;
+          },
+        } as unknown as IDBFactory,
+      };
+    };
+    const closed = flaky(2, new DOMException('The connection was closed.', 'AbortError'));
+    const store = await RunStore.open(closed.factory, 'retry-db');
+    expect(closed.calls()).toBe(3);
+    expect(await store.list()).toEqual([]);
+    const denied = flaky(1, new DOMException('The user denied permission to access the database.', 'UnknownError'));
+    await expect(RunStore.open(denied.factory, 'denied-db')).rejects.toThrow(/denied/);
+    expect(denied.calls()).toBe(1);
+  });
 });
 
 describe('saved runs (IndexedDB)', () => {

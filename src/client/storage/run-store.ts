@@ -74,7 +74,7 @@ export class StoreClosedError extends Error {
 /** Whether an IndexedDB error means the connection is closed (InvalidStateError: "the database connection is closing"). */
 export function isClosedError(err: unknown): boolean {
   const e = err as { name?: string; message?: string } | null;
-  return err instanceof StoreClosedError || e?.name === 'InvalidStateError' || /connection is clos/i.test(e?.message ?? '');
+  return err instanceof StoreClosedError || e?.name === 'InvalidStateError' || /connection (is|was) clos/i.test(e?.message ?? '');
 }
 
 /**
@@ -147,7 +147,22 @@ export class RunStore {
     }
   }
 
+  /**
+   * Opens (or recreates) the database. An open that races a clear of the site's data fails with
+   * "The connection was closed": asked again a moment later it succeeds, so saving never stops for it.
+   */
   static async open(factory: IDBFactory = indexedDB, name = DB_NAME): Promise<RunStore> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await RunStore.openOnce(factory, name);
+      } catch (err) {
+        if (attempt >= 3 || !(isClosedError(err) || isAbortedError(err))) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
+      }
+    }
+  }
+
+  private static async openOnce(factory: IDBFactory, name: string): Promise<RunStore> {
     const req = factory.open(name, DB_VERSION);
     req.onupgradeneeded = () => {
       const db = req.result;
