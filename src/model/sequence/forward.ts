@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, streamSeed } from '../../random/rng.ts';
 import type { SequenceBatch, SequenceModelShape } from '../../task/sequence.ts';
+import { causalMask } from '../transformer/forward.ts';
 import { mm, oneHotFloat, transposeLast } from '../transformer/ops.ts';
 
 export interface SequenceModelSpec extends SequenceModelShape {
@@ -62,13 +63,6 @@ export interface SequenceForward {
   logits: tf.Tensor3D;
   /** Per layer, the attention patterns [N, heads, query, key] (only when asked). */
   patterns: tf.Tensor4D[];
-}
-
-/** −∞ above the diagonal: a position attends to itself and the positions before it. */
-function causalMask(n: number): tf.Tensor2D {
-  const mask = new Float32Array(n * n);
-  for (let q = 0; q < n; q++) for (let k = q + 1; k < n; k++) mask[q * n + k] = -1e9;
-  return tf.tensor2d(mask, [n, n]);
 }
 
 /** The forward of a batch; `s.tokensOneHot` embeds (a product, differentiable on wasm: ops.ts's gatherRows). */

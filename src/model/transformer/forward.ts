@@ -105,7 +105,7 @@ export interface ForwardOptions {
 }
 
 /** Causal mask added to attention scores: 0 where key ≤ query, −1e10 above (as the authors). */
-function causalMask(nCtx: number): tf.Tensor2D {
+export function causalMask(nCtx: number): tf.Tensor2D {
   const m = new Float32Array(nCtx * nCtx);
   for (let q = 0; q < nCtx; q++) for (let k = q + 1; k < nCtx; k++) m[q * nCtx + k] = -1e10;
   return tf.tensor2d(m, [nCtx, nCtx]);
