@@ -24,6 +24,10 @@ export type Watch = (s: AppState) => readonly unknown[];
 
 const defaultWatch: Watch = (s) => [s.historyVersion];
 
+/** The browser keeps every performance.measure: a day of training would pile up ~400k draws' entries. */
+const MAX_DRAW_MEASURES = 5000;
+let drawMeasures = 0;
+
 function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 }
@@ -77,6 +81,10 @@ export function useLivePlot(
       });
       // Draw times are visible in the browser's performance timeline (and the frame-budget test).
       performance.measure(`draw ${el.dataset.testid ?? 'chart'}`, { start, end: performance.now() });
+      if (++drawMeasures >= MAX_DRAW_MEASURES) {
+        drawMeasures = 0;
+        performance.clearMeasures();
+      }
       attachChartMenu(el, () => plotly);
       if (!clickBound && clickRef.current) {
         clickBound = true;
