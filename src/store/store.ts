@@ -35,6 +35,8 @@ export interface RecordingInfo {
   key: string;
   /** Its name as recorded. */
   name: string;
+  /** What it was trained with, while it is previewed from its file (the draft becomes it once loaded). */
+  config?: TrainConfig;
 }
 
 export interface AppState {

@@ -190,6 +190,11 @@ describe.skipIf(!hasBrowser)('a recording in pieces from a static host', () => {
       expect(await s.page.getByTestId('train').count()).toBe(0);
       expect(await s.page.getByTestId('train-yourself').isDisabled()).toBe(true);
       expect(await s.page.getByTestId('epoch').textContent()).toBe(early.history.at(-1)!.epoch.toLocaleString('en-US'));
+      // A recording's texts from the first frame: End, not Live; no phase before the worker measures it; no λ slider.
+      expect(await s.page.getByTestId('live').textContent()).toBe('End');
+      expect(await s.page.getByTestId('scrub-label').textContent()).toBe(`epoch ${early.history.at(-1)!.epoch.toLocaleString('en-US')}`);
+      expect(await s.page.getByTestId('wd-slider').count()).toBe(0);
+      expect(await s.page.getByTestId('recorded-settings').count()).toBe(1);
       await s.page.screenshot({ path: `${ARTIFACTS}/recording-preview.png` });
       host.releaseWorker();
       // The worker checks the run and loads it: the same curves, now the recording on show.

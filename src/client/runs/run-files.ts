@@ -200,7 +200,7 @@ export async function openReferenceRun(name: string): Promise<void> {
   }
   // The curves go on show as soon as the file is read (the training worker may still be starting),
   // and stay while the worker checks the run against its recorded loss and loads it.
-  const preview = (run: RunData) => store().previewRecording({ key: name, name: run.name }, run.history);
+  const preview = (run: RunData) => store().previewRecording({ key: name, name: run.name, config: run.config }, run.history);
   try {
     await saveNow();
     // The curves first, the snapshots after them as the views need them (recording-pieces.ts);

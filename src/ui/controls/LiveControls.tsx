@@ -10,9 +10,10 @@ import { useAppStore } from '../../store/store.ts';
 import { WEIGHT_DECAY_LABELS, WEIGHT_DECAY_STOPS, nearestStop } from './weight-decay-stops.ts';
 
 export function LiveControls() {
-  const wd = useAppStore((s) => s.draft.weightDecay);
-  const lr = useAppStore((s) => s.draft.lr);
-  const watching = useAppStore((s) => s.recording !== null && s.status !== 'running');
+  // A recording previewed from its file, before the worker has it: its own settings, not the draft's.
+  const wd = useAppStore((s) => (s.recordingRequest?.config ?? s.draft).weightDecay);
+  const lr = useAppStore((s) => (s.recordingRequest?.config ?? s.draft).lr);
+  const watching = useAppStore((s) => (s.recording !== null || s.recordingRequest !== null) && s.status !== 'running');
   const sliderId = useId();
   // λ and lr act on training: a recording only says what it was trained with (Branch here changes them for a new run).
   if (watching) {

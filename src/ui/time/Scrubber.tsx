@@ -16,7 +16,10 @@ export function Scrubber() {
   const length = useAppStore((s) => s.history.length);
   useAppStore((s) => s.historyVersion);
   const viewEpoch = useAppStore((s) => s.viewEpoch);
-  const recording = useAppStore((s) => s.recording !== null);
+  // A recording being opened is one already: its curves show from the file's head (#25), with no
+  // phases yet (the worker measures them), and there is nothing live to follow (#21 items 6–7).
+  const recording = useAppStore((s) => s.recording !== null || s.recordingRequest !== null);
+  const previewing = useAppStore((s) => s.recordingRequest !== null);
   const playing = useAppStore((s) => s.playing);
   const setViewEpoch = useAppStore((s) => s.setViewEpoch);
   const setPlaying = useAppStore((s) => s.setPlaying);
@@ -27,7 +30,7 @@ export function Scrubber() {
   const index = viewIndex(state);
   const epochs = state.history.column('epoch');
   const epoch = index >= 0 ? epochs[index] : 0;
-  const phase = phaseAt(state, epoch)?.name;
+  const phase = previewing ? undefined : phaseAt(state, epoch)?.name;
   const snapshot = viewedSnapshot(state);
   const label = scrubLabel({ epoch, following: viewEpoch === null, recording, phase, snapshot });
   const restAt = label.indexOf(' · ', label.indexOf('epoch ')) < 0 ? label.length : label.indexOf(' · ', label.indexOf('epoch '));
