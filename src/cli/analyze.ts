@@ -14,13 +14,14 @@ import { EVAL_LENGTH } from '../model/evaluate.ts';
 import { UsageError, type ParsedArgs } from './node/args.ts';
 import { startNodeBackend } from './node/backends.ts';
 import { EVIDENCE_FLAGS, evidenceFields } from './evidence.ts';
-import { readModelFile } from './model-file.ts';
+import { readModelFile, readSequenceFile } from './model-file.ts';
+import { analyzeSequence, sequenceTestSet } from './analyze-sequence.ts';
 import { LLC_FLAGS, llcFields, parseLlcFlags } from './llc.ts';
 import { isSweepDir, sweepTables } from './tables.ts';
 import { clockPizzaMeasures } from '../analysis/pizza.ts';
 import { CLOCK_PIZZA_REFERENCE } from '../run/clock-pizza.ts';
 
-export const ANALYZE_FLAGS = new Set<string>(['key-freqs', ...EVIDENCE_FLAGS, ...LLC_FLAGS]);
+export const ANALYZE_FLAGS = new Set<string>(['key-freqs', 'test-size', ...EVIDENCE_FLAGS, ...LLC_FLAGS]);
 
 export function parseKeyFreqsFlag(raw: string | undefined, p: number): number[] | null {
   if (raw === undefined) return null;
@@ -49,6 +50,13 @@ export async function analyzeCommand(args: ParsedArgs): Promise<Record<string, u
   const file = args.positional[0];
   if (file && isSweepDir(file)) return { ...(await sweepTables(file, (run) => analyzeCommand({ ...args, positional: [run], flags: new Map(args.flags) }))) };
   if (!file) throw new UsageError('analyze needs a model file: .safetensors, a torch .pth, a folder of .pth files, or a run file');
+  // The appendix tasks' files (App. D.3) are measured on fresh problems, not on P² pairs.
+  const seq = readSequenceFile(file);
+  if (seq) {
+    await startNodeBackend(args.decoded.backend);
+    return analyzeSequence(file, seq, sequenceTestSet(seq, args.flags, query.get('seed')));
+  }
+  if (args.flags.has('test-size')) throw new UsageError("--test-size applies to the appendix tasks' files (5-digit addition, repeated subsequences, skip trigrams)");
   const { checkpoint: ckpt, torch, source } = await readModelFile(file, args.flags.get('epoch'));
   for (const k of splitKeys) if (given.includes(k)) (ckpt.config as unknown as Record<string, unknown>)[k] = args.decoded.config[k];
   const pinned = parseKeyFreqsFlag(args.flags.get('key-freqs'), ckpt.config.p);

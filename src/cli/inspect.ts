@@ -13,6 +13,8 @@ import { formatInt, formatPercent, formatValue } from '../run/format.ts';
 import { decodeSweep, describePoint, expandSweep } from '../config/sweep.ts';
 import type { PackedSweep } from '../files/packed-sweep.ts';
 import { readImportFile, type ImportedFile } from '../files/import-file.ts';
+import type { SequenceImport } from '../files/torch/sequence-import.ts';
+import { SEQUENCE_TASKS } from '../task/sequence.ts';
 import { integrityCheck } from '../run/integrity.ts';
 import { MAX_RUN_BYTES } from '../files/run-file.ts';
 import { checkRecordedLoss } from '../run/recompute-loss.ts';
@@ -49,6 +51,31 @@ function sweepRunLines(w: PackedSweep): string[] {
   });
 }
 
+/** A loss curve in one line: its length, first and last values, its least. */
+function curveLine(what: string, xs: number[] | null): string[] {
+  const v = xs?.filter(Number.isFinite) ?? [];
+  if (!xs || v.length === 0) return [];
+  return [`${what}: ${formatInt(xs.length)} steps, from ${formatValue(v[0])} to ${formatValue(v.at(-1)!)} (least ${formatValue(v.reduce((a, b) => Math.min(a, b), Infinity))})`];
+}
+
+/** An authors' appendix-task file (files/torch/sequence-import.ts). */
+function sequenceLines(label: string, q: SequenceImport): string[] {
+  const spec = SEQUENCE_TASKS[q.task];
+  const m = spec.model;
+  const weights = q.weights ? [...q.weights.values()].reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0) : 0;
+  return [
+    `kind: ${label}`,
+    `task: ${q.task} (${spec.label}); the paper: ${spec.paper}`,
+    `model: ${q.weights ? `${m.nLayers} layer${m.nLayers > 1 ? 's' : ''}, d_model ${m.dModel}, ${m.nHeads} heads of ${m.dHead}, ${m.dMlp ? `d_mlp ${m.dMlp}` : 'attention only'}, ${spec.nCtx} positions, vocabulary ${spec.vocab} → ${spec.vocabOut}; ${formatInt(weights)} parameters` : 'none in the file (loss curves only)'}`,
+    `data: ${q.data === null ? 'not stated' : q.data === Infinity ? 'fresh examples every step (train and test loss coincide)' : `${formatInt(q.data)} training examples`}`,
+    ...Object.entries(q.configs).map(([k, c]) => `${k}: ${Object.entries(c).map(([a, b]) => `${a}=${String(b)}`).join(', ')}`),
+    ...curveLine('train loss', q.trainLosses),
+    ...curveLine('test loss', q.testLosses),
+    `read: ${oneLine(q.description)}`,
+    q.weights ? `analyze measures its model on fresh problems (npm run cli -- analyze FILE [--test-size N] [--seed S]); the page does not show the appendix's tasks yet` : "the page does not show the appendix's tasks yet; these curves are the authors' record",
+  ];
+}
+
 async function describe(file: ImportedFile): Promise<InspectResult> {
   if (file.kind === 'checkpoint') {
     const k = file.checkpoint;
@@ -78,6 +105,7 @@ async function describe(file: ImportedFile): Promise<InspectResult> {
       ],
     };
   }
+  if (file.kind === 'sequence') return { code: 0, lines: sequenceLines(file.label, file.sequence) };
   const r = file.run;
   const epochs = r.history.map((c) => c.epoch);
   // Another tool's run (PyTorch) is shown with its curves as recorded: only our own run files

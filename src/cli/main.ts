@@ -73,7 +73,9 @@ commands:
   analyze FILE
             Print the paper's measures of a checkpoint as one JSON object (with allLoss/allAcc over
             all P² pairs). FILE: .safetensors, a PyTorch .pth (the authors' or TransformerLens'),
-            or a folder of .pth files of one run.
+            or a folder of .pth files of one run. The authors' saved runs of the appendix tasks
+            (App. D.3): their model's test loss, per-token accuracy and task measure on fresh
+            problems (--test-size N, default 1,000, repeat 256; --seed S, default 0).
             --key-freqs 14,35,41   use these key frequencies instead of the default rule
             --split --seed --frac  the split, for a file that does not carry its own
             --backend wasm|cpu

@@ -3,14 +3,15 @@
  * paper authors' checkpoints and runs, TransformerLens state dicts and Grokking-demo runs), or a
  * folder of the authors' per-epoch .pth files (read as one run; its last snapshot is the model).
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { CheckpointData } from '../files/safetensors/checkpoint.ts';
 import { unflattenWeights } from '../model/transformer/params.ts';
 import { readImportFile, type ImportedFile } from '../files/import-file.ts';
 import { combineTorchRuns } from '../files/torch/combine.ts';
 import { readTorchRun, type TorchRun } from '../files/torch/import.ts';
 import { isTorchFile } from '../files/torch/magic.ts';
+import { readSequenceTorch, type SequenceImport } from '../files/torch/sequence-import.ts';
 import { MAX_RUN_BYTES } from '../files/run-file.ts';
 import { UsageError } from './node/args.ts';
 import { InputError, readInput } from './node/read-input.ts';
@@ -53,6 +54,7 @@ function fromImportFile(file: ImportedFile, epochFlag: string | undefined): Mode
     return { checkpoint: file.checkpoint, source: 'checkpoint', torch: null };
   }
   if (file.kind === 'sweep') throw new InputError('this is a packed sweep: it holds the histories of many runs, not model weights');
+  if (file.kind === 'sequence') throw new InputError(`this is the authors' ${file.sequence.task} run (App. D.3): give analyze its path (a file, not a pipe) to measure it on fresh problems`);
   const { run } = file;
   let pick: { epoch: number; weights: Float32Array } | undefined;
   if (epochFlag !== undefined) {
@@ -69,4 +71,15 @@ function fromImportFile(file: ImportedFile, epochFlag: string | undefined): Mode
     source: `run file "${run.name}", ${which}`,
     torch: null,
   };
+}
+
+/**
+ * An authors' file of an appendix task (files/torch/sequence-import.ts), or null for any other
+ * path. Only a regular file is tried: a pipe is read once, by readModelFile.
+ */
+export function readSequenceFile(path: string): SequenceImport | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st?.isFile() || st.size > MAX_RUN_BYTES) return null;
+  const bytes = new Uint8Array(readFileSync(path));
+  return isTorchFile(bytes) ? readSequenceTorch(bytes, basename(path)) : null;
 }

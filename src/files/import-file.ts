@@ -13,6 +13,7 @@ import { MAX_INFLATED_BYTES, inflate, isGzip, type HeadCheck } from './inflate.t
 import { isZip } from './torch/magic.ts';
 import { MAX_RUN_BYTES, RUN_FORMAT, decodeRun, type RunData } from './run-file.ts';
 import { SWEEP_FORMAT, looksLikeJson, readPackedSweep, type PackedSweep } from './packed-sweep.ts';
+import type { SequenceImport } from './torch/sequence-import.ts';
 
 /** What the page does with a file: open a whole run, or start a new run from model weights. */
 export type ImportedFile =
@@ -20,7 +21,9 @@ export type ImportedFile =
   | { kind: 'run'; label: string; run: RunData; note?: string }
   | { kind: 'checkpoint'; label: string; checkpoint: CheckpointData }
   /** A packed sweep: histories of many runs, shown in the sweep views. */
-  | { kind: 'sweep'; label: string; sweep: PackedSweep };
+  | { kind: 'sweep'; label: string; sweep: PackedSweep }
+  /** The authors' saved run of an appendix task (App. D.3): its model or its loss curves. */
+  | { kind: 'sequence'; label: string; sequence: SequenceImport };
 
 /** The metadata and tensor names of a safetensors file, or null if its header cannot be read. */
 export interface SafetensorsPeek {
@@ -66,6 +69,23 @@ export async function authorsSweepFile(bytes: Uint8Array): Promise<PackedSweep |
   }
 }
 
+/**
+ * A torch file that is not a grokscope-task run: one of the authors' sweep files, or their saved
+ * run of an appendix task; null when it is neither (the run reader's refusal then stands).
+ */
+export async function otherTorchFile(bytes: Uint8Array, name: string): Promise<ImportedFile | null> {
+  const sweep = await authorsSweepFile(bytes);
+  if (sweep) return { kind: 'sweep', label: `${TORCH_LABEL}: a sweep`, sweep };
+  const { readSequenceTorch } = await import('./torch/sequence-import.ts');
+  let sequence: SequenceImport | null;
+  try {
+    sequence = readSequenceTorch(bytes, name);
+  } catch (err) {
+    throw new SafetensorsError(err instanceof Error ? err.message : String(err));
+  }
+  return sequence ? { kind: 'sequence', label: `${TORCH_LABEL}: the authors' ${sequence.task} run (App. D.3)`, sequence } : null;
+}
+
 /** The kinds the page reads, tried in order. */
 export const FILE_KINDS: FileKind[] = [
   {
@@ -78,9 +98,9 @@ export const FILE_KINDS: FileKind[] = [
       try {
         return { kind: 'run', label: TORCH_LABEL, ...torchImport([{ name, bytes }]) };
       } catch (err) {
-        // Not a run: perhaps one of the authors' sweep files (loss curves of many runs).
-        const sweep = await authorsSweepFile(bytes);
-        if (sweep) return { kind: 'sweep', label: `${TORCH_LABEL}: a sweep`, sweep };
+        // Not a run: perhaps one of the authors' sweep files or appendix-task runs.
+        const other = await otherTorchFile(bytes, name);
+        if (other) return other;
         throw err;
       }
     },

@@ -5,7 +5,7 @@
  * one run only when they are the PyTorch files of one run; otherwise the first is read and the
  * others are named as not opened.
  */
-import { TORCH_LABEL, authorsSweepFile, readImportFile, plainError, type ImportedFile } from './import-file.ts';
+import { TORCH_LABEL, otherTorchFile, readImportFile, plainError, type ImportedFile } from './import-file.ts';
 import { MAX_RUN_BYTES } from './run-file.ts';
 import { SafetensorsError } from './safetensors/safetensors.ts';
 import { isTorchFile } from './torch/magic.ts';
@@ -42,9 +42,9 @@ async function readTorchFiles(files: ImportSource[]): Promise<ImportedFile> {
   try {
     return { kind: 'run', label: TORCH_LABEL, ...torchImport(parts) };
   } catch (err) {
-    // One file that is not a run: perhaps one of the authors' sweep files (as readImportFile reads it).
-    const sweep = parts.length === 1 ? await authorsSweepFile(parts[0].bytes) : null;
-    if (sweep) return { kind: 'sweep', label: `${TORCH_LABEL}: a sweep`, sweep };
+    // One file that is not a run: perhaps an authors' sweep or appendix-task file (as readImportFile reads it).
+    const other = parts.length === 1 ? await otherTorchFile(parts[0].bytes, parts[0].name) : null;
+    if (other) return other;
     throw err;
   }
 }

@@ -209,6 +209,7 @@ describe('property: the reader never throws anything but a SafetensorsError, and
           const f = await readImportFile(bytes, {});
           // A binary file never reads as a packed sweep (JSON).
           if (f.kind === 'sweep') throw new Error('a mutated safetensors file read as JSON');
+          if (f.kind === 'sequence') throw new Error('a mutated safetensors file read as a torch file');
           // Accepted: every array has the sizes its configuration says.
           const c = f.kind === 'run' ? f.run.config : f.checkpoint.config;
           const size = numParams(c);

@@ -139,6 +139,12 @@ export async function importFiles(files: (Blob & { name: string })[], showSweep:
       if (notOpened) store().notify('info', notOpened.trim());
       return;
     }
+    if (file.kind === 'sequence') {
+      // The appendix tasks train from the CLI; the page's task registry does not hold them yet (#22).
+      const q = file.sequence;
+      store().notify('info', `This file${label} is the authors' saved run of ${q.task} (App. D.3): ${q.description.slice(0, 200)}. The page does not show the appendix's tasks yet: \`npm run cli -- inspect FILE\` prints its curves${q.weights ? ' and `npm run cli -- analyze FILE` measures its model on fresh problems' : ''}. Your runs are unchanged.${notOpened}`);
+      return;
+    }
     if (file.kind === 'run' && file.note) {
       // Another tool's run (a PyTorch file): its curves as recorded, nothing of ours to verify.
       await openImportedRun(file.run, `${file.note}${notOpened}`);

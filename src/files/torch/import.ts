@@ -64,16 +64,16 @@ export const MAX_CURVE_LENGTH = 10_000_000;
 export const MAX_FILE_EPOCH = 1e12;
 
 type Dict = Map<PyKey, PyValue>;
-const isDict = (v: PyValue | undefined): v is Dict => v instanceof Map;
+export const isDict = (v: PyValue | undefined): v is Dict => v instanceof Map;
 
 /** A dict's fields from a Map or an inert record (a pickled config class). */
-function fields(v: PyValue | undefined): Dict | null {
+export function fields(v: PyValue | undefined): Dict | null {
   if (isDict(v)) return v;
   if (v instanceof PyRecord && isDict(v.state)) return v.state;
   return null;
 }
 
-function numberList(v: PyValue | undefined, file: TorchFile, what: string): number[] | null {
+export function numberList(v: PyValue | undefined, file: TorchFile, what: string): number[] | null {
   const long = (n: number) => n > MAX_CURVE_LENGTH && fail(`${what} holds ${n.toLocaleString('en-US')} values, more than the ${MAX_CURVE_LENGTH.toLocaleString('en-US')} any run logs`);
   if (v instanceof TorchTensor) {
     long(v.shape.reduce((a, b) => a * b, 1));
@@ -129,7 +129,7 @@ const IGNORED_BUFFERS = /^blocks\.\d+\.attn\.(mask|IGNORE)$/;
 const ZERO_BIASES = /^(blocks\.\d+\.attn\.b_[QKVO]|unembed\.b_U)$/;
 
 /** A state dict as TransformerLens-named float32 tensors. */
-function convertStateDict(sd: Dict, file: TorchFile, scheme: TorchScheme): Map<string, RawTensor> {
+export function convertStateDict(sd: Dict, file: TorchFile, scheme: TorchScheme): Map<string, RawTensor> {
   const out = new Map<string, RawTensor>();
   for (const [key, value] of sd) {
     const name = String(key);

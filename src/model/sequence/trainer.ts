@@ -106,23 +106,8 @@ export class SequenceTrainer {
 
   /** The measures of the current weights on the test set. */
   measure(): SequenceCheckpoint {
-    const task = this.config.task;
-    const out = sequenceForward(this.params, this.model, this.testTensors, task !== 'digits5');
-    const losses = positionLosses(out.logits, this.testTensors);
-    const correct = positionCorrect(out.logits, this.testTensors);
-    const lossArr = losses.dataSync();
-    const correctArr = correct.dataSync();
-    const count = this.testTensors.count;
-    let sumLoss = 0;
-    let sumCorrect = 0;
-    for (let i = 0; i < lossArr.length; i++) (sumLoss += lossArr[i]), (sumCorrect += correctArr[i]);
-    const cp: SequenceCheckpoint = { epoch: this.epoch, trainLoss: this.lastLoss, testLoss: sumLoss / count, testAcc: sumCorrect / count };
+    const cp: SequenceCheckpoint = { epoch: this.epoch, trainLoss: this.lastLoss, ...sequenceMeasures(this.params, this.model, this.config.task, this.test, this.testTensors) };
     if (this.epoch === 0 || !Number.isFinite(cp.trainLoss)) cp.trainLoss = this.trainLossNow();
-    if (task === 'digits5') cp.perTokenLoss = perTokenLoss(lossArr, this.test);
-    const patterns = out.patterns.map((p) => p.dataSync() as Float32Array);
-    if (task === 'repeat') Object.assign(cp, repeatScores(patterns, this.test));
-    if (task === 'skip3') cp.specialTokenAttention = specialAttention(patterns[0], this.test);
-    tf.dispose([out.logits, ...out.patterns, losses, correct]);
     return cp;
   }
 
@@ -140,6 +125,29 @@ export class SequenceTrainer {
     disposeSequenceTensors(this.testTensors);
     tf.dispose([...this.params.values(), this.optimizer.m, this.optimizer.v]);
   }
+}
+
+/**
+ * The measures of a task's model on a test batch (`testTensors` = sequenceTensors(test)): test loss
+ * and per-token accuracy over the counted predictions, and the task's own measure. The trainer's
+ * checkpoints and `analyze` of the authors' files (cli/analyze-sequence.ts) both use it.
+ */
+export function sequenceMeasures(params: Map<string, tf.Tensor>, model: SequenceModelSpec, task: SequenceTaskName, test: SequenceBatch, testTensors: SequenceTensors): Omit<SequenceCheckpoint, 'epoch' | 'trainLoss'> {
+  const out = sequenceForward(params, model, testTensors, task !== 'digits5');
+  const losses = positionLosses(out.logits, testTensors);
+  const correct = positionCorrect(out.logits, testTensors);
+  const lossArr = losses.dataSync();
+  const correctArr = correct.dataSync();
+  let sumLoss = 0;
+  let sumCorrect = 0;
+  for (let i = 0; i < lossArr.length; i++) (sumLoss += lossArr[i]), (sumCorrect += correctArr[i]);
+  const m: Omit<SequenceCheckpoint, 'epoch' | 'trainLoss'> = { testLoss: sumLoss / testTensors.count, testAcc: sumCorrect / testTensors.count };
+  if (task === 'digits5') m.perTokenLoss = perTokenLoss(lossArr, test);
+  const patterns = out.patterns.map((p) => p.dataSync() as Float32Array);
+  if (task === 'repeat') Object.assign(m, repeatScores(patterns, test));
+  if (task === 'skip3') m.specialTokenAttention = specialAttention(patterns[0], test);
+  tf.dispose([out.logits, ...out.patterns, losses, correct]);
+  return m;
 }
 
 /** digits5: the mean loss of each of the six answer digits (predicted at positions 11…16). */
