@@ -4,12 +4,13 @@
  * shows each snapshot's views, a hostile pickle is refused, and the exports (chart CSV, history,
  * weights at the viewed epoch) download files made in the page — there is no Plotly mode bar.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/files/safetensors/checkpoint.ts';
+import { PickleWriter, torchArchive } from '../files/torch-forge.ts';
 import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, scrubTo, pageState, waitForState, type Session } from './browser.ts';
 
 const FIX = join(import.meta.dirname, '../fixtures/torch');
@@ -100,6 +101,14 @@ describe.skipIf(!hasBrowser)('PyTorch runs in the page', () => {
     await expect.poll(() => lastNotice(page)).toMatch(/os\.system.*nothing in the file was run.*Your runs are unchanged/);
     const after = await pageState(page);
     expect(after.history.length).toBe(before.history.length);
+    // An authors' appendix-task file (a loss list named for its task): named, with the commands that read it; the run stays.
+    const w = new PickleWriter().proto();
+    w.floats([2.37, 1.0, 0.5]);
+    const skip = join(dir, 'skip_trigram_infinite.pth');
+    writeFileSync(skip, torchArchive(w.stop()));
+    await page.getByTestId('import-file').setInputFiles(skip);
+    await expect.poll(() => lastNotice(page)).toMatch(/authors' saved run of skip3 \(App\. D\.3\).*3 steps on fresh data.*npm run cli -- inspect FILE.*Your runs are unchanged/);
+    expect((await pageState(page)).history.length).toBe(before.history.length);
     expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   }, 120_000);
 });
