@@ -5,6 +5,7 @@ import { benchWorker, commands, debugWorker } from './client/client.ts';
 import { startEvidenceRequests } from './client/evidence.ts';
 import { startLlcRequests } from './client/llc.ts';
 import { useLlcStore } from './store/llc.ts';
+import { useSequenceStore } from './store/sequence.ts';
 import { ensureIsolation } from './client/isolation.ts';
 import { startPersistence } from './client/storage/persistence.ts';
 import { openReferenceRun } from './client/runs/run-files.ts';
@@ -38,7 +39,7 @@ function boot(): void {
   void restoreKeptSweep();
 
   // A read-only handle for tests and the curious (e.g. the browser console).
-  (window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, evidence: useEvidenceStore, sweep: useSweepStore, llc: useLlcStore, debug: debugWorker, bench: benchWorker };
+  (window as unknown as { grokscope: unknown }).grokscope = { store: useAppStore, evidence: useEvidenceStore, sweep: useSweepStore, llc: useLlcStore, sequence: useSequenceStore, debug: debugWorker, bench: benchWorker };
 
   createRoot(document.getElementById('root')!).render(
     <StrictMode>

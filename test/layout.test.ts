@@ -141,8 +141,14 @@ describe('layout of src/', () => {
 
   it('only the page-side client starts the Workers, by their entry files', () => {
     const entries = [...graph].flatMap(([file, { workerEntries }]) => workerEntries.map((e) => `${file} → ${e}`));
-    // The run's worker, the sweep's (issue #13), which trains beside it, and the one that reads imported files (#24).
-    expect(entries.sort()).toEqual(['client/client.ts → worker/measure.worker.ts', 'client/client.ts → worker/train.worker.ts', 'client/runs/import-worker.ts → worker/import.worker.ts', 'client/sweep/sweep.ts → worker/sweep.worker.ts']);
+    // The run's worker, the sweep's (issue #13) and the appendix tasks' (#22), which train beside it, and the one that reads imported files (#24).
+    expect(entries.sort()).toEqual([
+      'client/client.ts → worker/measure.worker.ts',
+      'client/client.ts → worker/train.worker.ts',
+      'client/runs/import-worker.ts → worker/import.worker.ts',
+      'client/sequence.ts → worker/sequence.worker.ts',
+      'client/sweep/sweep.ts → worker/sweep.worker.ts',
+    ]);
   });
 
   it('has no import cycles', () => {

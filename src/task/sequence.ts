@@ -6,7 +6,7 @@
  *
  * A batch is plain arrays: `tokens` [N, n_ctx], and at each position the token the model should
  * predict there (`targets`) and whether that position counts in the loss (`weights`, 0 or 1).
- * The CLI trains them (model/sequence); the page's task registry (registry.ts) does not offer them yet.
+ * The CLI and the page's appendix-tasks room (ui/sequence) train them (model/sequence); the task registry (registry.ts) holds the "a b =" family only.
  */
 import { Rng } from '../random/rng.ts';
 

@@ -28,6 +28,7 @@ import { AccuracyChart, GiniChart, LossChart, NeuronCountChart, WeightNormChart 
 import { ClockPizzaChart, NormAccuracyChart, SoftmaxCollapseChart } from './charts/BeyondCharts.tsx';
 import { LlcOverTraining } from './charts/LlcChart.tsx';
 import { SweepSection } from './sweep/SweepSection.tsx';
+import { SequenceSection } from './sequence/SequenceSection.tsx';
 import { CircleFigure, ExcludedPerFreqChart } from './charts/MechanismCharts.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { ComparePicker } from './runs/ComparePicker.tsx';
@@ -161,6 +162,15 @@ export function App() {
           <Section id="sweep" title="Many runs: seeds, sweeps and phase diagrams" figure="Figs. 15–19, 21; App. D">
             <SweepSection />
           </Section>
+          {/* Not a view of the run on show: the appendix's other tasks train beside it, whatever its task. */}
+          <section id="appendix-tasks" className="panel section" aria-labelledby="appendix-tasks-title">
+            <h2 id="appendix-tasks-title">
+              Grokking beyond modular addition <span className="figure-ref">App. D.3, Figs. 29–34</span>
+            </h2>
+            <ErrorBoundary what="The appendix's other tasks">
+              <SequenceSection />
+            </ErrorBoundary>
+          </section>
         </div>
       </main>
       <footer className="footer muted">
