@@ -6,12 +6,10 @@
  * (task/sequence.ts, stream 'sequence-test'), so a low loss also says our encoding is the authors'.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, streamSeed } from '../random/rng.ts';
 import { SEQUENCE_TASKS } from '../task/sequence.ts';
 import { readFloats } from '../files/safetensors/safetensors.ts';
 import type { SequenceImport } from '../files/torch/sequence-import.ts';
-import { disposeSequenceTensors, sequenceTensors, type SequenceModelSpec } from '../model/sequence/forward.ts';
-import { defaultSequenceConfig, sequenceMeasures } from '../model/sequence/trainer.ts';
+import { defaultSequenceConfig, measureOnFreshProblems } from '../model/sequence/trainer.ts';
 import { InputError } from './node/read-input.ts';
 import { UsageError } from './node/args.ts';
 
@@ -30,12 +28,9 @@ const lastFinite = (xs: number[] | null) => xs?.findLast(Number.isFinite) ?? nul
 export function analyzeSequence(path: string, seq: SequenceImport, testSet: { size: number; seed: number }): Record<string, unknown> {
   if (!seq.weights) throw new InputError(`${path} holds loss curves only (${seq.description}): there is no model to measure; inspect prints its curves`);
   const spec = SEQUENCE_TASKS[seq.task];
-  const model: SequenceModelSpec = { ...spec.model, vocab: spec.vocab, vocabOut: spec.vocabOut, nCtx: spec.nCtx };
   const params = new Map<string, tf.Tensor>([...seq.weights].map(([name, t]) => [name, tf.tensor(readFloats(t), t.shape)]));
-  const test = spec.sample(new Rng(streamSeed(testSet.seed, 'sequence-test')), testSet.size);
-  const tensors = sequenceTensors(test, model);
   try {
-    const measured = sequenceMeasures(params, model, seq.task, test, tensors);
+    const { measures, predictionsCounted } = measureOnFreshProblems(seq.task, params, testSet.size, testSet.seed);
     return {
       file: path,
       source: 'PyTorch file',
@@ -43,14 +38,13 @@ export function analyzeSequence(path: string, seq: SequenceImport, testSet: { si
       read: seq.description,
       data: seq.data === Infinity ? 'inf' : seq.data,
       ...seq.configs,
-      testSet: { problems: testSet.size, seed: testSet.seed, predictionsCounted: tensors.count, drawn: `task/sequence.ts, stream 'sequence-test' of seed ${testSet.seed} (what train --task ${seq.task} --seed ${testSet.seed} tests on)` },
+      testSet: { problems: testSet.size, seed: testSet.seed, predictionsCounted, drawn: `task/sequence.ts, stream 'sequence-test' of seed ${testSet.seed} (what train --task ${seq.task} --seed ${testSet.seed} tests on)` },
       paper: spec.paper,
       fileTrainLoss: lastFinite(seq.trainLosses),
       fileTestLoss: lastFinite(seq.testLosses),
-      ...measured,
+      ...measures,
     };
   } finally {
-    disposeSequenceTensors(tensors);
     tf.dispose([...params.values()]);
   }
 }

@@ -5,10 +5,21 @@
  */
 import { create } from 'zustand';
 import { SEQUENCE_PRESETS, type SequencePresetName } from '../config/sequence-presets.ts';
-import type { SequenceCheckpoint } from '../model/sequence/trainer.ts';
+import type { SequenceCheckpoint } from '../model/sequence/config.ts';
+import type { SequenceTaskName } from '../task/sequence.ts';
 import type { SequenceEvent } from '../run/sequence-protocol.ts';
 
-export type SequenceStatus = 'idle' | 'starting' | 'running' | 'done' | 'stopped' | 'error';
+export type SequenceStatus = 'idle' | 'starting' | 'running' | 'done' | 'stopped' | 'error' | 'recorded';
+
+/** An authors' saved run on show (files/torch/sequence-import.ts): its curves, and its model's measures once taken. */
+export interface SequenceRecord {
+  task: SequenceTaskName;
+  name: string;
+  description: string;
+  /** Its model's measures and the fresh problems they were taken on; null: not (yet) measured, or no model in the file. */
+  measured: { problems: number; seed: number; checkpoint: SequenceCheckpoint } | null;
+  hasModel: boolean;
+}
 
 export interface SequenceState {
   preset: SequencePresetName;
@@ -17,6 +28,7 @@ export interface SequenceState {
   status: SequenceStatus;
   backend: string | null;
   checkpoints: SequenceCheckpoint[];
+  record: SequenceRecord | null;
   /** Training seconds up to the last checkpoint. */
   seconds: number;
   message: string | null;
@@ -25,6 +37,8 @@ export interface SequenceState {
   /** A run of the chosen preset is asked for. */
   begin: () => void;
   receive: (event: SequenceEvent) => void;
+  /** Shows an authors' saved run: its curves as checkpoints (the room's run, if any, is replaced). */
+  showRecord: (record: SequenceRecord, checkpoints: SequenceCheckpoint[]) => void;
 }
 
 export const useSequenceStore = create<SequenceState>()((set, get) => ({
@@ -33,17 +47,28 @@ export const useSequenceStore = create<SequenceState>()((set, get) => ({
   status: 'idle',
   backend: null,
   checkpoints: [],
+  record: null,
   seconds: 0,
   message: null,
   version: 0,
   choose: (preset) => set({ preset }),
-  begin: () => set((s) => ({ trained: s.preset, status: 'starting', checkpoints: [], seconds: 0, message: null, version: s.version + 1 })),
+  begin: () => set((s) => ({ trained: s.preset, record: null, status: 'starting', checkpoints: [], seconds: 0, message: null, version: s.version + 1 })),
+  showRecord: (record, checkpoints) => set((s) => ({ record, trained: null, status: 'recorded', checkpoints, seconds: 0, message: null, version: s.version + 1 })),
   receive: (event) => {
     const s = get();
     switch (event.type) {
       case 'started':
-        set({ status: 'running', backend: event.backend });
+        set({ status: s.record ? 'recorded' : 'running', backend: event.backend });
         break;
+      case 'measured': {
+        if (!s.record) break;
+        // The model's measures join the file's last row (its losses stay the file's).
+        const rows = s.checkpoints.slice();
+        const at = rows.length && rows.at(-1)!.epoch === event.checkpoint.epoch ? rows.length - 1 : rows.length;
+        rows[at] = { ...event.checkpoint, trainLoss: rows[at]?.trainLoss ?? NaN, testLoss: rows[at] && Number.isFinite(rows[at].testLoss) ? rows[at].testLoss : event.checkpoint.testLoss };
+        set({ checkpoints: rows, record: { ...s.record, measured: { problems: event.problems, seed: event.seed, checkpoint: event.checkpoint } }, version: s.version + 1 });
+        break;
+      }
       case 'checkpoint':
         set({ checkpoints: [...s.checkpoints, event.checkpoint], seconds: event.seconds, version: s.version + 1 });
         break;
@@ -51,7 +76,7 @@ export const useSequenceStore = create<SequenceState>()((set, get) => ({
         set({ status: event.stopped ? 'stopped' : 'done', seconds: event.seconds });
         break;
       case 'error':
-        set({ status: 'error', message: event.message });
+        set({ status: s.record ? 'recorded' : 'error', message: event.message });
         break;
       default:
         event satisfies never;
@@ -60,6 +85,6 @@ export const useSequenceStore = create<SequenceState>()((set, get) => ({
 }));
 
 /** The task of the checkpoints on show (or of the chosen preset before any run). */
-export function shownTask(s: SequenceState) {
-  return SEQUENCE_PRESETS[s.trained ?? s.preset].task;
+export function shownTask(s: SequenceState): SequenceTaskName {
+  return s.record?.task ?? SEQUENCE_PRESETS[s.trained ?? s.preset].task;
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../model/backend/select.ts';
-import { SequenceTrainer } from '../model/sequence/trainer.ts';
+import { SequenceTrainer, measureOnFreshProblems } from '../model/sequence/trainer.ts';
 import type { SequenceCommand, SequenceEvent } from '../run/sequence-protocol.ts';
 import { browserLoaders } from './backend/loaders.ts';
 
@@ -55,12 +55,34 @@ async function train(cmd: Extract<SequenceCommand, { type: 'train' }>): Promise<
   }
 }
 
+/** Measures a saved model (its final weights) on fresh problems; its curves are the file's. */
+async function measure(cmd: Extract<SequenceCommand, { type: 'measure' }>): Promise<void> {
+  busy = true;
+  const params = new Map<string, tf.Tensor>();
+  try {
+    backendName ??= (await selectBackend(cmd.backend, browserLoaders, [])).name;
+    post({ type: 'started', backend: backendName });
+    for (const w of cmd.weights) params.set(w.name, tf.tensor(w.values, w.shape));
+    const { measures } = measureOnFreshProblems(cmd.task, params, cmd.testSize, cmd.seed);
+    post({ type: 'measured', checkpoint: { epoch: cmd.epoch, trainLoss: NaN, ...measures }, problems: cmd.testSize, seed: cmd.seed });
+  } catch (err) {
+    post({ type: 'error', message: `the saved model could not be measured: ${err instanceof Error ? err.message : String(err)}` });
+  } finally {
+    tf.dispose([...params.values()]);
+    busy = false;
+  }
+}
+
 scope.onmessage = (e) => {
   const cmd = e.data;
   switch (cmd.type) {
     case 'train':
       if (busy) post({ type: 'error', message: 'an appendix task is already training; stop it first' });
       else void train(cmd);
+      break;
+    case 'measure':
+      if (busy) post({ type: 'error', message: 'an appendix task is training; stop it before opening a saved one' });
+      else void measure(cmd);
       break;
     case 'stop':
       stopRequested = true;

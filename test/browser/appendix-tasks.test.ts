@@ -4,8 +4,15 @@
  * measure (skip3: attention to the token ≥ 10 per head; digits5: loss per answer digit; repeat:
  * induction and previous-token score per head). The run on show is not touched.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sequenceParamShapes } from '../../src/model/sequence/forward.ts';
+import { Rng } from '../../src/random/rng.ts';
+import { SEQUENCE_TASKS } from '../../src/task/sequence.ts';
+import { authorsSequenceFile } from '../files/torch-forge.ts';
 import { ARTIFACTS, baseUrl, hasBrowser, openBrowser, pageState, waitForState, type Session } from './browser.ts';
 
 interface Room {
@@ -26,6 +33,7 @@ const traces = (page: Page, id: string) => page.evaluate((testId) => (document.q
 
 describe.skipIf(!hasBrowser)('the appendix tasks in the page', () => {
   let s: Session;
+  const dir = mkdtempSync(join(tmpdir(), 'grokscope-appendix-'));
   beforeAll(async () => {
     s = await openBrowser({ webgpu: false, width: 1440, height: 1000 });
     await s.page.goto(`${baseUrl}?backend=wasm&p=7`);
@@ -80,4 +88,36 @@ describe.skipIf(!hasBrowser)('the appendix tasks in the page', () => {
     await page.locator('#appendix-tasks').screenshot({ path: `${ARTIFACTS}/appendix-repeat.png` });
     expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   }, 400_000);
+
+  it("opens an authors' saved model: its curves, and the model measured on fresh problems", async () => {
+    const { page } = s;
+    const before = await pageState(page);
+    // A 5-digit-addition model in the authors' layout (seeded random weights) with three train losses.
+    const random = new Rng(9);
+    const params = new Map(
+      sequenceParamShapes({ ...SEQUENCE_TASKS.digits5.model, vocab: 12, vocabOut: 10, nCtx: 18 }).map(({ name, shape }) => {
+        const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random.normal() * 0.05);
+        return [name, { values, shape }];
+      }),
+    );
+    const file = join(dir, '5_digit_addition_infinite.pth');
+    writeFileSync(file, authorsSequenceFile(params, 18));
+    await page.getByTestId('import-file').setInputFiles(file);
+    await expect.poll(async () => (await page.getByTestId('seq-status').textContent()) ?? '', { timeout: 60_000, message: 'the model measured' }).toMatch(/measured here on 1,000 fresh problems of seed 0: test loss [\d.]+, accuracy [\d.]+% per token/);
+    const r = await room(page);
+    // The file's three losses (fresh data: train is test), the model's measures on the last row.
+    expect(r.epochs).toEqual([0, 1, 2]);
+    expect(r.last!.trainLoss).toBe(0.3);
+    // Small random weights: every digit's loss near ln 10.
+    for (const x of r.last!.perTokenLoss as number[]) expect(Math.abs(x - Math.log(10))).toBeLessThan(0.5);
+    // The status gives the model's own test loss on the fresh problems, not the file's last loss.
+    const measuredLoss = Number(/test loss ([\d.]+)/.exec((await page.getByTestId('seq-status').textContent()) ?? '')![1]);
+    expect(Math.abs(measuredLoss - Math.log(10))).toBeLessThan(0.5);
+    await expect.poll(() => traces(page, 'seq-task-chart'), { timeout: 30_000 }).toBe(6);
+    expect(await page.getByTestId('seq-about').textContent()).toMatch(/^5-digit addition\./);
+    const after = await pageState(page);
+    expect(after.history.length).toBe(before.history.length);
+    await page.locator('#appendix-tasks').screenshot({ path: `${ARTIFACTS}/appendix-authors.png` });
+    expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  }, 180_000);
 });

@@ -101,13 +101,13 @@ describe.skipIf(!hasBrowser)('PyTorch runs in the page', () => {
     await expect.poll(() => lastNotice(page)).toMatch(/os\.system.*nothing in the file was run.*Your runs are unchanged/);
     const after = await pageState(page);
     expect(after.history.length).toBe(before.history.length);
-    // An authors' appendix-task file (a loss list named for its task): named, with the commands that read it; the run stays.
+    // An authors' appendix-task file (a loss list named for its task) goes to the appendix-tasks room; the run stays.
     const w = new PickleWriter().proto();
     w.floats([2.37, 1.0, 0.5]);
     const skip = join(dir, 'skip_trigram_infinite.pth');
     writeFileSync(skip, torchArchive(w.stop()));
     await page.getByTestId('import-file').setInputFiles(skip);
-    await expect.poll(() => lastNotice(page)).toMatch(/authors' saved run of skip3 \(App\. D\.3\).*3 steps on fresh data.*npm run cli -- inspect FILE.*Your runs are unchanged/);
+    await expect.poll(() => lastNotice(page)).toMatch(/authors' saved run of skip3 \(App\. D\.3\).*3 steps on fresh data.*shown in “Grokking beyond modular addition”; your runs are unchanged/);
     expect((await pageState(page)).history.length).toBe(before.history.length);
     expect(s.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   }, 120_000);

@@ -18,56 +18,14 @@ import { readFloats } from '../../src/files/safetensors/safetensors.ts';
 import { readSequenceTorch } from '../../src/files/torch/sequence-import.ts';
 import { SequenceTrainer, defaultSequenceConfig } from '../../src/model/sequence/trainer.ts';
 import type { SequenceTaskName } from '../../src/task/sequence.ts';
-import { OP, PickleWriter, torchArchive } from '../files/torch-forge.ts';
+import { OP, PickleWriter, authorsSequenceFile, torchArchive } from '../files/torch-forge.ts';
 import { useBackend } from '../helpers.ts';
 
 beforeAll(() => useBackend('wasm'));
 const dir = mkdtempSync(join(tmpdir(), 'grokscope-sequence-files-'));
 
-/** Row-major [.., r, c] → [.., c, r]. */
-function swapLast(v: Float32Array, shape: number[]): Float32Array {
-  const [r, c] = shape.slice(-2);
-  const out = new Float32Array(v.length);
-  for (let b = 0; b < v.length / (r * c); b++) for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[b * r * c + j * r + i] = v[b * r * c + i * c + j];
-  return out;
-}
-
-/** Our parameter in the authors' orientation (the inverse of files/torch/import.ts's conversion). */
-function authorsLayout(name: string, v: Float32Array, shape: number[]): [Float32Array, number[]] {
-  if (shape.length < 2 || /W_pos|W_U$/.test(name)) return [v, shape];
-  // W_O [h, dh, d] → [h·dh, d] → [d, h·dh]
-  if (/W_O$/.test(name)) return [swapLast(v, [shape[0] * shape[1], shape[2]]), [shape[2], shape[0] * shape[1]]];
-  return [swapLast(v, shape), [...shape.slice(0, -2), shape.at(-1)!, shape.at(-2)!]];
-}
-
-/** A torch.save file {model: the trainer's weights in the authors' layout, ...extra}. */
-function authorsFile(trainer: SequenceTrainer, opts: { blocks?: string; extra?: [string, (w: PickleWriter) => void][]; replace?: Record<string, number[]> } = {}): Uint8Array {
-  const storages: Record<string, Uint8Array> = {};
-  const w = new PickleWriter().proto();
-  const tensor = (values: Float32Array, shape: number[]) => {
-    const key = String(Object.keys(storages).length);
-    storages[key] = new Uint8Array(values.slice().buffer);
-    w.tensor({ type: 'FloatStorage', key, numel: values.length, shape });
-  };
-  const model = () => {
-    w.global('collections', 'OrderedDict').op(OP.EMPTY_TUPLE).op(OP.REDUCE).mark();
-    for (const [name, p] of trainer.params) {
-      const given = opts.replace?.[name];
-      const [v, shape] = given ? [new Float32Array(given.reduce((a, b) => a * b, 1)), given] : authorsLayout(name, p.dataSync() as Float32Array, p.shape);
-      w.str(name.replace(/^blocks\./, `${opts.blocks ?? 'blocks'}.`));
-      tensor(v, shape);
-      if (/attn\.W_V$/.test(name)) {
-        // The causal mask buffer, as the authors' attention keeps it (skipped on reading).
-        const n = trainer.model.nCtx;
-        w.str(name.replace(/^blocks\./, `${opts.blocks ?? 'blocks'}.`).replace(/W_V$/, 'mask'));
-        tensor(Float32Array.from({ length: n * n }, (_, i) => (i % n <= Math.floor(i / n) ? 1 : 0)), [n, n]);
-      }
-    }
-    w.op(OP.SETITEMS);
-  };
-  w.dict([['train_losses', () => w.floats([2.4, 1.1, 0.3])], ['model', model], ...(opts.extra ?? []).map(([k, f]) => [k, () => f(w)] as [string, () => void])]);
-  return torchArchive(w.stop(), storages);
-}
+const asArrays = (t: SequenceTrainer) => new Map([...t.params].map(([k, v]) => [k, { values: v.dataSync() as Float32Array, shape: v.shape }]));
+const authorsFile = (t: SequenceTrainer, opts: Parameters<typeof authorsSequenceFile>[2] = {}) => authorsSequenceFile(asArrays(t), t.model.nCtx, opts);
 
 function trainerOf(task: SequenceTaskName, seed: number): SequenceTrainer {
   return new SequenceTrainer({ ...defaultSequenceConfig(task), seed, testSize: task === 'repeat' ? 24 : 200 });

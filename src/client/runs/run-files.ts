@@ -22,6 +22,7 @@ import { readInWorker } from './import-worker.ts';
 import { claimRun, RELOAD_GRACE_MS } from '../storage/run-owner.ts';
 import { continueTraining } from '../storage/was-training.ts';
 import { fetchRecordingHead, loadRecordingPieces } from './recording-pieces.ts';
+import { showSequenceFile } from '../sequence.ts';
 
 const store = () => useAppStore.getState();
 
@@ -140,9 +141,10 @@ export async function importFiles(files: (Blob & { name: string })[], showSweep:
       return;
     }
     if (file.kind === 'sequence') {
-      // The appendix tasks train from the CLI; the page's task registry does not hold them yet (#22).
+      // The appendix tasks have their own room (ui/sequence): the run on show stays.
       const q = file.sequence;
-      store().notify('info', `This file${label} is the authors' saved run of ${q.task} (App. D.3): ${q.description.slice(0, 200)}. The page does not show the appendix's tasks yet: \`npm run cli -- inspect FILE\` prints its curves${q.weights ? ' and `npm run cli -- analyze FILE` measures its model on fresh problems' : ''}. Your runs are unchanged.${notOpened}`);
+      showSequenceFile(q, answer.opened[0]);
+      store().notify('info', `This file${label} is the authors' saved run of ${q.task} (App. D.3): ${q.description.slice(0, 200)}. It is shown in “Grokking beyond modular addition”${q.weights ? ', with its model measured on 1,000 fresh problems there' : ''}; your runs are unchanged.${notOpened}`);
       return;
     }
     if (file.kind === 'run' && file.note) {

@@ -116,6 +116,22 @@ export function sequenceMeasures(params: Map<string, tf.Tensor>, model: Sequence
   return m;
 }
 
+/**
+ * A model's measures on `size` fresh problems of `seed` — those a run of that seed tests on (stream
+ * 'sequence-test'): `analyze` of the authors' files and the page's appendix-tasks room use it.
+ */
+export function measureOnFreshProblems(task: SequenceTaskName, params: Map<string, tf.Tensor>, size: number, seed: number): { measures: Omit<SequenceCheckpoint, 'epoch' | 'trainLoss'>; predictionsCounted: number } {
+  const spec = SEQUENCE_TASKS[task];
+  const model: SequenceModelSpec = { ...spec.model, vocab: spec.vocab, vocabOut: spec.vocabOut, nCtx: spec.nCtx };
+  const test = spec.sample(new Rng(streamSeed(seed, 'sequence-test')), size);
+  const tensors = sequenceTensors(test, model);
+  try {
+    return { measures: sequenceMeasures(params, model, task, test, tensors), predictionsCounted: tensors.count };
+  } finally {
+    disposeSequenceTensors(tensors);
+  }
+}
+
 /** digits5: the mean loss of each of the six answer digits (predicted at positions 11…16). */
 function perTokenLoss(losses: ArrayLike<number>, b: SequenceBatch): number[] {
   const sums = new Array<number>(6).fill(0);

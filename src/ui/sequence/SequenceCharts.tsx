@@ -19,12 +19,13 @@ const PALETTE = [COLORS.blue, COLORS.vermillion, COLORS.green, COLORS.orange, CO
 const watchNothing: Watch = () => [];
 
 function line(cps: SequenceCheckpoint[], y: (c: SequenceCheckpoint) => number | undefined, name: string, color: string, dash: 'solid' | 'dot' = 'solid'): Trace {
+  const ys = cps.map((c) => y(c) ?? NaN);
   return {
     x: cps.map((c) => c.epoch),
-    y: cps.map((c) => y(c) ?? NaN),
+    y: ys,
     type: 'scatter',
-    // A first checkpoint alone is a point, not an invisible line.
-    mode: cps.length < 3 ? 'lines+markers' : 'lines',
+    // A first checkpoint alone, or a saved model's one measured point, is a marker, not an invisible line.
+    mode: ys.filter(Number.isFinite).length < 3 ? 'lines+markers' : 'lines',
     name,
     line: { color, width: 1.6, dash },
     hovertemplate: `${name}, epoch %{x:,}: %{y:.4g}<extra></extra>`,

@@ -6,7 +6,7 @@
 import { SEQUENCE_PRESETS, SEQUENCE_PRESET_NAMES, isSequencePreset } from '../../config/sequence-presets.ts';
 import { stopSequence, trainSequencePreset } from '../../client/sequence.ts';
 import { formatPercent, formatValue } from '../../run/format.ts';
-import { useSequenceStore } from '../../store/sequence.ts';
+import { useSequenceStore, type SequenceRecord } from '../../store/sequence.ts';
 import { SEQUENCE_TASKS, SKIP3_LENGTH, type SequenceTaskName } from '../../task/sequence.ts';
 import { SequenceCharts } from './SequenceCharts.tsx';
 
@@ -19,8 +19,27 @@ const INPUTS: Record<SequenceTaskName, string> = {
 
 const n = (x: number) => x.toLocaleString('en-US');
 
+/** An authors' saved run on show: what the file held, and its model's measures once taken. */
+function RecordStatus({ record }: { record: SequenceRecord }) {
+  const message = useSequenceStore((s) => s.message);
+  const m = record.measured;
+  const model = !record.hasModel
+    ? 'The file holds no model, only these curves.'
+    : m
+      ? `Their model, measured here on ${n(m.problems)} fresh problems of seed ${m.seed}: test loss ${formatValue(m.checkpoint.testLoss)}, accuracy ${formatPercent(m.checkpoint.testAcc)} per token.`
+      : message
+        ? `Their model could not be measured: ${message}`
+        : 'Measuring their model on fresh problems…';
+  return (
+    <p className="hint" data-testid="seq-status">
+      The authors' record <strong>{record.name}</strong>: {record.description}. {model}
+    </p>
+  );
+}
+
 function Status() {
-  const { status, backend, checkpoints, seconds, message, trained } = useSequenceStore();
+  const { status, backend, checkpoints, seconds, message, trained, record } = useSequenceStore();
+  if (record) return <RecordStatus record={record} />;
   if (status === 'idle' || !trained) return <p className="hint muted" data-testid="seq-status">Nothing trained here yet.</p>;
   const preset = SEQUENCE_PRESETS[trained];
   const last = checkpoints.at(-1);
@@ -41,8 +60,12 @@ export function SequenceSection() {
   const status = useSequenceStore((s) => s.status);
   const choose = useSequenceStore((s) => s.choose);
   const busy = status === 'starting' || status === 'running';
+  const record = useSequenceStore((s) => s.record);
   const p = SEQUENCE_PRESETS[preset];
-  const spec = SEQUENCE_TASKS[p.task];
+  // What is on show: an authors' saved run, or the chosen preset.
+  const task = record?.task ?? p.task;
+  const spec = SEQUENCE_TASKS[task];
+  const data = record ? '' : p.data === Infinity ? ' Fresh examples every update.' : ` ${n(p.data)} training examples.`;
   return (
     <div data-testid="sequence-room">
       <p>
@@ -71,7 +94,8 @@ export function SequenceSection() {
         )}
       </div>
       <p className="hint" data-testid="seq-about">
-        <strong>{spec.label}.</strong> {INPUTS[p.task]} {p.data === Infinity ? 'Fresh examples every update.' : `${n(p.data)} training examples.`} The paper: {spec.paper}
+        <strong>{spec.label}.</strong> {INPUTS[task]}
+        {data} The paper: {spec.paper}
       </p>
       <Status />
       <SequenceCharts />
