@@ -29,6 +29,7 @@ function boot(): void {
   useAppStore.getState().loadUrl(decoded);
   useEvidenceStore.getState().loadUrl(decoded);
   if (decoded.sweep) useSweepStore.getState().setText(encodeSweep(decoded.sweep));
+  if (decoded.appendix) useSequenceStore.getState().choose(decoded.appendix);
   startAddress(decoded);
 
   commands.init();

@@ -8,19 +8,32 @@ import { writeFileSync } from 'node:fs';
 import type { BackendName } from '../config/backends.ts';
 import { SequenceTrainer, defaultSequenceConfig, type SequenceCheckpoint, type SequenceRunConfig } from '../model/sequence/trainer.ts';
 import { SEQUENCE_TASKS, SEQUENCE_TASK_NAMES, isSequenceTask } from '../task/sequence.ts';
+import { SEQUENCE_PRESETS, SEQUENCE_PRESET_NAMES, isSequencePreset, type SequencePreset, type SequencePresetName } from '../config/sequence-presets.ts';
 import { UsageError } from './node/args.ts';
 import { startNodeBackend } from './node/backends.ts';
 
-const VALUE_FLAGS = ['task', 'data', 'epochs', 'every', 'seed', 'lr', 'wd', 'b1', 'b2', 'batch', 'test-size', 'out', 'backend'] as const;
+const VALUE_FLAGS = ['task', 'appendix', 'data', 'epochs', 'every', 'seed', 'lr', 'wd', 'b1', 'b2', 'batch', 'test-size', 'out', 'backend'] as const;
 
-/** The task named by `--task X` or `--task=X` in raw arguments, if it is one of the appendix's sequence tasks. */
-export function sequenceTaskOf(argv: string[]): string | null {
+/** A flag's value in raw arguments (`--name X` or `--name=X`), or undefined. */
+function rawFlag(argv: string[], name: string): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const value = a === '--task' ? argv[i + 1] : a.startsWith('--task=') ? a.slice(7) : undefined;
-    if (value !== undefined) return isSequenceTask(value) ? value : null;
+    if (a === `--${name}`) return argv[i + 1] ?? '';
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
   }
-  return null;
+  return undefined;
+}
+
+/**
+ * The appendix task that raw arguments name — by `--task X`, or by `--appendix RUN` (a run of
+ * config/sequence-presets.ts, as the page's `appendix=` key; an unknown run is named by the flags' check) — or null.
+ */
+export function sequenceTaskOf(argv: string[]): string | null {
+  const task = rawFlag(argv, 'task');
+  if (task !== undefined) return isSequenceTask(task) ? task : null;
+  const run = rawFlag(argv, 'appendix');
+  if (run === undefined) return null;
+  return isSequencePreset(run) ? SEQUENCE_PRESETS[run].task : run;
 }
 
 function parseFlags(argv: string[]): Map<string, string> {
@@ -55,13 +68,18 @@ function numberFlag(flags: Map<string, string>, name: string, fallback: number, 
 const whole = (min: number) => (v: number) => Number.isInteger(v) && v >= min;
 
 export function sequenceConfigFromFlags(flags: Map<string, string>): SequenceRunConfig & { epochs: number; every: number } {
-  const task = flags.get('task')!;
+  // --appendix RUN: the page's run of Figs. 29–34 (its task, data, epochs and cadence; other flags win).
+  const runName = flags.get('appendix');
+  if (runName !== undefined && !isSequencePreset(runName)) throw new UsageError(`--appendix ${runName} is not one of ${SEQUENCE_PRESET_NAMES.join(', ')}`);
+  const run: SequencePreset | null = runName !== undefined ? SEQUENCE_PRESETS[runName as SequencePresetName] : null;
+  const task = flags.get('task') ?? run!.task;
   if (!isSequenceTask(task)) throw new UsageError(`--task ${task} is not one of ${SEQUENCE_TASK_NAMES.join(', ')}`);
+  if (run && run.task !== task) throw new UsageError(`--appendix ${runName} is a run of ${run.task}, not of --task ${task}`);
   const base = defaultSequenceConfig(task);
   const rawData = flags.get('data');
-  const data = rawData === 'inf' ? Infinity : numberFlag(flags, 'data', base.data, whole(1), 'a whole number of examples ≥ 1, or inf');
-  const epochs = numberFlag(flags, 'epochs', 1000, whole(1), 'a whole number ≥ 1');
-  const every = numberFlag(flags, 'every', Math.max(1, Math.round(epochs / 50)), whole(1), 'a whole number ≥ 1');
+  const data = rawData === 'inf' ? Infinity : numberFlag(flags, 'data', run?.data ?? base.data, whole(1), 'a whole number of examples ≥ 1, or inf');
+  const epochs = numberFlag(flags, 'epochs', run?.epochs ?? 1000, whole(1), 'a whole number ≥ 1');
+  const every = numberFlag(flags, 'every', run?.every ?? Math.max(1, Math.round(epochs / 50)), whole(1), 'a whole number ≥ 1');
   return {
     ...base,
     data,

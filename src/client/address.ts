@@ -11,6 +11,8 @@ import { useEvidenceStore, type EvidenceState } from '../store/evidence.ts';
 import { useAppStore, type AppState } from '../store/store.ts';
 import { useSweepStore } from '../store/sweep.ts';
 import { useLlcStore } from '../store/llc.ts';
+import { useSequenceStore } from '../store/sequence.ts';
+import { SEQUENCE_PRESET_NAMES, type SequencePresetName } from '../config/sequence-presets.ts';
 import { formatLlcSchedule, type LlcSchedule } from '../config/llc.ts';
 import { decodeSweep, encodeSweep } from '../config/sweep.ts';
 import { commands } from './client.ts';
@@ -61,7 +63,7 @@ export function startAddress(decoded: DecodedUrl): void {
   const write = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      const query = withLlc(withSweep(addressQuery(useAppStore.getState()), useSweepStore.getState().text), useLlcStore.getState().schedule);
+      const query = withAppendix(withLlc(withSweep(addressQuery(useAppStore.getState()), useSweepStore.getState().text), useLlcStore.getState().schedule), useSequenceStore.getState().preset);
       const url = `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`;
       if (url !== `${window.location.pathname}${window.location.search}${window.location.hash}`) window.history.replaceState(null, '', url);
     }, URL_WRITE_DELAY_MS);
@@ -71,6 +73,12 @@ export function startAddress(decoded: DecodedUrl): void {
   useEvidenceStore.subscribe((s) => [s.ablations, s.pair] as const, write, { equalityFn: same });
   useSweepStore.subscribe((s, prev) => s.text !== prev.text && write());
   useLlcStore.subscribe((s) => s.schedule, write);
+  useSequenceStore.subscribe((s, prev) => s.preset !== prev.preset && write());
+}
+
+/** The appendix-tasks room's run rides along (`appendix=`) once another than the first is chosen. */
+export function withAppendix(query: string, preset: SequencePresetName): string {
+  return preset === SEQUENCE_PRESET_NAMES[0] ? query : `${query ? `${query}&` : ''}appendix=${preset}`;
 }
 
 /** The LLC over training rides along (`llc=`) while it is on. */

@@ -10,6 +10,7 @@ import { checkKeyFreqs } from './keyfreqs.ts';
 import { isPresetName, presetConfig, type PresetName } from './presets.ts';
 import { decodeSweep, type SweepSpec } from './sweep.ts';
 import { parseLlcSchedule, type LlcSchedule } from './llc.ts';
+import { SEQUENCE_PRESET_NAMES, isSequencePreset, type SequencePresetName } from './sequence-presets.ts';
 import {
   CONFIG_KEYS,
   DEFAULT_CONFIG,
@@ -43,11 +44,13 @@ export interface DecodedUrl extends UrlState {
   sweep: SweepSpec | null;
   /** ?llc=1 or ?llc=draws:20,chains:2: the LLC over training, on (config/llc.ts); null: off. */
   llc: LlcSchedule | null;
+  /** ?appendix=skip3-512: the run of App. D.3 chosen in the appendix-tasks room (config/sequence-presets.ts). */
+  appendix: SequencePresetName | null;
   issues: ConfigIssue[];
 }
 
 /** Keys that are not config fields. */
-export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'at', 'ablate', 'pair', 'sweep', 'llc'] as const;
+export const EXTRA_KEYS = ['preset', 'backend', 'k', 'run', 'at', 'ablate', 'pair', 'sweep', 'llc', 'appendix'] as const;
 
 /** Unknown or repeated keys named one by one; past this many they are counted. */
 export const MAX_LISTED_ISSUES = 5;
@@ -182,7 +185,10 @@ export function decodeQuery(search: string | URLSearchParams): DecodedUrl {
     if ('error' in parsed) issues.push({ key: 'llc', message: `LLC over training: ${parsed.error.slice(0, 200)}`, fallback: 'off' });
     else llc = parsed.value;
   }
-  return { config, preset, backend, keyFreqs, ablations, pair, run, at, sweep, llc, issues };
+  const appendixRaw = params.get('appendix');
+  const appendix = appendixRaw !== null && isSequencePreset(appendixRaw) ? appendixRaw : null;
+  if (appendixRaw !== null && appendix === null) issues.push({ key: 'appendix', message: `"${quote(appendixRaw)}" is not a run of the appendix's tasks; known: ${SEQUENCE_PRESET_NAMES.join(', ')}`, fallback: SEQUENCE_PRESET_NAMES[0] });
+  return { config, preset, backend, keyFreqs, ablations, pair, run, at, sweep, llc, appendix, issues };
 }
 
 /** The query string (without '?') that decodes back to exactly this state. */

@@ -70,6 +70,12 @@ describe.skipIf(!hasBrowser)('the appendix tasks in the page', () => {
 
   it('digits5 draws a loss per answer digit, repeat an induction and a previous-token score per head', async () => {
     const { page } = s;
+    // The run chosen rides in the address (appendix=), and a link with it opens the room on that run.
+    await page.getByTestId('seq-preset').selectOption('repeat-512');
+    await expect.poll(() => new URL(page.url()).searchParams.get('appendix'), { timeout: 10_000 }).toBe('repeat-512');
+    await page.goto(`${baseUrl}?backend=wasm&p=7&appendix=digits5-inf`);
+    await waitForState(page, (st) => st.status === 'idle', 60_000, 'ready');
+    expect(await page.getByTestId('seq-preset').inputValue()).toBe('digits5-inf');
     for (const [preset, chart] of [
       ['digits5-700', 6],
       ['repeat-inf', 16],

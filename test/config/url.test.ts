@@ -3,7 +3,7 @@ import { PRESETS, PRESET_NAMES, matchPreset, presetConfig } from '../../src/conf
 import { CONFIG_KEYS, DEFAULT_CONFIG, FIELDS, describeIssue, type TrainConfig } from '../../src/config/schema.ts';
 import { decodeQuery, encodeQuery } from '../../src/config/url.ts';
 import { LLC_SHARE, formatLlcSchedule, parseLlcSchedule } from '../../src/config/llc.ts';
-import { withLlc } from '../../src/client/address.ts';
+import { withAppendix, withLlc } from '../../src/client/address.ts';
 
 /** A valid value different from the default, for every field. */
 const OTHER_VALUE: { [K in keyof TrainConfig]: TrainConfig[K] } = {
@@ -308,5 +308,20 @@ describe('hostile links (issue 16, finding 9)', () => {
     expect(issues.slice(0, 5).map((i) => i.key)).toEqual(['junk0', 'junk1', 'junk2', 'junk3', 'junk4']);
     expect(issues[5].message).toBe('and 9,995 more unknown or repeated parameters, ignored');
     expect(decodeQuery(`${query}&p=53`).config.p).toBe(53);
+  });
+});
+
+describe("the appendix tasks' run (?appendix=)", () => {
+  it('names one of the six runs of Figs. 29–34; anything else is an issue that falls back to the first', () => {
+    expect(decodeQuery('').appendix).toBeNull();
+    expect(decodeQuery('appendix=repeat-512').appendix).toBe('repeat-512');
+    const bad = decodeQuery('appendix=__proto__');
+    expect(bad.appendix).toBeNull();
+    expect(bad.issues.map((i) => i.key)).toEqual(['appendix']);
+    expect(bad.issues[0].message).toMatch(/"__proto__" is not a run of the appendix's tasks; known: skip3-inf, skip3-512, digits5-inf, digits5-700, repeat-inf, repeat-512/);
+    // The page writes it only once another run than the first is chosen.
+    expect(withAppendix('p=7', 'skip3-inf')).toBe('p=7');
+    expect(withAppendix('p=7', 'digits5-700')).toBe('p=7&appendix=digits5-700');
+    expect(withAppendix('', 'repeat-inf')).toBe('appendix=repeat-inf');
   });
 });

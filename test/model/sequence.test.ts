@@ -160,4 +160,13 @@ describe('train --task digits5|repeat|skip3 (the CLI)', () => {
       expect(() => sequenceConfigFromFlags(flags(bad)), JSON.stringify(bad)).toThrow(UsageError);
     }
   });
+
+  it('--appendix RUN trains the page\'s run of Figs. 29–34 (its task, data, epochs, cadence), other flags winning', () => {
+    expect(sequenceTaskOf(['train', '--appendix', 'repeat-512'])).toBe('repeat');
+    expect(sequenceTaskOf(['train', '--appendix=skip3-inf'])).toBe('skip3');
+    expect(sequenceConfigFromFlags(new Map([['appendix', 'digits5-700']]))).toMatchObject({ task: 'digits5', data: 700, epochs: 18053, every: 10 });
+    expect(sequenceConfigFromFlags(new Map([['appendix', 'skip3-inf'], ['epochs', '40']]))).toMatchObject({ task: 'skip3', data: Infinity, epochs: 40, every: 25 });
+    expect(() => sequenceConfigFromFlags(new Map([['appendix', 'skip3-inf'], ['task', 'repeat']]))).toThrow(/a run of skip3, not of --task repeat/);
+    expect(() => sequenceConfigFromFlags(new Map([['appendix', 'nope']]))).toThrow(/--appendix nope is not one of skip3-inf, skip3-512/);
+  });
 });
