@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sequenceConfigFromFlags, sequenceTaskOf } from '../../src/cli/train-sequence.ts';
 import { UsageError } from '../../src/cli/node/args.ts';
 import { disposeSequenceTensors, initSequenceParams, sequenceForward, sequenceTensors } from '../../src/model/sequence/forward.ts';
-import { SequenceTrainer, defaultSequenceConfig, repeatScores, specialAttention } from '../../src/model/sequence/trainer.ts';
+import { SequenceTrainer, defaultSequenceConfig, repeatScores, specialAttention, type SequenceCheckpoint } from '../../src/model/sequence/trainer.ts';
+import { SequenceSweepTrainer, type SequenceSweepPoint } from '../../src/model/sequence/batched.ts';
 import { Rng } from '../../src/random/rng.ts';
 import { DIGITS5_ANSWER_START, DIGITS5_EQUALS, DIGITS5_PLUS, REPEAT_COPIES, REPEAT_LENGTH, SEQUENCE_TASKS, type SequenceBatch } from '../../src/task/sequence.ts';
 import { useBackend } from '../helpers.ts';
@@ -168,5 +169,57 @@ describe('train --task digits5|repeat|skip3 (the CLI)', () => {
     expect(sequenceConfigFromFlags(new Map([['appendix', 'skip3-inf'], ['epochs', '40']]))).toMatchObject({ task: 'skip3', data: Infinity, epochs: 40, every: 25 });
     expect(() => sequenceConfigFromFlags(new Map([['appendix', 'skip3-inf'], ['task', 'repeat']]))).toThrow(/a run of skip3, not of --task repeat/);
     expect(() => sequenceConfigFromFlags(new Map([['appendix', 'nope']]))).toThrow(/--appendix nope is not one of skip3-inf, skip3-512/);
+  });
+});
+
+describe('a sweep of an appendix task trained batched (model/sequence/batched.ts)', () => {
+  const alone = (task: 'skip3' | 'digits5' | 'repeat', seed: number, data: number, epochs: number, over: Partial<ReturnType<typeof defaultSequenceConfig>> = {}) => {
+    const t = new SequenceTrainer({ ...defaultSequenceConfig(task), seed, data, testSize: 40, ...over });
+    const out = [t.measure()];
+    for (let e = 0; e < epochs; e++) {
+      t.trainEpoch();
+      out.push(t.measure());
+    }
+    t.dispose();
+    return out;
+  };
+  const together = (task: 'skip3' | 'digits5' | 'repeat', points: SequenceSweepPoint[], epochs: number, over: Partial<ReturnType<typeof defaultSequenceConfig>> = {}) => {
+    const t = new SequenceSweepTrainer({ ...defaultSequenceConfig(task), testSize: 40, ...over }, points);
+    const out = [t.measure()];
+    for (let e = 0; e < epochs; e++) {
+      t.trainEpoch();
+      out.push(t.measure());
+    }
+    t.dispose();
+    return out;
+  };
+  const same = (a: SequenceCheckpoint, b: SequenceCheckpoint, what: string) => {
+    expect(a.epoch).toBe(b.epoch);
+    for (const k of ['trainLoss', 'testLoss', 'testAcc'] as const) expect(a[k], `${what} ${k} at epoch ${a.epoch}`).toBeCloseTo(b[k], 4);
+    (a.specialTokenAttention ?? []).forEach((x, h) => expect(x, `${what} head ${h}`).toBeCloseTo(b.specialTokenAttention![h], 4));
+    (a.perTokenLoss ?? []).forEach((x, j) => expect(x, `${what} digit ${j}`).toBeCloseTo(b.perTokenLoss![j], 4));
+    (a.inductionScore ?? []).flat().forEach((x, j) => expect(x, `${what} induction ${j}`).toBeCloseTo(b.inductionScore!.flat()[j], 4));
+  };
+
+  it('every model of a sweep over seeds and data sizes trains exactly as alone (fixed sets of different sizes, padded)', () => {
+    const before = tf.memory().numTensors;
+    const points = [{ seed: 0, data: 48 }, { seed: 1, data: 48 }, { seed: 0, data: 20 }];
+    const batched = together('skip3', points, 4, { lr: 3e-3 });
+    expect(tf.memory().numTensors).toBe(before);
+    points.forEach((p, i) => alone('skip3', p.seed, p.data, 4, { lr: 3e-3 }).forEach((c, e) => same(batched[e][i], c, `seed ${p.seed}, data ${p.data}`)));
+    // The models differ from each other (they are not one model copied).
+    expect(batched[4][0].trainLoss).not.toBeCloseTo(batched[4][1].trainLoss, 4);
+  });
+
+  it('on fresh data each model draws its own batches; digits5 and repeat too; impossible sweeps are refused', () => {
+    const points = [{ seed: 2, data: Infinity }, { seed: 3, data: Infinity }];
+    const batched = together('skip3', points, 2, { batch: 32 });
+    points.forEach((p, i) => alone('skip3', p.seed, p.data, 2, { batch: 32 }).forEach((c, e) => same(batched[e][i], c, `seed ${p.seed}, fresh`)));
+    const d = together('digits5', [{ seed: 0, data: 16 }, { seed: 1, data: 16 }], 1);
+    alone('digits5', 1, 16, 1).forEach((c, e) => same(d[e][1], c, 'digits5 seed 1'));
+    const r = together('repeat', [{ seed: 0, data: 8 }, { seed: 5, data: 6 }], 1, { batch: 8, testSize: 6 });
+    alone('repeat', 5, 6, 1, { batch: 8, testSize: 6 }).forEach((c, e) => same(r[e][1], c, 'repeat seed 5'));
+    expect(() => new SequenceSweepTrainer(defaultSequenceConfig('skip3'), [{ seed: 0, data: 64 }, { seed: 0, data: Infinity }])).toThrow(/fresh data \(inf\) and fixed sets/);
+    expect(() => new SequenceSweepTrainer({ ...defaultSequenceConfig('repeat'), batch: 128 }, [{ seed: 0, data: 512 }, { seed: 0, data: 128 }])).toThrow(/same number of batches/);
   });
 });

@@ -59,65 +59,102 @@ export function initSequenceParams(m: SequenceModelSpec, seed: number): Map<stri
 }
 
 export interface SequenceForward {
-  /** [N, n_ctx, vocabOut] */
+  /** [M·N, n_ctx, vocabOut]: the M models' logits, model by model. */
   logits: tf.Tensor3D;
-  /** Per layer, the attention patterns [N, heads, query, key] (only when asked). */
+  /** Per layer, the attention patterns [M·N, heads, query, key] (only when asked). */
   patterns: tf.Tensor4D[];
 }
 
-/** The forward of a batch; `s.tokensOneHot` embeds (a product, differentiable on wasm: ops.ts's gatherRows). */
+/**
+ * a [M, r, k] · b [M, k, c] → [M, r, c]. One model (M = 1) multiplies as a plain 2-D product, the
+ * path (and the wasm operator cache, ops.ts) the single model has always used.
+ */
+function bmm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const [M, r, k] = a.shape;
+  const c = b.shape[2]!;
+  if (M !== 1) return mm(a, b);
+  return tf.reshape(mm(tf.reshape(a, [r!, k!]), tf.reshape(b, [k!, c])), [1, r!, c]);
+}
+
+/**
+ * The forward of a batch of N examples for each of M models. Parameters are one model's shapes
+ * (M = 1) or stacked along a leading model axis [M, ...] (batched.ts: a sweep trained in one
+ * update, each model on its own examples); `s` holds the models' examples one model after another.
+ * `s.tokensOneHot` embeds (a product, differentiable on wasm: ops.ts's gatherRows).
+ */
 export function sequenceForward(params: Map<string, tf.Tensor>, m: SequenceModelSpec, s: Pick<SequenceTensors, 'n' | 'nCtx' | 'tokensOneHot'>, keepPatterns = false): SequenceForward {
   const patterns: tf.Tensor4D[] = [];
   const logits = tf.tidy(() => {
     const { n, nCtx: t } = s;
-    const p = (name: string) => params.get(name)!;
-    const h = m.nHeads;
-    const embedded = tf.reshape(mm(s.tokensOneHot, p('embed.W_E')), [n, t, m.dModel]);
-    let x = tf.reshape(tf.add(embedded, tf.slice(p('pos_embed.W_pos'), [0, 0], [t, m.dModel])), [n * t, m.dModel]);
+    const stacked = params.get('embed.W_E')!.rank === 3;
+    const M = stacked ? params.get('embed.W_E')!.shape[0] : 1;
+    // Every parameter with its model axis.
+    const p = (name: string) => (stacked ? params.get(name)! : tf.expandDims(params.get(name)!, 0));
+    const { dModel: d, nHeads: h, dHead: dh } = m;
+    const embedded = bmm(tf.reshape(s.tokensOneHot, [M, n * t, m.vocab]), p('embed.W_E'));
+    const pos = tf.expandDims(tf.slice(p('pos_embed.W_pos'), [0, 0, 0], [M, t, d]), 1);
+    let x = tf.reshape(tf.add(tf.reshape(embedded, [M, n, t, d]), pos), [M, n * t, d]);
     const mask = causalMask(t);
     for (let l = 0; l < m.nLayers; l++) {
       const w = (name: string) => p(`blocks.${l}.${name}`);
-      // [h, d, dh] → [d, h·dh], heads side by side.
-      const side = (wt: tf.Tensor) => tf.reshape(tf.transpose(wt, [1, 0, 2]), [m.dModel, h * m.dHead]);
-      const heads = (wt: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(mm(x, side(wt)), [n, t, h, m.dHead]), [0, 2, 1, 3]), [n * h, t, m.dHead]);
+      // [M, h, d, dh] → [M, d, h·dh], heads side by side.
+      const side = (wt: tf.Tensor) => tf.reshape(tf.transpose(wt, [0, 2, 1, 3]), [M, d, h * dh]);
+      const heads = (wt: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(bmm(x, side(wt)), [M * n, t, h, dh]), [0, 2, 1, 3]), [M * n * h, t, dh]);
       const q = heads(w('attn.W_Q'));
       const k = heads(w('attn.W_K'));
       const v = heads(w('attn.W_V'));
-      const pattern = tf.softmax(tf.add(tf.div(mm(q, transposeLast(k)), Math.sqrt(m.dHead)), mask));
-      if (keepPatterns) patterns.push(tf.keep(tf.reshape(pattern, [n, h, t, t])) as tf.Tensor4D);
-      const z = tf.reshape(tf.transpose(tf.reshape(mm(pattern, v), [n, h, t, m.dHead]), [0, 2, 1, 3]), [n * t, h * m.dHead]);
-      x = tf.add(x, mm(z, tf.reshape(w('attn.W_O'), [h * m.dHead, m.dModel])));
+      const pattern = tf.softmax(tf.add(tf.div(mm(q, transposeLast(k)), Math.sqrt(dh)), mask));
+      if (keepPatterns) patterns.push(tf.keep(tf.reshape(pattern, [M * n, h, t, t])) as tf.Tensor4D);
+      const z = tf.reshape(tf.transpose(tf.reshape(mm(pattern, v), [M * n, h, t, dh]), [0, 2, 1, 3]), [M, n * t, h * dh]);
+      x = tf.add(x, bmm(z, tf.reshape(w('attn.W_O'), [M, h * dh, d])));
       if (m.dMlp > 0) {
-        const post = tf.relu(tf.add(mm(x, w('mlp.W_in')), w('mlp.b_in')));
-        x = tf.add(x, tf.add(mm(post, w('mlp.W_out')), w('mlp.b_out')));
+        const post = tf.relu(tf.add(bmm(x, w('mlp.W_in')), tf.expandDims(w('mlp.b_in'), 1)));
+        x = tf.add(x, tf.add(bmm(post, w('mlp.W_out')), tf.expandDims(w('mlp.b_out'), 1)));
       }
     }
-    return tf.reshape(mm(x, p('unembed.W_U')), [n, t, m.vocabOut]) as tf.Tensor3D;
+    return tf.reshape(bmm(x, p('unembed.W_U')), [M * n, t, m.vocabOut]) as tf.Tensor3D;
   });
   return { logits, patterns };
 }
 
-/** Batch arrays as tensors: one-hot tokens [N·n, vocab], one-hot targets [N·n, vocabOut], weights [N·n]. */
+/**
+ * Batch arrays as tensors, for one model or for M models one after another (each its own batch of
+ * the same N and n_ctx): one-hot tokens [M·N·n, vocab], one-hot targets [M·N·n, vocabOut], weights [M·N·n].
+ */
 export interface SequenceTensors {
   n: number;
   nCtx: number;
   tokensOneHot: tf.Tensor2D;
   targets: tf.Tensor2D;
   weights: tf.Tensor1D;
-  /** Σ weights (the number of predictions counted). */
+  /** Σ weights (the number of predictions counted), of all models. */
   count: number;
+  /** Σ weights of each model. */
+  counts: number[];
 }
 
-export function sequenceTensors(b: SequenceBatch, m: Pick<SequenceModelSpec, 'vocab' | 'vocabOut'>): SequenceTensors {
-  let count = 0;
-  for (let i = 0; i < b.weights.length; i++) count += b.weights[i];
+export function sequenceTensors(b: SequenceBatch | SequenceBatch[], m: Pick<SequenceModelSpec, 'vocab' | 'vocabOut'>): SequenceTensors {
+  const batches = Array.isArray(b) ? b : [b];
+  const { n, nCtx } = batches[0];
+  if (batches.some((x) => x.n !== n || x.nCtx !== nCtx)) throw new Error('the models of one batched update need batches of the same size');
+  const join = <T extends Int32Array | Float32Array>(make: (k: number) => T, get: (x: SequenceBatch) => T) => {
+    if (batches.length === 1) return get(batches[0]);
+    const out = make(batches.length * n * nCtx);
+    batches.forEach((x, i) => out.set(get(x), i * n * nCtx));
+    return out;
+  };
+  const counts = batches.map((x) => x.weights.reduce((a, w) => a + w, 0));
+  const tokens = join((k) => new Int32Array(k), (x) => x.tokens);
+  const targets = join((k) => new Int32Array(k), (x) => x.targets);
+  const weights = join((k) => new Float32Array(k), (x) => x.weights);
   return tf.tidy(() => ({
-    n: b.n,
-    nCtx: b.nCtx,
-    tokensOneHot: oneHotFloat(tf.tensor1d(b.tokens, 'int32'), m.vocab),
-    targets: oneHotFloat(tf.tensor1d(b.targets, 'int32'), m.vocabOut),
-    weights: tf.tensor1d(b.weights),
-    count,
+    n,
+    nCtx,
+    tokensOneHot: oneHotFloat(tf.tensor1d(tokens, 'int32'), m.vocab),
+    targets: oneHotFloat(tf.tensor1d(targets, 'int32'), m.vocabOut),
+    weights: tf.tensor1d(weights),
+    count: counts.reduce((a, c) => a + c, 0),
+    counts,
   }));
 }
 
@@ -134,9 +171,15 @@ export function positionLosses(logits: tf.Tensor3D, s: SequenceTensors): tf.Tens
   });
 }
 
-/** The mean loss over the counted predictions. */
+/** Each model's mean loss over its counted predictions [M]. */
+export function modelLosses(logits: tf.Tensor3D, s: SequenceTensors): tf.Tensor1D {
+  return tf.tidy(() => tf.div(tf.sum(tf.reshape(positionLosses(logits, s), [s.counts.length, -1]), 1), tf.tensor1d(s.counts)) as tf.Tensor1D);
+}
+
+/** The loss trained on: one model's mean loss over its counted predictions, or the sum of M models' (each its own gradient). */
 export function sequenceLoss(logits: tf.Tensor3D, s: SequenceTensors): tf.Scalar {
-  return tf.tidy(() => tf.div(tf.sum(positionLosses(logits, s)), s.count) as tf.Scalar);
+  if (s.counts.length === 1) return tf.tidy(() => tf.div(tf.sum(positionLosses(logits, s)), s.count) as tf.Scalar);
+  return tf.tidy(() => tf.sum(modelLosses(logits, s)) as tf.Scalar);
 }
 
 /** Whether each position's argmax is its target [N·n] (1/0; 0 where not counted). */

@@ -99,21 +99,34 @@ export class SequenceTrainer {
  * checkpoints and `analyze` of the authors' files (cli/analyze-sequence.ts) both use it.
  */
 export function sequenceMeasures(params: Map<string, tf.Tensor>, model: SequenceModelSpec, task: SequenceTaskName, test: SequenceBatch, testTensors: SequenceTensors): Omit<SequenceCheckpoint, 'epoch' | 'trainLoss'> {
+  return modelsMeasures(params, model, task, [test], testTensors)[0];
+}
+
+/** `sequenceMeasures` of M stacked models (batched.ts), each on its own test batch (`testTensors` = sequenceTensors(tests)). */
+export function modelsMeasures(params: Map<string, tf.Tensor>, model: SequenceModelSpec, task: SequenceTaskName, tests: SequenceBatch[], testTensors: SequenceTensors): Omit<SequenceCheckpoint, 'epoch' | 'trainLoss'>[] {
   const out = sequenceForward(params, model, testTensors, task !== 'digits5');
   const losses = positionLosses(out.logits, testTensors);
   const correct = positionCorrect(out.logits, testTensors);
-  const lossArr = losses.dataSync();
-  const correctArr = correct.dataSync();
-  let sumLoss = 0;
-  let sumCorrect = 0;
-  for (let i = 0; i < lossArr.length; i++) (sumLoss += lossArr[i]), (sumCorrect += correctArr[i]);
-  const m: Omit<SequenceCheckpoint, 'epoch' | 'trainLoss'> = { testLoss: sumLoss / testTensors.count, testAcc: sumCorrect / testTensors.count };
-  if (task === 'digits5') m.perTokenLoss = perTokenLoss(lossArr, test);
-  const patterns = out.patterns.map((p) => p.dataSync() as Float32Array);
-  if (task === 'repeat') Object.assign(m, repeatScores(patterns, test));
-  if (task === 'skip3') m.specialTokenAttention = specialAttention(patterns[0], test);
+  const lossAll = losses.dataSync();
+  const correctAll = correct.dataSync();
+  const patternsAll = out.patterns.map((p) => p.dataSync() as Float32Array);
   tf.dispose([out.logits, ...out.patterns, losses, correct]);
-  return m;
+  // Model i's rows are the i-th block of every array.
+  return tests.map((test, i) => {
+    const block = <T extends Float32Array | Int32Array | Uint8Array>(a: T) => a.subarray((i * a.length) / tests.length, ((i + 1) * a.length) / tests.length) as T;
+    const lossArr = block(lossAll as Float32Array);
+    const correctArr = block(correctAll as Float32Array);
+    let sumLoss = 0;
+    let sumCorrect = 0;
+    for (let j = 0; j < lossArr.length; j++) (sumLoss += lossArr[j]), (sumCorrect += correctArr[j]);
+    const count = testTensors.counts[i];
+    const m: Omit<SequenceCheckpoint, 'epoch' | 'trainLoss'> = { testLoss: sumLoss / count, testAcc: sumCorrect / count };
+    if (task === 'digits5') m.perTokenLoss = perTokenLoss(lossArr, test);
+    const patterns = patternsAll.map(block);
+    if (task === 'repeat') Object.assign(m, repeatScores(patterns, test));
+    if (task === 'skip3') m.specialTokenAttention = specialAttention(patterns[0], test);
+    return m;
+  });
 }
 
 /**
