@@ -13,7 +13,7 @@ import { benchCommand } from './bench/bench.ts';
 import { inspectCommand } from './inspect.ts';
 import { extractVary, mergeCommand, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
-import { sequenceTaskOf, sequenceTrainCommand } from './train-sequence.ts';
+import { sequenceSweepCommand, sequenceTaskOf, sequenceTrainCommand } from './train-sequence.ts';
 import { splitCommand } from './split.ts';
 import { precisionCommand } from './precision.ts';
 
@@ -138,6 +138,10 @@ async function main(argv: string[]): Promise<number> {
   // The appendix's sequence tasks (App. D.3) have their own trainer and flags.
   if (argv[0] === 'train' && sequenceTaskOf(argv) && !argv.includes('--help')) {
     await sequenceTrainCommand(argv);
+    return 0;
+  }
+  if (argv[0] === 'sweep' && sequenceTaskOf(argv) && !argv.includes('--help')) {
+    await sequenceSweepCommand(argv);
     return 0;
   }
   const { rest, vary } = argv[0] === 'sweep' ? extractVary(argv) : { rest: argv, vary: [] };

@@ -7,12 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import type { BackendName } from '../config/backends.ts';
 import { SequenceTrainer, defaultSequenceConfig, type SequenceCheckpoint, type SequenceRunConfig } from '../model/sequence/trainer.ts';
+import { SequenceSweepTrainer, type SequenceSweepPoint } from '../model/sequence/batched.ts';
 import { SEQUENCE_TASKS, SEQUENCE_TASK_NAMES, isSequenceTask } from '../task/sequence.ts';
 import { SEQUENCE_PRESETS, SEQUENCE_PRESET_NAMES, isSequencePreset, type SequencePreset, type SequencePresetName } from '../config/sequence-presets.ts';
 import { UsageError } from './node/args.ts';
 import { startNodeBackend } from './node/backends.ts';
 
-const VALUE_FLAGS = ['task', 'appendix', 'data', 'epochs', 'every', 'seed', 'lr', 'wd', 'b1', 'b2', 'batch', 'test-size', 'out', 'backend'] as const;
+const VALUE_FLAGS = ['task', 'appendix', 'seeds', 'data', 'epochs', 'every', 'seed', 'lr', 'wd', 'b1', 'b2', 'batch', 'test-size', 'out', 'backend'] as const;
 
 /** A flag's value in raw arguments (`--name X` or `--name=X`), or undefined. */
 function rawFlag(argv: string[], name: string): string | undefined {
@@ -107,6 +108,7 @@ export interface SequenceTrainResult {
 
 export async function sequenceTrainCommand(argv: string[]): Promise<SequenceTrainResult> {
   const flags = parseFlags(argv);
+  if (flags.has('seeds') || flags.get('data')?.includes(',')) throw new UsageError('several seeds or data sizes are a sweep: npm run cli -- sweep --task T --seeds 0,1,2 --data 64,512');
   const { epochs, every, ...config } = sequenceConfigFromFlags(flags);
   const backend = await startNodeBackend((flags.get('backend') as BackendName | undefined) ?? 'wasm');
   const quiet = flags.has('quiet');
@@ -138,6 +140,85 @@ export async function sequenceTrainCommand(argv: string[]): Promise<SequenceTrai
     testSet: { size: config.testSize, seed: config.seed },
     paper: SEQUENCE_TASKS[config.task].paper,
     history,
+  };
+  const out = flags.get('out');
+  if (out) writeFileSync(out, `${JSON.stringify(result)}\n`);
+  else process.stdout.write(`${JSON.stringify(result)}\n`);
+  return result;
+}
+
+export interface SequenceSweepResult {
+  task: string;
+  config: Omit<SequenceRunConfig, 'data' | 'seed'> & { epochs: number };
+  backend: { name: string; adapter: string };
+  /** How the runs trained (model/sequence/batched.ts): stacked in one update (a GPU), or one by one (the CPU). */
+  layout: 'stacked' | 'one by one';
+  paper: string;
+  /** Each run's history; its test set is `testSize` fresh examples of its seed. */
+  runs: { seed: number; data: number | 'inf'; history: SequenceCheckpoint[] }[];
+}
+
+/** A comma list of whole numbers (or `inf` where allowed), each checked. */
+function listFlag(raw: string, name: string, min: number, inf: boolean): number[] {
+  return raw.split(',').map((x) => {
+    const t = x.trim();
+    if (inf && t === 'inf') return Infinity;
+    const v = Number(t);
+    if (t === '' || !Number.isInteger(v) || v < min) throw new UsageError(`--${name} must list whole numbers ≥ ${min}${inf ? ' or inf' : ''}, got "${raw}"`);
+    return v;
+  });
+}
+
+/** The first epoch a curve is below 0.01, for the sweep's summary (grokking: the test one long after the train one). */
+const firstBelow = (h: SequenceCheckpoint[], key: 'trainLoss' | 'testLoss') => h.find((c) => c[key] < 0.01)?.epoch ?? null;
+
+/** `sweep --task T --seeds 0,1,2 --data 64,128,512`: every seed × data size, trained batched. */
+export async function sequenceSweepCommand(argv: string[]): Promise<SequenceSweepResult> {
+  const flags = parseFlags(argv);
+  const single = new Map(flags);
+  single.delete('seeds');
+  const dataRaw = flags.get('data');
+  if (dataRaw !== undefined) single.set('data', dataRaw.split(',')[0].trim());
+  const { epochs, every, ...config } = sequenceConfigFromFlags(single);
+  const seeds = flags.has('seeds') ? listFlag(flags.get('seeds')!, 'seeds', 0, false) : [config.seed];
+  const data = dataRaw !== undefined ? listFlag(dataRaw, 'data', 1, true) : [config.data];
+  const points: SequenceSweepPoint[] = seeds.flatMap((seed) => data.map((d) => ({ seed, data: d })));
+  const backend = await startNodeBackend((flags.get('backend') as BackendName | undefined) ?? 'wasm');
+  const quiet = flags.has('quiet');
+  let trainer: SequenceSweepTrainer;
+  try {
+    trainer = new SequenceSweepTrainer(config, points);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const histories: SequenceCheckpoint[][] = points.map(() => []);
+  const name = (p: SequenceSweepPoint) => `seed ${p.seed} data ${Number.isFinite(p.data) ? p.data : 'inf'}`;
+  const take = () => {
+    const cps = trainer.measure();
+    cps.forEach((cp, i) => histories[i].push(cp));
+    if (!quiet) process.stderr.write(`epoch ${trainer.epoch}: ${cps.map((cp, i) => `${name(points[i])}: train ${cp.trainLoss.toFixed(4)} test ${cp.testLoss.toFixed(4)} acc ${(cp.testAcc * 100).toFixed(1)}%`).join(' | ')}\n`);
+    const bad = cps.findIndex((cp) => !Number.isFinite(cp.trainLoss));
+    if (bad >= 0) throw new Error(`the loss of ${name(points[bad])} is ${cps[bad].trainLoss} at epoch ${trainer.epoch}: lower --lr`);
+  };
+  try {
+    take();
+    while (trainer.epoch < epochs) {
+      trainer.trainEpoch();
+      if (trainer.epoch % every === 0 || trainer.epoch === epochs) take();
+    }
+  } finally {
+    trainer.dispose();
+  }
+  if (!quiet) process.stderr.write(`${points.length} runs trained ${trainer.layout} on ${backend.name}\n`);
+  if (!quiet) for (const [i, p] of points.entries()) process.stderr.write(`${name(p)}: train loss < 0.01 from epoch ${firstBelow(histories[i], 'trainLoss') ?? '–'}, test loss from ${firstBelow(histories[i], 'testLoss') ?? '–'}\n`);
+  const { seed: _seed, data: _data, ...base } = config;
+  const result: SequenceSweepResult = {
+    task: config.task,
+    config: { ...base, epochs },
+    backend: { name: backend.name, adapter: backend.adapter },
+    layout: trainer.layout,
+    paper: SEQUENCE_TASKS[config.task].paper,
+    runs: points.map((p, i) => ({ seed: p.seed, data: Number.isFinite(p.data) ? p.data : 'inf', history: histories[i] })),
   };
   const out = flags.get('out');
   if (out) writeFileSync(out, `${JSON.stringify(result)}\n`);

@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sequenceConfigFromFlags, sequenceTaskOf } from '../../src/cli/train-sequence.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sequenceConfigFromFlags, sequenceSweepCommand, sequenceTaskOf, sequenceTrainCommand } from '../../src/cli/train-sequence.ts';
 import { UsageError } from '../../src/cli/node/args.ts';
 import { disposeSequenceTensors, initSequenceParams, sequenceForward, sequenceTensors } from '../../src/model/sequence/forward.ts';
 import { SequenceTrainer, defaultSequenceConfig, repeatScores, specialAttention, type SequenceCheckpoint } from '../../src/model/sequence/trainer.ts';
-import { SequenceSweepTrainer, type SequenceSweepPoint } from '../../src/model/sequence/batched.ts';
+import { SequenceStack, SequenceSweepTrainer, type SequenceSweepPoint } from '../../src/model/sequence/batched.ts';
 import { Rng } from '../../src/random/rng.ts';
 import { DIGITS5_ANSWER_START, DIGITS5_EQUALS, DIGITS5_PLUS, REPEAT_COPIES, REPEAT_LENGTH, SEQUENCE_TASKS, type SequenceBatch } from '../../src/task/sequence.ts';
 import { useBackend } from '../helpers.ts';
@@ -184,7 +187,9 @@ describe('a sweep of an appendix task trained batched (model/sequence/batched.ts
     return out;
   };
   const together = (task: 'skip3' | 'digits5' | 'repeat', points: SequenceSweepPoint[], epochs: number, over: Partial<ReturnType<typeof defaultSequenceConfig>> = {}) => {
-    const t = new SequenceSweepTrainer({ ...defaultSequenceConfig(task), testSize: 40, ...over }, points);
+    // Stacked as on a GPU (on wasm it would train one by one): the math must not depend on the backend.
+    const t = new SequenceSweepTrainer({ ...defaultSequenceConfig(task), testSize: 40, ...over }, points, { stacked: true });
+    expect(t.layout).toBe('stacked');
     const out = [t.measure()];
     for (let e = 0; e < epochs; e++) {
       t.trainEpoch();
@@ -211,7 +216,7 @@ describe('a sweep of an appendix task trained batched (model/sequence/batched.ts
     expect(batched[4][0].trainLoss).not.toBeCloseTo(batched[4][1].trainLoss, 4);
   });
 
-  it('on fresh data each model draws its own batches; digits5 and repeat too; impossible sweeps are refused', () => {
+  it('on fresh data each model draws its own batches; digits5 and repeat too; what cannot stack trains one by one', () => {
     const points = [{ seed: 2, data: Infinity }, { seed: 3, data: Infinity }];
     const batched = together('skip3', points, 2, { batch: 32 });
     points.forEach((p, i) => alone('skip3', p.seed, p.data, 2, { batch: 32 }).forEach((c, e) => same(batched[e][i], c, `seed ${p.seed}, fresh`)));
@@ -219,7 +224,28 @@ describe('a sweep of an appendix task trained batched (model/sequence/batched.ts
     alone('digits5', 1, 16, 1).forEach((c, e) => same(d[e][1], c, 'digits5 seed 1'));
     const r = together('repeat', [{ seed: 0, data: 8 }, { seed: 5, data: 6 }], 1, { batch: 8, testSize: 6 });
     alone('repeat', 5, 6, 1, { batch: 8, testSize: 6 }).forEach((c, e) => same(r[e][1], c, 'repeat seed 5'));
-    expect(() => new SequenceSweepTrainer(defaultSequenceConfig('skip3'), [{ seed: 0, data: 64 }, { seed: 0, data: Infinity }])).toThrow(/fresh data \(inf\) and fixed sets/);
-    expect(() => new SequenceSweepTrainer({ ...defaultSequenceConfig('repeat'), batch: 128 }, [{ seed: 0, data: 512 }, { seed: 0, data: 128 }])).toThrow(/same number of batches/);
+    // Points that cannot share an update are not stacked; they train one by one, as on the CPU by default.
+    expect(() => new SequenceStack(defaultSequenceConfig('skip3'), [{ seed: 0, data: 64 }, { seed: 0, data: Infinity }])).toThrow(/fresh data \(inf\) and fixed sets/);
+    expect(() => new SequenceStack({ ...defaultSequenceConfig('repeat'), batch: 128 }, [{ seed: 0, data: 512 }, { seed: 0, data: 128 }])).toThrow(/different numbers of batches/);
+    const mixed = new SequenceSweepTrainer(defaultSequenceConfig('skip3'), [{ seed: 0, data: 64 }, { seed: 0, data: Infinity }], { stacked: true });
+    expect(mixed.layout).toBe('one by one');
+    mixed.dispose();
+    const cpu = new SequenceSweepTrainer(defaultSequenceConfig('skip3'), [{ seed: 0, data: 64 }, { seed: 1, data: 64 }]);
+    expect(cpu.layout).toBe('one by one');
+    cpu.dispose();
+  });
+});
+
+describe('sweep --task (the CLI)', () => {
+  it('trains every seed × data size, each run exactly as train --task would alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'grokscope-seq-sweep-'));
+    const common = ['--task', 'skip3', '--epochs', '2', '--every', '1', '--test-size', '30', '--quiet'];
+    const sweep = await sequenceSweepCommand(['sweep', ...common, '--seeds', '0,1', '--data', '16,32', '--out', join(dir, 'sweep.json')]);
+    expect(sweep.runs.map((r) => `${r.seed}/${r.data}`)).toEqual(['0/16', '0/32', '1/16', '1/32']);
+    expect(JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8')).runs).toHaveLength(4);
+    const one = await sequenceTrainCommand(['train', ...common, '--seed', '1', '--data', '32', '--out', join(dir, 'one.json')]);
+    expect(sweep.runs[3].history).toEqual(one.history);
+    await expect(sequenceTrainCommand(['train', ...common, '--seeds', '0,1'])).rejects.toThrow(/several seeds or data sizes are a sweep/);
+    await expect(sequenceSweepCommand(['sweep', ...common, '--data', '16,x'])).rejects.toThrow(/--data must list whole numbers ≥ 1 or inf/);
   });
 });
