@@ -52,6 +52,12 @@ commands:
                                batch every update
             --batch N          examples per update (repeat 128; 0: the whole set; inf: 128)
             --epochs N (1000) --every M --seed S --lr --wd --b1 --b2 --test-size N --out FILE --quiet
+            --appendix RUN     the page's run of Figs. 29–34 (skip3-inf, skip3-512, digits5-inf,
+                               digits5-700, repeat-inf, repeat-512): its task, data, epochs, cadence
+
+  sweep --task digits5|repeat|skip3 --seeds 0,1,2 --data 64,128,512
+            Every seed × data size of an appendix task, each run as train --task alone; stacked in
+            one update on a GPU, one by one on the CPU. Writes {task, config, layout, runs}.
 
   sweep     Train many runs batched: a base configuration (any train flag) and one or two varied keys.
             --vary KEY=V1,V2,…  a key and its values (whole numbers also as a range, seed=0-4); twice
