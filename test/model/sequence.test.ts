@@ -9,7 +9,7 @@ import { disposeSequenceTensors, initSequenceParams, sequenceForward, sequenceTe
 import { SequenceTrainer, defaultSequenceConfig, repeatScores, specialAttention, type SequenceCheckpoint } from '../../src/model/sequence/trainer.ts';
 import { SequenceStack, SequenceSweepTrainer, type SequenceSweepPoint } from '../../src/model/sequence/batched.ts';
 import { Rng } from '../../src/random/rng.ts';
-import { DIGITS5_ANSWER_START, DIGITS5_EQUALS, DIGITS5_PLUS, REPEAT_COPIES, REPEAT_LENGTH, SEQUENCE_TASKS, type SequenceBatch } from '../../src/task/sequence.ts';
+import { DIGITS5_ANSWER_START, DIGITS5_EQUALS, DIGITS5_PLUS, REPEAT_COPIES, REPEAT_LENGTH, SEQUENCE_TASKS, type SequenceBatch, type SequenceTaskName } from '../../src/task/sequence.ts';
 import { useBackend } from '../helpers.ts';
 
 beforeAll(() => useBackend('wasm'));
@@ -176,8 +176,8 @@ describe('train --task digits5|repeat|skip3 (the CLI)', () => {
 });
 
 describe('a sweep of an appendix task trained batched (model/sequence/batched.ts)', () => {
-  const alone = (task: 'skip3' | 'digits5' | 'repeat', seed: number, data: number, epochs: number, over: Partial<ReturnType<typeof defaultSequenceConfig>> = {}) => {
-    const t = new SequenceTrainer({ ...defaultSequenceConfig(task), seed, data, testSize: 40, ...over });
+  /** Checkpoints at epochs 0…epochs of a trainer (one model's or a sweep's), then disposed. */
+  const checkpoints = <T,>(t: { measure(): T; trainEpoch(): void; dispose(): void }, epochs: number): T[] => {
     const out = [t.measure()];
     for (let e = 0; e < epochs; e++) {
       t.trainEpoch();
@@ -186,17 +186,13 @@ describe('a sweep of an appendix task trained batched (model/sequence/batched.ts
     t.dispose();
     return out;
   };
-  const together = (task: 'skip3' | 'digits5' | 'repeat', points: SequenceSweepPoint[], epochs: number, over: Partial<ReturnType<typeof defaultSequenceConfig>> = {}) => {
+  type Over = Partial<ReturnType<typeof defaultSequenceConfig>>;
+  const alone = (task: SequenceTaskName, seed: number, data: number, epochs: number, over: Over = {}) => checkpoints(new SequenceTrainer({ ...defaultSequenceConfig(task), seed, data, testSize: 40, ...over }), epochs);
+  const together = (task: SequenceTaskName, points: SequenceSweepPoint[], epochs: number, over: Over = {}) => {
     // Stacked as on a GPU (on wasm it would train one by one): the math must not depend on the backend.
     const t = new SequenceSweepTrainer({ ...defaultSequenceConfig(task), testSize: 40, ...over }, points, { stacked: true });
     expect(t.layout).toBe('stacked');
-    const out = [t.measure()];
-    for (let e = 0; e < epochs; e++) {
-      t.trainEpoch();
-      out.push(t.measure());
-    }
-    t.dispose();
-    return out;
+    return checkpoints(t, epochs);
   };
   const same = (a: SequenceCheckpoint, b: SequenceCheckpoint, what: string) => {
     expect(a.epoch).toBe(b.epoch);
