@@ -67,8 +67,10 @@ export function taskSpecOf(s: SequenceState): PlotSpec {
     for (let l = 0; l < layers; l++) {
       for (let h = 0; h < heads; h++) {
         const color = PALETTE[(l * heads + h) % PALETTE.length];
-        data.push(line(cps, (c) => c.inductionScore?.[l]?.[h], `induction ${l}.${h}`, color));
-        data.push(line(cps, (c) => c.prevTokenScore?.[l]?.[h], `previous token ${l}.${h}`, color, 'dot'));
+        // One legend entry per head (a phone has room for 8, not 16); its two lines toggle together.
+        const group = `head ${l}.${h}`;
+        data.push({ ...line(cps, (c) => c.inductionScore?.[l]?.[h], `induction ${l}.${h}`, color), legendgroup: group, name: group });
+        data.push({ ...line(cps, (c) => c.prevTokenScore?.[l]?.[h], `previous token ${l}.${h}`, color, 'dot'), legendgroup: group, showlegend: false });
       }
     }
     return { data, layout: { ...base, title: title('Each head (layer.head): induction score (solid), previous-token score (dotted)'), yaxis: { title: { text: 'mean attention' }, range: [0, 1.02] } } };
