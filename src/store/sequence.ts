@@ -69,11 +69,12 @@ export const useSequenceStore = create<SequenceState>()((set, get) => ({
         set({ checkpoints: rows, record: { ...s.record, measured: { problems: event.problems, seed: event.seed, checkpoint: event.checkpoint } }, version: s.version + 1 });
         break;
       }
+      // A run stopped for a saved one on show (showRecord) may still report: its rows are not the record's.
       case 'checkpoint':
-        set({ checkpoints: [...s.checkpoints, event.checkpoint], seconds: event.seconds, version: s.version + 1 });
+        if (!s.record) set({ checkpoints: [...s.checkpoints, event.checkpoint], seconds: event.seconds, version: s.version + 1 });
         break;
       case 'done':
-        set({ status: event.stopped ? 'stopped' : 'done', seconds: event.seconds });
+        if (!s.record) set({ status: event.stopped ? 'stopped' : 'done', seconds: event.seconds });
         break;
       case 'error':
         set({ status: s.record ? 'recorded' : 'error', message: event.message });

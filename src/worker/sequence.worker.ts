@@ -18,13 +18,13 @@ const post = (event: SequenceEvent) => scope.postMessage(event);
 
 let backendName: string | null = null;
 let stopRequested = false;
-let busy = false;
+/** Commands run one after another: a saved model opened while a run stops is measured once it has. */
+let queue: Promise<void> = Promise.resolve();
 
 /** A macrotask: lets a 'stop' message in between epochs. */
 const yieldToMessages = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 async function train(cmd: Extract<SequenceCommand, { type: 'train' }>): Promise<void> {
-  busy = true;
   stopRequested = false;
   let trainer: SequenceTrainer | null = null;
   let seconds = 0;
@@ -51,13 +51,11 @@ async function train(cmd: Extract<SequenceCommand, { type: 'train' }>): Promise<
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   } finally {
     trainer?.dispose();
-    busy = false;
   }
 }
 
 /** Measures a saved model (its final weights) on fresh problems; its curves are the file's. */
 async function measure(cmd: Extract<SequenceCommand, { type: 'measure' }>): Promise<void> {
-  busy = true;
   const params = new Map<string, tf.Tensor>();
   try {
     backendName ??= (await selectBackend(cmd.backend, browserLoaders, [])).name;
@@ -69,7 +67,6 @@ async function measure(cmd: Extract<SequenceCommand, { type: 'measure' }>): Prom
     post({ type: 'error', message: `the saved model could not be measured: ${err instanceof Error ? err.message : String(err)}` });
   } finally {
     tf.dispose([...params.values()]);
-    busy = false;
   }
 }
 
@@ -77,12 +74,10 @@ scope.onmessage = (e) => {
   const cmd = e.data;
   switch (cmd.type) {
     case 'train':
-      if (busy) post({ type: 'error', message: 'an appendix task is already training; stop it first' });
-      else void train(cmd);
+      queue = queue.then(() => train(cmd));
       break;
     case 'measure':
-      if (busy) post({ type: 'error', message: 'an appendix task is training; stop it before opening a saved one' });
-      else void measure(cmd);
+      queue = queue.then(() => measure(cmd));
       break;
     case 'stop':
       stopRequested = true;
