@@ -69,8 +69,12 @@ describe.skipIf(!hasBrowser)('the recorded reference run', () => {
     expect(last.testAcc).toBeGreaterThan(0.99);
     expect(loaded.history.find((c) => c.epoch === 1000)!.testAcc).toBeLessThan(0.5);
     const epochs = loaded.history.map((c) => c.epoch);
-    // The snapshots arrive after the curves (a recording in pieces, src/files/recording.ts).
-    await expect.poll(async () => (await viewState(page)).snapshotEpochs.length, { timeout: 120_000, message: 'the snapshots' }).toBeGreaterThanOrEqual(20);
+    // The snapshots arrive after the curves (a recording in pieces, src/files/recording.ts), the
+    // nearest to the scrubber (at the end) first: wait for all of them, so the early ones scrubbed
+    // to below are there (with 20 of 28, CI once had none at or before epoch 1,000).
+    const pieces = () => page.evaluate(() => (window as unknown as { grokscope: { store: { getState(): { recordingSnapshots: { loaded: number; total: number } | null } } } }).grokscope.store.getState().recordingSnapshots);
+    await expect.poll(async () => { const p = await pieces(); return p !== null && p.loaded === p.total; }, { timeout: 120_000, message: 'every snapshot' }).toBe(true);
+    await expect.poll(async () => (await viewState(page)).snapshotEpochs.length, { timeout: 30_000, message: 'the snapshots in the worker' }).toBeGreaterThanOrEqual(20);
     const { snapshotEpochs } = await viewState(page);
 
     // Scrub to memorization, then to cleanup: the label names the phase, and the heavy views
