@@ -8,7 +8,7 @@
  * predict there (`targets`) and whether that position counts in the loss (`weights`, 0 or 1).
  * The CLI and the page's appendix-tasks room (ui/sequence) train them (model/sequence); the task registry (registry.ts) holds the "a b =" family only.
  */
-import { Rng } from '../random/rng.ts';
+import { Rng, streamSeed } from '../random/rng.ts';
 
 export type SequenceTaskName = 'digits5' | 'repeat' | 'skip3';
 export const SEQUENCE_TASK_NAMES: readonly SequenceTaskName[] = ['digits5', 'repeat', 'skip3'];
@@ -170,6 +170,14 @@ export const SEQUENCE_TASKS: Record<SequenceTaskName, SequenceTaskSpec> = {
     sample: sampleSkip3,
   },
 };
+
+/**
+ * The test set of a run of `seed`: `size` fresh examples from its stream 'sequence-test'. A run,
+ * each run of a sweep, and `analyze` of a saved model (which says so) all test on these.
+ */
+export function sequenceTestSet(task: SequenceTaskName, seed: number, size: number): SequenceBatch {
+  return SEQUENCE_TASKS[task].sample(new Rng(streamSeed(seed, 'sequence-test')), size);
+}
 
 export function isSequenceTask(name: string): name is SequenceTaskName {
   return (SEQUENCE_TASK_NAMES as readonly string[]).includes(name);

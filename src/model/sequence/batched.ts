@@ -11,10 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, streamSeed } from '../../random/rng.ts';
-import { SEQUENCE_TASKS, sliceBatch, type SequenceBatch } from '../../task/sequence.ts';
+import { SEQUENCE_TASKS, sequenceTestSet, sliceBatch, type SequenceBatch } from '../../task/sequence.ts';
 import { AdamW } from '../adamw.ts';
 import type { SequenceCheckpoint, SequenceRunConfig } from './config.ts';
-import { disposeSequenceTensors, initSequenceParams, modelLosses, sequenceForward, sequenceTensors, type SequenceModelSpec, type SequenceTensors } from './forward.ts';
+import { disposeSequenceTensors, initSequenceParams, modelLosses, sequenceForward, sequenceModelOf, sequenceTensors, type SequenceModelSpec, type SequenceTensors } from './forward.ts';
 import { SequenceTrainer, modelsMeasures } from './trainer.ts';
 
 /** What varies between the models of a sweep. */
@@ -101,12 +101,12 @@ export class SequenceStack {
     readonly points: SequenceSweepPoint[],
   ) {
     const spec = SEQUENCE_TASKS[base.task];
-    this.model = { ...spec.model, vocab: spec.vocab, vocabOut: spec.vocabOut, nCtx: spec.nCtx };
+    this.model = sequenceModelOf(base.task);
     const problem = stackingProblem(base, points);
     if (problem) throw new Error(problem);
     this.rngs = points.map((p) => new Rng(streamSeed(p.seed, 'sequence-train')));
     this.trainSets = points.map((p, i) => (Number.isFinite(p.data) ? spec.sample(this.rngs[i], p.data) : null));
-    this.tests = points.map((p) => spec.sample(new Rng(streamSeed(p.seed, 'sequence-test')), base.testSize));
+    this.tests = points.map((p) => sequenceTestSet(base.task, p.seed, base.testSize));
     this.testTensors = sequenceTensors(this.tests, this.model);
     // Each model's own seeded initial weights (as alone), stacked.
     const singles = points.map((p) => initSequenceParams(this.model, p.seed));

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, streamSeed } from '../../random/rng.ts';
-import type { SequenceBatch, SequenceModelShape } from '../../task/sequence.ts';
+import { SEQUENCE_TASKS, type SequenceBatch, type SequenceModelShape, type SequenceTaskName } from '../../task/sequence.ts';
 import { causalMask } from '../transformer/forward.ts';
 import { mm, oneHotFloat, transposeLast } from '../transformer/ops.ts';
 
@@ -14,6 +14,12 @@ export interface SequenceModelSpec extends SequenceModelShape {
   vocab: number;
   vocabOut: number;
   nCtx: number;
+}
+
+/** The model of a task, as the paper's appendix gives it (task/sequence.ts). */
+export function sequenceModelOf(task: SequenceTaskName): SequenceModelSpec {
+  const spec = SEQUENCE_TASKS[task];
+  return { ...spec.model, vocab: spec.vocab, vocabOut: spec.vocabOut, nCtx: spec.nCtx };
 }
 
 export function sequenceParamShapes(m: SequenceModelSpec): { name: string; shape: number[]; initStd: number }[] {

@@ -5,13 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, streamSeed } from '../../random/rng.ts';
-import { REPEAT_COPIES, REPEAT_LENGTH, SEQUENCE_TASKS, sliceBatch, type SequenceBatch, type SequenceTaskName } from '../../task/sequence.ts';
+import { REPEAT_COPIES, REPEAT_LENGTH, SEQUENCE_TASKS, sequenceTestSet, sliceBatch, type SequenceBatch, type SequenceTaskName } from '../../task/sequence.ts';
 import type { SequenceCheckpoint, SequenceRunConfig } from './config.ts';
 
 export { defaultSequenceConfig, type SequenceCheckpoint, type SequenceRunConfig } from './config.ts';
 import { AdamW } from '../adamw.ts';
 import {
   disposeSequenceTensors,
+  sequenceModelOf,
   initSequenceParams,
   positionCorrect,
   positionLosses,
@@ -35,13 +36,13 @@ export class SequenceTrainer {
 
   constructor(readonly config: SequenceRunConfig) {
     const spec = SEQUENCE_TASKS[config.task];
-    this.model = { ...spec.model, vocab: spec.vocab, vocabOut: spec.vocabOut, nCtx: spec.nCtx };
+    this.model = sequenceModelOf(config.task);
     if (!(config.data > 0)) throw new Error(`data must be a positive number of examples or inf (got ${config.data})`);
     this.params = initSequenceParams(this.model, config.seed);
     this.optimizer = new AdamW(this.params, { lr: config.lr, weightDecay: config.weightDecay, beta1: config.beta1, beta2: config.beta2, eps: 1e-8, warmup: 0 });
     this.trainRng = new Rng(streamSeed(config.seed, 'sequence-train'));
     this.trainSet = Number.isFinite(config.data) ? spec.sample(this.trainRng, config.data) : null;
-    this.test = spec.sample(new Rng(streamSeed(config.seed, 'sequence-test')), config.testSize);
+    this.test = sequenceTestSet(config.task, config.seed, config.testSize);
     this.testTensors = sequenceTensors(this.test, this.model);
   }
 
@@ -134,9 +135,8 @@ export function modelsMeasures(params: Map<string, tf.Tensor>, model: SequenceMo
  * 'sequence-test'): `analyze` of the authors' files and the page's appendix-tasks room use it.
  */
 export function measureOnFreshProblems(task: SequenceTaskName, params: Map<string, tf.Tensor>, size: number, seed: number): { measures: Omit<SequenceCheckpoint, 'epoch' | 'trainLoss'>; predictionsCounted: number } {
-  const spec = SEQUENCE_TASKS[task];
-  const model: SequenceModelSpec = { ...spec.model, vocab: spec.vocab, vocabOut: spec.vocabOut, nCtx: spec.nCtx };
-  const test = spec.sample(new Rng(streamSeed(seed, 'sequence-test')), size);
+  const model = sequenceModelOf(task);
+  const test = sequenceTestSet(task, seed, size);
   const tensors = sequenceTensors(test, model);
   try {
     return { measures: sequenceMeasures(params, model, task, test, tensors), predictionsCounted: tensors.count };
